@@ -1,0 +1,272 @@
+// The read side of RocksDbLedger: scans, streams, hashes, verification.
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/envelope_header.h"
+#include "ledger/hash.h"
+#include "ledger/keys.h"
+#include "ledger/rocks_util.h"
+#include "ledger/rocksdb_ledger.h"
+
+namespace loyalty::internal {
+namespace {
+
+absl::Status IteratorError(const rocksdb::Iterator& iterator, absl::string_view what) {
+  if (iterator.status().ok()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(what, ": ", iterator.status().ToString()));
+}
+
+rocksdb::ReadOptions ScanOptions() {
+  rocksdb::ReadOptions options;
+  options.readahead_size = 2 << 20;
+  options.async_io = false;
+  return options;
+}
+
+}  // namespace
+
+absl::Status RocksDbLedger::ScanRaw(uint64_t from, uint64_t to,
+                                    absl::FunctionRef<absl::Status(const RawEvent&)> visit) const {
+  to = std::min(to, Head().sequence);
+  if (from == 0) from = 1;
+  if (from > to) return absl::OkStatus();
+  rocksdb::ReadOptions options = ScanOptions();
+  const std::string upper = BigEndian64(to + 1);
+  rocksdb::Slice upper_bound(upper);
+  options.iterate_upper_bound = &upper_bound;
+  std::unique_ptr<rocksdb::Iterator> event_it(db_->NewIterator(options, events()));
+  std::unique_ptr<rocksdb::Iterator> hash_it(db_->NewIterator(options, chain()));
+  const std::string start = BigEndian64(from);
+  event_it->Seek(start);
+  hash_it->Seek(start);
+  uint64_t expected = from;
+  for (; event_it->Valid(); event_it->Next(), hash_it->Next(), ++expected) {
+    RawEvent raw;
+    raw.sequence = DecodeBigEndian64(View(event_it->key()));
+    if (raw.sequence != expected) {
+      return absl::DataLossError(absl::StrCat("sequence ", expected, ": missing (found ",
+                                              raw.sequence, " in its place)"));
+    }
+    if (!hash_it->Valid() || hash_it->key() != event_it->key() ||
+        !HashFromBytes(View(hash_it->value()), &raw.hash)) {
+      return absl::DataLossError(absl::StrCat("sequence ", expected, ": chain hash missing"));
+    }
+    raw.canonical_bytes = View(event_it->value());
+    absl::Status status = visit(raw);
+    if (!status.ok()) return status;
+  }
+  absl::Status status = IteratorError(*event_it, "scanning events");
+  if (!status.ok()) return status;
+  if (expected != to + 1) {
+    return absl::DataLossError(absl::StrCat("sequence ", expected, ": missing"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbLedger::Scan(
+    uint64_t from, uint64_t to,
+    absl::FunctionRef<absl::Status(const v1::Envelope&)> visit) const {
+  v1::Envelope envelope;
+  return ScanRaw(from, to, [&](const RawEvent& raw) -> absl::Status {
+    if (!envelope.ParseFromArray(raw.canonical_bytes.data(),
+                                 static_cast<int>(raw.canonical_bytes.size()))) {
+      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence, ": does not decode"));
+    }
+    return visit(envelope);
+  });
+}
+
+absl::StatusOr<std::vector<v1::Envelope>> RocksDbLedger::Read(uint64_t from,
+                                                              size_t max_events) const {
+  std::vector<v1::Envelope> out;
+  if (max_events == 0) return out;
+  if (from == 0) from = 1;
+  const uint64_t head = Head().sequence;
+  if (from > head) return out;
+  const uint64_t to = std::min<uint64_t>(head, from + max_events - 1);
+  out.reserve(to - from + 1);
+  absl::Status status = Scan(from, to, [&](const v1::Envelope& envelope) {
+    out.push_back(envelope);
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::StatusOr<uint64_t> RocksDbLedger::StoredStreamVersion(absl::string_view stream_id) const {
+  const std::string prefix = StreamKeyPrefix(stream_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams()));
+  it->SeekForPrev(StreamKey(stream_id, ~uint64_t{0}));
+  if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
+    return DecodeBigEndian64(View(it->key()).substr(prefix.size()));
+  }
+  absl::Status status = IteratorError(*it, "reading a stream's version");
+  if (!status.ok()) return status;
+  return 0;
+}
+
+absl::StatusOr<uint64_t> RocksDbLedger::StreamVersion(absl::string_view stream_id) const {
+  return StoredStreamVersion(stream_id);
+}
+
+absl::Status RocksDbLedger::ScanStream(
+    absl::string_view stream_id, uint64_t from_version,
+    absl::FunctionRef<absl::Status(const v1::Envelope&)> visit) const {
+  // A snapshot makes the index and the events agree even while appends go on.
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  struct Release {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* snapshot;
+    ~Release() { db->ReleaseSnapshot(snapshot); }
+  } release{db_.get(), snapshot};
+
+  const std::string prefix = StreamKeyPrefix(stream_id);
+  std::unique_ptr<rocksdb::Iterator> index(db_->NewIterator(options, streams()));
+  // Sequences are fetched in sorted chunks: MultiGet reads each block once.
+  constexpr size_t kChunk = 256;
+  std::vector<std::string> sequence_keys;
+  v1::Envelope envelope;
+  auto flush = [&]() -> absl::Status {
+    std::vector<rocksdb::Slice> keys(sequence_keys.begin(), sequence_keys.end());
+    std::vector<rocksdb::PinnableSlice> values(keys.size());
+    std::vector<rocksdb::Status> statuses(keys.size());
+    db_->MultiGet(options, events(), keys.size(), keys.data(), values.data(), statuses.data(),
+                  /*sorted_input=*/true);
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const uint64_t sequence = DecodeBigEndian64(sequence_keys[i]);
+      if (!statuses[i].ok()) {
+        return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": sequence ",
+                                                sequence, " is indexed but not readable: ",
+                                                statuses[i].ToString()));
+      }
+      if (!envelope.ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
+        return absl::DataLossError(absl::StrCat("sequence ", sequence, ": does not decode"));
+      }
+      absl::Status status = visit(envelope);
+      if (!status.ok()) return status;
+    }
+    sequence_keys.clear();
+    return absl::OkStatus();
+  };
+  for (index->Seek(StreamKey(stream_id, from_version)); index->Valid() &&
+                                                        index->key().starts_with(prefix);
+       index->Next()) {
+    if (index->key().size() != prefix.size() + 8) continue;  // a longer id sharing the prefix
+    if (index->value().size() != 8) {
+      return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": bad index entry"));
+    }
+    sequence_keys.emplace_back(View(index->value()));
+    if (sequence_keys.size() == kChunk) {
+      absl::Status status = flush();
+      if (!status.ok()) return status;
+    }
+  }
+  absl::Status status = IteratorError(*index, "reading a stream");
+  if (!status.ok()) return status;
+  return flush();
+}
+
+absl::StatusOr<Hash> RocksDbLedger::HashAt(uint64_t sequence) const {
+  if (sequence == 0) return Hash{};
+  if (sequence > Head().sequence) {
+    return absl::NotFoundError(absl::StrCat("sequence ", sequence, " is past the head"));
+  }
+  std::string value;
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), chain(), BigEndian64(sequence), &value);
+  Hash hash{};
+  if (!status.ok() || !HashFromBytes(value, &hash)) {
+    return absl::DataLossError(absl::StrCat("sequence ", sequence, ": chain hash missing (",
+                                            status.ToString(), ")"));
+  }
+  return hash;
+}
+
+absl::StatusOr<int64_t> RocksDbLedger::RecordedAtOf(uint64_t sequence) const {
+  std::string bytes;
+  rocksdb::Status status =
+      db_->Get(rocksdb::ReadOptions(), events(), BigEndian64(sequence), &bytes);
+  EnvelopeHeader header;
+  if (!status.ok() || !ReadEnvelopeHeader(bytes, &header)) {
+    return absl::DataLossError(absl::StrCat("sequence ", sequence, ": not readable (",
+                                            status.ToString(), ")"));
+  }
+  return header.recorded_at_us;
+}
+
+absl::StatusOr<uint64_t> RocksDbLedger::SequenceAtTime(int64_t recorded_at_us) const {
+  // Recorded-at times never decrease along the log, so a binary search works.
+  uint64_t low = 0;  // recorded at or before: always true of 0
+  uint64_t high = Head().sequence + 1;  // recorded after: assumed true of head + 1
+  while (high - low > 1) {
+    const uint64_t middle = low + (high - low) / 2;
+    absl::StatusOr<int64_t> at = RecordedAtOf(middle);
+    if (!at.ok()) return at.status();
+    if (*at <= recorded_at_us) {
+      low = middle;
+    } else {
+      high = middle;
+    }
+  }
+  return low;
+}
+
+absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
+  if (from == 0) from = 1;
+  const ChainHead head = Head();
+  to = std::min(to, head.sequence);
+  if (from > to) return absl::OkStatus();
+  absl::StatusOr<Hash> start = HashAt(from - 1);
+  if (!start.ok()) return start.status();
+  Hash previous = *start;
+  int64_t previous_recorded_at_us = 0;
+  absl::Status status = ScanRaw(from, to, [&](const RawEvent& raw) -> absl::Status {
+    EnvelopeHeader header;
+    if (!ReadEnvelopeHeader(raw.canonical_bytes, &header)) {
+      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence,
+                                              ": stored bytes are not a valid envelope"));
+    }
+    if (header.sequence != raw.sequence) {
+      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence,
+                                              ": holds the event recorded as sequence ",
+                                              header.sequence));
+    }
+    if (header.previous_hash != HashBytes(previous)) {
+      return absl::DataLossError(absl::StrCat(
+          "sequence ", raw.sequence, ": previous_hash does not match the hash of sequence ",
+          raw.sequence - 1));
+    }
+    if (header.recorded_at_us < previous_recorded_at_us) {
+      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence,
+                                              ": recorded_at_us goes back in time"));
+    }
+    const Hash hash = ChainHash(previous, raw.canonical_bytes);
+    if (hash != raw.hash) {
+      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence,
+                                              ": its bytes do not match its chain hash"));
+    }
+    previous = hash;
+    previous_recorded_at_us = header.recorded_at_us;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  if (to == head.sequence) {
+    if (previous != head.hash) {
+      return absl::DataLossError(absl::StrCat("sequence ", to,
+                                              ": the chain does not end at the stored head"));
+    }
+    // Nothing may follow the head.
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events()));
+    it->Seek(BigEndian64(head.sequence + 1));
+    if (it->Valid()) {
+      return absl::DataLossError(absl::StrCat("sequence ",
+                                              DecodeBigEndian64(View(it->key())),
+                                              ": stored beyond the head ", head.sequence));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace loyalty::internal

@@ -1,0 +1,24 @@
+// Checks an envelope at the ledger's door, before anything is written.
+#ifndef LOYALTY_LEDGER_VALIDATION_H_
+#define LOYALTY_LEDGER_VALIDATION_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "loyalty/v1/envelope.pb.h"
+
+namespace loyalty::internal {
+
+// The schema version this build writes.
+inline constexpr uint32_t kCurrentSchemaVersion = 1;
+
+// InvalidArgument naming the event's `index` in its batch, the field and the
+// value, when `envelope` is not a well-formed new event: see Ledger::Append.
+// Schema rules, by field name (see schemas/loyalty/v1/common.proto): fields
+// named `*_fen`, `points` or `*_points` are never negative; `*_id` fields are
+// at most kMaxIdBytes long. Unknown fields (from a newer schema) are refused.
+absl::Status ValidateNewEnvelope(const v1::Envelope& envelope, size_t index);
+
+}  // namespace loyalty::internal
+
+#endif  // LOYALTY_LEDGER_VALIDATION_H_
