@@ -1,0 +1,449 @@
+#include "loyalty/ledger.h"
+
+#include <atomic>
+#include <memory>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/hash.h"
+#include "testing/events.h"
+#include "testing/temp_dir.h"
+
+namespace loyalty {
+namespace {
+
+using ::loyalty::testing::kJan2024Us;
+using ::loyalty::testing::Purchase;
+using ::loyalty::testing::TempDir;
+using ::testing::HasSubstr;
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    ledger_.reset();
+    LedgerOptions options;
+    options.clock = &clock_;
+    auto opened = Ledger::Open(dir_.Sub("db"), options);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    ledger_ = std::move(*opened);
+  }
+
+  absl::StatusOr<AppendResult> AppendOne(v1::Envelope envelope) {
+    AppendBatch batch;
+    batch.Add(std::move(envelope));
+    return ledger_->Append(batch);
+  }
+
+  std::vector<v1::Envelope> ReadAll() {
+    auto events = ledger_->Read(1, 1000000);
+    EXPECT_TRUE(events.ok()) << events.status();
+    return events.ok() ? *events : std::vector<v1::Envelope>();
+  }
+
+  TempDir dir_;
+  ManualClock clock_{kJan2024Us + 5};
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_F(LedgerTest, EmptyLedgerHasZeroHead) {
+  ChainHead head = ledger_->Head();
+  EXPECT_EQ(head.sequence, 0u);
+  EXPECT_EQ(head.hash, Hash{});
+  EXPECT_TRUE(ledger_->Verify(1, 100).ok());
+}
+
+TEST_F(LedgerTest, SequencesStartAtOneAndAreGapFree) {
+  for (int i = 0; i < 5; ++i) {
+    auto result = AppendOne(Purchase("M1", absl::StrCat("P", i), 1000));
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->sequences.size(), 1u);
+    EXPECT_EQ(result->sequences[0], static_cast<uint64_t>(i + 1));
+    EXPECT_FALSE(result->deduplicated);
+  }
+  std::vector<v1::Envelope> events = ReadAll();
+  ASSERT_EQ(events.size(), 5u);
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].sequence(), i + 1);
+    EXPECT_EQ(events[i].stream_version(), i + 1);
+    EXPECT_EQ(events[i].recorded_at_us(), kJan2024Us + 5);
+    EXPECT_EQ(events[i].schema_version(), 1u);
+  }
+  EXPECT_EQ(ledger_->Head().sequence, 5u);
+}
+
+TEST_F(LedgerTest, ChainLinksEveryEventToItsPredecessor) {
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P1", 100)).ok());
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P2", 200)).ok());
+  Hash previous{};
+  Hash last{};
+  ASSERT_TRUE(ledger_
+                  ->ScanRaw(1, 2,
+                            [&](const RawEvent& raw) {
+                              v1::Envelope envelope;
+                              EXPECT_TRUE(envelope.ParseFromArray(
+                                  raw.canonical_bytes.data(),
+                                  static_cast<int>(raw.canonical_bytes.size())));
+                              EXPECT_EQ(envelope.previous_hash(),
+                                        std::string(internal::HashBytes(previous)));
+                              EXPECT_EQ(raw.hash,
+                                        internal::ChainHash(previous, raw.canonical_bytes));
+                              previous = raw.hash;
+                              last = raw.hash;
+                              return absl::OkStatus();
+                            })
+                  .ok());
+  EXPECT_EQ(ledger_->Head().hash, last);
+  EXPECT_EQ(*ledger_->HashAt(2), last);
+  EXPECT_TRUE(ledger_->Verify(1, 2).ok());
+}
+
+TEST_F(LedgerTest, BatchIsAtomicWhenOneEventIsInvalid) {
+  AppendBatch batch;
+  batch.Add(Purchase("M1", "P1", 100));
+  batch.Add(Purchase("M2", "P2", 200));
+  batch.Add(Purchase("M3", "P3", -7));
+  auto result = ledger_->Append(batch);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.status().message(), HasSubstr("event 2"));
+  EXPECT_THAT(result.status().message(), HasSubstr("event.purchase_recorded.amount_fen"));
+  EXPECT_THAT(result.status().message(), HasSubstr("-7"));
+  EXPECT_EQ(ledger_->Head().sequence, 0u);
+  EXPECT_EQ(*ledger_->StreamVersion("member-M1"), 0u);
+}
+
+TEST_F(LedgerTest, ExpectedVersionMismatchNamesBothVersions) {
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P1", 100)).ok());
+  AppendBatch batch;
+  batch.Add(Purchase("M1", "P2", 100)).ExpectVersion("member-M1", 0);
+  auto result = ledger_->Append(batch);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(result.status().message(), HasSubstr("member-M1"));
+  EXPECT_THAT(result.status().message(), HasSubstr("expected version 0"));
+  EXPECT_THAT(result.status().message(), HasSubstr("actual version 1"));
+  EXPECT_EQ(ledger_->Head().sequence, 1u);
+
+  AppendBatch good;
+  good.Add(Purchase("M1", "P2", 100)).ExpectVersion("member-M1", 1);
+  auto ok = ledger_->Append(good);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(*ledger_->StreamVersion("member-M1"), 2u);
+}
+
+TEST_F(LedgerTest, RetriedBatchReturnsOriginalPositionsAndWritesNothing) {
+  AppendBatch batch;
+  batch.Add(Purchase("M1", "P1", 100));
+  batch.Add(Purchase("M2", "P2", 200));
+  auto first = ledger_->Append(batch);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(AppendOne(Purchase("M3", "P3", 300)).ok());
+  const ChainHead head = ledger_->Head();
+
+  clock_.Advance(1000);  // a retry later must not count as different content
+  auto retry = ledger_->Append(batch);
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_TRUE(retry->deduplicated);
+  EXPECT_EQ(retry->sequences, first->sequences);
+  EXPECT_EQ(ledger_->Head().sequence, head.sequence);
+  EXPECT_EQ(ledger_->Head().hash, head.hash);
+}
+
+TEST_F(LedgerTest, RetryIsRecognisedAfterReopen) {
+  auto first = AppendOne(Purchase("M1", "P1", 100));
+  ASSERT_TRUE(first.ok());
+  Reopen();
+  auto retry = AppendOne(Purchase("M1", "P1", 100));
+  ASSERT_TRUE(retry.ok());
+  EXPECT_TRUE(retry->deduplicated);
+  EXPECT_EQ(retry->sequences, first->sequences);
+}
+
+TEST_F(LedgerTest, SameKeyWithDifferentContentIsAlreadyExists) {
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P1", 100)).ok());
+  auto result = AppendOne(Purchase("M1", "P1", 999));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(result.status().message(), HasSubstr("purchase/P1"));
+  EXPECT_THAT(result.status().message(), HasSubstr("sequence 1"));
+  EXPECT_EQ(ledger_->Head().sequence, 1u);
+}
+
+TEST_F(LedgerTest, PartlyRetriedBatchIsRefused) {
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P1", 100)).ok());
+  AppendBatch batch;
+  batch.Add(Purchase("M1", "P1", 100));
+  batch.Add(Purchase("M1", "P2", 100));
+  auto result = ledger_->Append(batch);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ledger_->Head().sequence, 1u);
+}
+
+TEST_F(LedgerTest, DuplicateKeyInsideOneBatchIsInvalid) {
+  AppendBatch batch;
+  batch.Add(Purchase("M1", "P1", 100));
+  batch.Add(Purchase("M2", "P1", 100));
+  auto result = ledger_->Append(batch);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.status().message(), HasSubstr("event 1: idempotency_key"));
+}
+
+struct BadInputCase {
+  const char* name;
+  void (*spoil)(v1::Envelope*);
+  const char* expected_field;
+};
+
+class BadInputTest : public LedgerTest, public ::testing::WithParamInterface<BadInputCase> {};
+
+TEST_P(BadInputTest, IsInvalidArgumentNamingTheFieldAndWritesNothing) {
+  v1::Envelope envelope = Purchase("M1", "P1", 100);
+  GetParam().spoil(&envelope);
+  auto result = AppendOne(envelope);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  EXPECT_THAT(result.status().message(), HasSubstr(GetParam().expected_field));
+  EXPECT_EQ(ledger_->Head().sequence, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadInputTest,
+    ::testing::Values(
+        BadInputCase{"EmptyStream", [](v1::Envelope* e) { e->clear_stream_id(); }, "stream_id"},
+        BadInputCase{"LongStream",
+                     [](v1::Envelope* e) { e->set_stream_id(std::string(kMaxStreamIdBytes + 1, 's')); },
+                     "stream_id"},
+        BadInputCase{"NulInStream", [](v1::Envelope* e) { e->set_stream_id(std::string("a\0b", 3)); },
+                     "stream_id"},
+        BadInputCase{"EmptyKey", [](v1::Envelope* e) { e->clear_idempotency_key(); },
+                     "idempotency_key"},
+        BadInputCase{"EmptyActor", [](v1::Envelope* e) { e->clear_actor_id(); }, "actor_id"},
+        BadInputCase{"NoTime", [](v1::Envelope* e) { e->set_occurred_at_us(0); },
+                     "occurred_at_us: 0"},
+        BadInputCase{"NoEvent", [](v1::Envelope* e) { e->clear_event(); }, "event: no event type"},
+        BadInputCase{"UnknownEventType",
+                     [](v1::Envelope* e) {
+                       e->clear_event();
+                       // Field 999 of Event: a type this schema does not know.
+                       e->mutable_event()->ParseFromString(std::string("\xba\x3e\x00", 3));
+                     },
+                     "unknown event type (field number 999)"},
+        BadInputCase{"SequenceSet", [](v1::Envelope* e) { e->set_sequence(9); }, "sequence: 9"},
+        BadInputCase{"VersionSet", [](v1::Envelope* e) { e->set_stream_version(3); },
+                     "stream_version: 3"},
+        BadInputCase{"HashSet", [](v1::Envelope* e) { e->set_previous_hash("x"); }, "previous_hash"},
+        BadInputCase{"FutureSchema", [](v1::Envelope* e) { e->set_schema_version(7); },
+                     "schema_version: 7"},
+        BadInputCase{"NegativeAmount",
+                     [](v1::Envelope* e) {
+                       e->mutable_event()->mutable_purchase_recorded()->set_amount_fen(-1);
+                     },
+                     "amount_fen: -1"},
+        BadInputCase{"NegativePoints",
+                     [](v1::Envelope* e) {
+                       e->mutable_event()->mutable_points_granted()->set_member_id("M1");
+                       e->mutable_event()->mutable_points_granted()->set_points(-5);
+                     },
+                     "event.points_granted.points: -5"},
+        BadInputCase{"LongMemberId",
+                     [](v1::Envelope* e) {
+                       e->mutable_event()->mutable_purchase_recorded()->set_member_id(
+                           std::string(kMaxIdBytes + 1, 'm'));
+                     },
+                     "event.purchase_recorded.member_id"}),
+    [](const ::testing::TestParamInfo<BadInputCase>& info) { return info.param.name; });
+
+TEST_F(LedgerTest, OversizedAndEmptyBatchesAreInvalid) {
+  AppendBatch empty;
+  EXPECT_EQ(ledger_->Append(empty).status().code(), absl::StatusCode::kInvalidArgument);
+  AppendBatch huge;
+  for (size_t i = 0; i <= kMaxBatchEvents; ++i) huge.Add(Purchase("M1", absl::StrCat("P", i), 1));
+  auto result = ledger_->Append(huge);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.status().message(), HasSubstr("10001 events"));
+  EXPECT_EQ(ledger_->Head().sequence, 0u);
+}
+
+TEST_F(LedgerTest, HeadAndStreamsSurviveReopen) {
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P1", 100)).ok());
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P2", 100)).ok());
+  const ChainHead before = ledger_->Head();
+  Reopen();
+  EXPECT_EQ(ledger_->Head().sequence, before.sequence);
+  EXPECT_EQ(ledger_->Head().hash, before.hash);
+  auto next = AppendOne(Purchase("M1", "P3", 100));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->sequences[0], 3u);
+  EXPECT_EQ(*ledger_->StreamVersion("member-M1"), 3u);
+  EXPECT_TRUE(ledger_->Verify(1, 3).ok());
+}
+
+TEST_F(LedgerTest, ScanStreamReadsOneStreamFromAVersion) {
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(AppendOne(Purchase(i % 2 ? "M1" : "M10", absl::StrCat("P", i), 100 + i)).ok());
+  }
+  std::vector<uint64_t> sequences;
+  ASSERT_TRUE(ledger_
+                  ->ScanStream("member-M1", 2,
+                               [&](const v1::Envelope& e) {
+                                 sequences.push_back(e.sequence());
+                                 EXPECT_EQ(e.stream_id(), "member-M1");
+                                 return absl::OkStatus();
+                               })
+                  .ok());
+  EXPECT_EQ(sequences, (std::vector<uint64_t>{4, 6}));
+  EXPECT_EQ(*ledger_->StreamVersion("member-M1"), 3u);
+  EXPECT_EQ(*ledger_->StreamVersion("member-M"), 0u);
+}
+
+TEST_F(LedgerTest, RecordedTimeNeverGoesBackAndFindsSequences) {
+  clock_.Set(kJan2024Us + 100);
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P1", 100)).ok());
+  clock_.Set(kJan2024Us + 200);
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P2", 100)).ok());
+  clock_.Set(kJan2024Us + 50);  // the clock steps back
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P3", 100)).ok());
+  std::vector<v1::Envelope> events = ReadAll();
+  EXPECT_EQ(events[2].recorded_at_us(), kJan2024Us + 200);
+  EXPECT_EQ(*ledger_->SequenceAtTime(kJan2024Us + 99), 0u);
+  EXPECT_EQ(*ledger_->SequenceAtTime(kJan2024Us + 100), 1u);
+  EXPECT_EQ(*ledger_->SequenceAtTime(kJan2024Us + 199), 1u);
+  EXPECT_EQ(*ledger_->SequenceAtTime(kJan2024Us + 200), 3u);
+}
+
+TEST_F(LedgerTest, ConcurrentAppendersGetDistinctGapFreeSequences) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 100;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<uint64_t>> got(kThreads);
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        AppendBatch batch;
+        batch.Add(Purchase(absl::StrCat("M", t), absl::StrCat("P", t, "-", i), 100));
+        auto result = ledger_->Append(batch);
+        if (!result.ok()) {
+          ++failures;
+          continue;
+        }
+        got[t].push_back(result->sequences[0]);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::set<uint64_t> all;
+  for (int t = 0; t < kThreads; ++t) {
+    // Each thread sees its own appends in increasing order.
+    EXPECT_TRUE(std::is_sorted(got[t].begin(), got[t].end()));
+    all.insert(got[t].begin(), got[t].end());
+  }
+  ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(*all.begin(), 1u);
+  EXPECT_EQ(*all.rbegin(), static_cast<uint64_t>(kThreads * kPerThread));
+  EXPECT_TRUE(ledger_->Verify(1, kThreads * kPerThread).ok());
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(*ledger_->StreamVersion(absl::StrCat("member-M", t)),
+              static_cast<uint64_t>(kPerThread));
+  }
+}
+
+TEST_F(LedgerTest, ConcurrentExpectedVersionsLetExactlyOneWriterWin) {
+  constexpr int kThreads = 8;
+  std::atomic<int> wins{0};
+  std::atomic<int> conflicts{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      AppendBatch batch;
+      batch.Add(Purchase("M1", absl::StrCat("P", t), 100)).ExpectVersion("member-M1", 0);
+      auto result = ledger_->Append(batch);
+      if (result.ok()) ++wins;
+      if (result.status().code() == absl::StatusCode::kFailedPrecondition) ++conflicts;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(conflicts.load(), kThreads - 1);
+  EXPECT_EQ(ledger_->Head().sequence, 1u);
+}
+
+TEST_F(LedgerTest, SubscriptionDeliversHistoryThenNewAppendsInOrder) {
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P0", 100)).ok());
+  std::mutex mu;
+  std::vector<uint64_t> seen;
+  auto subscription = ledger_->Subscribe(0, [&](const v1::Envelope& e) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(e.sequence());
+    return absl::OkStatus();
+  });
+  for (int i = 1; i <= 50; ++i) {
+    ASSERT_TRUE(AppendOne(Purchase("M1", absl::StrCat("P", i), 100)).ok());
+  }
+  for (int wait = 0; wait < 500 && subscription->position() < 51; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(subscription->position(), 51u);
+  subscription.reset();
+  std::vector<uint64_t> expected;
+  for (uint64_t s = 1; s <= 51; ++s) expected.push_back(s);
+  EXPECT_EQ(seen, expected);
+}
+
+TEST_F(LedgerTest, SubscriptionStopsOnCallbackError) {
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P1", 100)).ok());
+  ASSERT_TRUE(AppendOne(Purchase("M1", "P2", 100)).ok());
+  auto subscription = ledger_->Subscribe(0, [](const v1::Envelope& e) {
+    return e.sequence() == 2 ? absl::AbortedError("stop here") : absl::OkStatus();
+  });
+  for (int wait = 0; wait < 500 && subscription->status().ok(); ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(subscription->status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(subscription->position(), 1u);
+}
+
+TEST_F(LedgerTest, CursorWaitsForAppends) {
+  auto cursor = ledger_->NewCursor(0);
+  auto none = cursor->Next(10, absl::Milliseconds(5));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_TRUE(AppendOne(Purchase("M1", "P1", 100)).ok());
+  });
+  auto some = cursor->Next(10, absl::Seconds(10));
+  writer.join();
+  ASSERT_TRUE(some.ok());
+  ASSERT_EQ(some->size(), 1u);
+  EXPECT_EQ(cursor->position(), 1u);
+}
+
+TEST_F(LedgerTest, SecondOpenOfTheSameDirectoryIsRefused) {
+  auto second = Ledger::Open(dir_.Sub("db"), LedgerOptions());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(second.status().message(), HasSubstr("in use"));
+}
+
+TEST(LedgerOpenTest, MissingLedgerWithoutCreateIsInvalidArgument) {
+  TempDir dir;
+  LedgerOptions options;
+  options.create_if_missing = false;
+  auto opened = Ledger::Open(dir.Sub("none"), options);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(opened.status().message(), HasSubstr("no ledger"));
+}
+
+}  // namespace
+}  // namespace loyalty

@@ -1,0 +1,132 @@
+// Altering stored events behind the ledger's back is found by Verify.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "ledger/keys.h"
+#include "loyalty/ledger.h"
+#include "rocksdb/db.h"
+#include "testing/events.h"
+#include "testing/temp_dir.h"
+
+namespace loyalty {
+namespace {
+
+using ::loyalty::testing::Purchase;
+using ::loyalty::testing::TempDir;
+using ::testing::HasSubstr;
+
+// Opens the ledger's RocksDB directly, with every column family.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", "events", "chain", "streams", "idempotency", "meta"}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status status = rocksdb::DB::Open(rocksdb::Options(), path, families, &handles_, &db);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    db_.reset(db);
+  }
+  ~RawDb() {
+    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+  }
+  rocksdb::ColumnFamilyHandle* events() { return handles_[1]; }
+  std::string Get(uint64_t sequence) {
+    std::string value;
+    EXPECT_TRUE(db_->Get(rocksdb::ReadOptions(), events(), internal::BigEndian64(sequence), &value)
+                    .ok());
+    return value;
+  }
+  void Put(uint64_t sequence, const std::string& value) {
+    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), events(), internal::BigEndian64(sequence), value)
+                    .ok());
+  }
+  void Delete(uint64_t sequence) {
+    ASSERT_TRUE(
+        db_->Delete(rocksdb::WriteOptions(), events(), internal::BigEndian64(sequence)).ok());
+  }
+
+ private:
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  std::unique_ptr<rocksdb::DB> db_;
+};
+
+class TamperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ledger = Ledger::Open(path_, LedgerOptions());
+    ASSERT_TRUE(ledger.ok());
+    for (int i = 1; i <= 10; ++i) {
+      AppendBatch batch;
+      batch.Add(Purchase("M1", absl::StrCat("P", i), 1000 + i));
+      ASSERT_TRUE((*ledger)->Append(batch).ok());
+    }
+    ASSERT_TRUE((*ledger)->Verify(1, 10).ok());
+  }
+
+  absl::Status VerifyAll() {
+    auto ledger = Ledger::Open(path_, LedgerOptions());
+    if (!ledger.ok()) return ledger.status();
+    return (*ledger)->Verify(1, ~uint64_t{0});
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.Sub("db");
+};
+
+TEST_F(TamperTest, ChangedByteIsFoundAtItsSequence) {
+  {
+    RawDb raw(path_);
+    std::string bytes = raw.Get(4);
+    bytes[bytes.size() - 3] ^= 0x01;
+    raw.Put(4, bytes);
+  }
+  absl::Status status = VerifyAll();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("sequence 4:"));
+}
+
+TEST_F(TamperTest, RemovedEventIsFoundAtItsSequence) {
+  { RawDb(path_).Delete(6); }
+  absl::Status status = VerifyAll();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("sequence 6: missing"));
+}
+
+TEST_F(TamperTest, RemovedLastEventIsFound) {
+  { RawDb(path_).Delete(10); }
+  absl::Status status = VerifyAll();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("sequence 10: missing"));
+}
+
+TEST_F(TamperTest, SwappedEventsAreFoundAtTheFirst) {
+  {
+    RawDb raw(path_);
+    std::string third = raw.Get(3);
+    std::string seventh = raw.Get(7);
+    raw.Put(3, seventh);
+    raw.Put(7, third);
+  }
+  absl::Status status = VerifyAll();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("sequence 3:"));
+}
+
+TEST_F(TamperTest, EventAddedBeyondTheHeadIsFound) {
+  {
+    RawDb raw(path_);
+    raw.Put(11, raw.Get(10));
+  }
+  absl::Status status = VerifyAll();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("sequence 11"));
+}
+
+}  // namespace
+}  // namespace loyalty
