@@ -1,0 +1,81 @@
+#include "cli/command.h"
+
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace loyalty::cli {
+
+int ExitCodeFor(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:
+      return kExitOk;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kAlreadyExists:
+      return kExitUsage;
+    case absl::StatusCode::kDataLoss:
+      return kExitDataLoss;
+    default:
+      return kExitError;
+  }
+}
+
+int ReportError(const absl::Status& status) {
+  const std::string line = absl::StrCat("loyalty: ", status.message(), "\n");
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  return ExitCodeFor(status);
+}
+
+void Print(absl::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+void AddGlobalFlags(FlagSet& flags, GlobalOptions* options) {
+  flags.String("db", "DIR", "the ledger directory (default: ./loyalty-data)",
+               &options->db_directory);
+}
+
+FlagSet CommandContext::NewFlagSet() {
+  FlagSet flags;
+  AddGlobalFlags(flags, &global);
+  return flags;
+}
+
+std::optional<int> CommandContext::ParseArgs(FlagSet& flags, size_t min_positional,
+                                             size_t max_positional,
+                                             std::vector<std::string>* positional) {
+  const std::string hint = absl::StrCat(" (see `loyalty help ", command->name, "`)");
+  absl::StatusOr<std::vector<std::string>> parsed = flags.Parse(args);
+  if (!parsed.ok()) {
+    return ReportError(absl::InvalidArgumentError(
+        absl::StrCat(command->name, ": ", parsed.status().message(), hint)));
+  }
+  if (flags.help_requested()) {
+    PrintUsage(flags);
+    return kExitOk;
+  }
+  if (parsed->size() < min_positional) {
+    return ReportError(absl::InvalidArgumentError(
+        absl::StrCat(command->name, ": missing argument ", command->arguments, hint)));
+  }
+  if (parsed->size() > max_positional) {
+    return ReportError(absl::InvalidArgumentError(absl::StrCat(
+        command->name, ": unexpected argument \"", (*parsed)[max_positional], "\"", hint)));
+  }
+  if (global.db_directory.empty()) {
+    return ReportError(absl::InvalidArgumentError(
+        absl::StrCat(command->name, ": flag --db must not be empty", hint)));
+  }
+  *positional = std::move(*parsed);
+  return std::nullopt;
+}
+
+void CommandContext::PrintUsage(const FlagSet& flags) const {
+  std::string text = absl::StrCat("usage: loyalty ", command->name);
+  if (*command->arguments != '\0') absl::StrAppend(&text, " ", command->arguments);
+  absl::StrAppend(&text, " [flags]\n\n", command->summary, "\n");
+  if (*command->details != '\0') absl::StrAppend(&text, "\n", command->details);
+  absl::StrAppend(&text, "\nflags:\n", flags.Usage());
+  Print(text);
+}
+
+}  // namespace loyalty::cli

@@ -1,0 +1,72 @@
+// Shared plumbing of the loyalty tool's commands: opening the ledger,
+// formatting events and times, and writing results.
+#ifndef LOYALTY_CLI_LEDGER_IO_H_
+#define LOYALTY_CLI_LEDGER_IO_H_
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "loyalty/ledger.h"
+#include "loyalty/v1/envelope.pb.h"
+
+namespace loyalty::cli {
+
+// Opens an existing ledger for a command that only reads, with sync on.
+// Never creates anything: InvalidArgument, naming the directory, when it does
+// not exist, is not a directory, is empty or holds no ledger. Otherwise the
+// errors of Ledger::Open (FailedPrecondition when another process has the
+// ledger open).
+absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& directory);
+
+// Opens the ledger for appending, with sync on, creating it if missing.
+absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForAppending(const std::string& directory);
+
+// RFC 3339 in UTC with microseconds: "2024-01-01T08:30:00.000000Z".
+std::string FormatTimeUs(int64_t time_us);
+
+// The event's type as named in envelope.proto ("purchase_recorded"), or
+// "none" when no type is set.
+std::string EventTypeName(const v1::Envelope& envelope);
+
+// The envelope in protobuf's JSON mapping with the .proto field names
+// (preserve_proto_field_names), on one line, without a newline.
+absl::StatusOr<std::string> EnvelopeToJson(const v1::Envelope& envelope);
+
+// Where a command writes its results: standard output, or a file that
+// appears under its name only once it is complete (it is written beside it
+// as "<path>.partial", synced and renamed into place by Finish).
+class Output {
+ public:
+  // "-" or "" is standard output. Unavailable when the file cannot be created.
+  static absl::StatusOr<std::unique_ptr<Output>> Open(const std::string& path);
+
+  // Removes the partial file unless Finish succeeded.
+  ~Output();
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+
+  absl::Status Write(absl::string_view bytes);
+
+  // Flushes; for a file also syncs, closes and renames it into place.
+  absl::Status Finish();
+
+ private:
+  Output(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
+  bool is_stdout() const { return path_.empty(); }
+  std::string partial_path() const { return path_ + ".partial"; }
+
+  std::FILE* file_;
+  // Empty for standard output.
+  std::string path_;
+  bool finished_ = false;
+};
+
+}  // namespace loyalty::cli
+
+#endif  // LOYALTY_CLI_LEDGER_IO_H_

@@ -1,0 +1,159 @@
+// loyalty: the command-line tool of the loyalty ledger. docs/cli.md is its
+// manual; cli/command.h says how to add a command.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "cli/command.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+
+namespace loyalty::cli {
+namespace {
+
+int RunHelp(CommandContext& context);
+
+// Every command, in the order `loyalty help` lists them.
+constexpr Command kCommands[] = {
+    {"append", "[FILE|-]", "append events read as JSON Lines, one Envelope per line",
+     "Reads FILE, or standard input when FILE is - or absent. Blank lines are\n"
+     "skipped. Every line is parsed before anything is appended: a line that\n"
+     "does not parse stops the command with \"loyalty: line N: ...\" and exit\n"
+     "code 1, and nothing is appended. The events are then appended in input\n"
+     "order, in batches of --batch-size events. Each batch is atomic: all of\n"
+     "its events or none. The ledger checks each event as its batch is\n"
+     "appended (a negative amount, a field the ledger assigns, a reused\n"
+     "idempotency key): if batch k is rejected, the batches before it stay\n"
+     "appended and the error names the input line of the rejected event (or\n"
+     "the batch's first line). An input no longer than one batch (by default\n"
+     "the ledger's limit, shown below) is appended whole or not at all.\n"
+     "Prints the sequence assigned to each event, one per line, followed by\n"
+     "\" (duplicate)\" when its batch repeated one appended before (same\n"
+     "idempotency keys, same content). Creates the ledger if there is none.\n",
+     RunAppend},
+    {"export", "", "write the events of a sequence range as JSON Lines or binary",
+     "jsonl: one Envelope per line in protobuf's JSON mapping with the .proto\n"
+     "field names. binary: for each event, its length as a protobuf varint and\n"
+     "then its canonical bytes exactly as stored, so that the chain\n"
+     "hash(n) = SHA-256(hash(n-1) || bytes(n)) can be recomputed from the file.\n"
+     "With --out the file appears under its name only once complete (it is\n"
+     "written as FILE.partial, synced and renamed).\n",
+     RunExport},
+    {"head", "", "print the newest event's sequence, chain hash and time",
+     "Prints \"sequence N\", \"hash HEX\" and \"recorded_at TIME\" lines (RFC 3339,\n"
+     "UTC; \"none\" for an empty ledger), or one JSON object with --json.\n",
+     RunHead},
+    {"verify", "", "recompute the hash chain and check every event of a range",
+     "Prints \"ok: verified sequences A..B, head HEX\" and exits 0, or prints the\n"
+     "first damaged sequence and why on standard error and exits 2.\n",
+     RunVerify},
+    {"stream", "STREAM_ID", "print the events of one stream",
+     "One line per event: sequence, stream version, event type and occurred-at\n"
+     "time (RFC 3339, UTC), separated by spaces; with --json, each event as\n"
+     "export writes it. A stream with no events prints nothing.\n",
+     RunStream},
+    {"help", "[COMMAND]", "print this text, or the usage and flags of COMMAND", "", RunHelp},
+};
+
+const Command* FindCommand(absl::string_view name) {
+  for (const Command& command : kCommands) {
+    if (name == command.name) return &command;
+  }
+  return nullptr;
+}
+
+std::string GeneralUsage() {
+  std::string text =
+      "usage: loyalty [--db DIR] COMMAND [ARGUMENTS] [FLAGS]\n"
+      "\n"
+      "The loyalty ledger: an append-only, hash-chained log of loyalty events.\n"
+      "\n"
+      "commands:\n";
+  size_t width = 0;
+  for (const Command& command : kCommands) {
+    width = std::max(width, std::strlen(command.name) + 1 + std::strlen(command.arguments));
+  }
+  for (const Command& command : kCommands) {
+    std::string left = command.name;
+    if (*command.arguments != '\0') absl::StrAppend(&left, " ", command.arguments);
+    absl::StrAppend(&text, "  ", left, std::string(width - left.size() + 2, ' '), command.summary,
+                    "\n");
+  }
+  GlobalOptions defaults;
+  FlagSet global_flags;
+  AddGlobalFlags(global_flags, &defaults);
+  absl::StrAppend(&text, "\nglobal flags (before or after COMMAND):\n", global_flags.Usage(),
+                  "\n"
+                  "`loyalty help COMMAND` or `loyalty COMMAND --help` shows a command's flags.\n"
+                  "\n"
+                  "exit codes: 0 ok; 1 usage error or bad input; 2 verification failed or\n"
+                  "data loss; 3 any other error (storage, I/O, ledger in use).\n");
+  return text;
+}
+
+absl::Status UnknownCommand(absl::string_view name) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown command \"", name, "\" (see `loyalty help`)"));
+}
+
+int RunHelp(CommandContext& context) {
+  FlagSet flags = context.NewFlagSet();
+  std::vector<std::string> positional;
+  if (auto done = context.ParseArgs(flags, 0, 1, &positional)) return *done;
+  if (positional.empty()) {
+    Print(GeneralUsage());
+    return kExitOk;
+  }
+  const Command* command = FindCommand(positional[0]);
+  if (command == nullptr) return ReportError(UnknownCommand(positional[0]));
+  CommandContext help;
+  help.command = command;
+  help.args = {"--help"};
+  return command->run(help);
+}
+
+int Main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  CommandContext context;
+  FlagSet global_flags;
+  AddGlobalFlags(global_flags, &context.global);
+  absl::StatusOr<std::vector<std::string>> rest =
+      global_flags.Parse(args, /*stop_at_positional=*/true);
+  if (!rest.ok()) {
+    return ReportError(
+        absl::InvalidArgumentError(absl::StrCat(rest.status().message(), " (see `loyalty help`)")));
+  }
+  if (global_flags.help_requested()) {
+    Print(GeneralUsage());
+    return kExitOk;
+  }
+  if (rest->empty()) {
+    // Without a command there is nothing to do: a usage error, so that a
+    // script passing an empty command notices.
+    const std::string usage = GeneralUsage();
+    std::fwrite(usage.data(), 1, usage.size(), stderr);
+    return kExitUsage;
+  }
+  context.command = FindCommand((*rest)[0]);
+  if (context.command == nullptr) return ReportError(UnknownCommand((*rest)[0]));
+  context.args.assign(rest->begin() + 1, rest->end());
+  const int exit_code = context.command->run(context);
+  // A command that failed has said why; one that succeeded must not hide
+  // that its output was lost.
+  if ((std::fflush(stdout) != 0 || std::ferror(stdout) != 0) && exit_code == kExitOk) {
+    return ReportError(
+        absl::UnavailableError(absl::StrCat("writing to standard output: ", std::strerror(errno))));
+  }
+  return exit_code;
+}
+
+}  // namespace
+}  // namespace loyalty::cli
+
+int main(int argc, char** argv) { return loyalty::cli::Main(argc, argv); }
