@@ -1,0 +1,359 @@
+#include "loyalty/engine.h"
+
+#include <filesystem>
+#include <mutex>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "engine/projection_set.h"
+#include "engine/projection_store.h"
+#include "projections/deciders.h"
+
+namespace loyalty {
+namespace internal {
+namespace {
+
+// How often a command is decided again after another writer changed the
+// member's stream between decision and append.
+constexpr int kMaxCommandAttempts = 16;
+// Events read from the ledger per step of a catch-up or replay.
+constexpr size_t kCatchUpChunk = 4096;
+
+class EngineImpl final : public Engine {
+ public:
+  EngineImpl(const EngineOptions& options, std::unique_ptr<Ledger> ledger,
+             std::unique_ptr<ProjectionStore> store)
+      : options_(options),
+        clock_(options.ledger.clock != nullptr ? options.ledger.clock : DefaultClock()),
+        ledger_(std::move(ledger)),
+        store_(std::move(store)),
+        live_(std::make_unique<ProjectionSet>()) {}
+
+  ~EngineImpl() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (applied_ != saved_) (void)SaveLocked();
+  }
+
+  absl::Status Start() {
+    absl::StatusOr<ProjectionCheckpoint> checkpoint = store_->Load();
+    if (!checkpoint.ok()) return checkpoint.status();
+    if (checkpoint->applied_sequence > ledger_->Head().sequence) {
+      return absl::DataLossError(absl::StrCat("the projection checkpoint is at sequence ",
+                                              checkpoint->applied_sequence,
+                                              ", past the ledger's head ",
+                                              ledger_->Head().sequence));
+    }
+    if (checkpoint->applied_sequence > 0) {
+      absl::Status restored = live_->Restore(*checkpoint);
+      if (!restored.ok()) return restored;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    applied_ = saved_ = checkpoint->applied_sequence;
+    return CatchUpLocked();
+  }
+
+  absl::StatusOr<CommandResult> Execute(const EnrolMember& command) override {
+    return Run([&](const projections::DecisionState& state) {
+      return projections::DecideEnrolMember(state, command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const EraseMember& command) override {
+    return Run([&](const projections::DecisionState& state) {
+      return projections::DecideEraseMember(state, command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const RecordPurchase& command) override {
+    return Run([&](const projections::DecisionState& state) {
+      return projections::DecideRecordPurchase(state, command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const RecordRefund& command) override {
+    return Run([&](const projections::DecisionState& state) {
+      return projections::DecideRecordRefund(state, command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const Redeem& command) override {
+    return Run([&](const projections::DecisionState& state) {
+      return projections::DecideRedeem(state, command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const Adjust& command) override {
+    return Run([&](const projections::DecisionState& state) {
+      return projections::DecideAdjust(state, command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const SetPolicy& command) override {
+    return Run([&](const projections::DecisionState& state) {
+      return projections::DecideSetPolicy(state, command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const GrantBirthdayBonuses& command) override {
+    return Run([&](const projections::DecisionState& state) {
+      return projections::DecideBirthdayBonuses(state, command, live_->birth_dates());
+    });
+  }
+
+  absl::StatusOr<MemberView> Member(const std::string& member_id, AsOf as_of) const override {
+    absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
+    if (!bound.ok()) return bound.status();
+    // The member's own stream and the policy stream hold every event that
+    // decides the member's points and tier: merge them in log order.
+    std::vector<v1::Envelope> policy_events;
+    absl::Status status = ledger_->ScanStream(
+        projections::kPolicyStreamId, 1, [&](const v1::Envelope& envelope) {
+          if (envelope.sequence() > *bound) return absl::CancelledError();
+          policy_events.push_back(envelope);
+          return absl::OkStatus();
+        });
+    if (!status.ok() && !absl::IsCancelled(status)) return status;
+    ProjectionSet set;
+    size_t next_policy = 0;
+    auto apply_policies_before = [&](uint64_t sequence) -> absl::Status {
+      for (; next_policy < policy_events.size() &&
+             policy_events[next_policy].sequence() < sequence;
+           ++next_policy) {
+        absl::Status applied = set.Apply(policy_events[next_policy]);
+        if (!applied.ok()) return applied;
+      }
+      return absl::OkStatus();
+    };
+    status = ledger_->ScanStream(projections::MemberStreamId(member_id), 1,
+                                 [&](const v1::Envelope& envelope) -> absl::Status {
+                                   if (envelope.sequence() > *bound) return absl::CancelledError();
+                                   absl::Status applied = apply_policies_before(envelope.sequence());
+                                   if (!applied.ok()) return applied;
+                                   return set.Apply(envelope);
+                                 });
+    if (!status.ok() && !absl::IsCancelled(status)) return status;
+    status = apply_policies_before(*bound + 1);
+    if (!status.ok()) return status;
+    AdvanceForQuery(as_of, &set);
+    return MakeMemberView(set, member_id);
+  }
+
+  absl::StatusOr<ProgramView> Program(AsOf as_of) const override {
+    if (as_of.kind() == AsOf::Kind::kNow) {
+      std::unique_ptr<ProjectionSet> copy;
+      std::vector<ProjectionDigest> digests;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        absl::Status caught_up = CatchUpLocked();
+        if (!caught_up.ok()) return caught_up;
+        absl::StatusOr<std::unique_ptr<ProjectionSet>> copied = live_->Copy();
+        if (!copied.ok()) return copied.status();
+        copy = std::move(*copied);
+        digests = live_->Digests();
+      }
+      AdvanceForQuery(as_of, copy.get());
+      ProgramView view = MakeProgramView(*copy);
+      // Digests describe the log's state, not the wall clock's.
+      view.digests = std::move(digests);
+      return view;
+    }
+    absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
+    if (!bound.ok()) return bound.status();
+    ProjectionSet set;
+    absl::Status status = Replay(*bound, &set);
+    if (!status.ok()) return status;
+    AdvanceForQuery(as_of, &set);
+    return MakeProgramView(set);
+  }
+
+  absl::StatusOr<std::vector<ProjectionDigest>> Rebuild() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::Status status = CatchUpLocked();
+    if (!status.ok()) return status;
+    auto fresh = std::make_unique<ProjectionSet>();
+    status = Replay(applied_, fresh.get());
+    if (!status.ok()) return status;
+    std::vector<ProjectionDigest> rebuilt = fresh->Digests();
+    std::vector<ProjectionDigest> live = live_->Digests();
+    for (size_t i = 0; i < rebuilt.size(); ++i) {
+      if (rebuilt[i].digest != live[i].digest) {
+        return absl::InternalError(absl::StrCat(
+            "projection ", rebuilt[i].name, ": rebuilt digest ", HashHex(rebuilt[i].digest),
+            " differs from the live digest ", HashHex(live[i].digest), " at sequence ", applied_));
+      }
+    }
+    live_ = std::move(fresh);
+    status = SaveLocked();
+    if (!status.ok()) return status;
+    return rebuilt;
+  }
+
+  absl::Status Checkpoint() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::Status status = CatchUpLocked();
+    if (!status.ok()) return status;
+    return SaveLocked();
+  }
+
+  Ledger& ledger() override { return *ledger_; }
+
+ private:
+  // Decides on the caught-up state, appends with the member streams'
+  // versions as expectations, and decides again if another writer got
+  // there first.
+  template <typename Decide>
+  absl::StatusOr<CommandResult> Run(Decide decide) {
+    for (int attempt = 0; attempt < kMaxCommandAttempts; ++attempt) {
+      std::vector<AppendBatch> batches;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        absl::Status status = CatchUpLocked();
+        if (!status.ok()) return status;
+        absl::StatusOr<projections::Events> events = decide(live_->decision_state());
+        if (!events.ok()) return events.status();
+        if (events->empty()) return CommandResult();
+        absl::StatusOr<std::vector<AppendBatch>> made = MakeBatchesLocked(std::move(*events));
+        if (!made.ok()) return made.status();
+        batches = std::move(*made);
+      }
+      CommandResult result;
+      result.deduplicated = true;
+      bool conflict = false;
+      for (const AppendBatch& batch : batches) {
+        absl::StatusOr<AppendResult> appended = ledger_->Append(batch);
+        if (!appended.ok()) {
+          if (appended.status().code() == absl::StatusCode::kFailedPrecondition &&
+              result.sequences.empty()) {
+            conflict = true;
+            break;
+          }
+          return appended.status();
+        }
+        result.sequences.insert(result.sequences.end(), appended->sequences.begin(),
+                                appended->sequences.end());
+        result.deduplicated = result.deduplicated && appended->deduplicated;
+      }
+      if (conflict) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::Status status = CatchUpLocked();
+      if (!status.ok()) return status;
+      return result;
+    }
+    return absl::AbortedError(absl::StrCat("gave up after ", kMaxCommandAttempts,
+                                           " attempts: the member's stream kept changing"));
+  }
+
+  // One batch (or several, past the ledger's limit) expecting each stream at
+  // the version the decision saw. Batches past the first carry independent
+  // events (birthday grants), which need no expectation.
+  absl::StatusOr<std::vector<AppendBatch>> MakeBatchesLocked(projections::Events events) {
+    std::vector<AppendBatch> batches(1);
+    for (v1::Envelope& envelope : events) {
+      if (batches.back().size() == kMaxBatchEvents) batches.emplace_back();
+      batches.back().Add(std::move(envelope));
+    }
+    if (batches.size() == 1) {
+      for (const v1::Envelope& envelope : batches[0].events()) {
+        absl::StatusOr<uint64_t> version = StreamVersionLocked(envelope.stream_id());
+        if (!version.ok()) return version.status();
+        batches[0].ExpectVersion(envelope.stream_id(), *version);
+      }
+    }
+    return batches;
+  }
+
+  // The stream's version in the applied state (not the ledger's head, which
+  // may be ahead with appends not yet applied).
+  absl::StatusOr<uint64_t> StreamVersionLocked(const std::string& stream_id) {
+    if (auto it = stream_versions_.find(stream_id); it != stream_versions_.end()) {
+      return it->second;
+    }
+    absl::StatusOr<uint64_t> version = ledger_->StreamVersion(stream_id);
+    if (!version.ok()) return version.status();
+    uint64_t applied_version = 0;
+    absl::Status status =
+        ledger_->ScanStream(stream_id, 1, [&](const v1::Envelope& envelope) -> absl::Status {
+          if (envelope.sequence() > applied_) return absl::CancelledError();
+          applied_version = envelope.stream_version();
+          return absl::OkStatus();
+        });
+    if (!status.ok() && !absl::IsCancelled(status)) return status;
+    stream_versions_[stream_id] = applied_version;
+    return applied_version;
+  }
+
+  // Applies every event appended since the last catch-up. The live state is
+  // a cache of the log, so queries may bring it up to date too.
+  absl::Status CatchUpLocked() const {
+    const uint64_t head = ledger_->Head().sequence;
+    while (applied_ < head) {
+      const uint64_t to = std::min<uint64_t>(head, applied_ + kCatchUpChunk);
+      absl::Status status =
+          ledger_->Scan(applied_ + 1, to, [&](const v1::Envelope& envelope) -> absl::Status {
+            absl::Status applied = live_->Apply(envelope);
+            if (!applied.ok()) return applied;
+            stream_versions_[envelope.stream_id()] = envelope.stream_version();
+            applied_ = envelope.sequence();
+            return absl::OkStatus();
+          });
+      if (!status.ok()) return status;
+      if (applied_ - saved_ >= options_.checkpoint_interval_events) {
+        status = SaveLocked();
+        if (!status.ok()) return status;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status SaveLocked() const {
+    absl::Status status = store_->Save(live_->ToCheckpoint(applied_));
+    if (status.ok()) saved_ = applied_;
+    return status;
+  }
+
+  absl::Status Replay(uint64_t to, ProjectionSet* set) const {
+    return ledger_->Scan(1, to, [&](const v1::Envelope& envelope) { return set->Apply(envelope); });
+  }
+
+  absl::StatusOr<uint64_t> SequenceBound(AsOf as_of) const {
+    switch (as_of.kind()) {
+      case AsOf::Kind::kNow:
+        return ledger_->Head().sequence;
+      case AsOf::Kind::kSequence:
+        return std::min(as_of.sequence(), ledger_->Head().sequence);
+      case AsOf::Kind::kTime:
+        return ledger_->SequenceAtTime(as_of.instant_us());
+    }
+    return absl::InvalidArgumentError("as_of: unknown kind");
+  }
+
+  void AdvanceForQuery(AsOf as_of, ProjectionSet* set) const {
+    if (as_of.kind() == AsOf::Kind::kNow) set->AdvanceTo(clock_->NowMicros());
+    if (as_of.kind() == AsOf::Kind::kTime) set->AdvanceTo(as_of.instant_us());
+  }
+
+  const EngineOptions options_;
+  const Clock* const clock_;
+  std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<ProjectionStore> store_;
+
+  // Guards the live projections and what goes with them.
+  mutable std::mutex mu_;
+  mutable std::unique_ptr<ProjectionSet> live_;
+  mutable uint64_t applied_ = 0;  // the last sequence applied to live_
+  mutable uint64_t saved_ = 0;    // the sequence of the last checkpoint
+  mutable absl::flat_hash_map<std::string, uint64_t> stream_versions_;
+};
+
+}  // namespace
+}  // namespace internal
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& directory,
+                                                     const EngineOptions& options) {
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(directory, options.ledger);
+  if (!ledger.ok()) return ledger.status();
+  // The ledger holds the directory's lock, so the store beside it is ours.
+  absl::StatusOr<std::unique_ptr<internal::ProjectionStore>> store =
+      internal::ProjectionStore::Open((std::filesystem::path(directory) / "projections").string());
+  if (!store.ok()) return store.status();
+  auto engine = std::make_unique<internal::EngineImpl>(options, std::move(*ledger),
+                                                       std::move(*store));
+  absl::Status started = engine->Start();
+  if (!started.ok()) return started;
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+}  // namespace loyalty

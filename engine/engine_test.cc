@@ -1,0 +1,298 @@
+#include "loyalty/engine.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/events.h"
+#include "testing/temp_dir.h"
+
+namespace loyalty {
+namespace {
+
+using ::loyalty::testing::kJan2024Us;
+using ::loyalty::testing::TempDir;
+using ::testing::HasSubstr;
+
+constexpr int64_t kDayUs = 86400LL * 1000000;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen(uint64_t checkpoint_interval = 100000) {
+    engine_.reset();
+    EngineOptions options;
+    options.ledger.clock = &clock_;
+    options.checkpoint_interval_events = checkpoint_interval;
+    auto opened = Engine::Open(dir_.Sub("db"), options);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    engine_ = std::move(*opened);
+  }
+
+  void Enrol(const std::string& member_id, int month = 6, int day = 15) {
+    EnrolMember command;
+    command.member_id = member_id;
+    auto* birth = command.personal.mutable_plain()->mutable_birth_date();
+    birth->set_year(1990);
+    birth->set_month(month);
+    birth->set_day(day);
+    command.personal.mutable_plain()->set_name("Test Member");
+    command.occurred_at_us = kJan2024Us;
+    command.actor_id = "counter";
+    auto result = engine_->Execute(command);
+    ASSERT_TRUE(result.ok()) << result.status();
+  }
+
+  absl::StatusOr<CommandResult> Purchase(const std::string& member_id, const std::string& id,
+                                         int64_t amount_fen, int64_t at_us = kJan2024Us + kDayUs) {
+    RecordPurchase command;
+    command.purchase_id = id;
+    command.member_id = member_id;
+    command.partner_id = "store-7";
+    command.amount_fen = amount_fen;
+    command.category = "apparel";
+    command.occurred_at_us = at_us;
+    command.actor_id = "pos";
+    return engine_->Execute(command);
+  }
+
+  absl::StatusOr<CommandResult> RedeemPoints(const std::string& member_id, const std::string& id,
+                                             int64_t points) {
+    Redeem command;
+    command.redemption_id = id;
+    command.member_id = member_id;
+    command.points = points;
+    command.reward = "voucher";
+    command.occurred_at_us = kJan2024Us + 2 * kDayUs;
+    command.actor_id = "app";
+    return engine_->Execute(command);
+  }
+
+  MemberView Member(const std::string& member_id, AsOf as_of = AsOf::Sequence(~uint64_t{0})) {
+    auto view = engine_->Member(member_id, as_of);
+    EXPECT_TRUE(view.ok()) << view.status();
+    return view.ok() ? *view : MemberView();
+  }
+
+  TempDir dir_;
+  ManualClock clock_{kJan2024Us + 10 * kDayUs};
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, PurchaseAndItsPointsAreOneBatch) {
+  Enrol("M1");
+  auto result = Purchase("M1", "P1", 12345);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(result->sequences.size(), 2u);
+  EXPECT_EQ(result->sequences[1], result->sequences[0] + 1);
+  auto events = engine_->ledger().Read(result->sequences[0], 2);
+  ASSERT_TRUE(events.ok());
+  EXPECT_TRUE((*events)[0].event().has_purchase_recorded());
+  EXPECT_EQ((*events)[1].event().points_granted().points(), 123);
+  EXPECT_EQ((*events)[1].event().points_granted().purchase_id(), "P1");
+  MemberView view = Member("M1");
+  EXPECT_EQ(view.available_points, 123);
+  EXPECT_EQ(view.earned_points_total, 123);
+  ASSERT_EQ(view.lots.size(), 1u);
+}
+
+TEST_F(EngineTest, InvalidCommandsAppendNothing) {
+  Enrol("M1");
+  ASSERT_TRUE(Purchase("M1", "P1", 10000).ok());
+  const uint64_t head = engine_->ledger().Head().sequence;
+
+  auto overdraw = RedeemPoints("M1", "R1", 101);
+  EXPECT_EQ(overdraw.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(overdraw.status().message(), HasSubstr("101"));
+  EXPECT_THAT(overdraw.status().message(), HasSubstr("100"));
+
+  EXPECT_EQ(Purchase("nobody", "P2", 100).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(Purchase("M1", "P3", -5).status().code(), absl::StatusCode::kInvalidArgument);
+
+  RecordRefund refund;
+  refund.refund_id = "F1";
+  refund.purchase_id = "nope";
+  refund.amount_fen = 10;
+  refund.occurred_at_us = kJan2024Us + kDayUs;
+  refund.actor_id = "pos";
+  EXPECT_EQ(engine_->Execute(refund).status().code(), absl::StatusCode::kNotFound);
+  refund.purchase_id = "P1";
+  refund.amount_fen = 10001;
+  auto too_much = engine_->Execute(refund);
+  EXPECT_EQ(too_much.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(too_much.status().message(), HasSubstr("P1"));
+
+  EXPECT_EQ(engine_->ledger().Head().sequence, head);
+}
+
+TEST_F(EngineTest, RefundClawsBackInTheSameBatch) {
+  Enrol("M1");
+  ASSERT_TRUE(Purchase("M1", "P1", 10000).ok());
+  RecordRefund refund;
+  refund.refund_id = "F1";
+  refund.purchase_id = "P1";
+  refund.amount_fen = 5000;
+  refund.occurred_at_us = kJan2024Us + 3 * kDayUs;
+  refund.actor_id = "pos";
+  auto result = engine_->Execute(refund);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->sequences.size(), 2u);
+  MemberView view = Member("M1");
+  EXPECT_EQ(view.available_points, 50);
+  EXPECT_EQ(view.clawed_back_points_total, 50);
+}
+
+TEST_F(EngineTest, MemberAsOfAnEarlierSequence) {
+  Enrol("M1");
+  auto first = Purchase("M1", "P1", 10000);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(Purchase("M1", "P2", 20000).ok());
+  EXPECT_EQ(Member("M1").available_points, 300);
+  EXPECT_EQ(Member("M1", AsOf::Sequence(first->sequences.back())).available_points, 100);
+  EXPECT_EQ(Member("M1", AsOf::Sequence(first->sequences.back())).as_of_sequence,
+            first->sequences.back());
+}
+
+TEST_F(EngineTest, PointsExpireAsOfALaterTime) {
+  Enrol("M1");
+  ASSERT_TRUE(Purchase("M1", "P1", 10000).ok());  // granted in 2024, expires end of 2025
+  clock_.Set(kJan2024Us + 800 * kDayUs);          // March 2026
+  MemberView view = Member("M1", AsOf::Now());
+  EXPECT_EQ(view.available_points, 0);
+  EXPECT_EQ(view.expired_points_total, 100);
+  ProgramView program = *engine_->Program(AsOf::Now());
+  EXPECT_EQ(program.liability.outstanding_points, 0);
+}
+
+TEST_F(EngineTest, BirthdayBonusIsGrantedOncePerYear) {
+  Enrol("M1", 1, 5);
+  Enrol("M2", 12, 31);
+  GrantBirthdayBonuses job;
+  job.occurred_at_us = kJan2024Us + 9 * kDayUs;
+  job.actor_id = "birthday-job";
+  auto first = engine_->Execute(job);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->sequences.size(), 1u);
+  auto second = engine_->Execute(job);
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(second->sequences.empty());
+  EXPECT_EQ(Member("M1").available_points, 200);
+  EXPECT_EQ(Member("M2").available_points, 0);
+}
+
+TEST_F(EngineTest, ReopenResumesFromTheCheckpointWithEqualDigests) {
+  for (int m = 0; m < 5; ++m) Enrol(absl::StrCat("M", m));
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(Purchase(absl::StrCat("M", i % 5), absl::StrCat("P", i), 1000 * (i + 1)).ok());
+  }
+  auto before = engine_->Program(AsOf::Sequence(~uint64_t{0}));
+  ASSERT_TRUE(before.ok());
+  Reopen(/*checkpoint_interval=*/7);
+  ASSERT_TRUE(Purchase("M1", "P-after", 5000).ok());
+  auto rebuilt = engine_->Rebuild();
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  auto now = engine_->Program(AsOf::Sequence(~uint64_t{0}));
+  ASSERT_TRUE(now.ok());
+  ASSERT_EQ(now->digests.size(), rebuilt->size());
+  for (size_t i = 0; i < rebuilt->size(); ++i) {
+    EXPECT_EQ(now->digests[i].digest, (*rebuilt)[i].digest) << (*rebuilt)[i].name;
+  }
+  EXPECT_NE(before->liability.outstanding_points, now->liability.outstanding_points);
+}
+
+TEST_F(EngineTest, ConcurrentRedemptionsNeverOverdraw) {
+  Enrol("M1");
+  ASSERT_TRUE(Purchase("M1", "P1", 10000).ok());  // 100 points
+  constexpr int kThreads = 6;
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      if (RedeemPoints("M1", absl::StrCat("R", t), 30).ok()) ++succeeded;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(succeeded.load(), 3);
+  EXPECT_EQ(Member("M1").available_points, 10);
+}
+
+TEST_F(EngineTest, ConcurrentPurchasesForManyMembers) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 25;
+  for (int t = 0; t < kThreads; ++t) Enrol(absl::StrCat("M", t));
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        if (!Purchase(absl::StrCat("M", t), absl::StrCat("P", t, "-", i), 100).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto program = engine_->Program(AsOf::Sequence(~uint64_t{0}));
+  ASSERT_TRUE(program.ok());
+  EXPECT_EQ(program->liability.outstanding_points, kThreads * kPerThread);
+  ASSERT_TRUE(engine_->Rebuild().ok());
+}
+
+// Kills a process while it catches its projections up with a long log and
+// checkpoints often; the next open must agree with a rebuild from zero.
+TEST(EngineCrashTest, KilledDuringCatchUpResumesToTheSameDigests) {
+  TempDir dir;
+  const std::string path = dir.Sub("db");
+  {
+    auto engine = Engine::Open(path, EngineOptions());
+    ASSERT_TRUE(engine.ok());
+    EnrolMember enrol;
+    enrol.member_id = "M1";
+    enrol.occurred_at_us = kJan2024Us;
+    enrol.actor_id = "counter";
+    ASSERT_TRUE((*engine)->Execute(enrol).ok());
+    // Raw purchases and grants, appended straight to the ledger in bulk.
+    for (int b = 0; b < 20; ++b) {
+      AppendBatch batch;
+      for (int i = 0; i < 500; ++i) {
+        batch.Add(testing::Purchase("M1", absl::StrCat("P", b, "-", i), 1000,
+                                    kJan2024Us + (b * 500 + i) * 1000000LL));
+      }
+      ASSERT_TRUE((*engine)->ledger().Append(batch).ok());
+    }
+  }
+  // The projections were checkpointed at sequence 1; now wipe nothing, but
+  // let a child catch up and die in the middle.
+  for (int round = 0; round < 3; ++round) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      EngineOptions options;
+      options.checkpoint_interval_events = 300;
+      auto engine = Engine::Open(path, options);
+      _exit(engine.ok() ? 0 : 1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(15 + 20 * round));
+    kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+  }
+  auto engine = Engine::Open(path, EngineOptions());
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  auto live = (*engine)->Program(AsOf::Sequence(~uint64_t{0}));
+  ASSERT_TRUE(live.ok());
+  auto rebuilt = (*engine)->Rebuild();  // fails if live and rebuilt digests differ
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_EQ(live->as_of_sequence, 10001u);
+  EXPECT_EQ(live->partners.size(), 1u);
+  EXPECT_EQ(live->partners[0].purchase_count, 10000);
+}
+
+}  // namespace
+}  // namespace loyalty

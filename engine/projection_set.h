@@ -1,0 +1,77 @@
+// Every projection the engine keeps, applied together in log order.
+#ifndef LOYALTY_ENGINE_PROJECTION_SET_H_
+#define LOYALTY_ENGINE_PROJECTION_SET_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/projection_store.h"
+#include "loyalty/views.h"
+#include "projections/balances.h"
+#include "projections/deciders.h"
+#include "projections/partners.h"
+#include "projections/policy_projection.h"
+#include "projections/tiers.h"
+
+namespace loyalty::internal {
+
+class ProjectionSet {
+ public:
+  ProjectionSet() = default;
+  ProjectionSet(const ProjectionSet&) = delete;
+  ProjectionSet& operator=(const ProjectionSet&) = delete;
+
+  // Applies one event to every projection and to the birth-date index.
+  absl::Status Apply(const v1::Envelope& envelope);
+  // Time-driven effects of every projection up to `instant_us`.
+  void AdvanceTo(int64_t instant_us);
+
+  // The checkpoint of every projection at `applied_sequence`.
+  ProjectionCheckpoint ToCheckpoint(uint64_t applied_sequence) const;
+  // Restores every projection from `checkpoint`; DataLoss if one is missing.
+  absl::Status Restore(const ProjectionCheckpoint& checkpoint);
+  // A copy, through the canonical states.
+  absl::StatusOr<std::unique_ptr<ProjectionSet>> Copy() const;
+
+  // Digests of the projections, by name (the birth-date index is personal
+  // data, not a projection, and has none).
+  std::vector<ProjectionDigest> Digests() const;
+
+  projections::DecisionState decision_state() const {
+    return projections::DecisionState{policies_.policy(), balances_, tiers_};
+  }
+  const projections::BirthDates& birth_dates() const { return birth_dates_; }
+  const projections::BalanceProjection& balances() const { return balances_; }
+  const projections::TierProjection& tiers() const { return tiers_; }
+  const projections::PartnerProjection& partners() const { return partners_; }
+  const projections::PolicyProjection& policies() const { return policies_; }
+
+ private:
+  std::vector<projections::Projection*> all() {
+    return {&policies_, &balances_, &tiers_, &partners_};
+  }
+  std::vector<const projections::Projection*> all() const {
+    return {&policies_, &balances_, &tiers_, &partners_};
+  }
+  void IndexBirthDate(const v1::Envelope& envelope);
+
+  projections::PolicyProjection policies_;
+  projections::BalanceProjection balances_;
+  projections::TierProjection tiers_;
+  projections::PartnerProjection partners_;
+  // Member id -> birth date, for the birthday job; from enrolment and
+  // profile events, forgotten on erasure.
+  projections::BirthDates birth_dates_;
+};
+
+// Fills a MemberView from the projections; NotFound for an unknown member.
+absl::StatusOr<MemberView> MakeMemberView(const ProjectionSet& set, const std::string& member_id);
+
+// Fills the whole-program figures from the projections.
+ProgramView MakeProgramView(const ProjectionSet& set);
+
+}  // namespace loyalty::internal
+
+#endif  // LOYALTY_ENGINE_PROJECTION_SET_H_

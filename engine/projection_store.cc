@@ -1,0 +1,91 @@
+#include "engine/projection_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+
+namespace loyalty::internal {
+namespace {
+
+// Keys: "applied" -> decimal sequence; "state/<name>" -> canonical state.
+constexpr char kAppliedKey[] = "applied";
+constexpr char kStatePrefix[] = "state/";
+
+absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(what, ": ", status.ToString()));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
+    const std::string& directory) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.compression = rocksdb::kLZ4Compression;
+  options.keep_log_file_num = 2;
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status status = rocksdb::DB::Open(options, directory, &db);
+  if (!status.ok()) {
+    return FromRocks(status, absl::StrCat("opening projection store ", directory));
+  }
+  return std::unique_ptr<ProjectionStore>(new ProjectionStore(std::unique_ptr<rocksdb::DB>(db)));
+}
+
+ProjectionStore::ProjectionStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+
+ProjectionStore::~ProjectionStore() { db_->Close(); }
+
+absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
+  ProjectionCheckpoint checkpoint;
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  rocksdb::ReadOptions options;
+  options.snapshot = snapshot;
+  std::string applied;
+  rocksdb::Status status = db_->Get(options, kAppliedKey, &applied);
+  if (status.IsNotFound()) {
+    db_->ReleaseSnapshot(snapshot);
+    return checkpoint;
+  }
+  if (!status.ok()) {
+    db_->ReleaseSnapshot(snapshot);
+    return FromRocks(status, "reading the applied sequence");
+  }
+  checkpoint.applied_sequence = std::stoull(applied);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
+  for (it->Seek(kStatePrefix); it->Valid() && it->key().starts_with(kStatePrefix); it->Next()) {
+    checkpoint.states.emplace_back(it->key().ToString().substr(sizeof(kStatePrefix) - 1),
+                                   it->value().ToString());
+  }
+  status = it->status();
+  it.reset();
+  db_->ReleaseSnapshot(snapshot);
+  if (!status.ok()) return FromRocks(status, "reading projection states");
+  return checkpoint;
+}
+
+absl::Status ProjectionStore::Save(const ProjectionCheckpoint& checkpoint) {
+  rocksdb::WriteBatch batch;
+  for (const auto& [name, state] : checkpoint.states) {
+    batch.Put(absl::StrCat(kStatePrefix, name), state);
+  }
+  batch.Put(kAppliedKey, std::to_string(checkpoint.applied_sequence));
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocks(db_->Write(options, &batch), "saving projection checkpoint");
+}
+
+absl::Status ProjectionStore::Clear() {
+  rocksdb::WriteBatch batch;
+  batch.Delete(kAppliedKey);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(kStatePrefix); it->Valid() && it->key().starts_with(kStatePrefix); it->Next()) {
+    batch.Delete(it->key());
+  }
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocks(db_->Write(options, &batch), "clearing projection checkpoint");
+}
+
+}  // namespace loyalty::internal

@@ -1,0 +1,107 @@
+// Commands: what a service asks the engine to do. The engine checks each
+// against the current state before anything is appended, and rejects an
+// invalid one with a status that names the field and the value.
+//
+// Every command carries its business time (occurred_at_us, microseconds since
+// the Unix epoch, UTC) and the actor (service, operator or job) that issues
+// it. Ids are chosen by the caller, so a retried command is applied once.
+#ifndef LOYALTY_COMMANDS_H_
+#define LOYALTY_COMMANDS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "loyalty/v1/envelope.pb.h"
+
+namespace loyalty {
+
+// Enrols a new member. AlreadyExists if the member id is enrolled.
+struct EnrolMember {
+  std::string member_id;
+  v1::Personal personal;
+  v1::Consent consent;
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Records that a member's personal data is erased; points and amounts stay.
+// FailedPrecondition if already erased.
+struct EraseMember {
+  std::string member_id;
+  std::string reason;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Records a purchase and the points it earns: 1 point per whole
+// fen_per_point (default 100 fen) times the multiplier of the tier in force
+// before the purchase, floored. NotFound for an unknown member,
+// FailedPrecondition for an erased one, AlreadyExists for a purchase id
+// already recorded, InvalidArgument for a non-positive amount.
+struct RecordPurchase {
+  std::string purchase_id;
+  std::string member_id;
+  std::string partner_id;
+  int64_t amount_fen = 0;
+  std::string category;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Refunds part or all of a purchase and claws back floor(P * R / A) of its
+// points in total. NotFound for an unknown purchase; FailedPrecondition when
+// the amount is more than what is left of the purchase.
+struct RecordRefund {
+  std::string refund_id;
+  std::string purchase_id;
+  int64_t amount_fen = 0;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Redeems points, soonest-expiring first. FailedPrecondition when `points`
+// is more than the member has available (the message names both).
+struct Redeem {
+  std::string redemption_id;
+  std::string member_id;
+  int64_t points = 0;
+  std::string reward;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+enum class AdjustmentDirection { kGrant, kDebit };
+
+// A manual correction by an operator (the actor) with a reason. A debit
+// beyond the balance becomes debt.
+struct Adjust {
+  std::string adjustment_id;
+  std::string member_id;
+  AdjustmentDirection direction = AdjustmentDirection::kGrant;
+  int64_t points = 0;
+  std::string reason;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Grants the birthday bonus to every member whose birthday in the year of
+// occurred_at_us is on or before that local day and who has not had that
+// year's bonus. Running it again for the same year grants nothing more.
+struct GrantBirthdayBonuses {
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Changes a policy (earning, tiers, expiry, birthday, SLA, retention) from
+// occurred_at_us on. Fields left 0 keep the value in force.
+struct SetPolicy {
+  std::string policy_change_id;
+  v1::PolicySet change;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+}  // namespace loyalty
+
+#endif  // LOYALTY_COMMANDS_H_

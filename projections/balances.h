@@ -1,0 +1,116 @@
+// loyalty::projections::BalanceProjection — every member's points.
+//
+// Per member: lots with their expiry, debt, lifetime totals, purchases with
+// the points they earned and what was refunded and clawed back, birthday
+// years granted, redemption ids, erasure and last activity.
+//
+// Events it uses:
+//  MemberEnrolled / MemberErased: a member appears / is marked erased (its
+//    points stay: erasure removes personal data, not facts).
+//  PurchaseRecorded: records the purchase. It grants nothing: the points
+//    come in the PointsGranted (reason PURCHASE) that follows it.
+//  RefundRecorded: adds to the purchase's refunded amount. Points come back
+//    through the PointsDebited (reason CLAWBACK) that follows it.
+//  PointsGranted: repays debt, then adds a lot expiring at the end of
+//    31 December of (the grant's local year + years_after_grant_year), per
+//    the expiry policy in force. Reason PURCHASE links the points to the
+//    purchase; reason BIRTHDAY records the year.
+//  PointsRedeemed: takes points, soonest-expiring lots first (ties: oldest
+//    grant, then first granted). Never more than the balance.
+//  PointsDebited: CLAWBACK takes from the purchase's own lot first (as much
+//    as it still holds), then soonest-expiring first; ADJUSTMENT takes
+//    soonest-expiring first. What the lots cannot cover becomes debt.
+//  ComplaintFiled, SurveyAnswered: last activity of a known member.
+//  PolicySet: the policy in force from then on.
+// Time: a lot with expires_at_us < now expires (lifetime expired total).
+#ifndef LOYALTY_PROJECTIONS_BALANCES_H_
+#define LOYALTY_PROJECTIONS_BALANCES_H_
+
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "projections/points_account.h"
+#include "projections/policy.h"
+#include "projections/projection.h"
+#include "projections/replay.h"
+
+namespace loyalty::projections {
+
+class BalanceProjection final : public Projection {
+ public:
+  BalanceProjection() = default;
+
+  // "balances".
+  absl::string_view name() const override { return "balances"; }
+  absl::Status Apply(const v1::Envelope& envelope) override;
+  void AdvanceTo(int64_t instant_us) override;
+  std::string CanonicalState() const override;
+  absl::Status Restore(absl::string_view canonical_state) override;
+
+  // The member's account, or nullptr if the member was never enrolled.
+  const MemberAccount* FindMember(absl::string_view member_id) const;
+
+  // The member's balance for an event occurring at `instant_us`: as of
+  // max(instant_us, now), leaving out lots that expire before then.
+  // Negative when the member owes points. NotFound for an unknown member.
+  absl::StatusOr<int64_t> BalancePointsAt(absl::string_view member_id, int64_t instant_us) const;
+
+  // The member who made purchase `purchase_id`, or nullptr if none did.
+  const std::string* FindPurchaseMember(absl::string_view purchase_id) const;
+
+  // The points liability: the points members hold in unexpired lots, summed
+  // over every member (erased ones included). Debt is NOT subtracted: what
+  // one member owes does not reduce what the mall owes the others; a member
+  // with debt holds no lots, so each adds max(balance, 0).
+  int64_t OutstandingPoints() const;
+
+  // The points members owe, summed over every member.
+  int64_t DebtPoints() const;
+
+  // Every member, by id.
+  const absl::btree_map<std::string, MemberAccount>& members() const { return members_; }
+
+  const Policy& policy() const { return policy_; }
+  int64_t now_us() const { return position_.now_us(); }
+  uint64_t last_sequence() const { return position_.last_sequence(); }
+
+ private:
+  absl::Status Dispatch(const v1::Envelope& envelope);
+  absl::Status OnEnrolled(const v1::Envelope& envelope);
+  absl::Status OnErased(const v1::Envelope& envelope);
+  absl::Status OnPurchase(const v1::Envelope& envelope);
+  absl::Status OnRefund(const v1::Envelope& envelope);
+  absl::Status OnGranted(const v1::Envelope& envelope);
+  absl::Status OnRedeemed(const v1::Envelope& envelope);
+  absl::Status OnDebited(const v1::Envelope& envelope);
+  void OnActivity(absl::string_view member_id, int64_t occurred_at_us);
+
+  // The account `member_id` names: DataLoss if empty, FailedPrecondition if
+  // the member is unknown.
+  absl::StatusOr<MemberAccount*> AccountFor(const v1::Envelope& envelope,
+                                            absl::string_view member_id);
+  // Adds `lot` to the member's account, expiring it at once if it is
+  // already past its expiry. Returns the lot number (0: it repaid debt).
+  uint64_t AddLot(const std::string& member_id, MemberAccount* account, Lot lot);
+  // Rebuilds the indexes derived from members_ (after Restore). False if
+  // two members hold one purchase id.
+  bool RebuildIndexes();
+
+  ReplayPosition position_;
+  Policy policy_;
+  absl::btree_map<std::string, MemberAccount> members_;
+  // Derived from members_, not part of the canonical state.
+  absl::flat_hash_map<std::string, std::string> purchase_member_;
+  // (expires_at_us, member_id) of every lot added; an entry may outlive its
+  // lot (spent early), which only makes its visit a no-op.
+  absl::btree_set<std::pair<int64_t, std::string>> expiry_schedule_;
+};
+
+}  // namespace loyalty::projections
+
+#endif  // LOYALTY_PROJECTIONS_BALANCES_H_

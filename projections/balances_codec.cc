@@ -1,0 +1,192 @@
+// BalanceProjection's canonical state: BalanceState in projection_state.proto.
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "projections/balances.h"
+
+namespace loyalty::projections {
+namespace {
+
+constexpr absl::string_view kName = "balances";
+
+state::Lot LotToState(const Lot& lot) {
+  state::Lot out;
+  out.set_lot_number(lot.lot_number);
+  out.set_points_remaining(lot.points_remaining);
+  out.set_granted_at_us(lot.granted_at_us);
+  out.set_expires_at_us(lot.expires_at_us);
+  out.set_reason(lot.reason);
+  out.set_source_id(lot.source_id);
+  out.set_grant_sequence(lot.grant_sequence);
+  return out;
+}
+
+Lot LotFromState(const state::Lot& in) {
+  Lot lot;
+  lot.lot_number = in.lot_number();
+  lot.points_remaining = in.points_remaining();
+  lot.granted_at_us = in.granted_at_us();
+  lot.expires_at_us = in.expires_at_us();
+  lot.reason = in.reason();
+  lot.source_id = in.source_id();
+  lot.grant_sequence = in.grant_sequence();
+  return lot;
+}
+
+state::Purchase PurchaseToState(const std::string& purchase_id, const PurchaseRecord& record) {
+  state::Purchase out;
+  out.set_purchase_id(purchase_id);
+  out.set_partner_id(record.partner_id);
+  out.set_occurred_at_us(record.occurred_at_us);
+  out.set_amount_fen(record.amount_fen);
+  out.set_points_earned(record.points_earned);
+  out.set_refunded_fen(record.refunded_fen);
+  out.set_clawed_back_points(record.clawed_back_points);
+  out.set_lot_number(record.lot_number);
+  for (const std::string& refund_id : record.refund_ids) out.add_refund_ids(refund_id);
+  return out;
+}
+
+PurchaseRecord PurchaseFromState(const state::Purchase& in) {
+  PurchaseRecord record;
+  record.partner_id = in.partner_id();
+  record.occurred_at_us = in.occurred_at_us();
+  record.amount_fen = in.amount_fen();
+  record.points_earned = in.points_earned();
+  record.refunded_fen = in.refunded_fen();
+  record.clawed_back_points = in.clawed_back_points();
+  record.lot_number = in.lot_number();
+  record.refund_ids.insert(in.refund_ids().begin(), in.refund_ids().end());
+  return record;
+}
+
+void TotalsToState(const MemberAccount& account, state::MemberBalance* out) {
+  out->set_debt_points(account.debt_points);
+  out->set_granted_points_total(account.granted_points_total);
+  out->set_redeemed_points_total(account.redeemed_points_total);
+  out->set_expired_points_total(account.expired_points_total);
+  out->set_clawed_back_points_total(account.clawed_back_points_total);
+  out->set_debited_points_total(account.debited_points_total);
+}
+
+void TotalsFromState(const state::MemberBalance& in, MemberAccount* account) {
+  account->debt_points = in.debt_points();
+  account->granted_points_total = in.granted_points_total();
+  account->redeemed_points_total = in.redeemed_points_total();
+  account->expired_points_total = in.expired_points_total();
+  account->clawed_back_points_total = in.clawed_back_points_total();
+  account->debited_points_total = in.debited_points_total();
+}
+
+state::MemberBalance MemberToState(const std::string& member_id, const MemberAccount& account) {
+  state::MemberBalance out;
+  out.set_member_id(member_id);
+  out.set_enrolled_at_us(account.enrolled_at_us);
+  out.set_erased(account.erased);
+  for (const Lot& lot : account.lots) *out.add_lots() = LotToState(lot);
+  TotalsToState(account, &out);
+  for (const auto& [id, record] : account.purchases)
+    *out.add_purchases() = PurchaseToState(id, record);
+  for (int32_t year : account.birthday_years) out.add_birthday_years(year);
+  for (const std::string& id : account.redemption_ids) out.add_redemption_ids(id);
+  out.set_last_activity_at_us(account.last_activity_at_us);
+  out.set_next_lot_number(account.next_lot_number);
+  return out;
+}
+
+// True when the strings are strictly ascending (sorted, no duplicates).
+template <typename Range, typename Key>
+bool StrictlyAscending(const Range& range, Key key) {
+  for (int i = 1; i < range.size(); ++i) {
+    if (!(key(range[i - 1]) < key(range[i]))) return false;
+  }
+  return true;
+}
+
+absl::Status CheckMemberState(const state::MemberBalance& in) {
+  const auto fail = [&](absl::string_view what) {
+    return CorruptState(kName, absl::StrCat("member \"", in.member_id(), "\": ", what));
+  };
+  for (int i = 0; i < in.lots_size(); ++i) {
+    const state::Lot& lot = in.lots(i);
+    if (lot.points_remaining() <= 0) return fail("a lot holds no points");
+    if (lot.lot_number() == 0 || lot.lot_number() >= in.next_lot_number()) {
+      return fail(absl::StrCat("lot number ", lot.lot_number(), " is out of range"));
+    }
+    if (i > 0 && !ConsumedBefore(LotFromState(in.lots(i - 1)), LotFromState(lot))) {
+      return fail("lots are not in consumption order");
+    }
+  }
+  if (in.debt_points() < 0 || (in.debt_points() > 0 && in.lots_size() > 0)) {
+    return fail("debt is negative, or held with lots");
+  }
+  const auto purchase_id = [](const state::Purchase& p) -> const std::string& {
+    return p.purchase_id();
+  };
+  const auto self = [](const auto& value) -> const auto& { return value; };
+  if (!StrictlyAscending(in.purchases(), purchase_id) ||
+      !StrictlyAscending(in.birthday_years(), self) ||
+      !StrictlyAscending(in.redemption_ids(), self)) {
+    return fail("a collection is not sorted by key");
+  }
+  return absl::OkStatus();
+}
+
+MemberAccount MemberFromState(const state::MemberBalance& in) {
+  MemberAccount account;
+  account.enrolled_at_us = in.enrolled_at_us();
+  account.erased = in.erased();
+  for (const state::Lot& lot : in.lots()) account.lots.push_back(LotFromState(lot));
+  TotalsFromState(in, &account);
+  for (const state::Purchase& purchase : in.purchases()) {
+    account.purchases.emplace(purchase.purchase_id(), PurchaseFromState(purchase));
+  }
+  account.birthday_years.insert(in.birthday_years().begin(), in.birthday_years().end());
+  account.redemption_ids.insert(in.redemption_ids().begin(), in.redemption_ids().end());
+  account.last_activity_at_us = in.last_activity_at_us();
+  account.next_lot_number = in.next_lot_number();
+  return account;
+}
+
+}  // namespace
+
+std::string BalanceProjection::CanonicalState() const {
+  state::BalanceState state;
+  *state.mutable_header() = position_.ToHeader(kName);
+  *state.mutable_policy() = policy_.values();
+  for (const auto& [member_id, account] : members_) {
+    *state.add_members() = MemberToState(member_id, account);
+  }
+  return SerializeDeterministic(state);
+}
+
+absl::Status BalanceProjection::Restore(absl::string_view canonical_state) {
+  state::BalanceState state;
+  absl::Status status = ParseState(canonical_state, kName, &state);
+  if (!status.ok()) return status;
+  absl::StatusOr<ReplayPosition> position = ReplayPosition::FromHeader(state.header(), kName);
+  if (!position.ok()) return position.status();
+  absl::StatusOr<Policy> policy = Policy::FromValues(state.policy());
+  if (!policy.ok()) return policy.status();
+  const auto member_id = [](const state::MemberBalance& m) -> const std::string& {
+    return m.member_id();
+  };
+  if (!StrictlyAscending(state.members(), member_id)) {
+    return CorruptState(kName, "members are not sorted by id");
+  }
+  absl::btree_map<std::string, MemberAccount> members;
+  for (const state::MemberBalance& member : state.members()) {
+    status = CheckMemberState(member);
+    if (!status.ok()) return status;
+    members.emplace_hint(members.end(), member.member_id(), MemberFromState(member));
+  }
+  BalanceProjection restored;
+  restored.position_ = *position;
+  restored.policy_ = *std::move(policy);
+  restored.members_ = std::move(members);
+  if (!restored.RebuildIndexes()) return CorruptState(kName, "two members hold one purchase id");
+  *this = std::move(restored);
+  return absl::OkStatus();
+}
+
+}  // namespace loyalty::projections

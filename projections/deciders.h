@@ -1,0 +1,148 @@
+// Deciders: pure functions from (state, command) to the events to append.
+// The commands are the public ones of loyalty/commands.h.
+//
+// A decider checks a command against the projections' current state and
+// returns the envelopes that carry it out, in the order they must be
+// appended (one atomic batch), with stream_id, idempotency_key,
+// occurred_at_us, actor_id and event filled and every ledger-assigned field
+// unset. It changes nothing: the caller appends the batch, then applies the
+// appended events to the projections before deciding the next command. On a
+// rejected command it returns an error naming the field and the value, and
+// no event.
+//
+// Streams: "member-<member_id>" for everything about a member (enrolment,
+// erasure, purchases, refunds, points); "policy" for PolicySet.
+// Idempotency keys derive from the caller's ids, so a retried command that
+// the ledger already holds is deduplicated by the ledger:
+//   enrol/<member_id>            erase/<member_id>
+//   purchase/<purchase_id>       purchase/<purchase_id>/points
+//   refund/<refund_id>           refund/<refund_id>/clawback
+//   redemption/<redemption_id>   adjust/<adjustment_id>
+//   birthday/<member_id>/<year>  policy/<policy_change_id>
+// A retry decided after its events were applied meets the state instead and
+// gets AlreadyExists (a purchase, refund, redemption or enrolment id that is
+// already recorded); the caller may treat that as success.
+//
+// Common errors of every decider:
+//  InvalidArgument: occurred_at_us <= 0; an actor_id that is empty or longer
+//    than kMaxActorIdBytes; an id that is empty, longer than kMaxIdBytes or
+//    holds a NUL byte; an amount or point count out of its limits
+//    (domain_limits.h).
+//  NotFound: the member (or purchase) is not known.
+#ifndef LOYALTY_PROJECTIONS_DECIDERS_H_
+#define LOYALTY_PROJECTIONS_DECIDERS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
+#include "loyalty/commands.h"
+#include "loyalty/v1/envelope.pb.h"
+#include "projections/balances.h"
+#include "projections/policy.h"
+#include "projections/tiers.h"
+
+namespace loyalty::projections {
+
+using Events = std::vector<v1::Envelope>;
+
+// The state the deciders read. Not owned. The three must have applied the
+// same prefix of the log.
+struct DecisionState {
+  const Policy& policy;  // e.g. PolicyProjection::policy()
+  const BalanceProjection& balances;
+  const TierProjection& tiers;
+};
+
+// Enrols a new member. Emits MemberEnrolled.
+// AlreadyExists if the member id is enrolled.
+using EnrolMember = ::loyalty::EnrolMember;
+absl::StatusOr<Events> DecideEnrolMember(const DecisionState& state, const EnrolMember& command);
+
+// Records that a member's personal data is erased. Emits MemberErased.
+// InvalidArgument for an empty reason; FailedPrecondition if already erased.
+using EraseMember = ::loyalty::EraseMember;
+absl::StatusOr<Events> DecideEraseMember(const DecisionState& state, const EraseMember& command);
+
+// Records a purchase and the points it earns: PurchaseRecorded, then
+// PointsGranted (reason PURCHASE) of
+//   floor(floor(amount_fen / fen_per_point) * multiplier_bp / 10000)
+// with the multiplier of the tier in force before the purchase
+// (TierProjection::TierInForceAt); the grant is left out when it is 0.
+// FailedPrecondition for an erased member; AlreadyExists for a purchase id
+// already recorded; InvalidArgument for amount_fen <= 0 or over
+// kMaxAmountFen, an empty partner_id, or a category over kMaxNoteBytes.
+using RecordPurchase = ::loyalty::RecordPurchase;
+absl::StatusOr<Events> DecideRecordPurchase(const DecisionState& state,
+                                            const RecordPurchase& command);
+
+// Refunds part or all of a purchase: RefundRecorded, then PointsDebited
+// (reason CLAWBACK) of ClawbackTotal(P, R + amount, A) minus what was
+// already clawed back, when that is above 0. Refunds of erased members are
+// accepted (the money still goes back).
+// NotFound for an unknown purchase; AlreadyExists for a refund id already
+// recorded on it; FailedPrecondition when amount_fen exceeds what is left of
+// the purchase (the message names purchase, amount and remaining).
+using RecordRefund = ::loyalty::RecordRefund;
+absl::StatusOr<Events> DecideRecordRefund(const DecisionState& state, const RecordRefund& command);
+
+// Redeems points for a reward. Emits PointsRedeemed.
+// FailedPrecondition for an erased member, or when `points` exceeds the
+// balance at occurred_at (lots expiring before then left out; any debt
+// makes the balance negative) — the message names requested and available;
+// AlreadyExists for a redemption id already recorded; InvalidArgument for
+// a reward over kMaxNoteBytes.
+using Redeem = ::loyalty::Redeem;
+absl::StatusOr<Events> DecideRedeem(const DecisionState& state, const Redeem& command);
+
+using AdjustmentDirection = ::loyalty::AdjustmentDirection;
+
+// A manual correction by an operator (actor_id) with a reason: PointsGranted
+// or PointsDebited, reason ADJUSTMENT, note = reason. A debit beyond the
+// balance becomes debt.
+// InvalidArgument for an empty reason or one over kMaxNoteBytes.
+using Adjust = ::loyalty::Adjust;
+absl::StatusOr<Events> DecideAdjust(const DecisionState& state, const Adjust& command);
+
+// The birth dates the birthday job reads, member id -> date. Supplied by the
+// caller from the (encrypted) personal data: the balance state never holds
+// them.
+using BirthDates = absl::flat_hash_map<std::string, v1::LocalDate>;
+
+// The birthday job for the local day of occurred_at_us (year Y): one
+// PointsGranted (reason BIRTHDAY, birthday_year Y, the policy's bonus) for
+// every member of `birth_dates` whose birthday in Y is on or before that
+// day and who has had no bonus for Y, in member id order. Erased members are
+// skipped. Running it again for Y grants nothing more. A member born on
+// 29 February has the birthday on 28 February in a year that is not leap.
+// The result may be empty, and may be longer than one ledger batch: each
+// grant is independent and may be appended in any grouping.
+// NotFound for a member of `birth_dates` never enrolled; InvalidArgument for
+// a birth date that is not a calendar date.
+using GrantBirthdayBonuses = ::loyalty::GrantBirthdayBonuses;
+absl::StatusOr<Events> DecideBirthdayBonuses(const DecisionState& state,
+                                             const GrantBirthdayBonuses& command,
+                                             const BirthDates& birth_dates);
+
+// Changes a policy from occurred_at on. Emits PolicySet on stream "policy".
+// InvalidArgument when no policy is set, it sets no non-zero value, or the
+// policy it leads to is invalid (Policy::CheckChange).
+using SetPolicy = ::loyalty::SetPolicy;
+absl::StatusOr<Events> DecideSetPolicy(const DecisionState& state, const SetPolicy& command);
+
+// The member's birthday in `year`: 29 February becomes 28 February in a
+// year that is not leap. InvalidArgument if `birth_date` is not a date.
+absl::StatusOr<absl::CivilDay> BirthdayInYear(const v1::LocalDate& birth_date, int64_t year);
+
+// "member-<member_id>".
+std::string MemberStreamId(absl::string_view member_id);
+
+// "policy".
+inline constexpr absl::string_view kPolicyStreamId = "policy";
+
+}  // namespace loyalty::projections
+
+#endif  // LOYALTY_PROJECTIONS_DECIDERS_H_

@@ -1,0 +1,85 @@
+// PartnerProjection's canonical state: PartnerState in projection_state.proto.
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "projections/partners.h"
+
+namespace loyalty::projections {
+namespace {
+
+constexpr absl::string_view kName = "partners";
+
+state::PartnerScore ScoreToState(const std::string& partner_id, const PartnerScore& score) {
+  state::PartnerScore out;
+  out.set_partner_id(partner_id);
+  out.set_gross_sales_fen(score.gross_sales_fen);
+  out.set_refunded_fen(score.refunded_fen);
+  out.set_purchase_count(score.purchase_count);
+  out.set_refund_count(score.refund_count);
+  out.set_points_issued(score.points_issued);
+  out.set_points_clawed_back(score.points_clawed_back);
+  return out;
+}
+
+PartnerScore ScoreFromState(const state::PartnerScore& in) {
+  PartnerScore score;
+  score.gross_sales_fen = in.gross_sales_fen();
+  score.refunded_fen = in.refunded_fen();
+  score.purchase_count = in.purchase_count();
+  score.refund_count = in.refund_count();
+  score.points_issued = in.points_issued();
+  score.points_clawed_back = in.points_clawed_back();
+  return score;
+}
+
+// Fills `out` from repeated entries strictly ascending by key; false if not.
+template <typename Entries, typename Map, typename Convert>
+bool FillSorted(const Entries& entries, Map* out, Convert convert) {
+  for (int i = 0; i < entries.size(); ++i) {
+    auto [key, value] = convert(entries[i]);
+    if (!out->empty() && !(out->rbegin()->first < key)) return false;
+    out->emplace_hint(out->end(), std::move(key), std::move(value));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string PartnerProjection::CanonicalState() const {
+  state::PartnerState state;
+  *state.mutable_header() = position_.ToHeader(kName);
+  for (const auto& [partner_id, score] : partners_) {
+    *state.add_partners() = ScoreToState(partner_id, score);
+  }
+  for (const auto& [purchase_id, partner_id] : purchase_partner_) {
+    state::PurchasePartner& entry = *state.add_purchases();
+    entry.set_purchase_id(purchase_id);
+    entry.set_partner_id(partner_id);
+  }
+  return SerializeDeterministic(state);
+}
+
+absl::Status PartnerProjection::Restore(absl::string_view canonical_state) {
+  state::PartnerState state;
+  absl::Status status = ParseState(canonical_state, kName, &state);
+  if (!status.ok()) return status;
+  absl::StatusOr<ReplayPosition> position = ReplayPosition::FromHeader(state.header(), kName);
+  if (!position.ok()) return position.status();
+  absl::btree_map<std::string, PartnerScore> partners;
+  absl::btree_map<std::string, std::string> purchases;
+  const bool sorted =
+      FillSorted(state.partners(), &partners,
+                 [](const state::PartnerScore& s) {
+                   return std::make_pair(s.partner_id(), ScoreFromState(s));
+                 }) &&
+      FillSorted(state.purchases(), &purchases, [](const state::PurchasePartner& p) {
+        return std::make_pair(p.purchase_id(), p.partner_id());
+      });
+  if (!sorted) return CorruptState(kName, "a collection is not sorted by key");
+  position_ = *position;
+  partners_ = std::move(partners);
+  purchase_partner_ = std::move(purchases);
+  return absl::OkStatus();
+}
+
+}  // namespace loyalty::projections

@@ -1,0 +1,70 @@
+// Helpers every projection shares: its position in the log and in business
+// time, error messages that name the event, and the canonical byte form.
+// Internal to projections/.
+#ifndef LOYALTY_PROJECTIONS_REPLAY_H_
+#define LOYALTY_PROJECTIONS_REPLAY_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "google/protobuf/message.h"
+#include "loyalty/v1/envelope.pb.h"
+#include "projections/projection_state.pb.h"
+
+namespace loyalty::projections {
+
+// The version of the canonical state format written by this build.
+inline constexpr uint32_t kStateFormatVersion = 1;
+
+// The last sequence applied and the business time reached.
+class ReplayPosition {
+ public:
+  uint64_t last_sequence() const { return last_sequence_; }
+  int64_t now_us() const { return now_us_; }
+
+  // FailedPrecondition when `envelope` has a non-zero sequence that is not
+  // greater than the last one recorded.
+  absl::Status CheckNext(const v1::Envelope& envelope) const;
+
+  // Records `envelope` as applied (a zero sequence leaves the position).
+  void Record(const v1::Envelope& envelope);
+
+  // Moves now forward to `instant_us`; an earlier instant does nothing.
+  void MoveTo(int64_t instant_us);
+
+  // The header of a canonical state of projection `name`.
+  state::Header ToHeader(absl::string_view name) const;
+
+  // Reads a header written by ToHeader(name). InvalidArgument for another
+  // projection's or format's header; DataLoss for a negative time.
+  static absl::StatusOr<ReplayPosition> FromHeader(const state::Header& header,
+                                                   absl::string_view name);
+
+ private:
+  uint64_t last_sequence_ = 0;
+  int64_t now_us_ = 0;
+};
+
+// An error about one event: "sequence 12 (points_redeemed, stream member-M1):
+// <what>".
+absl::Status EventError(absl::StatusCode code, const v1::Envelope& envelope,
+                        absl::string_view what);
+
+// The deterministic serialization of `message`.
+std::string SerializeDeterministic(const google::protobuf::Message& message);
+
+// Parses `bytes` into `message`: InvalidArgument if they are the state of
+// another projection than `name` or of another format (see FromHeader);
+// DataLoss if they do not decode.
+absl::Status ParseState(absl::string_view bytes, absl::string_view name,
+                        google::protobuf::Message* message);
+
+// DataLoss "<name> state: <what>", for a state that breaks an invariant.
+absl::Status CorruptState(absl::string_view name, absl::string_view what);
+
+}  // namespace loyalty::projections
+
+#endif  // LOYALTY_PROJECTIONS_REPLAY_H_

@@ -1,0 +1,101 @@
+#include "projections/test_world.h"
+
+#include "projections/local_time.h"
+
+namespace loyalty::projections::testing {
+
+int64_t At(int64_t year, int month, int day, int hour, int minute, int second) {
+  return LocalInstantUs(absl::CivilSecond(year, month, day, hour, minute, second));
+}
+
+absl::Status TestWorld::Commit(const absl::StatusOr<Events>& decided) {
+  if (!decided.ok()) return decided.status();
+  for (v1::Envelope envelope : *decided) {
+    envelope.set_sequence(log.size() + 1);
+    envelope.set_schema_version(1);
+    log.push_back(envelope);
+    for (Projection* projection : projections()) {
+      absl::Status status = projection->Apply(envelope);
+      if (!status.ok()) return status;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void TestWorld::AdvanceTo(int64_t instant_us) {
+  for (Projection* projection : projections()) projection->AdvanceTo(instant_us);
+}
+
+absl::Status TestWorld::Enrol(const std::string& member_id, int64_t at_us) {
+  EnrolMember command;
+  command.member_id = member_id;
+  command.occurred_at_us = at_us;
+  command.actor_id = "counter";
+  return Commit(DecideEnrolMember(state(), command));
+}
+
+absl::Status TestWorld::Purchase(const std::string& purchase_id, const std::string& member_id,
+                                 int64_t amount_fen, int64_t at_us, const std::string& partner_id) {
+  RecordPurchase command;
+  command.purchase_id = purchase_id;
+  command.member_id = member_id;
+  command.partner_id = partner_id;
+  command.amount_fen = amount_fen;
+  command.category = "apparel";
+  command.occurred_at_us = at_us;
+  command.actor_id = "pos";
+  return Commit(DecideRecordPurchase(state(), command));
+}
+
+absl::Status TestWorld::Refund(const std::string& refund_id, const std::string& purchase_id,
+                               int64_t amount_fen, int64_t at_us) {
+  RecordRefund command;
+  command.refund_id = refund_id;
+  command.purchase_id = purchase_id;
+  command.amount_fen = amount_fen;
+  command.occurred_at_us = at_us;
+  command.actor_id = "pos";
+  return Commit(DecideRecordRefund(state(), command));
+}
+
+absl::Status TestWorld::RedeemPoints(const std::string& redemption_id, const std::string& member_id,
+                                     int64_t points, int64_t at_us) {
+  Redeem command;
+  command.redemption_id = redemption_id;
+  command.member_id = member_id;
+  command.points = points;
+  command.reward = "voucher";
+  command.occurred_at_us = at_us;
+  command.actor_id = "app";
+  return Commit(DecideRedeem(state(), command));
+}
+
+absl::Status TestWorld::AdjustPoints(const std::string& adjustment_id, const std::string& member_id,
+                                     AdjustmentDirection direction, int64_t points, int64_t at_us) {
+  Adjust command;
+  command.adjustment_id = adjustment_id;
+  command.member_id = member_id;
+  command.direction = direction;
+  command.points = points;
+  command.reason = "goodwill correction";
+  command.occurred_at_us = at_us;
+  command.actor_id = "operator-7";
+  return Commit(DecideAdjust(state(), command));
+}
+
+absl::Status TestWorld::ChangePolicy(const std::string& change_id, const v1::PolicySet& change,
+                                     int64_t at_us) {
+  SetPolicy command;
+  command.policy_change_id = change_id;
+  command.change = change;
+  command.occurred_at_us = at_us;
+  command.actor_id = "admin";
+  return Commit(DecideSetPolicy(state(), command));
+}
+
+int64_t TestWorld::Balance(const std::string& member_id) const {
+  const MemberAccount* account = balances.FindMember(member_id);
+  return account == nullptr ? -1 : account->balance_points();
+}
+
+}  // namespace loyalty::projections::testing

@@ -1,0 +1,61 @@
+// Test support: an in-memory log and the projections kept in step with it.
+// Not part of the library.
+#ifndef LOYALTY_PROJECTIONS_TEST_WORLD_H_
+#define LOYALTY_PROJECTIONS_TEST_WORLD_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "projections/balances.h"
+#include "projections/deciders.h"
+#include "projections/partners.h"
+#include "projections/policy_projection.h"
+#include "projections/tiers.h"
+
+namespace loyalty::projections::testing {
+
+// The instant of a local (UTC+8) wall-clock time.
+int64_t At(int64_t year, int month, int day, int hour = 12, int minute = 0, int second = 0);
+
+class TestWorld {
+ public:
+  PolicyProjection policies;
+  BalanceProjection balances;
+  TierProjection tiers;
+  PartnerProjection partners;
+  std::vector<v1::Envelope> log;
+
+  DecisionState state() const { return {policies.policy(), balances, tiers}; }
+  std::vector<Projection*> projections() { return {&policies, &balances, &tiers, &partners}; }
+
+  // Appends the decided events as a ledger would (assigning sequences) and
+  // applies them to every projection; returns the decider's error, or the
+  // first error of an Apply.
+  absl::Status Commit(const absl::StatusOr<Events>& decided);
+
+  // Moves every projection to `instant_us`.
+  void AdvanceTo(int64_t instant_us);
+
+  // Shorthands that build a command and commit it.
+  absl::Status Enrol(const std::string& member_id, int64_t at_us);
+  absl::Status Purchase(const std::string& purchase_id, const std::string& member_id,
+                        int64_t amount_fen, int64_t at_us, const std::string& partner_id = "P1");
+  absl::Status Refund(const std::string& refund_id, const std::string& purchase_id,
+                      int64_t amount_fen, int64_t at_us);
+  absl::Status RedeemPoints(const std::string& redemption_id, const std::string& member_id,
+                            int64_t points, int64_t at_us);
+  absl::Status AdjustPoints(const std::string& adjustment_id, const std::string& member_id,
+                            AdjustmentDirection direction, int64_t points, int64_t at_us);
+  absl::Status ChangePolicy(const std::string& change_id, const v1::PolicySet& change,
+                            int64_t at_us);
+
+  // The member's balance (sum of lots - debt); -1 if unknown.
+  int64_t Balance(const std::string& member_id) const;
+};
+
+}  // namespace loyalty::projections::testing
+
+#endif  // LOYALTY_PROJECTIONS_TEST_WORLD_H_

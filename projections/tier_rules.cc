@@ -1,0 +1,72 @@
+#include "projections/tier_rules.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "projections/local_time.h"
+
+namespace loyalty::projections {
+
+int64_t MemberTier::QualifyingSpendAt(int64_t instant_us, int64_t window_us) const {
+  const int64_t window_start_us = SaturatingAddUs(instant_us, -window_us);
+  int64_t spend_fen = 0;
+  for (const WindowPurchase& purchase : purchases) {
+    if (purchase.occurred_at_us > window_start_us && purchase.occurred_at_us <= instant_us) {
+      spend_fen += purchase.counted_fen();
+    }
+  }
+  return spend_fen;
+}
+
+bool MemberTier::RecordPurchase(WindowPurchase purchase, int64_t now_us, uint64_t sequence,
+                                const Policy& policy) {
+  purchases.push_back(std::move(purchase));
+  DropOutsideWindow(now_us, policy.window_us());
+  const int64_t spend_fen = QualifyingSpendAt(now_us, policy.window_us());
+  const v1::Tier reached = policy.TierForSpend(spend_fen);
+  if (reached <= tier) return false;
+  ChangeTier({now_us, tier, reached, TierChangeCause::kUpgrade, sequence, spend_fen},
+             policy.protection_us());
+  return true;
+}
+
+void MemberTier::RecordRefund(absl::string_view purchase_id, int64_t amount_fen) {
+  for (WindowPurchase& purchase : purchases) {
+    if (purchase.purchase_id == purchase_id) purchase.refunded_fen += amount_fen;
+  }
+}
+
+bool MemberTier::ReevaluateBefore(int64_t now_us, const Policy& policy) {
+  bool any = false;
+  while (protected_until_us != 0 && protected_until_us < now_us) {
+    const int64_t at_us = protected_until_us;
+    DropOutsideWindow(at_us, policy.window_us());
+    const int64_t spend_fen = QualifyingSpendAt(at_us, policy.window_us());
+    const v1::Tier qualified = policy.TierForSpend(spend_fen);
+    if (qualified != tier) {
+      history.push_back({at_us, tier, qualified, TierChangeCause::kReevaluation, 0, spend_fen});
+    }
+    tier = qualified;
+    protected_until_us =
+        tier == v1::TIER_REGULAR ? 0 : SaturatingAddUs(at_us, policy.protection_us());
+    any = true;
+  }
+  return any;
+}
+
+void MemberTier::DropOutsideWindow(int64_t instant_us, int64_t window_us) {
+  const int64_t window_start_us = SaturatingAddUs(instant_us, -window_us);
+  purchases.erase(std::remove_if(purchases.begin(), purchases.end(),
+                                 [window_start_us](const WindowPurchase& purchase) {
+                                   return purchase.occurred_at_us <= window_start_us;
+                                 }),
+                  purchases.end());
+}
+
+void MemberTier::ChangeTier(const TierChange& change, int64_t protection_us) {
+  history.push_back(change);
+  tier = change.to;
+  protected_until_us = SaturatingAddUs(change.at_us, protection_us);
+}
+
+}  // namespace loyalty::projections

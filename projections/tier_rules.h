@@ -1,0 +1,81 @@
+// loyalty::projections::MemberTier — one member's tier and the rules that
+// move it: qualifying spend over a rolling window, immediate upgrade with
+// protection, re-evaluation when protection ends.
+//
+// Pure data and rules; TierProjection decides when to call what.
+#ifndef LOYALTY_PROJECTIONS_TIER_RULES_H_
+#define LOYALTY_PROJECTIONS_TIER_RULES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "loyalty/v1/common.pb.h"
+#include "projections/policy.h"
+
+namespace loyalty::projections {
+
+enum class TierChangeCause : int32_t {
+  // Qualifying spend reached a higher threshold on a purchase.
+  kUpgrade = 1,
+  // Protection ended and the tier became the one the spend qualifies for.
+  kReevaluation = 2,
+};
+
+// One entry of a member's tier history.
+struct TierChange {
+  int64_t at_us = 0;  // the instant the change took effect
+  v1::Tier from = v1::TIER_REGULAR;
+  v1::Tier to = v1::TIER_REGULAR;
+  TierChangeCause cause = TierChangeCause::kUpgrade;
+  uint64_t sequence = 0;  // the purchase that upgraded; 0 for a re-evaluation (time-driven)
+  int64_t qualifying_spend_fen = 0;  // the spend the decision was made on
+};
+
+// A purchase that may still count towards qualifying spend.
+struct WindowPurchase {
+  std::string purchase_id;
+  int64_t occurred_at_us = 0;  // the purchase's own occurred-at
+  int64_t amount_fen = 0;
+  int64_t refunded_fen = 0;
+
+  // What counts: the amount less its refunds, never below zero.
+  int64_t counted_fen() const { return amount_fen > refunded_fen ? amount_fen - refunded_fen : 0; }
+};
+
+struct MemberTier {
+  v1::Tier tier = v1::TIER_REGULAR;
+  int64_t protected_until_us = 0;         // 0 when not protected (Regular)
+  std::vector<WindowPurchase> purchases;  // in log order
+  std::vector<TierChange> history;
+
+  // Purchases less refunds with occurred_at in (instant - window, instant].
+  int64_t QualifyingSpendAt(int64_t instant_us, int64_t window_us) const;
+
+  // Adds a purchase applied at `now_us` (the projection's now, at or after
+  // its occurred-at), then upgrades to the highest tier the spend at now
+  // reaches if that is above the current tier, protecting it for the
+  // policy's protection from now. Returns true when it upgraded.
+  bool RecordPurchase(WindowPurchase purchase, int64_t now_us, uint64_t sequence,
+                      const Policy& policy);
+
+  // Reduces the counted amount of purchase `purchase_id` (if still kept).
+  // Never changes the tier: refunds count at the next re-evaluation.
+  void RecordRefund(absl::string_view purchase_id, int64_t amount_fen);
+
+  // Performs every re-evaluation due strictly before `now_us`: at instant
+  // U = protected_until_us the tier becomes the highest the spend at U
+  // qualifies for (it may drop several levels, stay, or rise); above
+  // Regular a new protection starts at U. Returns true if any happened.
+  bool ReevaluateBefore(int64_t now_us, const Policy& policy);
+
+ private:
+  // Forgets purchases that no evaluation at or after `instant_us` can count.
+  void DropOutsideWindow(int64_t instant_us, int64_t window_us);
+  void ChangeTier(const TierChange& change, int64_t protection_us);
+};
+
+}  // namespace loyalty::projections
+
+#endif  // LOYALTY_PROJECTIONS_TIER_RULES_H_

@@ -1,0 +1,155 @@
+#include "projections/tiers.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "projections/event_checks.h"
+#include "projections/policy_projection.h"
+
+namespace loyalty::projections {
+
+absl::Status TierProjection::Apply(const v1::Envelope& envelope) {
+  absl::Status status = position_.CheckNext(envelope);
+  if (!status.ok()) return status;
+  AdvanceTo(envelope.occurred_at_us());
+  status = Dispatch(envelope);
+  if (status.ok()) position_.Record(envelope);
+  return status;
+}
+
+void TierProjection::AdvanceTo(int64_t instant_us) {
+  if (instant_us <= position_.now_us()) return;
+  while (!protection_ends_.empty() && protection_ends_.begin()->first < instant_us) {
+    const std::string member_id = protection_ends_.begin()->second;
+    protection_ends_.erase(protection_ends_.begin());
+    auto it = members_.find(member_id);
+    if (it == members_.end()) continue;
+    it->second.ReevaluateBefore(instant_us, policy_);
+    Schedule(member_id, it->second);
+  }
+  position_.MoveTo(instant_us);
+}
+
+absl::Status TierProjection::Dispatch(const v1::Envelope& envelope) {
+  switch (envelope.event().kind_case()) {
+    case v1::Event::kMemberEnrolled:
+      return OnEnrolled(envelope);
+    case v1::Event::kPurchaseRecorded:
+      return OnPurchase(envelope);
+    case v1::Event::kRefundRecorded:
+      return OnRefund(envelope);
+    case v1::Event::kPolicySet:
+      return ApplyPolicyEvent(envelope, &policy_);
+    default:
+      return absl::OkStatus();
+  }
+}
+
+absl::StatusOr<MemberTier*> TierProjection::MemberFor(const v1::Envelope& envelope,
+                                                      absl::string_view member_id) {
+  absl::Status status = CheckEventId(envelope, "member_id", member_id);
+  if (!status.ok()) return status;
+  auto it = members_.find(member_id);
+  if (it == members_.end()) {
+    return EventError(absl::StatusCode::kFailedPrecondition, envelope,
+                      absl::StrCat("member \"", member_id, "\" is not enrolled"));
+  }
+  return &it->second;
+}
+
+absl::Status TierProjection::OnEnrolled(const v1::Envelope& envelope) {
+  const std::string& member_id = envelope.event().member_enrolled().member_id();
+  absl::Status status = CheckEventId(envelope, "member_id", member_id);
+  if (!status.ok()) return status;
+  if (!members_.try_emplace(member_id).second) {
+    return EventError(absl::StatusCode::kFailedPrecondition, envelope,
+                      absl::StrCat("member \"", member_id, "\" is already enrolled"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TierProjection::OnPurchase(const v1::Envelope& envelope) {
+  const v1::PurchaseRecorded& purchase = envelope.event().purchase_recorded();
+  absl::StatusOr<MemberTier*> member = MemberFor(envelope, purchase.member_id());
+  if (!member.ok()) return member.status();
+  absl::Status status = CheckEventAmount(envelope, purchase.amount_fen());
+  if (!status.ok()) return status;
+  WindowPurchase counted{purchase.purchase_id(), envelope.occurred_at_us(), purchase.amount_fen(),
+                         0};
+  if ((*member)->RecordPurchase(std::move(counted), position_.now_us(), envelope.sequence(),
+                                policy_)) {
+    Schedule(purchase.member_id(), **member);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TierProjection::OnRefund(const v1::Envelope& envelope) {
+  const v1::RefundRecorded& refund = envelope.event().refund_recorded();
+  absl::StatusOr<MemberTier*> member = MemberFor(envelope, refund.member_id());
+  if (!member.ok()) return member.status();
+  absl::Status status = CheckEventAmount(envelope, refund.amount_fen());
+  if (!status.ok()) return status;
+  (*member)->RecordRefund(refund.purchase_id(), refund.amount_fen());
+  return absl::OkStatus();
+}
+
+void TierProjection::Schedule(const std::string& member_id, const MemberTier& member) {
+  if (member.protected_until_us != 0)
+    protection_ends_.emplace(member.protected_until_us, member_id);
+}
+
+void TierProjection::RebuildSchedule() {
+  protection_ends_.clear();
+  for (const auto& [member_id, member] : members_) Schedule(member_id, member);
+}
+
+const MemberTier* TierProjection::FindMember(absl::string_view member_id) const {
+  auto it = members_.find(member_id);
+  return it == members_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<v1::Tier> TierProjection::TierInForceAt(absl::string_view member_id,
+                                                       int64_t instant_us) const {
+  const MemberTier* member = FindMember(member_id);
+  if (member == nullptr) {
+    return absl::NotFoundError(absl::StrCat("member_id \"", member_id, "\" is not enrolled"));
+  }
+  const int64_t at_us = std::max(instant_us, position_.now_us());
+  if (member->protected_until_us == 0 || member->protected_until_us >= at_us) return member->tier;
+  MemberTier future = *member;
+  future.ReevaluateBefore(at_us, policy_);
+  return future.tier;
+}
+
+absl::StatusOr<int64_t> TierProjection::QualifyingSpendAt(absl::string_view member_id,
+                                                          int64_t instant_us) const {
+  const MemberTier* member = FindMember(member_id);
+  if (member == nullptr) {
+    return absl::NotFoundError(absl::StrCat("member_id \"", member_id, "\" is not enrolled"));
+  }
+  return member->QualifyingSpendAt(instant_us, policy_.window_us());
+}
+
+TierDistribution TierProjection::Distribution() const {
+  TierDistribution counts;
+  for (const auto& [id, member] : members_) {
+    switch (member.tier) {
+      case v1::TIER_SILVER:
+        ++counts.silver;
+        break;
+      case v1::TIER_GOLD:
+        ++counts.gold;
+        break;
+      case v1::TIER_PLATINUM:
+        ++counts.platinum;
+        break;
+      default:
+        ++counts.regular;
+        break;
+    }
+  }
+  return counts;
+}
+
+}  // namespace loyalty::projections

@@ -1,0 +1,105 @@
+// TierProjection's canonical state: TierState in projection_state.proto.
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "projections/tiers.h"
+
+namespace loyalty::projections {
+namespace {
+
+constexpr absl::string_view kName = "tiers";
+
+state::MemberTier MemberToState(const std::string& member_id, const MemberTier& member) {
+  state::MemberTier out;
+  out.set_member_id(member_id);
+  out.set_tier(member.tier);
+  out.set_protected_until_us(member.protected_until_us);
+  for (const WindowPurchase& purchase : member.purchases) {
+    state::WindowPurchase& p = *out.add_purchases();
+    p.set_purchase_id(purchase.purchase_id);
+    p.set_occurred_at_us(purchase.occurred_at_us);
+    p.set_amount_fen(purchase.amount_fen);
+    p.set_refunded_fen(purchase.refunded_fen);
+  }
+  for (const TierChange& change : member.history) {
+    state::TierChange& c = *out.add_history();
+    c.set_at_us(change.at_us);
+    c.set_from(change.from);
+    c.set_to(change.to);
+    c.set_cause(static_cast<int32_t>(change.cause));
+    c.set_sequence(change.sequence);
+    c.set_qualifying_spend_fen(change.qualifying_spend_fen);
+  }
+  return out;
+}
+
+bool IsTier(int tier) { return tier >= v1::TIER_REGULAR && tier <= v1::TIER_PLATINUM; }
+
+bool IsCause(int32_t cause) {
+  return cause == static_cast<int32_t>(TierChangeCause::kUpgrade) ||
+         cause == static_cast<int32_t>(TierChangeCause::kReevaluation);
+}
+
+absl::StatusOr<MemberTier> MemberFromState(const state::MemberTier& in) {
+  const auto fail = [&](absl::string_view what) {
+    return CorruptState(kName, absl::StrCat("member \"", in.member_id(), "\": ", what));
+  };
+  if (!IsTier(in.tier())) return fail(absl::StrCat("tier ", in.tier()));
+  if ((in.tier() == v1::TIER_REGULAR) != (in.protected_until_us() == 0)) {
+    return fail("protection must be held exactly above Regular");
+  }
+  MemberTier member;
+  member.tier = in.tier();
+  member.protected_until_us = in.protected_until_us();
+  for (const state::WindowPurchase& p : in.purchases()) {
+    member.purchases.push_back(
+        {p.purchase_id(), p.occurred_at_us(), p.amount_fen(), p.refunded_fen()});
+  }
+  for (const state::TierChange& c : in.history()) {
+    if (!IsTier(c.from()) || !IsTier(c.to()) || !IsCause(c.cause())) {
+      return fail("a tier change names an unknown tier or cause");
+    }
+    member.history.push_back({c.at_us(), c.from(), c.to(), static_cast<TierChangeCause>(c.cause()),
+                              c.sequence(), c.qualifying_spend_fen()});
+  }
+  return member;
+}
+
+}  // namespace
+
+std::string TierProjection::CanonicalState() const {
+  state::TierState state;
+  *state.mutable_header() = position_.ToHeader(kName);
+  *state.mutable_policy() = policy_.values();
+  for (const auto& [member_id, member] : members_) {
+    *state.add_members() = MemberToState(member_id, member);
+  }
+  return SerializeDeterministic(state);
+}
+
+absl::Status TierProjection::Restore(absl::string_view canonical_state) {
+  state::TierState state;
+  absl::Status status = ParseState(canonical_state, kName, &state);
+  if (!status.ok()) return status;
+  absl::StatusOr<ReplayPosition> position = ReplayPosition::FromHeader(state.header(), kName);
+  if (!position.ok()) return position.status();
+  absl::StatusOr<Policy> policy = Policy::FromValues(state.policy());
+  if (!policy.ok()) return policy.status();
+  absl::btree_map<std::string, MemberTier> members;
+  for (int i = 0; i < state.members_size(); ++i) {
+    const state::MemberTier& in = state.members(i);
+    if (i > 0 && !(state.members(i - 1).member_id() < in.member_id())) {
+      return CorruptState(kName, "members are not sorted by id");
+    }
+    absl::StatusOr<MemberTier> member = MemberFromState(in);
+    if (!member.ok()) return member.status();
+    members.emplace_hint(members.end(), in.member_id(), *std::move(member));
+  }
+  position_ = *position;
+  policy_ = *std::move(policy);
+  members_ = std::move(members);
+  RebuildSchedule();
+  return absl::OkStatus();
+}
+
+}  // namespace loyalty::projections
