@@ -1,0 +1,81 @@
+#include "demo/runner.h"
+
+#include <chrono>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "loyalty/clock.h"
+#include "loyalty/engine.h"
+
+namespace loyalty::demo {
+namespace {
+
+const char* KindName(const Command& command) {
+  switch (command.index()) {
+    case 0: return "enrolment";
+    case 1: return "policy";
+    case 2: return "purchase";
+    case 3: return "refund";
+    case 4: return "redemption";
+    case 5: return "adjustment";
+    default: return "birthday run";
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<RunSummary> RunWorkload(const std::string& directory, const RunOptions& options,
+                                       const Progress& progress) {
+  std::error_code error;
+  if (std::filesystem::exists(directory, error) && !std::filesystem::is_empty(directory, error)) {
+    if (!options.replace) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "directory ", directory, " is not empty; pass --replace to start over"));
+    }
+    std::filesystem::remove_all(directory, error);
+    if (error) {
+      return absl::InternalError(absl::StrCat("removing ", directory, ": ", error.message()));
+    }
+  }
+  // Ledger time follows business time, a second behind each command.
+  ManualClock clock(options.workload.start_us);
+  EngineOptions engine_options;
+  engine_options.ledger.clock = &clock;
+  engine_options.ledger.sync = options.sync;
+  absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(directory, engine_options);
+  if (!engine.ok()) return engine.status();
+
+  RunSummary summary;
+  const auto started = std::chrono::steady_clock::now();
+  absl::Status status = GenerateWorkload(
+      options.workload,
+      [&](const Command& command) -> absl::Status {
+        const int64_t at_us = OccurredAtUs(command);
+        if (at_us + 1000000 > clock.NowMicros()) clock.Set(at_us + 1000000);
+        absl::StatusOr<CommandResult> result =
+            std::visit([&](const auto& c) { return (*engine)->Execute(c); }, command);
+        ++summary.commands_executed;
+        if (result.ok()) {
+          summary.events_appended += static_cast<int64_t>(result->sequences.size());
+        } else if (absl::IsFailedPrecondition(result.status()) ||
+                   absl::IsAlreadyExists(result.status())) {
+          ++summary.refused[absl::StrCat(KindName(command), ": ",
+                                         absl::StatusCodeToString(result.status().code()))];
+        } else {
+          return result.status();
+        }
+        if (progress) progress(summary.commands_executed, at_us);
+        return absl::OkStatus();
+      },
+      &summary.generated);
+  if (!status.ok()) return status;
+  status = (*engine)->Checkpoint();
+  if (!status.ok()) return status;
+  summary.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - started)
+                           .count();
+  return summary;
+}
+
+}  // namespace loyalty::demo
