@@ -155,7 +155,7 @@ absl::StatusOr<MemberView> MakeMemberView(const ProjectionSet& set, const std::s
     view.tier = tier->tier;
     view.tier_protected_until_us = tier->protected_until_us;
     view.qualifying_spend_fen =
-        tier->QualifyingSpendAt(set.tiers().now_us(), set.tiers().policy().window_us());
+        tier->QualifyingSpendAt(tier->now_us, set.tiers().policy().window_us());
     for (const projections::TierChange& change : tier->history) {
       view.tier_history.push_back(
           {change.at_us, change.from, change.to,
@@ -163,8 +163,10 @@ absl::StatusOr<MemberView> MakeMemberView(const ProjectionSet& set, const std::s
            change.qualifying_spend_fen});
     }
   }
+  // The member's own clock: a full replay and a replay of the member's
+  // stream agree on it, whatever other members did.
   view.as_of_sequence = set.balances().last_sequence();
-  view.as_of_us = set.balances().now_us();
+  view.as_of_us = account->now_us;
   return view;
 }
 

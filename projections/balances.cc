@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "projections/event_checks.h"
 #include "projections/local_time.h"
+#include "projections/member_time.h"
 #include "projections/policy_projection.h"
 
 namespace loyalty::projections {
@@ -80,20 +81,24 @@ absl::Status CheckGrantLink(const v1::Envelope& envelope, MemberAccount* account
 absl::Status BalanceProjection::Apply(const v1::Envelope& envelope) {
   absl::Status status = position_.CheckNext(envelope);
   if (!status.ok()) return status;
-  AdvanceTo(envelope.occurred_at_us());
+  position_.MoveTo(envelope.occurred_at_us());
+  AdvanceOwnMember(envelope);
   status = Dispatch(envelope);
   if (status.ok()) position_.Record(envelope);
   return status;
 }
 
+void BalanceProjection::AdvanceOwnMember(const v1::Envelope& envelope) {
+  const absl::string_view member_id = TimeOwningMemberId(envelope.event());
+  if (member_id.empty()) return;
+  auto it = members_.find(member_id);
+  if (it != members_.end()) it->second.AdvanceTo(envelope.occurred_at_us());
+}
+
+// Every member, not only those with lots due: each member's now is state.
 void BalanceProjection::AdvanceTo(int64_t instant_us) {
-  if (instant_us <= position_.now_us()) return;
-  while (!expiry_schedule_.empty() && expiry_schedule_.begin()->first < instant_us) {
-    auto it = members_.find(expiry_schedule_.begin()->second);
-    if (it != members_.end()) it->second.ExpireBefore(instant_us);
-    expiry_schedule_.erase(expiry_schedule_.begin());
-  }
   position_.MoveTo(instant_us);
+  for (auto& [member_id, account] : members_) account.AdvanceTo(instant_us);
 }
 
 absl::Status BalanceProjection::Dispatch(const v1::Envelope& envelope) {
@@ -144,7 +149,9 @@ absl::Status BalanceProjection::OnEnrolled(const v1::Envelope& envelope) {
   if (members_.contains(member_id)) {
     return Conflict(envelope, absl::StrCat("member \"", member_id, "\" is already enrolled"));
   }
-  members_[member_id].enrolled_at_us = envelope.occurred_at_us();
+  MemberAccount& account = members_[member_id];
+  account.enrolled_at_us = envelope.occurred_at_us();
+  account.now_us = envelope.occurred_at_us();
   return absl::OkStatus();
 }
 
@@ -214,7 +221,9 @@ absl::Status BalanceProjection::OnGranted(const v1::Envelope& envelope) {
   lot.reason = grant.reason();
   lot.source_id = GrantSourceId(grant);
   lot.grant_sequence = envelope.sequence();
-  const uint64_t lot_number = AddLot(grant.member_id(), *account, std::move(lot));
+  const uint64_t lot_number = (*account)->Grant(std::move(lot));
+  // A backdated grant may be past its expiry at the member's now already.
+  (*account)->ExpireBefore((*account)->now_us);
   if (grant.reason() == v1::GRANT_REASON_PURCHASE) {
     PurchaseRecord& record = (*account)->purchases.find(grant.purchase_id())->second;
     record.points_earned = grant.points();
@@ -276,18 +285,6 @@ void BalanceProjection::OnActivity(absl::string_view member_id, int64_t occurred
   it->second.last_activity_at_us = std::max(it->second.last_activity_at_us, occurred_at_us);
 }
 
-uint64_t BalanceProjection::AddLot(const std::string& member_id, MemberAccount* account, Lot lot) {
-  const int64_t expires_at_us = lot.expires_at_us;
-  const uint64_t lot_number = account->Grant(std::move(lot));
-  if (lot_number == 0) return 0;
-  if (expires_at_us < position_.now_us()) {
-    account->ExpireBefore(position_.now_us());
-  } else {
-    expiry_schedule_.emplace(expires_at_us, member_id);
-  }
-  return lot_number;
-}
-
 const MemberAccount* BalanceProjection::FindMember(absl::string_view member_id) const {
   auto it = members_.find(member_id);
   return it == members_.end() ? nullptr : &it->second;
@@ -299,7 +296,7 @@ absl::StatusOr<int64_t> BalanceProjection::BalancePointsAt(absl::string_view mem
   if (account == nullptr) {
     return absl::NotFoundError(absl::StrCat("member_id \"", member_id, "\" is not enrolled"));
   }
-  return account->BalancePointsAt(std::max(instant_us, position_.now_us()));
+  return account->BalancePointsAt(std::max(instant_us, account->now_us));
 }
 
 const std::string* BalanceProjection::FindPurchaseMember(absl::string_view purchase_id) const {
@@ -321,13 +318,11 @@ int64_t BalanceProjection::DebtPoints() const {
 
 bool BalanceProjection::RebuildIndexes() {
   purchase_member_.clear();
-  expiry_schedule_.clear();
   bool unique = true;
   for (const auto& [member_id, account] : members_) {
     for (const auto& [purchase_id, record] : account.purchases) {
       unique = purchase_member_.try_emplace(purchase_id, member_id).second && unique;
     }
-    for (const Lot& lot : account.lots) expiry_schedule_.emplace(lot.expires_at_us, member_id);
   }
   return unique;
 }

@@ -22,16 +22,20 @@
 //    soonest-expiring first. What the lots cannot cover becomes debt.
 //  ComplaintFiled, SurveyAnswered: last activity of a known member.
 //  PolicySet: the policy in force from then on.
-// Time: a lot with expires_at_us < now expires (lifetime expired total).
+// Time: every member has its own now (MemberAccount::now_us; see
+// projection.h). An event of the member's own stream first moves the
+// member's now to max(now, occurred_at), expiring the member's lots with
+// expires_at_us < that instant (lifetime expired total), then applies at
+// that instant; no other member's lots are touched. AdvanceTo(T) does the
+// same for every member. A lot's expiry is fixed at grant, by the expiry
+// policy in force then, so expiring it reads no policy.
 #ifndef LOYALTY_PROJECTIONS_BALANCES_H_
 #define LOYALTY_PROJECTIONS_BALANCES_H_
 
 #include <cstdint>
 #include <string>
-#include <utility>
 
 #include "absl/container/btree_map.h"
-#include "absl/container/btree_set.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "projections/points_account.h"
@@ -55,9 +59,10 @@ class BalanceProjection final : public Projection {
   // The member's account, or nullptr if the member was never enrolled.
   const MemberAccount* FindMember(absl::string_view member_id) const;
 
-  // The member's balance for an event occurring at `instant_us`: as of
-  // max(instant_us, now), leaving out lots that expire before then.
-  // Negative when the member owes points. NotFound for an unknown member.
+  // The member's balance for an event of the member occurring at
+  // `instant_us`: as of max(instant_us, the member's now), leaving out lots
+  // that expire before then. Negative when the member owes points. NotFound
+  // for an unknown member.
   absl::StatusOr<int64_t> BalancePointsAt(absl::string_view member_id, int64_t instant_us) const;
 
   // The member who made purchase `purchase_id`, or nullptr if none did.
@@ -76,6 +81,8 @@ class BalanceProjection final : public Projection {
   const absl::btree_map<std::string, MemberAccount>& members() const { return members_; }
 
   const Policy& policy() const { return policy_; }
+  // The latest instant any event or AdvanceTo reached (the state's header).
+  // No member's state depends on it: each has its own now.
   int64_t now_us() const { return position_.now_us(); }
   uint64_t last_sequence() const { return position_.last_sequence(); }
 
@@ -94,10 +101,9 @@ class BalanceProjection final : public Projection {
   // the member is unknown.
   absl::StatusOr<MemberAccount*> AccountFor(const v1::Envelope& envelope,
                                             absl::string_view member_id);
-  // Adds `lot` to the member's account, expiring it at once if it is
-  // already past its expiry. Returns the lot number (0: it repaid debt).
-  uint64_t AddLot(const std::string& member_id, MemberAccount* account, Lot lot);
-  // Rebuilds the indexes derived from members_ (after Restore). False if
+  // Moves the member whose stream holds `envelope` to its occurred-at.
+  void AdvanceOwnMember(const v1::Envelope& envelope);
+  // Rebuilds the index derived from members_ (after Restore). False if
   // two members hold one purchase id.
   bool RebuildIndexes();
 
@@ -106,9 +112,6 @@ class BalanceProjection final : public Projection {
   absl::btree_map<std::string, MemberAccount> members_;
   // Derived from members_, not part of the canonical state.
   absl::flat_hash_map<std::string, std::string> purchase_member_;
-  // (expires_at_us, member_id) of every lot added; an entry may outlive its
-  // lot (spent early), which only makes its visit a no-op.
-  absl::btree_set<std::pair<int64_t, std::string>> expiry_schedule_;
 };
 
 }  // namespace loyalty::projections

@@ -91,6 +91,7 @@ state::MemberBalance MemberToState(const std::string& member_id, const MemberAcc
   for (const std::string& id : account.redemption_ids) out.add_redemption_ids(id);
   out.set_last_activity_at_us(account.last_activity_at_us);
   out.set_next_lot_number(account.next_lot_number);
+  out.set_now_us(account.now_us);
   return out;
 }
 
@@ -103,10 +104,13 @@ bool StrictlyAscending(const Range& range, Key key) {
   return true;
 }
 
-absl::Status CheckMemberState(const state::MemberBalance& in) {
+absl::Status CheckMemberState(const state::MemberBalance& in, int64_t header_now_us) {
   const auto fail = [&](absl::string_view what) {
     return CorruptState(kName, absl::StrCat("member \"", in.member_id(), "\": ", what));
   };
+  if (in.now_us() > header_now_us) {
+    return fail(absl::StrCat("now_us ", in.now_us(), " is past the header's ", header_now_us));
+  }
   for (int i = 0; i < in.lots_size(); ++i) {
     const state::Lot& lot = in.lots(i);
     if (lot.points_remaining() <= 0) return fail("a lot holds no points");
@@ -115,6 +119,9 @@ absl::Status CheckMemberState(const state::MemberBalance& in) {
     }
     if (i > 0 && !ConsumedBefore(LotFromState(in.lots(i - 1)), LotFromState(lot))) {
       return fail("lots are not in consumption order");
+    }
+    if (lot.expires_at_us() < in.now_us()) {
+      return fail(absl::StrCat("lot ", lot.lot_number(), " expired before the member's now"));
     }
   }
   if (in.debt_points() < 0 || (in.debt_points() > 0 && in.lots_size() > 0)) {
@@ -145,6 +152,7 @@ MemberAccount MemberFromState(const state::MemberBalance& in) {
   account.redemption_ids.insert(in.redemption_ids().begin(), in.redemption_ids().end());
   account.last_activity_at_us = in.last_activity_at_us();
   account.next_lot_number = in.next_lot_number();
+  account.now_us = in.now_us();
   return account;
 }
 
@@ -176,7 +184,7 @@ absl::Status BalanceProjection::Restore(absl::string_view canonical_state) {
   }
   absl::btree_map<std::string, MemberAccount> members;
   for (const state::MemberBalance& member : state.members()) {
-    status = CheckMemberState(member);
+    status = CheckMemberState(member, position->now_us());
     if (!status.ok()) return status;
     members.emplace_hint(members.end(), member.member_id(), MemberFromState(member));
   }

@@ -70,8 +70,9 @@ absl::StatusOr<Events> DecideEraseMember(const DecisionState& state, const Erase
 // Records a purchase and the points it earns: PurchaseRecorded, then
 // PointsGranted (reason PURCHASE) of
 //   floor(floor(amount_fen / fen_per_point) * multiplier_bp / 10000)
-// with the multiplier of the tier in force before the purchase
-// (TierProjection::TierInForceAt); the grant is left out when it is 0.
+// with the multiplier of the tier in force before the purchase, at
+// max(occurred_at, the member's now) (TierProjection::TierInForceAt); the
+// grant is left out when it is 0.
 // FailedPrecondition for an erased member; AlreadyExists for a purchase id
 // already recorded; InvalidArgument for amount_fen <= 0 or over
 // kMaxAmountFen, an empty partner_id, or a category over kMaxNoteBytes.
@@ -91,8 +92,9 @@ absl::StatusOr<Events> DecideRecordRefund(const DecisionState& state, const Reco
 
 // Redeems points for a reward. Emits PointsRedeemed.
 // FailedPrecondition for an erased member, or when `points` exceeds the
-// balance at occurred_at (lots expiring before then left out; any debt
-// makes the balance negative) — the message names requested and available;
+// balance at max(occurred_at, the member's now) (lots expiring before then
+// left out; any debt makes the balance negative; other members' events play
+// no part) — the message names requested and available;
 // AlreadyExists for a redemption id already recorded; InvalidArgument for
 // a reward over kMaxNoteBytes.
 using Redeem = ::loyalty::Redeem;

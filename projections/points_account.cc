@@ -52,14 +52,21 @@ void MemberAccount::Debit(int64_t points, uint64_t first_lot_number, bool clawba
   debt_points += TakeFromLots(points, first_lot_number);
 }
 
-int64_t MemberAccount::ExpireBefore(int64_t now_us) {
+int64_t MemberAccount::ExpireBefore(int64_t instant_us) {
   int64_t expired = 0;
-  auto first_kept = std::find_if(lots.begin(), lots.end(),
-                                 [now_us](const Lot& lot) { return lot.expires_at_us >= now_us; });
+  auto first_kept = std::find_if(lots.begin(), lots.end(), [instant_us](const Lot& lot) {
+    return lot.expires_at_us >= instant_us;
+  });
   for (auto it = lots.begin(); it != first_kept; ++it) expired += it->points_remaining;
   lots.erase(lots.begin(), first_kept);
   expired_points_total += expired;
   return expired;
+}
+
+void MemberAccount::AdvanceTo(int64_t instant_us) {
+  if (instant_us <= now_us) return;
+  ExpireBefore(instant_us);
+  now_us = instant_us;
 }
 
 int64_t MemberAccount::TakeFromLots(int64_t points, uint64_t first_lot_number) {

@@ -7,7 +7,9 @@
 //   soonest expires_at_us first, then oldest granted_at_us, then lot_number;
 // - debt_points >= 0, and a member with debt has no lots (grants repay debt
 //   before they make a lot);
-// - granted - redeemed - expired - clawed_back - debited == balance_points().
+// - granted - redeemed - expired - clawed_back - debited == balance_points();
+// - no lot has expires_at_us < now_us (what expired before the member's now
+//   is gone).
 #ifndef LOYALTY_PROJECTIONS_POINTS_ACCOUNT_H_
 #define LOYALTY_PROJECTIONS_POINTS_ACCOUNT_H_
 
@@ -66,6 +68,10 @@ struct MemberAccount {
   // 0 if none. Retention measures inactivity from here.
   int64_t last_activity_at_us = 0;
   uint64_t next_lot_number = 1;
+  // The member's own business time: the latest occurred-at of the events of
+  // its own stream and of the instants AdvanceTo moved it to. Lots are
+  // expired up to here; the events of other members never move it.
+  int64_t now_us = 0;
 
   // The points in lots.
   int64_t lot_points() const;
@@ -89,8 +95,13 @@ struct MemberAccount {
   // cover becomes debt. `clawback` says which lifetime total it counts in.
   void Debit(int64_t points, uint64_t first_lot_number, bool clawback);
 
-  // Expires every lot with expires_at_us < now_us; returns the points.
-  int64_t ExpireBefore(int64_t now_us);
+  // Expires every lot with expires_at_us < instant_us; returns the points.
+  int64_t ExpireBefore(int64_t instant_us);
+
+  // Moves now_us forward to `instant_us`, expiring every lot with
+  // expires_at_us < instant_us on the way. An instant at or before now_us
+  // does nothing.
+  void AdvanceTo(int64_t instant_us);
 
   // The soonest expires_at_us of the lots; 0 when there is none.
   int64_t next_expiry_us() const { return lots.empty() ? 0 : lots.front().expires_at_us; }

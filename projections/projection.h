@@ -5,16 +5,38 @@
 // (occurred_at_us) and from AdvanceTo. Two projections of the same kind fed
 // the same calls are in the same state, byte for byte, on any machine.
 //
-// Time. A projection has a "now" that never goes backwards. Apply first
-// advances now to the event's occurred_at_us (performing every time-driven
-// effect due before it: lot expiry, end of tier protection), then applies the
-// event. An event that occurred earlier than now is applied at now for
-// time-driven purposes; the facts it carries (such as a purchase's own
-// occurred-at) are kept as they are.
+// Time. Business time is per member, so that a member's state depends only
+// on the member's own events, the policy events and explicit AdvanceTo
+// calls, never on another member's events:
+// - Every member has its own "now", which never goes backwards: the latest
+//   occurred_at_us of the events of the member's own stream
+//   ("member-<member_id>"; the kinds are listed in member_time.h) and of the
+//   instants AdvanceTo moved it to. Enrolment starts it at the enrolment's
+//   occurred-at.
+// - Applying an event of member M's own stream first moves M's now to
+//   T = max(M's now, occurred_at_us), performing M's time-driven effects due
+//   before T (lot expiry, end of tier protection), then applies the event at
+//   T. It moves no other member. An event that occurred earlier than M's now
+//   is applied at M's now for time-driven purposes; the facts it carries
+//   (such as a purchase's own occurred-at) are kept as they are.
+// - Events of other kinds (PolicySet, complaints, surveys, ...) move no
+//   member's now and perform no time-driven effect; a PolicySet changes the
+//   policy in force for what is applied after it in log order.
+// - AdvanceTo(T) moves every member known at the call to max(its now, T),
+//   performing the effects due before T. Queries use it; the live engine
+//   never calls it between events.
+// Consequently replaying member M's stream merged with the policy stream (in
+// log order, up to any sequence, then the same AdvanceTo calls) gives M
+// exactly the state a full replay gives M, backdated events included.
 //
 // A time-driven effect scheduled at instant X (a lot expiring at X, a
-// protection ending at X) takes place once now is strictly after X: an event
-// occurring exactly at X still sees the lot, or the protected tier.
+// protection ending at X) takes place once the member's now is strictly
+// after X: an event occurring exactly at X still sees the lot, or the
+// protected tier.
+//
+// The projection also keeps one projection-wide now, the latest instant any
+// applied event or AdvanceTo reached; it is reported in the state's header
+// and no member's state depends on it.
 //
 // Not thread-safe: one writer at a time, and no reads during a write.
 #ifndef LOYALTY_PROJECTIONS_PROJECTION_H_
@@ -47,15 +69,18 @@ class Projection {
   // is accepted so deciders' output can be previewed). Event types the
   // projection does not use are ignored (only the sequence is recorded).
   // Errors, naming the sequence and leaving the state as it was apart from
-  // time-driven effects up to the event's time:
+  // the projection-wide now and the time-driven effects of the event's own
+  // member up to the event's time:
   //  FailedPrecondition: the sequence is out of order, or the event
   //    contradicts the state (an unknown member, an overdraft, a duplicate).
   //  DataLoss: the event is malformed (a missing id, a non-positive amount).
   // The deciders never produce such events.
   virtual absl::Status Apply(const v1::Envelope& envelope) = 0;
 
-  // Moves now forward to `instant_us`, performing every time-driven effect
-  // scheduled strictly before it. An instant before now does nothing.
+  // Moves every member's now (and the projection-wide now) forward to
+  // `instant_us`, performing every time-driven effect scheduled strictly
+  // before it. A member already at or past `instant_us` is left as it is.
+  // Costs time in proportion to the number of members.
   virtual void AdvanceTo(int64_t instant_us) = 0;
 
   // The whole state as deterministic bytes (see projection_state.proto):

@@ -19,7 +19,9 @@ namespace loyalty::projections {
 // The version of the canonical state format written by this build.
 inline constexpr uint32_t kStateFormatVersion = 1;
 
-// The last sequence applied and the business time reached.
+// The last sequence applied and the projection-wide business time reached
+// (the latest occurred-at or AdvanceTo instant). That now is reported in the
+// header only: member state follows each member's own now (projection.h).
 class ReplayPosition {
  public:
   uint64_t last_sequence() const { return last_sequence_; }

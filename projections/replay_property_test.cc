@@ -1,15 +1,19 @@
 // Properties of every projection over random, deterministic histories made
-// by the deciders:
+// by the deciders, backdated events included (occurred-at going backwards
+// across members and within one member):
 // - snapshot and restore anywhere, then apply the rest: the same bytes as
 //   applying everything;
 // - Restore(CanonicalState()) is the identity, and equal states have equal
 //   digests;
-// - AdvanceTo before each event changes nothing;
+// - in a replay of one member's stream, AdvanceTo each event's own time
+//   before it changes nothing; AdvanceTo in steps equals AdvanceTo at once;
 // - the balance invariants hold for every member;
-// - one member's stream (plus the policy stream) gives that member's state.
+// - for every member and every cut of the log, the member's stream plus the
+//   policy stream gives exactly that member's state of the full replay.
 #include <algorithm>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -20,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "loyalty/ledger.h"
 #include "projections/local_time.h"
+#include "projections/replay.h"
 #include "projections/test_world.h"
 
 namespace loyalty::projections {
@@ -34,7 +39,10 @@ static_assert(std::is_same_v<loyalty::Hash, std::array<uint8_t, 32>>,
 struct HistoryOptions {
   uint64_t seed = 1;
   int commands = 600;
-  bool backdating = true;  // some events occur before the projections' now
+  // Some events occur before the latest occurred-at of the log (and often
+  // before their own member's latest too): most a few weeks back, a few
+  // more than a year back.
+  bool backdating = true;
 };
 
 // Drives the deciders with random commands. Deterministic for a seed:
@@ -63,6 +71,18 @@ class HistoryGenerator {
     now_us_ += static_cast<int64_t>(Below(4 * kMicrosPerDay));
     if (options_.backdating && OneIn(15)) {
       return now_us_ - static_cast<int64_t>(Below(40 * kMicrosPerDay));
+    }
+    if (options_.backdating && OneIn(60)) {
+      return now_us_ - static_cast<int64_t>(Below(400 * kMicrosPerDay));
+    }
+    if (options_.backdating && OneIn(25)) {
+      // In the last days before the latest New Year: a member whose own time
+      // has not passed it may still use the lots expiring at that year end,
+      // although other members' events have passed it.
+      const int64_t year_end_us = EndOfLocalYearUs(LocalDayOf(now_us_).year() - 1);
+      if (year_end_us > At(2023, 1, 1)) {
+        return year_end_us - static_cast<int64_t>(Below(10 * kMicrosPerDay));
+      }
     }
     return now_us_;
   }
@@ -205,6 +225,54 @@ void ApplyRange(const std::vector<v1::Envelope>& log, size_t from, size_t to,
   }
 }
 
+// The events of log[0, cut) that a member-only replay reads: the member's
+// own stream merged with the policy stream, in log order (as the engine's
+// Member() query merges them).
+std::vector<v1::Envelope> MemberAndPolicyEvents(const std::vector<v1::Envelope>& log, size_t cut,
+                                                const std::string& member_id) {
+  const std::string stream = MemberStreamId(member_id);
+  std::vector<v1::Envelope> events;
+  for (size_t i = 0; i < cut; ++i) {
+    if (log[i].stream_id() == stream || log[i].stream_id() == kPolicyStreamId) {
+      events.push_back(log[i]);
+    }
+  }
+  return events;
+}
+
+// The entry of `member_id` in a canonical state (a BalanceState or a
+// TierState); an empty entry if the member is not there.
+template <typename State>
+auto MemberEntry(const std::string& canonical_state, const std::string& member_id) {
+  State state;
+  EXPECT_TRUE(state.ParseFromString(canonical_state));
+  for (const auto& member : state.members()) {
+    if (member.member_id() == member_id) return member;
+  }
+  return typename std::decay_t<decltype(state.members(0))>();
+}
+
+// Expects the member's entries in the balance and tier states of a
+// member-only replay to be those of the full replay, byte for byte.
+void ExpectSameMember(const std::string& member_id, const BalanceProjection& full_balances,
+                      const TierProjection& full_tiers, const BalanceProjection& alone_balances,
+                      const TierProjection& alone_tiers, const std::string& where) {
+  const auto balance_full =
+      MemberEntry<state::BalanceState>(full_balances.CanonicalState(), member_id);
+  const auto balance_alone =
+      MemberEntry<state::BalanceState>(alone_balances.CanonicalState(), member_id);
+  EXPECT_FALSE(balance_full.member_id().empty()) << member_id << " " << where;
+  EXPECT_TRUE(SerializeDeterministic(balance_alone) == SerializeDeterministic(balance_full))
+      << member_id << " " << where << "\nalone: " << balance_alone.ShortDebugString()
+      << "\nfull:  " << balance_full.ShortDebugString();
+  const auto tier_full = MemberEntry<state::TierState>(full_tiers.CanonicalState(), member_id);
+  const auto tier_alone = MemberEntry<state::TierState>(alone_tiers.CanonicalState(), member_id);
+  EXPECT_FALSE(tier_full.member_id().empty()) << member_id << " " << where;
+  EXPECT_TRUE(SerializeDeterministic(tier_alone) == SerializeDeterministic(tier_full))
+      << member_id << " " << where << "\nalone: " << tier_alone.ShortDebugString()
+      << "\nfull:  " << tier_full.ShortDebugString();
+}
+
 class ReplayPropertyTest : public ::testing::TestWithParam<uint64_t> {
  protected:
   void SetUp() override {
@@ -245,18 +313,97 @@ TEST_P(ReplayPropertyTest, TheLiveProjectionsEqualAReplay) {
   }
 }
 
-TEST_P(ReplayPropertyTest, AdvancingBeforeEachEventChangesNothing) {
-  for (const Factory& make : AllProjections()) {
-    std::unique_ptr<Projection> plain = make();
-    std::unique_ptr<Projection> advanced = make();
-    for (const v1::Envelope& e : world_.log) {
-      ASSERT_TRUE(plain->Apply(e).ok());
-      advanced->AdvanceTo(e.occurred_at_us() - 1);
-      advanced->AdvanceTo(e.occurred_at_us());
-      ASSERT_TRUE(advanced->Apply(e).ok());
+// AdvanceTo moves every member, so before an event of a full replay it
+// would move members the event does not concern; in a replay of one
+// member's stream (plus the policy stream) there is no other member, and
+// advancing to each of the member's events before applying it is what
+// applying it does anyway.
+TEST_P(ReplayPropertyTest, AdvancingAMemberReplayToEachOfItsEventsChangesNothing) {
+  for (const auto& [member_id, account] : world_.balances.members()) {
+    const std::vector<v1::Envelope> events =
+        MemberAndPolicyEvents(world_.log, world_.log.size(), member_id);
+    for (const Factory& make : AllProjections()) {
+      std::unique_ptr<Projection> plain = make();
+      std::unique_ptr<Projection> advanced = make();
+      for (const v1::Envelope& e : events) {
+        ASSERT_TRUE(plain->Apply(e).ok());
+        if (e.stream_id() != kPolicyStreamId) {
+          advanced->AdvanceTo(e.occurred_at_us() - 1);
+          advanced->AdvanceTo(e.occurred_at_us());
+        }
+        ASSERT_TRUE(advanced->Apply(e).ok());
+      }
+      EXPECT_EQ(plain->CanonicalState(), advanced->CanonicalState())
+          << plain->name() << " " << member_id;
     }
-    EXPECT_EQ(plain->CanonicalState(), advanced->CanonicalState()) << plain->name();
   }
+}
+
+TEST_P(ReplayPropertyTest, AdvancingInStepsEqualsAdvancingAtOnce) {
+  const size_t n = world_.log.size();
+  for (const Factory& make : AllProjections()) {
+    for (size_t cut : {n / 4, n / 2, n}) {
+      std::unique_ptr<Projection> prefix = make();
+      ApplyRange(world_.log, 0, cut, prefix.get());
+      const int64_t latest = world_.log[cut - 1].occurred_at_us();
+      std::unique_ptr<Projection> in_steps = make();
+      std::unique_ptr<Projection> at_once = make();
+      ASSERT_TRUE(in_steps->Restore(prefix->CanonicalState()).ok());
+      ASSERT_TRUE(at_once->Restore(prefix->CanonicalState()).ok());
+      for (int64_t days : {-30, 0, 100, 200, 400}) {
+        in_steps->AdvanceTo(latest + days * kMicrosPerDay);
+      }
+      at_once->AdvanceTo(latest + 400 * kMicrosPerDay);
+      EXPECT_EQ(in_steps->CanonicalState(), at_once->CanonicalState())
+          << prefix->name() << " cut at " << cut;
+      at_once->AdvanceTo(latest);  // backwards: nothing
+      EXPECT_EQ(in_steps->CanonicalState(), at_once->CanonicalState()) << prefix->name();
+    }
+  }
+}
+
+// The auditors' and the engine's Member() query's requirement: for every
+// member and every prefix of the log, backdated events included, the
+// member's stream plus the policy stream gives exactly the member's state
+// of the full replay; and so it does after the same AdvanceTo on both.
+TEST_P(ReplayPropertyTest, EveryMembersStreamGivesThatMembersStateAtEveryCut) {
+  const std::vector<v1::Envelope>& log = world_.log;
+  const size_t n = log.size();
+  BalanceProjection full_balances;
+  TierProjection full_tiers;
+  size_t applied = 0;
+  int compared = 0;
+  for (size_t cut : {n / 8, n / 4, n / 3, n / 2, 2 * n / 3, 5 * n / 6, n - 1, n}) {
+    for (; applied < cut; ++applied) {
+      ASSERT_TRUE(full_balances.Apply(log[applied]).ok());
+      ASSERT_TRUE(full_tiers.Apply(log[applied]).ok());
+    }
+    const int64_t later_us = full_balances.now_us() + 200 * kMicrosPerDay;
+    BalanceProjection advanced_balances;
+    TierProjection advanced_tiers;
+    ASSERT_TRUE(advanced_balances.Restore(full_balances.CanonicalState()).ok());
+    ASSERT_TRUE(advanced_tiers.Restore(full_tiers.CanonicalState()).ok());
+    advanced_balances.AdvanceTo(later_us);
+    advanced_tiers.AdvanceTo(later_us);
+    for (const auto& [member_id, account] : full_balances.members()) {
+      BalanceProjection alone_balances;
+      TierProjection alone_tiers;
+      for (const v1::Envelope& e : MemberAndPolicyEvents(log, cut, member_id)) {
+        ASSERT_TRUE(alone_balances.Apply(e).ok());
+        ASSERT_TRUE(alone_tiers.Apply(e).ok());
+      }
+      const std::string where = absl::StrCat("seed ", GetParam(), " cut at ", cut);
+      // One member, one now: the balances and the tiers move it alike.
+      EXPECT_EQ(account.now_us, full_tiers.FindMember(member_id)->now_us) << member_id << where;
+      ExpectSameMember(member_id, full_balances, full_tiers, alone_balances, alone_tiers, where);
+      alone_balances.AdvanceTo(later_us);
+      alone_tiers.AdvanceTo(later_us);
+      ExpectSameMember(member_id, advanced_balances, advanced_tiers, alone_balances, alone_tiers,
+                       where + " then advanced");
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 50);
 }
 
 TEST_P(ReplayPropertyTest, RestoreOfCanonicalStateIsTheIdentity) {
@@ -307,33 +454,119 @@ TEST_P(ReplayPropertyTest, BalanceInvariantsHold) {
 
 INSTANTIATE_TEST_SUITE_P(Seeds, ReplayPropertyTest, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8));
 
-// Without backdated events, one member's stream plus the policy stream
-// gives that member's balance and tier state: an auditor can check one
-// member without replaying everyone.
-TEST(MemberReplayTest, OneMembersStreamGivesThatMembersState) {
+// The projections a member-only replay of log[0, cut) gives.
+struct MemberReplay {
+  BalanceProjection balances;
+  TierProjection tiers;
+};
+
+std::unique_ptr<MemberReplay> ReplayMember(const std::vector<v1::Envelope>& log, size_t cut,
+                                           const std::string& member_id) {
+  auto replay = std::make_unique<MemberReplay>();
+  for (const v1::Envelope& e : MemberAndPolicyEvents(log, cut, member_id)) {
+    EXPECT_TRUE(replay->balances.Apply(e).ok());
+    EXPECT_TRUE(replay->tiers.Apply(e).ok());
+  }
+  return replay;
+}
+
+// M1's lot expires at the end of 31 December 2025. M2's purchase dated
+// 2 January 2026 is recorded first; M1's redemption dated 30 December 2025
+// is recorded after it. M2's event does not move M1's time, so the
+// redemption is decided and applied against M1's unexpired lot, in the full
+// replay and in M1's own replay alike.
+TEST(MemberReplayTest, ALateRedemptionUsesTheMembersLotThatAnotherMembersEventDidNotExpire) {
   TestWorld world;
-  HistoryGenerator generator({99, 600, false});
-  generator.Run(&world);
-  const int64_t end_us = world.balances.now_us();
-  for (const auto& [member_id, account] : world.balances.members()) {
-    BalanceProjection balances;
-    TierProjection tiers;
-    const std::string stream = MemberStreamId(member_id);
-    for (const v1::Envelope& e : world.log) {
-      if (e.stream_id() != stream && e.stream_id() != kPolicyStreamId) continue;
-      ASSERT_TRUE(balances.Apply(e).ok());
-      ASSERT_TRUE(tiers.Apply(e).ok());
+  ASSERT_TRUE(world.Enrol("M1", At(2024, 1, 2)).ok());
+  ASSERT_TRUE(world.Enrol("M2", At(2024, 1, 2)).ok());
+  ASSERT_TRUE(world.Purchase("S1", "M1", 10000, At(2024, 3, 1)).ok());  // 100 points
+  ASSERT_EQ(world.balances.FindMember("M1")->lots.at(0).expires_at_us, EndOfLocalYearUs(2025));
+  ASSERT_TRUE(world.Purchase("S2", "M2", 10000, At(2026, 1, 2)).ok());
+  EXPECT_EQ(world.balances.now_us(), At(2026, 1, 2));  // the header's now
+  EXPECT_EQ(world.balances.FindMember("M1")->now_us, At(2024, 3, 1));
+  EXPECT_EQ(world.balances.FindMember("M1")->lot_points(), 100);  // not expired by M2
+
+  EXPECT_EQ(*world.balances.BalancePointsAt("M1", At(2025, 12, 30)), 100);
+  ASSERT_TRUE(world.RedeemPoints("R1", "M1", 60, At(2025, 12, 30)).ok());
+  const MemberAccount& full = *world.balances.FindMember("M1");
+  EXPECT_EQ(full.redeemed_points_total, 60);
+  EXPECT_EQ(full.expired_points_total, 0);
+  EXPECT_EQ(full.lot_points(), 40);
+  EXPECT_EQ(full.now_us, At(2025, 12, 30));
+
+  // A full replay, and M1's stream with the policy stream, agree.
+  BalanceProjection replayed_balances;
+  TierProjection replayed_tiers;
+  for (const v1::Envelope& e : world.log) {
+    ASSERT_TRUE(replayed_balances.Apply(e).ok());
+    ASSERT_TRUE(replayed_tiers.Apply(e).ok());
+  }
+  EXPECT_EQ(replayed_balances.CanonicalState(), world.balances.CanonicalState());
+  std::unique_ptr<MemberReplay> alone = ReplayMember(world.log, world.log.size(), "M1");
+  const MemberAccount& m1 = *alone->balances.FindMember("M1");
+  EXPECT_EQ(m1.redeemed_points_total, 60);
+  EXPECT_EQ(m1.lot_points(), 40);
+  ExpectSameMember("M1", replayed_balances, replayed_tiers, alone->balances, alone->tiers,
+                   "after the late redemption");
+
+  // An explicit AdvanceTo still moves every member: the 40 left expire.
+  world.AdvanceTo(At(2026, 1, 2));
+  alone->balances.AdvanceTo(At(2026, 1, 2));
+  alone->tiers.AdvanceTo(At(2026, 1, 2));
+  EXPECT_EQ(world.balances.FindMember("M1")->expired_points_total, 40);
+  ExpectSameMember("M1", world.balances, world.tiers, alone->balances, alone->tiers,
+                   "after AdvanceTo");
+}
+
+// M1 is Silver, protected until 2025-03-01 12:00 (U). M2's purchase after U
+// does not re-evaluate M1; the policy then raises the Silver threshold; M1's
+// next event re-evaluates M1 at U under the policy in force when that event
+// is applied, which a full replay and M1's own replay both see.
+TEST(MemberReplayTest, AReevaluationWaitsForTheMembersOwnEventAndUsesThePolicyInForceThen) {
+  TestWorld world;
+  ASSERT_TRUE(world.Enrol("M1", At(2024, 1, 1)).ok());
+  ASSERT_TRUE(world.Enrol("M2", At(2024, 1, 1)).ok());
+  ASSERT_TRUE(world.Purchase("S1", "M1", 600000, At(2024, 3, 1)).ok());
+  ASSERT_TRUE(world.Purchase("S2", "M1", 500000, At(2024, 12, 1)).ok());
+  const int64_t protection_end = At(2025, 3, 1);
+  ASSERT_EQ(world.tiers.FindMember("M1")->protected_until_us, protection_end);
+
+  ASSERT_TRUE(world.Purchase("S3", "M2", 1000, At(2025, 4, 1)).ok());
+  EXPECT_EQ(world.tiers.FindMember("M1")->protected_until_us, protection_end);  // not yet
+  EXPECT_EQ(world.tiers.FindMember("M1")->history.size(), 1u);
+
+  v1::PolicySet change;
+  change.mutable_tiers()->set_silver_threshold_fen(600000);
+  ASSERT_TRUE(world.ChangePolicy("CH1", change, At(2025, 4, 2)).ok());
+  EXPECT_EQ(world.tiers.FindMember("M1")->history.size(), 1u);  // a PolicySet moves no member
+
+  // The spend at U is 500000 (S1 is just outside the window): Silver under
+  // the old threshold, Regular under the new one, which is in force now.
+  EXPECT_EQ(*world.tiers.TierInForceAt("M1", At(2025, 4, 3)), v1::TIER_REGULAR);
+  ASSERT_TRUE(world.Purchase("S4", "M1", 10000, At(2025, 4, 3)).ok());
+  EXPECT_EQ(world.log.back().event().points_granted().points(), 100);  // at Regular's 1.0x
+  const MemberTier& full = *world.tiers.FindMember("M1");
+  EXPECT_EQ(full.tier, v1::TIER_REGULAR);
+  ASSERT_EQ(full.history.size(), 2u);
+  EXPECT_EQ(full.history[1].at_us, protection_end);
+  EXPECT_EQ(full.history[1].cause, TierChangeCause::kReevaluation);
+  EXPECT_EQ(full.history[1].qualifying_spend_fen, 500000);
+
+  std::unique_ptr<MemberReplay> alone = ReplayMember(world.log, world.log.size(), "M1");
+  EXPECT_EQ(alone->tiers.FindMember("M1")->tier, v1::TIER_REGULAR);
+  ExpectSameMember("M1", world.balances, world.tiers, alone->balances, alone->tiers,
+                   "after M1's next purchase");
+  // And at every cut in between.
+  for (size_t cut = 1; cut <= world.log.size(); ++cut) {
+    TestWorld prefix;
+    for (size_t i = 0; i < cut; ++i) {
+      for (Projection* projection : prefix.projections()) {
+        ASSERT_TRUE(projection->Apply(world.log[i]).ok());
+      }
     }
-    balances.AdvanceTo(end_us);
-    tiers.AdvanceTo(end_us);
-    const MemberAccount& alone = *balances.FindMember(member_id);
-    EXPECT_EQ(alone.lots.size(), account.lots.size()) << member_id;
-    EXPECT_EQ(alone.balance_points(), account.balance_points()) << member_id;
-    EXPECT_EQ(alone.expired_points_total, account.expired_points_total) << member_id;
-    const MemberTier& tier_alone = *tiers.FindMember(member_id);
-    const MemberTier& tier_all = *world.tiers.FindMember(member_id);
-    EXPECT_EQ(tier_alone.tier, tier_all.tier) << member_id;
-    EXPECT_EQ(tier_alone.history.size(), tier_all.history.size()) << member_id;
+    std::unique_ptr<MemberReplay> m1 = ReplayMember(world.log, cut, "M1");
+    ExpectSameMember("M1", prefix.balances, prefix.tiers, m1->balances, m1->tiers,
+                     absl::StrCat("cut at ", cut));
   }
 }
 
@@ -373,6 +606,47 @@ TEST(RestoreTest, RejectsAStateThatBreaksAnInvariant) {
   EXPECT_EQ(balances.CanonicalState(), before);
 }
 
+// Each member's now is state: it round-trips, and Restore rejects one past
+// the header's now, a lot held although it expired before the member's now,
+// or a protection that ended before it without a re-evaluation.
+TEST(RestoreTest, RejectsAMemberNowThatBreaksTheTimeRules) {
+  TestWorld world;
+  ASSERT_TRUE(world.Enrol("M1", At(2024, 1, 1)).ok());
+  ASSERT_TRUE(world.Enrol("M2", At(2024, 1, 1)).ok());
+  ASSERT_TRUE(world.Purchase("S1", "M1", 600000, At(2024, 3, 1)).ok());  // Silver; lot to 2025
+  ASSERT_TRUE(world.Purchase("S2", "M2", 100, At(2026, 6, 1)).ok());
+  state::BalanceState balances;
+  ASSERT_TRUE(balances.ParseFromString(world.balances.CanonicalState()));
+  ASSERT_EQ(balances.members(0).now_us(), At(2024, 3, 1));
+  ASSERT_EQ(balances.members(1).now_us(), At(2026, 6, 1));
+  BalanceProjection restored_balances;
+  ASSERT_TRUE(restored_balances.Restore(world.balances.CanonicalState()).ok());
+  EXPECT_EQ(restored_balances.FindMember("M1")->now_us, At(2024, 3, 1));
+
+  state::BalanceState bad_balances = balances;
+  bad_balances.mutable_members(0)->set_now_us(balances.header().now_us() + 1);
+  EXPECT_EQ(restored_balances.Restore(bad_balances.SerializeAsString()).code(),
+            absl::StatusCode::kDataLoss);
+  bad_balances.mutable_members(0)->set_now_us(At(2026, 1, 1));  // the lot expired at 2025's end
+  EXPECT_EQ(restored_balances.Restore(bad_balances.SerializeAsString()).code(),
+            absl::StatusCode::kDataLoss);
+
+  state::TierState tiers;
+  ASSERT_TRUE(tiers.ParseFromString(world.tiers.CanonicalState()));
+  ASSERT_EQ(tiers.members(0).now_us(), At(2024, 3, 1));
+  TierProjection restored_tiers;
+  ASSERT_TRUE(restored_tiers.Restore(world.tiers.CanonicalState()).ok());
+  EXPECT_EQ(restored_tiers.FindMember("M1")->now_us, At(2024, 3, 1));
+  state::TierState bad_tiers = tiers;
+  bad_tiers.mutable_members(0)->set_now_us(tiers.header().now_us() + 1);
+  EXPECT_EQ(restored_tiers.Restore(bad_tiers.SerializeAsString()).code(),
+            absl::StatusCode::kDataLoss);
+  bad_tiers.mutable_members(0)->set_now_us(At(2025, 3, 2));  // protection ended 2025-03-01
+  EXPECT_EQ(restored_tiers.Restore(bad_tiers.SerializeAsString()).code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(restored_tiers.CanonicalState(), world.tiers.CanonicalState());
+}
+
 }  // namespace
 }  // namespace loyalty::projections
 
@@ -384,13 +658,31 @@ namespace {
 TEST(HistoryCoverageTest, HistoriesReachTheInterestingRules) {
   int64_t expired = 0, clawed = 0, debts = 0, reevaluations = 0, upgrades = 0, policies = 0;
   int64_t backdated = 0, birthdays = 0, members_in_debt = 0;
+  // Backdated behind the member's own latest event; behind another member's
+  // latest but not the member's own (where one global now would make the
+  // member depend on others); and of those, behind a year end that another
+  // member's event passed (where one global now would expire lots early).
+  int64_t backdated_in_member = 0, backdated_across_members = 0, across_a_year_end = 0;
   for (uint64_t seed = 1; seed <= 8; ++seed) {
     TestWorld world;
     HistoryGenerator generator({seed, 600, true});
     generator.Run(&world);
     int64_t latest = 0;
+    std::map<std::string, int64_t> member_latest;
     for (const v1::Envelope& e : world.log) {
       if (e.occurred_at_us() < latest) ++backdated;
+      if (e.stream_id() != kPolicyStreamId) {
+        int64_t& own = member_latest[e.stream_id()];
+        if (e.occurred_at_us() < own) {
+          ++backdated_in_member;
+        } else if (e.occurred_at_us() < latest) {
+          ++backdated_across_members;
+          if (LocalDayOf(e.occurred_at_us()).year() < LocalDayOf(latest).year()) {
+            ++across_a_year_end;
+          }
+        }
+        own = std::max(own, e.occurred_at_us());
+      }
       latest = std::max(latest, e.occurred_at_us());
       if (e.event().has_policy_set()) ++policies;
       if (e.event().has_points_granted() &&
@@ -413,7 +705,9 @@ TEST(HistoryCoverageTest, HistoriesReachTheInterestingRules) {
   std::cout << "expired " << expired << ", clawed back " << clawed << ", debited " << debts
             << ", members in debt " << members_in_debt << ", upgrades " << upgrades
             << ", re-evaluations " << reevaluations << ", policy changes " << policies
-            << ", backdated " << backdated << ", birthday grants " << birthdays << "\n";
+            << ", backdated " << backdated << " (within a member " << backdated_in_member
+            << ", across members " << backdated_across_members << ", across a year end "
+            << across_a_year_end << "), birthday grants " << birthdays << "\n";
   EXPECT_GT(expired, 0);
   EXPECT_GT(clawed, 0);
   EXPECT_GT(debts, 0);
@@ -422,6 +716,9 @@ TEST(HistoryCoverageTest, HistoriesReachTheInterestingRules) {
   EXPECT_GT(reevaluations, 0);
   EXPECT_GT(policies, 0);
   EXPECT_GT(backdated, 0);
+  EXPECT_GT(backdated_in_member, 0);
+  EXPECT_GT(backdated_across_members, 0);
+  EXPECT_GT(across_a_year_end, 0);
   EXPECT_GT(birthdays, 0);
 }
 

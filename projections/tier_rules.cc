@@ -18,7 +18,7 @@ int64_t MemberTier::QualifyingSpendAt(int64_t instant_us, int64_t window_us) con
   return spend_fen;
 }
 
-bool MemberTier::RecordPurchase(WindowPurchase purchase, int64_t now_us, uint64_t sequence,
+bool MemberTier::RecordPurchase(WindowPurchase purchase, uint64_t sequence,
                                 const Policy& policy) {
   purchases.push_back(std::move(purchase));
   DropOutsideWindow(now_us, policy.window_us());
@@ -36,9 +36,9 @@ void MemberTier::RecordRefund(absl::string_view purchase_id, int64_t amount_fen)
   }
 }
 
-bool MemberTier::ReevaluateBefore(int64_t now_us, const Policy& policy) {
+bool MemberTier::ReevaluateBefore(int64_t instant_us, const Policy& policy) {
   bool any = false;
-  while (protected_until_us != 0 && protected_until_us < now_us) {
+  while (protected_until_us != 0 && protected_until_us < instant_us) {
     const int64_t at_us = protected_until_us;
     DropOutsideWindow(at_us, policy.window_us());
     const int64_t spend_fen = QualifyingSpendAt(at_us, policy.window_us());
@@ -52,6 +52,12 @@ bool MemberTier::ReevaluateBefore(int64_t now_us, const Policy& policy) {
     any = true;
   }
   return any;
+}
+
+void MemberTier::AdvanceTo(int64_t instant_us, const Policy& policy) {
+  if (instant_us <= now_us) return;
+  ReevaluateBefore(instant_us, policy);
+  now_us = instant_us;
 }
 
 void MemberTier::DropOutsideWindow(int64_t instant_us, int64_t window_us) {

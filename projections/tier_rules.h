@@ -2,7 +2,9 @@
 // move it: qualifying spend over a rolling window, immediate upgrade with
 // protection, re-evaluation when protection ends.
 //
-// Pure data and rules; TierProjection decides when to call what.
+// Pure data and rules; TierProjection decides when to call what. Each member
+// carries its own business time (now_us); invariant: a protection, if any,
+// ends at or after now_us (re-evaluations due before it are done).
 #ifndef LOYALTY_PROJECTIONS_TIER_RULES_H_
 #define LOYALTY_PROJECTIONS_TIER_RULES_H_
 
@@ -49,26 +51,37 @@ struct MemberTier {
   int64_t protected_until_us = 0;         // 0 when not protected (Regular)
   std::vector<WindowPurchase> purchases;  // in log order
   std::vector<TierChange> history;
+  // The member's own business time: the latest occurred-at of the events of
+  // its own stream and of the instants AdvanceTo moved it to. The events of
+  // other members never move it.
+  int64_t now_us = 0;
 
   // Purchases less refunds with occurred_at in (instant - window, instant].
   int64_t QualifyingSpendAt(int64_t instant_us, int64_t window_us) const;
 
-  // Adds a purchase applied at `now_us` (the projection's now, at or after
-  // its occurred-at), then upgrades to the highest tier the spend at now
-  // reaches if that is above the current tier, protecting it for the
-  // policy's protection from now. Returns true when it upgraded.
-  bool RecordPurchase(WindowPurchase purchase, int64_t now_us, uint64_t sequence,
-                      const Policy& policy);
+  // Adds a purchase applied at now_us (the member's now, which the caller
+  // has moved to at least its occurred-at), then upgrades to the highest
+  // tier the spend at now_us reaches if that is above the current tier,
+  // protecting it for the policy's protection from now_us. Returns true
+  // when it upgraded.
+  bool RecordPurchase(WindowPurchase purchase, uint64_t sequence, const Policy& policy);
 
   // Reduces the counted amount of purchase `purchase_id` (if still kept).
   // Never changes the tier: refunds count at the next re-evaluation.
   void RecordRefund(absl::string_view purchase_id, int64_t amount_fen);
 
-  // Performs every re-evaluation due strictly before `now_us`: at instant
-  // U = protected_until_us the tier becomes the highest the spend at U
-  // qualifies for (it may drop several levels, stay, or rise); above
-  // Regular a new protection starts at U. Returns true if any happened.
-  bool ReevaluateBefore(int64_t now_us, const Policy& policy);
+  // Performs every re-evaluation due strictly before `instant_us`, under
+  // `policy`: at instant U = protected_until_us the tier becomes the highest
+  // the spend at U qualifies for (it may drop several levels, stay, or
+  // rise); above Regular a new protection starts at U. Returns true if any
+  // happened. Does not move now_us.
+  bool ReevaluateBefore(int64_t instant_us, const Policy& policy);
+
+  // Moves now_us forward to `instant_us`, performing on the way every
+  // re-evaluation due strictly before it, under `policy` (the policy in
+  // force when this is called). An instant at or before now_us does
+  // nothing.
+  void AdvanceTo(int64_t instant_us, const Policy& policy);
 
  private:
   // Forgets purchases that no evaluation at or after `instant_us` can count.

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "projections/event_checks.h"
+#include "projections/member_time.h"
 #include "projections/policy_projection.h"
 
 namespace loyalty::projections {
@@ -12,23 +13,25 @@ namespace loyalty::projections {
 absl::Status TierProjection::Apply(const v1::Envelope& envelope) {
   absl::Status status = position_.CheckNext(envelope);
   if (!status.ok()) return status;
-  AdvanceTo(envelope.occurred_at_us());
+  position_.MoveTo(envelope.occurred_at_us());
+  AdvanceOwnMember(envelope);
   status = Dispatch(envelope);
   if (status.ok()) position_.Record(envelope);
   return status;
 }
 
+void TierProjection::AdvanceOwnMember(const v1::Envelope& envelope) {
+  const absl::string_view member_id = TimeOwningMemberId(envelope.event());
+  if (member_id.empty()) return;
+  auto it = members_.find(member_id);
+  if (it != members_.end()) it->second.AdvanceTo(envelope.occurred_at_us(), policy_);
+}
+
+// Every member, not only those whose protection ends: each member's now is
+// state.
 void TierProjection::AdvanceTo(int64_t instant_us) {
-  if (instant_us <= position_.now_us()) return;
-  while (!protection_ends_.empty() && protection_ends_.begin()->first < instant_us) {
-    const std::string member_id = protection_ends_.begin()->second;
-    protection_ends_.erase(protection_ends_.begin());
-    auto it = members_.find(member_id);
-    if (it == members_.end()) continue;
-    it->second.ReevaluateBefore(instant_us, policy_);
-    Schedule(member_id, it->second);
-  }
   position_.MoveTo(instant_us);
+  for (auto& [member_id, member] : members_) member.AdvanceTo(instant_us, policy_);
 }
 
 absl::Status TierProjection::Dispatch(const v1::Envelope& envelope) {
@@ -62,10 +65,12 @@ absl::Status TierProjection::OnEnrolled(const v1::Envelope& envelope) {
   const std::string& member_id = envelope.event().member_enrolled().member_id();
   absl::Status status = CheckEventId(envelope, "member_id", member_id);
   if (!status.ok()) return status;
-  if (!members_.try_emplace(member_id).second) {
+  auto [it, inserted] = members_.try_emplace(member_id);
+  if (!inserted) {
     return EventError(absl::StatusCode::kFailedPrecondition, envelope,
                       absl::StrCat("member \"", member_id, "\" is already enrolled"));
   }
+  it->second.now_us = envelope.occurred_at_us();
   return absl::OkStatus();
 }
 
@@ -77,10 +82,7 @@ absl::Status TierProjection::OnPurchase(const v1::Envelope& envelope) {
   if (!status.ok()) return status;
   WindowPurchase counted{purchase.purchase_id(), envelope.occurred_at_us(), purchase.amount_fen(),
                          0};
-  if ((*member)->RecordPurchase(std::move(counted), position_.now_us(), envelope.sequence(),
-                                policy_)) {
-    Schedule(purchase.member_id(), **member);
-  }
+  (*member)->RecordPurchase(std::move(counted), envelope.sequence(), policy_);
   return absl::OkStatus();
 }
 
@@ -94,16 +96,6 @@ absl::Status TierProjection::OnRefund(const v1::Envelope& envelope) {
   return absl::OkStatus();
 }
 
-void TierProjection::Schedule(const std::string& member_id, const MemberTier& member) {
-  if (member.protected_until_us != 0)
-    protection_ends_.emplace(member.protected_until_us, member_id);
-}
-
-void TierProjection::RebuildSchedule() {
-  protection_ends_.clear();
-  for (const auto& [member_id, member] : members_) Schedule(member_id, member);
-}
-
 const MemberTier* TierProjection::FindMember(absl::string_view member_id) const {
   auto it = members_.find(member_id);
   return it == members_.end() ? nullptr : &it->second;
@@ -115,7 +107,7 @@ absl::StatusOr<v1::Tier> TierProjection::TierInForceAt(absl::string_view member_
   if (member == nullptr) {
     return absl::NotFoundError(absl::StrCat("member_id \"", member_id, "\" is not enrolled"));
   }
-  const int64_t at_us = std::max(instant_us, position_.now_us());
+  const int64_t at_us = std::max(instant_us, member->now_us);
   if (member->protected_until_us == 0 || member->protected_until_us >= at_us) return member->tier;
   MemberTier future = *member;
   future.ReevaluateBefore(at_us, policy_);

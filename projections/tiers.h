@@ -2,15 +2,38 @@
 // window purchases and tier history.
 //
 // Events it uses:
-//  MemberEnrolled: a Regular member.
+//  MemberEnrolled: a Regular member, whose now is the enrolment's occurred-at.
 //  PurchaseRecorded: the purchase counts (at its own occurred-at) towards
-//    qualifying spend; if the spend at now reaches a higher threshold the
-//    member is upgraded at once, protected for protection_days from now.
+//    qualifying spend; if the spend at the member's now reaches a higher
+//    threshold the member is upgraded at once, protected for protection_days
+//    from that now.
 //  RefundRecorded: reduces the refunded purchase's counted amount. Never
 //    downgrades at once: it counts at the next re-evaluation.
-//  PolicySet: the policy in force from then on.
-// Time: when now passes the end of protection U, the member is re-evaluated
-// against the spend at U (see MemberTier::ReevaluateBefore).
+//  PolicySet: the policy in force from then on. It moves no member's time
+//    and performs no re-evaluation.
+//  Every other event of a member's own stream (points, erasure, ...; see
+//    member_time.h) only moves that member's time, as below.
+// Time: every member has its own now (MemberTier::now_us; see
+// projection.h). An event of the member's own stream first moves the
+// member's now to max(now, occurred_at), performing every re-evaluation due
+// strictly before that instant, then applies at that instant; AdvanceTo(T)
+// does the same for every member. When the member's now passes the end of
+// protection U, the member is re-evaluated against the spend at U (see
+// MemberTier::ReevaluateBefore).
+//
+// Which policy a re-evaluation at U uses: the policy in force when it is
+// performed. It is performed lazily, and only by the member's own time:
+// when the first event of the member's own stream that moves its now past U
+// is applied, under the policy of the PolicySet events applied before that
+// event in log order; or by the AdvanceTo call that passes U, under the
+// policy of the PolicySet events applied before the call. A PolicySet never
+// performs it, nor does another member's event. So it is not necessarily
+// the policy in force at the business instant U: a PolicySet applied
+// between U and the member's next event governs the re-evaluation at U.
+// A replay of the member's stream with the policy stream applies the same
+// PolicySet events in the same order relative to the member's events, and
+// so re-evaluates under the same policy as a full replay. (Expiry, by
+// contrast, uses the policy at grant, fixed in each lot.)
 //
 // Purchases that can no longer count (occurred at or before an evaluation
 // instant minus the window in force) are forgotten, so a later, longer
@@ -20,10 +43,8 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 
 #include "absl/container/btree_map.h"
-#include "absl/container/btree_set.h"
 #include "absl/status/statusor.h"
 #include "projections/policy.h"
 #include "projections/projection.h"
@@ -54,24 +75,28 @@ class TierProjection final : public Projection {
   // The member's tier state, or nullptr if never enrolled.
   const MemberTier* FindMember(absl::string_view member_id) const;
 
-  // The tier an event occurring at `instant_us` sees, before it is applied:
-  // the tier as of max(instant_us, now), counting re-evaluations due before
-  // then. This is the tier whose multiplier a purchase at that instant
-  // earns with. NotFound for an unknown member.
+  // The tier an event of the member occurring at `instant_us` sees, before
+  // it is applied: the tier as of max(instant_us, the member's now),
+  // counting re-evaluations due before then under the policy in force now,
+  // as applying that event would. This is the tier whose multiplier a
+  // purchase at that instant earns with. NotFound for an unknown member.
   absl::StatusOr<v1::Tier> TierInForceAt(absl::string_view member_id, int64_t instant_us) const;
 
-  // The member's qualifying spend at `instant_us` (at or after now) under
-  // the window in force. NotFound for an unknown member.
+  // The member's qualifying spend at `instant_us` (at or after the
+  // member's now) under the window in force. NotFound for an unknown member.
   absl::StatusOr<int64_t> QualifyingSpendAt(absl::string_view member_id, int64_t instant_us) const;
 
-  // How many members hold each tier now. For the distribution as of a later
-  // instant T, AdvanceTo(T) first.
+  // How many members hold each tier, each member as of its own now. For the
+  // distribution as of one instant T (at or after every member's now),
+  // AdvanceTo(T) first.
   TierDistribution Distribution() const;
 
   // Every member, by id.
   const absl::btree_map<std::string, MemberTier>& members() const { return members_; }
 
   const Policy& policy() const { return policy_; }
+  // The latest instant any event or AdvanceTo reached (the state's header).
+  // No member's state depends on it: each has its own now.
   int64_t now_us() const { return position_.now_us(); }
   uint64_t last_sequence() const { return position_.last_sequence(); }
 
@@ -81,15 +106,12 @@ class TierProjection final : public Projection {
   absl::Status OnPurchase(const v1::Envelope& envelope);
   absl::Status OnRefund(const v1::Envelope& envelope);
   absl::StatusOr<MemberTier*> MemberFor(const v1::Envelope& envelope, absl::string_view member_id);
-  void Schedule(const std::string& member_id, const MemberTier& member);
-  void RebuildSchedule();
+  // Moves the member whose stream holds `envelope` to its occurred-at.
+  void AdvanceOwnMember(const v1::Envelope& envelope);
 
   ReplayPosition position_;
   Policy policy_;
   absl::btree_map<std::string, MemberTier> members_;
-  // Derived: (protected_until_us, member_id) of protected members. Stale
-  // entries (a protection since replaced) make their visit a no-op.
-  absl::btree_set<std::pair<int64_t, std::string>> protection_ends_;
 };
 
 }  // namespace loyalty::projections

@@ -30,6 +30,7 @@ state::MemberTier MemberToState(const std::string& member_id, const MemberTier& 
     c.set_sequence(change.sequence);
     c.set_qualifying_spend_fen(change.qualifying_spend_fen);
   }
+  out.set_now_us(member.now_us);
   return out;
 }
 
@@ -40,7 +41,7 @@ bool IsCause(int32_t cause) {
          cause == static_cast<int32_t>(TierChangeCause::kReevaluation);
 }
 
-absl::StatusOr<MemberTier> MemberFromState(const state::MemberTier& in) {
+absl::StatusOr<MemberTier> MemberFromState(const state::MemberTier& in, int64_t header_now_us) {
   const auto fail = [&](absl::string_view what) {
     return CorruptState(kName, absl::StrCat("member \"", in.member_id(), "\": ", what));
   };
@@ -48,9 +49,16 @@ absl::StatusOr<MemberTier> MemberFromState(const state::MemberTier& in) {
   if ((in.tier() == v1::TIER_REGULAR) != (in.protected_until_us() == 0)) {
     return fail("protection must be held exactly above Regular");
   }
+  if (in.now_us() > header_now_us) {
+    return fail(absl::StrCat("now_us ", in.now_us(), " is past the header's ", header_now_us));
+  }
+  if (in.protected_until_us() != 0 && in.protected_until_us() < in.now_us()) {
+    return fail("a protection ended before the member's now without a re-evaluation");
+  }
   MemberTier member;
   member.tier = in.tier();
   member.protected_until_us = in.protected_until_us();
+  member.now_us = in.now_us();
   for (const state::WindowPurchase& p : in.purchases()) {
     member.purchases.push_back(
         {p.purchase_id(), p.occurred_at_us(), p.amount_fen(), p.refunded_fen()});
@@ -91,14 +99,13 @@ absl::Status TierProjection::Restore(absl::string_view canonical_state) {
     if (i > 0 && !(state.members(i - 1).member_id() < in.member_id())) {
       return CorruptState(kName, "members are not sorted by id");
     }
-    absl::StatusOr<MemberTier> member = MemberFromState(in);
+    absl::StatusOr<MemberTier> member = MemberFromState(in, position->now_us());
     if (!member.ok()) return member.status();
     members.emplace_hint(members.end(), in.member_id(), *std::move(member));
   }
   position_ = *position;
   policy_ = *std::move(policy);
   members_ = std::move(members);
-  RebuildSchedule();
   return absl::OkStatus();
 }
 

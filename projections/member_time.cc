@@ -1,0 +1,30 @@
+#include "projections/member_time.h"
+
+namespace loyalty::projections {
+
+absl::string_view TimeOwningMemberId(const v1::Event& event) {
+  switch (event.kind_case()) {
+    case v1::Event::kMemberEnrolled:
+      return event.member_enrolled().member_id();
+    case v1::Event::kMemberProfileUpdated:
+      return event.member_profile_updated().member_id();
+    case v1::Event::kMemberErased:
+      return event.member_erased().member_id();
+    case v1::Event::kConsentChanged:
+      return event.consent_changed().member_id();
+    case v1::Event::kPurchaseRecorded:
+      return event.purchase_recorded().member_id();
+    case v1::Event::kRefundRecorded:
+      return event.refund_recorded().member_id();
+    case v1::Event::kPointsGranted:
+      return event.points_granted().member_id();
+    case v1::Event::kPointsRedeemed:
+      return event.points_redeemed().member_id();
+    case v1::Event::kPointsDebited:
+      return event.points_debited().member_id();
+    default:
+      return {};
+  }
+}
+
+}  // namespace loyalty::projections
