@@ -16,6 +16,16 @@ int RunHead(CommandContext& context);
 int RunVerify(CommandContext& context);
 int RunStream(CommandContext& context);
 
+// cli/engine_commands.cc: reports from the engine's projections, and the
+// engine's commands.
+int RunMember(CommandContext& context);
+int RunTiers(CommandContext& context);
+int RunLiability(CommandContext& context);
+int RunPartners(CommandContext& context);
+int RunDigests(CommandContext& context);
+int RunRebuild(CommandContext& context);
+int RunBirthdays(CommandContext& context);
+
 }  // namespace loyalty::cli
 
 #endif  // LOYALTY_CLI_COMMANDS_H_

@@ -28,11 +28,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenLedger(const std::string& directory,
   return Ledger::Open(directory, options);
 }
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& directory) {
-  // RocksDB creates the directory (and its LOCK and LOG files) before it
-  // finds that there is no database, so a reading command looks first.
+// OK when `directory` may hold a ledger: an existing, non-empty directory.
+// RocksDB creates the directory (and its LOCK and LOG files) before it finds
+// that there is no database, so a command that must not create one looks
+// first.
+absl::Status CheckLedgerDirectory(const std::string& directory) {
   std::error_code error;
   const std::filesystem::file_status status = std::filesystem::status(directory, error);
   if (!std::filesystem::exists(status)) {
@@ -48,7 +48,22 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& 
     return absl::InvalidArgumentError(
         absl::StrCat("no ledger at ", directory, ": the directory is empty"));
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& directory) {
+  if (absl::Status checked = CheckLedgerDirectory(directory); !checked.ok()) return checked;
   return OpenLedger(directory, /*create_if_missing=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory) {
+  if (absl::Status checked = CheckLedgerDirectory(directory); !checked.ok()) return checked;
+  EngineOptions options;
+  options.ledger.create_if_missing = false;
+  options.ledger.sync = true;
+  return Engine::Open(directory, options);
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForAppending(const std::string& directory) {

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "loyalty/engine.h"
 #include "loyalty/ledger.h"
 #include "loyalty/v1/envelope.pb.h"
 
@@ -26,6 +27,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& 
 
 // Opens the ledger for appending, with sync on, creating it if missing.
 absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForAppending(const std::string& directory);
+
+// Opens the engine on an existing ledger, with the default EngineOptions and
+// sync on, for the commands that report on the projections or execute
+// engine commands. Like OpenLedgerForReading it never creates a ledger (the
+// same InvalidArgument errors); it may write the projections' checkpoint
+// beside an existing one. Otherwise the errors of Engine::Open.
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory);
 
 // RFC 3339 in UTC with microseconds: "2024-01-01T08:30:00.000000Z".
 std::string FormatTimeUs(int64_t time_us);

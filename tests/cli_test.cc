@@ -1,17 +1,12 @@
 // The `loyalty` tool, run as a subprocess the way a user runs it.
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,13 +23,16 @@
 #include "loyalty/v1/envelope.pb.h"
 #include "rocksdb/db.h"
 #include "testing/temp_dir.h"
-
-extern char** environ;
+#include "tests/tool_runner.h"
 
 namespace loyalty {
 namespace {
 
+using ::loyalty::testing::Lines;
+using ::loyalty::testing::ReadFile;
+using ::loyalty::testing::RunTool;
 using ::loyalty::testing::TempDir;
+using ::loyalty::testing::ToolRun;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -47,29 +45,9 @@ constexpr int kSampleEvents = 6;
 const std::vector<std::string> kSampleStreams = {"member-M1", "member-M1",    "member-M1",
                                                  "member-M2", "complaint-C1", "member-M1"};
 
-struct ToolRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream content;
-  content << file.rdbuf();
-  return content.str();
-}
-
 void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream file(path, std::ios::binary | std::ios::trunc);
   file << content;
-}
-
-// The lines of `text`, without their newlines.
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines = absl::StrSplit(text, '\n');
-  if (!lines.empty() && lines.back().empty()) lines.pop_back();
-  return lines;
 }
 
 std::string Hex(const std::array<uint8_t, 32>& bytes) {
@@ -96,39 +74,10 @@ class CliTest : public ::testing::Test {
   // directory when empty), its standard input read from `stdin_path`.
   ToolRun Loyalty(const std::vector<std::string>& args, const std::string& stdin_path = "/dev/null",
                   const std::string& working_directory = "") {
-    const std::string out_path = dir_.Sub(absl::StrCat("run-", runs_, ".out"));
-    const std::string err_path = dir_.Sub(absl::StrCat("run-", runs_, ".err"));
+    const std::string capture_prefix = dir_.Sub(absl::StrCat("run-", runs_));
     ++runs_;
-    std::vector<std::string> argv_strings = {LOYALTY_BINARY};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& arg : argv_strings) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_addchdir_np(
-        &actions, working_directory.empty() ? dir_.path().c_str() : working_directory.c_str());
-    pid_t pid = 0;
-    const int spawned = posix_spawn(&pid, LOYALTY_BINARY, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ToolRun run;
-    if (spawned != 0) {
-      ADD_FAILURE() << "cannot run " << LOYALTY_BINARY << ": " << std::strerror(spawned);
-      return run;
-    }
-    int wait_status = 0;
-    EXPECT_EQ(waitpid(pid, &wait_status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(wait_status)) << "the tool did not exit normally";
-    run.exit_code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-    run.out = ReadFile(out_path);
-    run.err = ReadFile(err_path);
-    return run;
+    return RunTool(LOYALTY_BINARY, args, stdin_path,
+                   working_directory.empty() ? dir_.path() : working_directory, capture_prefix);
   }
 
   // Runs the tool on the test's ledger: `loyalty --db <db_> args...`.

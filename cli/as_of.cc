@@ -1,0 +1,99 @@
+#include "cli/as_of.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "cli/report_format.h"
+
+namespace loyalty::cli {
+namespace {
+
+constexpr size_t kDateLength = sizeof("YYYY-MM-DD") - 1;
+
+// "DDDD-DD-DD" with ASCII digits; the fields are checked by the parser.
+bool HasDateShape(absl::string_view text) {
+  if (text.size() != kDateLength) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool is_dash_position = i == 4 || i == 7;
+    if (is_dash_position ? text[i] != '-' : !absl::ascii_isdigit(text[i])) return false;
+  }
+  return true;
+}
+
+absl::Status NotATime(absl::string_view text, absl::string_view detail) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", text, "\" is neither an RFC 3339 time (2024-06-30T23:59:59+08:00) ",
+                   "nor a date (2024-06-30)", detail.empty() ? "" : ": ", detail));
+}
+
+}  // namespace
+
+void AddAsOfFlags(FlagSet& flags, AsOfFlags* values) {
+  flags.String("as-of", "TIME",
+               "read what was recorded by TIME: RFC 3339, or YYYY-MM-DD for the end of that "
+               "day at UTC+8 (default: now)",
+               &values->as_of_time);
+  flags.Uint64("at-seq", "N", "read the events with sequence <= N (default: all, as of now)",
+               &values->at_sequence);
+}
+
+absl::StatusOr<AsOf> AsOfFromFlags(absl::string_view command, const FlagSet& flags,
+                                   const AsOfFlags& values) {
+  const bool time_given = flags.WasSet("as-of");
+  const bool sequence_given = flags.WasSet("at-seq");
+  if (time_given && sequence_given) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(command, ": flag --as-of and --at-seq: give one or the other, not both"));
+  }
+  if (sequence_given) return AsOf::Sequence(values.at_sequence);
+  if (!time_given) return AsOf::Now();
+  absl::StatusOr<int64_t> instant_us = ParseAsOfTimeUs(values.as_of_time);
+  if (!instant_us.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(command, ": flag --as-of: ", instant_us.status().message()));
+  }
+  return AsOf::Time(*instant_us);
+}
+
+absl::StatusOr<absl::CivilDay> ParseLocalDate(absl::string_view text) {
+  if (!HasDateShape(text)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", text, "\" is not a date written YYYY-MM-DD (2024-06-30)"));
+  }
+  absl::Time midnight;
+  std::string error;
+  // The zone only anchors the parse; the civil day is read back in the same zone.
+  if (!absl::ParseTime("%Y-%m-%d", text, absl::UTCTimeZone(), &midnight, &error)) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", text, "\" is not a valid date: ", error));
+  }
+  return absl::ToCivilDay(midnight, absl::UTCTimeZone());
+}
+
+absl::StatusOr<int64_t> ParseAsOfTimeUs(absl::string_view text) {
+  if (std::any_of(text.begin(), text.end(), absl::ascii_isspace)) {
+    return NotATime(text, "it holds a space");
+  }
+  if (HasDateShape(text)) {
+    absl::StatusOr<absl::CivilDay> day = ParseLocalDate(text);
+    if (!day.ok()) return day.status();
+    const absl::Time end_of_day = absl::FromCivil(*day + 1, MallTimeZone()) - absl::Microseconds(1);
+    return absl::ToUnixMicros(end_of_day);
+  }
+  // The date part's shape is checked here because absl::ParseTime takes
+  // "2024-6-3" and also the words "infinite-past" and "infinite-future".
+  const bool has_separator =
+      text.size() > kDateLength && (text[kDateLength] == 'T' || text[kDateLength] == 't');
+  if (!has_separator || !HasDateShape(text.substr(0, kDateLength))) return NotATime(text, "");
+  absl::Time instant;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, text, absl::UTCTimeZone(), &instant, &error)) {
+    return NotATime(text, error);
+  }
+  // A four-digit year keeps the instant well inside the int64 microsecond range.
+  return absl::ToUnixMicros(instant);
+}
+
+}  // namespace loyalty::cli

@@ -1,0 +1,197 @@
+// loyalty member, tiers, liability, partners, digests, rebuild and
+// birthdays: the commands that go through the Engine (its projections and
+// its commands) rather than the bare log.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "cli/as_of.h"
+#include "cli/command.h"
+#include "cli/commands.h"
+#include "cli/ledger_io.h"
+#include "cli/report_format.h"
+#include "cli/reports.h"
+#include "loyalty/commands.h"
+#include "loyalty/engine.h"
+#include "loyalty/limits.h"
+#include "loyalty/views.h"
+
+namespace loyalty::cli {
+namespace {
+
+// The local wall-clock time a birthday run is dated at: 09:00, after the
+// night's batch jobs and before the mall opens.
+constexpr int kBirthdayRunLocalHour = 9;
+constexpr char kDefaultBirthdayActor[] = "birthday-job";
+
+// The flags of a report: which state to read, and text or JSON.
+struct ReportFlags {
+  AsOfFlags as_of;
+  bool json = false;
+};
+
+void AddReportFlags(FlagSet& flags, ReportFlags* values) {
+  AddAsOfFlags(flags, &values->as_of);
+  flags.Bool("json", "print one JSON object instead of text", &values->json);
+}
+
+// A report on the whole program, rendered by `text` or `json`.
+int RunProgramReport(CommandContext& context, std::string (*text)(const ProgramView&),
+                     std::string (*json)(const ProgramView&)) {
+  ReportFlags values;
+  FlagSet flags = context.NewFlagSet();
+  AddReportFlags(flags, &values);
+  std::vector<std::string> positional;
+  if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
+  absl::StatusOr<AsOf> as_of = AsOfFromFlags(context.command->name, flags, values.as_of);
+  if (!as_of.ok()) return ReportError(as_of.status());
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  if (!engine.ok()) return ReportError(engine.status());
+  absl::StatusOr<ProgramView> program = (*engine)->Program(*as_of);
+  if (!program.ok()) return ReportError(program.status());
+  Print(values.json ? json(*program) : text(*program));
+  return kExitOk;
+}
+
+// Rebuild reports a digest mismatch as Internal, as it does a storage
+// failure. A mismatch means the saved projections disagree with the log:
+// damage (exit 2). It is told apart by replaying the log once more and
+// comparing with the live digests; any other error is returned as it was.
+absl::Status ClassifyRebuildError(Engine& engine, const std::string& directory,
+                                  absl::Status status) {
+  if (status.code() != absl::StatusCode::kInternal) return status;
+  absl::StatusOr<ProgramView> live = engine.Program(AsOf::Now());
+  if (!live.ok()) return status;
+  absl::StatusOr<ProgramView> replayed =
+      engine.Program(AsOf::Sequence(engine.ledger().Head().sequence));
+  if (!replayed.ok()) return status;
+  bool mismatch = live->digests.size() != replayed->digests.size();
+  for (size_t i = 0; !mismatch && i < live->digests.size(); ++i) {
+    mismatch = live->digests[i].digest != replayed->digests[i].digest;
+  }
+  if (!mismatch) return status;
+  return absl::DataLossError(absl::StrCat(status.message(), "; the projections saved under ",
+                                          directory, "/projections do not match a replay of ",
+                                          "the log"));
+}
+
+}  // namespace
+
+int RunMember(CommandContext& context) {
+  ReportFlags values;
+  FlagSet flags = context.NewFlagSet();
+  AddReportFlags(flags, &values);
+  std::vector<std::string> positional;
+  if (auto done = context.ParseArgs(flags, 2, 2, &positional)) return *done;
+  if (positional[0] != "show") {
+    return ReportError(absl::InvalidArgumentError(
+        absl::StrCat("member: unknown subcommand \"", positional[0],
+                     "\": the only one is `member show ID` (see `loyalty help member`)")));
+  }
+  const std::string& member_id = positional[1];
+  if (member_id.empty()) {
+    return ReportError(absl::InvalidArgumentError("member show: ID must not be empty"));
+  }
+  absl::StatusOr<AsOf> as_of = AsOfFromFlags("member show", flags, values.as_of);
+  if (!as_of.ok()) return ReportError(as_of.status());
+
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  if (!engine.ok()) return ReportError(engine.status());
+  absl::StatusOr<MemberView> member = (*engine)->Member(member_id, *as_of);
+  if (!member.ok()) {
+    if (absl::IsNotFound(member.status()) && as_of->kind() != AsOf::Kind::kNow) {
+      const std::string when = as_of->kind() == AsOf::Kind::kSequence
+                                   ? absl::StrCat("--at-seq ", values.as_of.at_sequence)
+                                   : absl::StrCat("--as-of ", values.as_of.as_of_time);
+      return ReportError(
+          absl::NotFoundError(absl::StrCat(member.status().message(), " at ", when)));
+    }
+    return ReportError(member.status());
+  }
+  Print(values.json ? MemberJson(*member) : MemberText(*member));
+  return kExitOk;
+}
+
+int RunTiers(CommandContext& context) { return RunProgramReport(context, TiersText, TiersJson); }
+
+int RunLiability(CommandContext& context) {
+  return RunProgramReport(context, LiabilityText, LiabilityJson);
+}
+
+int RunPartners(CommandContext& context) {
+  return RunProgramReport(context, PartnersText, PartnersJson);
+}
+
+int RunDigests(CommandContext& context) {
+  return RunProgramReport(
+      context, [](const ProgramView& program) { return DigestsText(program.digests); },
+      DigestsJson);
+}
+
+int RunRebuild(CommandContext& context) {
+  bool json = false;
+  FlagSet flags = context.NewFlagSet();
+  flags.Bool("json", "print one JSON object instead of text", &json);
+  std::vector<std::string> positional;
+  if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
+
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  if (!engine.ok()) return ReportError(engine.status());
+  absl::StatusOr<std::vector<ProjectionDigest>> digests = (*engine)->Rebuild();
+  if (!digests.ok())
+    return ReportError(
+        ClassifyRebuildError(**engine, context.global.db_directory, digests.status()));
+  // This process holds the ledger's lock: nothing was appended since.
+  const uint64_t as_of_sequence = (*engine)->ledger().Head().sequence;
+  Print(json ? RebuildJson(*digests, as_of_sequence) : DigestsText(*digests));
+  return kExitOk;
+}
+
+int RunBirthdays(CommandContext& context) {
+  std::string date;
+  std::string actor_id = kDefaultBirthdayActor;
+  bool json = false;
+  FlagSet flags = context.NewFlagSet();
+  flags.String("date", "YYYY-MM-DD", "the local day (UTC+8) to grant for (required)", &date);
+  flags.String("actor", "ID",
+               absl::StrCat("who runs the job, recorded on each grant (default: ",
+                            kDefaultBirthdayActor, ")"),
+               &actor_id);
+  flags.Bool("json", "print one JSON object instead of text", &json);
+  std::vector<std::string> positional;
+  if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
+  if (!flags.WasSet("date")) {
+    return ReportError(absl::InvalidArgumentError(
+        "birthdays: flag --date is required (--date YYYY-MM-DD; see `loyalty help birthdays`)"));
+  }
+  absl::StatusOr<absl::CivilDay> day = ParseLocalDate(date);
+  if (!day.ok()) {
+    return ReportError(absl::InvalidArgumentError(
+        absl::StrCat("birthdays: flag --date: ", day.status().message())));
+  }
+  if (actor_id.empty() || actor_id.size() > kMaxActorIdBytes) {
+    return ReportError(absl::InvalidArgumentError(absl::StrCat("birthdays: flag --actor: \"",
+                                                               actor_id, "\" must be 1 to ",
+                                                               kMaxActorIdBytes, " bytes long")));
+  }
+
+  GrantBirthdayBonuses job;
+  job.occurred_at_us = absl::ToUnixMicros(
+      absl::FromCivil(absl::CivilHour(day->year(), day->month(), day->day(), kBirthdayRunLocalHour),
+                      MallTimeZone()));
+  job.actor_id = actor_id;
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  if (!engine.ok()) return ReportError(engine.status());
+  absl::StatusOr<CommandResult> result = (*engine)->Execute(job);
+  if (!result.ok()) return ReportError(result.status());
+  Print(json ? BirthdaysJson(*day, job.occurred_at_us, *result) : BirthdaysText(*day, *result));
+  return kExitOk;
+}
+
+}  // namespace loyalty::cli

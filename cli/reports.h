@@ -1,0 +1,55 @@
+// The text and JSON forms of the engine's views, as the loyalty tool prints
+// them. Plain functions of the views, so that they are tested without an
+// engine; docs/cli.md shows the output of each.
+//
+// Text is for people: labelled lines and aligned tables, money in yuan with
+// two decimals ("1234.56 CNY"), rates as percentages, times in RFC 3339 in
+// the mall's time zone (UTC+8). JSON is for programs: one object on one line,
+// keys in a fixed order, money as integer fen, points and counts as integers,
+// each time both as an RFC 3339 string and as "<name>_us" microseconds.
+// Every function returns whole lines, the last ending in "\n".
+#ifndef LOYALTY_CLI_REPORTS_H_
+#define LOYALTY_CLI_REPORTS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "loyalty/engine.h"
+#include "loyalty/views.h"
+
+namespace loyalty::cli {
+
+std::string MemberText(const MemberView& member);
+std::string MemberJson(const MemberView& member);
+
+// Member counts per tier.
+std::string TiersText(const ProgramView& program);
+std::string TiersJson(const ProgramView& program);
+
+// Outstanding points, debt and members.
+std::string LiabilityText(const ProgramView& program);
+std::string LiabilityJson(const ProgramView& program);
+
+// One row per partner.
+std::string PartnersText(const ProgramView& program);
+std::string PartnersJson(const ProgramView& program);
+
+// One line per projection, in the given order: its name and its digest in
+// 64 hex digits, aligned. Nothing else, so that the lines of `digests` and
+// `rebuild` compare with diff.
+std::string DigestsText(const std::vector<ProjectionDigest>& digests);
+// {"digests":[{"name":...,"digest":...}],...}; the as-of keys only for a
+// ProgramView.
+std::string DigestsJson(const ProgramView& program);
+std::string RebuildJson(const std::vector<ProjectionDigest>& digests, uint64_t as_of_sequence);
+
+// The outcome of a birthday run for local day `day`, at `occurred_at_us`.
+// A deduplicated result (a retry of a run already appended) granted nothing.
+std::string BirthdaysText(absl::CivilDay day, const CommandResult& result);
+std::string BirthdaysJson(absl::CivilDay day, int64_t occurred_at_us, const CommandResult& result);
+
+}  // namespace loyalty::cli
+
+#endif  // LOYALTY_CLI_REPORTS_H_

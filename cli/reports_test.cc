@@ -1,0 +1,219 @@
+#include "cli/reports.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+
+namespace loyalty::cli {
+namespace {
+
+using ::testing::EndsWith;
+
+// 2024-01-01T00:00:00Z = 2024-01-01T08:00:00+08:00.
+constexpr int64_t kJan2024Us = 1704067200LL * 1000000;
+constexpr int64_t kDayUs = 86400LL * 1000000;
+
+MemberView SilverMember() {
+  MemberView member;
+  member.member_id = "M1";
+  member.enrolled_at_us = kJan2024Us;
+  member.available_points = 5123;
+  member.debt_points = 0;
+  member.earned_points_total = 5200;
+  member.redeemed_points_total = 50;
+  member.expired_points_total = 0;
+  member.clawed_back_points_total = 27;
+  member.lots.push_back({5023, kJan2024Us + kDayUs,
+                         kJan2024Us + 731 * kDayUs - 8 * 3600000000LL - 1,
+                         v1::GRANT_REASON_PURCHASE, "P1"});
+  member.lots.push_back(
+      {100, kJan2024Us + 2 * kDayUs, kJan2024Us + 731 * kDayUs - 1, v1::GRANT_REASON_GOODWILL, ""});
+  member.tier = v1::TIER_SILVER;
+  member.tier_protected_until_us = kJan2024Us + 366 * kDayUs;
+  member.qualifying_spend_fen = 512345;
+  member.tier_history.push_back(
+      {kJan2024Us + kDayUs, v1::TIER_REGULAR, v1::TIER_SILVER, "upgrade", 512345});
+  member.as_of_sequence = 9;
+  member.as_of_us = kJan2024Us + 10 * kDayUs;
+  return member;
+}
+
+ProgramView Program() {
+  ProgramView program;
+  program.as_of_sequence = 12;
+  program.as_of_us = kJan2024Us + 10 * kDayUs;
+  program.tiers = {3, 1, 0, 0};
+  program.liability = {5223, 40, 4};
+  program.partners.push_back({"store-1", 1000000, 40500, 959500, 3, 1, 405, 10000});
+  program.partners.push_back({"store-22", 5, 0, 5, 1, 0, 0, 0});
+  Hash first{};
+  first[0] = 0xab;
+  Hash second{};
+  second[31] = 0x01;
+  program.digests = {{"balances", first}, {"partners", second}};
+  return program;
+}
+
+void ExpectValidJson(const std::string& json) {
+  EXPECT_THAT(json, EndsWith("}\n"));
+  EXPECT_EQ(json.find('\n'), json.size() - 1) << json;
+  google::protobuf::Struct parsed;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok()) << json;
+}
+
+TEST(MemberReportTest, Text) {
+  EXPECT_EQ(MemberText(SilverMember()),
+            "member                M1\n"
+            "erased                no\n"
+            "enrolled              2024-01-01T08:00:00.000000+08:00\n"
+            "tier                  silver (protected until 2025-01-01T08:00:00.000000+08:00)\n"
+            "qualifying spend      5123.45 CNY\n"
+            "available             5123 points\n"
+            "debt                  0 points\n"
+            "lifetime earned       5200 points\n"
+            "lifetime redeemed     50 points\n"
+            "lifetime expired      0 points\n"
+            "lifetime clawed back  27 points\n"
+            "lots:\n"
+            "  POINTS  GRANTED                           EXPIRES                           "
+            "REASON    SOURCE\n"
+            "    5023  2024-01-02T08:00:00.000000+08:00  2025-12-31T23:59:59.999999+08:00  "
+            "purchase  P1\n"
+            "     100  2024-01-03T08:00:00.000000+08:00  2026-01-01T07:59:59.999999+08:00  "
+            "goodwill  -\n"
+            "tier history:\n"
+            "  AT                                CHANGE             CAUSE    SPEND CNY\n"
+            "  2024-01-02T08:00:00.000000+08:00  regular -> silver  upgrade    5123.45\n"
+            "as of sequence 9, 2024-01-11T08:00:00.000000+08:00\n");
+}
+
+TEST(MemberReportTest, TextWithoutLotsOrHistory) {
+  MemberView member;
+  member.member_id = "M2";
+  member.erased = true;
+  member.enrolled_at_us = kJan2024Us;
+  member.as_of_sequence = 2;
+  member.as_of_us = kJan2024Us;
+  const std::string text = MemberText(member);
+  EXPECT_THAT(text, ::testing::HasSubstr("erased                yes\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr("tier                  regular\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr("\nlots: none\ntier history: none\nas of sequence 2, "));
+}
+
+TEST(MemberReportTest, Json) {
+  const std::string json = MemberJson(SilverMember());
+  EXPECT_EQ(
+      json,
+      "{\"member_id\":\"M1\",\"erased\":false,"
+      "\"enrolled_at\":\"2024-01-01T08:00:00.000000+08:00\",\"enrolled_at_us\":1704067200000000,"
+      "\"tier\":\"silver\",\"tier_protected_until\":\"2025-01-01T08:00:00.000000+08:00\","
+      "\"tier_protected_until_us\":1735689600000000,\"qualifying_spend_fen\":512345,"
+      "\"available_points\":5123,\"debt_points\":0,\"earned_points_total\":5200,"
+      "\"redeemed_points_total\":50,\"expired_points_total\":0,\"clawed_back_points_total\":27,"
+      "\"lots\":[{\"points_remaining\":5023,"
+      "\"granted_at\":\"2024-01-02T08:00:00.000000+08:00\",\"granted_at_us\":1704153600000000,"
+      "\"expires_at\":\"2025-12-31T23:59:59.999999+08:00\",\"expires_at_us\":1767196799999999,"
+      "\"reason\":\"purchase\",\"source_id\":\"P1\"},"
+      "{\"points_remaining\":100,"
+      "\"granted_at\":\"2024-01-03T08:00:00.000000+08:00\",\"granted_at_us\":1704240000000000,"
+      "\"expires_at\":\"2026-01-01T07:59:59.999999+08:00\",\"expires_at_us\":1767225599999999,"
+      "\"reason\":\"goodwill\",\"source_id\":\"\"}],"
+      "\"tier_history\":[{\"at\":\"2024-01-02T08:00:00.000000+08:00\","
+      "\"at_us\":1704153600000000,\"from\":\"regular\",\"to\":\"silver\",\"cause\":\"upgrade\","
+      "\"qualifying_spend_fen\":512345}],"
+      "\"as_of_sequence\":9,\"as_of\":\"2024-01-11T08:00:00.000000+08:00\","
+      "\"as_of_us\":1704931200000000}\n");
+  ExpectValidJson(json);
+}
+
+TEST(ProgramReportTest, Tiers) {
+  EXPECT_EQ(TiersText(Program()),
+            "TIER      MEMBERS\n"
+            "regular         3\n"
+            "silver          1\n"
+            "gold            0\n"
+            "platinum        0\n"
+            "as of sequence 12, 2024-01-11T08:00:00.000000+08:00\n");
+  const std::string json = TiersJson(Program());
+  EXPECT_EQ(json,
+            "{\"regular\":3,\"silver\":1,\"gold\":0,\"platinum\":0,\"as_of_sequence\":12,"
+            "\"as_of\":\"2024-01-11T08:00:00.000000+08:00\",\"as_of_us\":1704931200000000}\n");
+  ExpectValidJson(json);
+}
+
+TEST(ProgramReportTest, Liability) {
+  EXPECT_EQ(LiabilityText(Program()),
+            "outstanding  5223 points\n"
+            "debt         40 points\n"
+            "members      4\n"
+            "as of sequence 12, 2024-01-11T08:00:00.000000+08:00\n");
+  const std::string json = LiabilityJson(Program());
+  EXPECT_EQ(json,
+            "{\"outstanding_points\":5223,\"debt_points\":40,\"members\":4,\"as_of_sequence\":12,"
+            "\"as_of\":\"2024-01-11T08:00:00.000000+08:00\",\"as_of_us\":1704931200000000}\n");
+  ExpectValidJson(json);
+}
+
+TEST(ProgramReportTest, Partners) {
+  EXPECT_EQ(PartnersText(Program()),
+            "PARTNER   GROSS CNY  REFUNDED CNY  NET CNY  PURCHASES  REFUNDS  REFUND RATE  "
+            "POINTS ISSUED\n"
+            "store-1    10000.00        405.00  9595.00          3        1        4.05%  "
+            "        10000\n"
+            "store-22       0.05          0.00     0.05          1        0        0.00%  "
+            "            0\n"
+            "as of sequence 12, 2024-01-11T08:00:00.000000+08:00\n");
+  const std::string json = PartnersJson(Program());
+  EXPECT_EQ(json,
+            "{\"partners\":[{\"partner_id\":\"store-1\",\"gross_sales_fen\":1000000,"
+            "\"refunded_fen\":40500,\"net_sales_fen\":959500,\"purchase_count\":3,"
+            "\"refund_count\":1,\"refund_rate_bp\":405,\"points_issued\":10000},"
+            "{\"partner_id\":\"store-22\",\"gross_sales_fen\":5,\"refunded_fen\":0,"
+            "\"net_sales_fen\":5,\"purchase_count\":1,\"refund_count\":0,\"refund_rate_bp\":0,"
+            "\"points_issued\":0}],\"as_of_sequence\":12,"
+            "\"as_of\":\"2024-01-11T08:00:00.000000+08:00\",\"as_of_us\":1704931200000000}\n");
+  ExpectValidJson(json);
+  ProgramView empty;
+  EXPECT_EQ(PartnersText(empty), "no partners\nas of sequence 0, none\n");
+  EXPECT_EQ(PartnersJson(empty),
+            "{\"partners\":[],\"as_of_sequence\":0,\"as_of\":null,\"as_of_us\":0}\n");
+}
+
+TEST(DigestReportTest, SameLinesForDigestsAndRebuild) {
+  const ProgramView program = Program();
+  const std::string zeros(60, '0');
+  EXPECT_EQ(DigestsText(program.digests),
+            absl::StrCat("balances  ab", zeros, "00\n", "partners  00", zeros, "01\n"));
+  ExpectValidJson(DigestsJson(program));
+  const std::string rebuild = RebuildJson(program.digests, 12);
+  EXPECT_EQ(rebuild, absl::StrCat("{\"digests\":[{\"name\":\"balances\",\"digest\":\"ab", zeros,
+                                  "00\"},{\"name\":\"partners\",\"digest\":\"00", zeros,
+                                  "01\"}],\"as_of_sequence\":12}\n"));
+  ExpectValidJson(rebuild);
+}
+
+TEST(BirthdaysReportTest, CountsAndSequences) {
+  const absl::CivilDay day(2024, 1, 10);
+  CommandResult granted;
+  granted.sequences = {7, 8};
+  EXPECT_EQ(BirthdaysText(day, granted),
+            "granted 2 birthday bonuses on 2024-01-10: sequences 7 8\n");
+  EXPECT_EQ(BirthdaysJson(day, kJan2024Us + 9 * kDayUs + 3600000000LL, granted),
+            "{\"date\":\"2024-01-10\",\"occurred_at\":\"2024-01-10T09:00:00.000000+08:00\","
+            "\"occurred_at_us\":1704848400000000,\"granted\":2,\"sequences\":[7,8]}\n");
+  CommandResult one;
+  one.sequences = {7};
+  EXPECT_EQ(BirthdaysText(day, one), "granted 1 birthday bonus on 2024-01-10: sequences 7\n");
+  EXPECT_EQ(BirthdaysText(day, CommandResult()), "granted 0 birthday bonuses on 2024-01-10\n");
+  CommandResult retried = granted;
+  retried.deduplicated = true;
+  EXPECT_EQ(BirthdaysText(day, retried),
+            "granted 0 birthday bonuses on 2024-01-10 (already granted at sequences 7 8)\n");
+  ExpectValidJson(BirthdaysJson(day, 0, retried));
+}
+
+}  // namespace
+}  // namespace loyalty::cli
