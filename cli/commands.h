@@ -26,6 +26,9 @@ int RunDigests(CommandContext& context);
 int RunRebuild(CommandContext& context);
 int RunBirthdays(CommandContext& context);
 
+// cli/demo_command.cc: a generated year of the program and its report.
+int RunDemo(CommandContext& context);
+
 }  // namespace loyalty::cli
 
 #endif  // LOYALTY_CLI_COMMANDS_H_

@@ -102,6 +102,18 @@ constexpr Command kCommands[] = {
      "sequences. Needs an existing ledger.\n"
      "Running it again for the same year grants nothing more.\n",
      RunBirthdays},
+    {"demo", "", "generate a seeded year of a mall's program and report on it",
+     "Enrols members, records purchases at many partner stores (heavy and\n"
+     "occasional spenders, weekends, holidays and shopping festivals), partial\n"
+     "and full refunds, redemptions, birthday bonuses, operators' adjustments\n"
+     "and policy changes, through the engine, into --db (default\n"
+     "./loyalty-data). Then prints members per tier, points outstanding and\n"
+     "when they expire, the partners with the highest refund rates, the chain\n"
+     "head and the projection digests. The ledger's clock follows business\n"
+     "time, so equal flags give an equal log and an equal chain head. A\n"
+     "directory that already holds a ledger is reused (only the report is\n"
+     "printed) unless --replace is given.\n",
+     RunDemo},
     {"help", "[COMMAND]", "print this text, or the usage and flags of COMMAND", "", RunHelp},
 };
 

@@ -46,7 +46,7 @@ ProgramView Program() {
   program.as_of_sequence = 12;
   program.as_of_us = kJan2024Us + 10 * kDayUs;
   program.tiers = {3, 1, 0, 0};
-  program.liability = {5223, 40, 4};
+  program.liability = {5223, 40, 4, {}};
   program.partners.push_back({"store-1", 1000000, 40500, 959500, 3, 1, 405, 10000});
   program.partners.push_back({"store-22", 5, 0, 5, 1, 0, 0, 0});
   Hash first{};

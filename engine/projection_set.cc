@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include "absl/container/btree_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "projections/local_time.h"
 
 namespace loyalty::internal {
 namespace {
@@ -179,6 +182,15 @@ ProgramView MakeProgramView(const ProjectionSet& set) {
   view.liability.outstanding_points = set.balances().OutstandingPoints();
   view.liability.debt_points = set.balances().DebtPoints();
   view.liability.members = static_cast<int64_t>(set.balances().members().size());
+  absl::btree_map<std::string, int64_t> expiring;
+  for (const auto& [member_id, account] : set.balances().members()) {
+    for (const projections::Lot& lot : account.lots) {
+      if (lot.points_remaining == 0) continue;
+      const absl::CivilDay day = projections::LocalDayOf(lot.expires_at_us);
+      expiring[absl::StrFormat("%04d-%02d", day.year(), day.month())] += lot.points_remaining;
+    }
+  }
+  view.liability.expiring_by_month.assign(expiring.begin(), expiring.end());
   for (const auto& [partner_id, score] : set.partners().partners()) {
     view.partners.push_back({partner_id, score.gross_sales_fen, score.refunded_fen,
                              score.net_sales_fen(), score.purchase_count, score.refund_count,

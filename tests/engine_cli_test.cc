@@ -470,3 +470,38 @@ TEST_F(EngineCliTest, HelpListsTheEngineCommands) {
 
 }  // namespace
 }  // namespace loyalty
+
+namespace loyalty::testing {
+namespace {
+
+// The demo generates, reports, and on a second run reuses what it made.
+TEST(DemoCliTest, GeneratesReportsAndReuses) {
+  TempDir dir;
+  auto run = [&](std::vector<std::string> args, const std::string& name) {
+    args.insert(args.begin(), {"--db", dir.Sub("db")});
+    return RunTool(LOYALTY_BINARY, args, "/dev/null", dir.path(), dir.Sub(name));
+  };
+  ToolRun first = run({"demo", "--members", "40", "--days", "45", "--no-sync"}, "first");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_THAT(first.out, HasSubstr("Members per tier"));
+  EXPECT_THAT(first.out, HasSubstr("40 enrolments"));
+  EXPECT_THAT(first.out, HasSubstr("Chain head"));
+  EXPECT_THAT(first.out, HasSubstr("balances  "));
+
+  ToolRun again = run({"demo"}, "again");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("Reusing the ledger"));
+
+  // Same flags, fresh directory: the same chain head, byte for byte.
+  ToolRun replaced =
+      run({"demo", "--members", "40", "--days", "45", "--no-sync", "--replace"}, "replaced");
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+  auto head_line = [](const std::string& out) { return out.substr(out.find("hash     "), 73); };
+  EXPECT_EQ(head_line(first.out), head_line(replaced.out));
+
+  ToolRun verify = run({"verify"}, "verify");
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+}
+
+}  // namespace
+}  // namespace loyalty::testing

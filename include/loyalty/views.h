@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "loyalty/ledger.h"
@@ -91,6 +92,9 @@ struct LiabilityView {
   // Points members owe, summed over members (not netted against the above).
   int64_t debt_points = 0;
   int64_t members = 0;
+  // Outstanding points by the local month (Asia/Shanghai) their lots expire
+  // in, "YYYY-MM", soonest first; months with nothing to expire are absent.
+  std::vector<std::pair<std::string, int64_t>> expiring_by_month;
 };
 
 struct PartnerScorecard {

@@ -1,0 +1,166 @@
+// `loyalty demo`: a seeded year of a mall's program through the public API,
+// then a short report of what the projections say about it.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cli/command.h"
+#include "cli/commands.h"
+#include "cli/flags.h"
+#include "cli/ledger_io.h"
+#include "cli/report_format.h"
+#include "cli/reports.h"
+#include "demo/runner.h"
+#include "loyalty/engine.h"
+
+namespace loyalty::cli {
+namespace {
+
+// Redraws one line on standard error, at most every 1% of the work.
+class ProgressBar {
+ public:
+  explicit ProgressBar(int64_t days_total) : days_total_(std::max<int64_t>(days_total, 1)) {}
+
+  void Update(int64_t commands, int64_t occurred_at_us, int64_t start_us) {
+    const int64_t day = (occurred_at_us - start_us) / (86400LL * 1000000);
+    const int64_t percent = std::clamp<int64_t>(day * 100 / days_total_, 0, 100);
+    if (percent == last_percent_) return;
+    last_percent_ = percent;
+    constexpr int kWidth = 30;
+    const int64_t filled = percent * kWidth / 100;
+    std::fprintf(stderr, "\r[%s%s] %3ld%%  %s  %ld commands", std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, '.').c_str(), static_cast<long>(percent),
+                 FormatLocalTimeUs(occurred_at_us).substr(0, 10).c_str(),
+                 static_cast<long>(commands));
+    std::fflush(stderr);
+  }
+  void Finish() { std::fprintf(stderr, "\n"); }
+
+ private:
+  const int64_t days_total_;
+  int64_t last_percent_ = -1;
+};
+
+std::string Section(absl::string_view title) { return absl::StrCat("\n", title, "\n"); }
+
+std::string Report(Engine& engine, const std::string& directory,
+                   const demo::RunSummary* summary) {
+  std::string out;
+  if (summary != nullptr) {
+    const double seconds = static_cast<double>(summary->elapsed_ms) / 1000.0;
+    absl::StrAppend(&out, absl::StrFormat(
+        "Generated a year of the member program: %d enrolments, %d purchases, %d refunds,\n"
+        "%d redemptions, %d adjustments, %d policy changes, %d birthday-job runs.\n"
+        "Appended %d events in %.1f s through the engine (%d commands).\n",
+        summary->generated.enrolments, summary->generated.purchases, summary->generated.refunds,
+        summary->generated.redemptions, summary->generated.adjustments,
+        summary->generated.policies, summary->generated.birthday_runs, summary->events_appended,
+        seconds, summary->commands_executed));
+    if (!summary->refused.empty()) {
+      absl::StrAppend(&out, "Commands the engine refused, as it should:\n");
+      for (const auto& [what, count] : summary->refused) {
+        absl::StrAppend(&out, "  ", count, " x ", what, "\n");
+      }
+    }
+  }
+  const ChainHead head = engine.ledger().Head();
+  absl::StatusOr<ProgramView> program = engine.Program(AsOf::Sequence(head.sequence));
+  if (!program.ok()) return absl::StrCat(out, "report failed: ", program.status().ToString(), "\n");
+
+  absl::StrAppend(&out, Section("Members per tier"), TiersText(*program));
+  absl::StrAppend(&out, Section("Points"), LiabilityText(*program));
+  if (!program->liability.expiring_by_month.empty()) {
+    absl::StrAppend(&out, "expiring by month:\n");
+    for (const auto& [month, points] : program->liability.expiring_by_month) {
+      absl::StrAppend(&out, "  ", month, "  ", points, " points\n");
+    }
+  }
+  std::vector<PartnerScorecard> worst = program->partners;
+  std::sort(worst.begin(), worst.end(), [](const auto& a, const auto& b) {
+    return a.refund_rate_bp != b.refund_rate_bp ? a.refund_rate_bp > b.refund_rate_bp
+                                                : a.partner_id < b.partner_id;
+  });
+  if (worst.size() > 5) worst.resize(5);
+  ProgramView worst_view = *program;
+  worst_view.partners = worst;
+  absl::StrAppend(&out, Section("Partners with the highest refund rates"),
+                  PartnersText(worst_view));
+  absl::StrAppend(&out, Section("Chain head"),
+                  absl::StrFormat("sequence %d\nhash     %s\n", head.sequence, HashHex(head.hash)));
+  absl::StrAppend(&out, Section("Projection digests"), DigestsText(program->digests));
+  const std::string db = absl::StrCat(" --db ", directory);
+  absl::StrAppend(&out, Section("Explore further"),
+                  "  loyalty", db, " member show M000001\n",
+                  "  loyalty", db, " member show M000001 --as-of 2024-06-30\n",
+                  "  loyalty", db, " tiers --as-of 2024-03-31\n",
+                  "  loyalty", db, " partners\n",
+                  "  loyalty", db, " verify\n",
+                  "  loyalty", db, " rebuild\n");
+  return out;
+}
+
+}  // namespace
+
+int RunDemo(CommandContext& context) {
+  demo::RunOptions options;
+  uint64_t members = static_cast<uint64_t>(options.workload.members);
+  uint64_t days = static_cast<uint64_t>(options.workload.days);
+  uint64_t seed = options.workload.seed;
+  bool replace = false;
+  bool no_sync = false;
+  FlagSet flags = context.NewFlagSet();
+  flags.Uint64("members", "N", "members in the program", &members);
+  flags.Uint64("days", "N", "days to simulate, from 2024-01-01", &days);
+  flags.Uint64("seed", "N", "seed of the generator: equal seeds give equal logs", &seed);
+  flags.Bool("replace", "remove an existing ledger in --db first", &replace);
+  flags.Bool("no-sync", "do not fsync each command (faster; safe from a crash of the process)",
+             &no_sync);
+  std::vector<std::string> positional;
+  if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
+  if (members > 1000000 || days > 3660) {
+    return ReportError(absl::InvalidArgumentError(absl::StrCat(
+        "--members ", members, " or --days ", days, " is too large (at most 1000000 and 3660)")));
+  }
+  options.workload.members = static_cast<int>(members);
+  options.workload.days = static_cast<int>(days);
+  options.workload.seed = seed;
+  options.replace = replace;
+  options.sync = !no_sync;
+  const std::string& directory = context.global.db_directory;
+
+  std::error_code error;
+  const bool exists =
+      std::filesystem::exists(directory, error) && !std::filesystem::is_empty(directory, error);
+  if (exists && !replace) {
+    // Reuse what an earlier run left, without generating anything.
+    absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(directory);
+    if (!engine.ok()) return ReportError(engine.status());
+    Print(absl::StrCat("Reusing the ledger in ", directory,
+                       " (pass --replace to generate a new one).\n"));
+    Print(Report(**engine, directory, nullptr));
+    return kExitOk;
+  }
+
+  const bool terminal = isatty(STDERR_FILENO) == 1;
+  ProgressBar bar(options.workload.days);
+  const int64_t start_us = options.workload.start_us;
+  absl::StatusOr<demo::RunSummary> summary = demo::RunWorkload(
+      directory, options, [&](int64_t done, int64_t occurred_at_us) {
+        if (terminal) bar.Update(done, occurred_at_us, start_us);
+      });
+  if (terminal) bar.Finish();
+  if (!summary.ok()) return ReportError(summary.status());
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(directory);
+  if (!engine.ok()) return ReportError(engine.status());
+  Print(Report(**engine, directory, &*summary));
+  return kExitOk;
+}
+
+}  // namespace loyalty::cli
