@@ -78,7 +78,8 @@ class BalanceProjection final : public Projection {
   int64_t DebtPoints() const;
 
   // Every member, by id.
-  const absl::btree_map<std::string, MemberAccount>& members() const { return members_; }
+  // Every member, by id, in no particular order (CanonicalState sorts them).
+  const absl::flat_hash_map<std::string, MemberAccount>& members() const { return members_; }
 
   const Policy& policy() const { return policy_; }
   // The latest instant any event or AdvanceTo reached (the state's header).
@@ -109,7 +110,8 @@ class BalanceProjection final : public Projection {
 
   ReplayPosition position_;
   Policy policy_;
-  absl::btree_map<std::string, MemberAccount> members_;
+  // Hashed, not ordered: looking a member up is the hot path of a replay.
+  absl::flat_hash_map<std::string, MemberAccount> members_;
   // Derived from members_, not part of the canonical state.
   absl::flat_hash_map<std::string, std::string> purchase_member_;
 };

@@ -162,8 +162,8 @@ std::string BalanceProjection::CanonicalState() const {
   state::BalanceState state;
   *state.mutable_header() = position_.ToHeader(kName);
   *state.mutable_policy() = policy_.values();
-  for (const auto& [member_id, account] : members_) {
-    *state.add_members() = MemberToState(member_id, account);
+  for (const auto* entry : SortedByKey(members_)) {
+    *state.add_members() = MemberToState(entry->first, entry->second);
   }
   return SerializeDeterministic(state);
 }
@@ -182,7 +182,7 @@ absl::Status BalanceProjection::Restore(absl::string_view canonical_state) {
   if (!StrictlyAscending(state.members(), member_id)) {
     return CorruptState(kName, "members are not sorted by id");
   }
-  absl::btree_map<std::string, MemberAccount> members;
+  absl::flat_hash_map<std::string, MemberAccount> members;
   for (const state::MemberBalance& member : state.members()) {
     status = CheckMemberState(member, position->now_us());
     if (!status.ok()) return status;

@@ -4,8 +4,10 @@
 #ifndef LOYALTY_PROJECTIONS_REPLAY_H_
 #define LOYALTY_PROJECTIONS_REPLAY_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -57,6 +59,17 @@ absl::Status EventError(absl::StatusCode code, const v1::Envelope& envelope,
 
 // The deterministic serialization of `message`.
 std::string SerializeDeterministic(const google::protobuf::Message& message);
+
+// The entries of a hashed map in key order, for canonical serialization.
+template <typename Map>
+std::vector<const typename Map::value_type*> SortedByKey(const Map& map) {
+  std::vector<const typename Map::value_type*> entries;
+  entries.reserve(map.size());
+  for (const auto& entry : map) entries.push_back(&entry);
+  std::sort(entries.begin(), entries.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  return entries;
+}
 
 // Parses `bytes` into `message`: InvalidArgument if they are the state of
 // another projection than `name` or of another format (see FromHeader);

@@ -45,6 +45,7 @@
 #include <string>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "projections/policy.h"
 #include "projections/projection.h"
@@ -92,7 +93,8 @@ class TierProjection final : public Projection {
   TierDistribution Distribution() const;
 
   // Every member, by id.
-  const absl::btree_map<std::string, MemberTier>& members() const { return members_; }
+  // Every member, by id, in no particular order (CanonicalState sorts them).
+  const absl::flat_hash_map<std::string, MemberTier>& members() const { return members_; }
 
   const Policy& policy() const { return policy_; }
   // The latest instant any event or AdvanceTo reached (the state's header).
@@ -111,7 +113,8 @@ class TierProjection final : public Projection {
 
   ReplayPosition position_;
   Policy policy_;
-  absl::btree_map<std::string, MemberTier> members_;
+  // Hashed, not ordered: looking a member up is the hot path of a replay.
+  absl::flat_hash_map<std::string, MemberTier> members_;
 };
 
 }  // namespace loyalty::projections

@@ -79,8 +79,8 @@ std::string TierProjection::CanonicalState() const {
   state::TierState state;
   *state.mutable_header() = position_.ToHeader(kName);
   *state.mutable_policy() = policy_.values();
-  for (const auto& [member_id, member] : members_) {
-    *state.add_members() = MemberToState(member_id, member);
+  for (const auto* entry : SortedByKey(members_)) {
+    *state.add_members() = MemberToState(entry->first, entry->second);
   }
   return SerializeDeterministic(state);
 }
@@ -93,7 +93,7 @@ absl::Status TierProjection::Restore(absl::string_view canonical_state) {
   if (!position.ok()) return position.status();
   absl::StatusOr<Policy> policy = Policy::FromValues(state.policy());
   if (!policy.ok()) return policy.status();
-  absl::btree_map<std::string, MemberTier> members;
+  absl::flat_hash_map<std::string, MemberTier> members;
   for (int i = 0; i < state.members_size(); ++i) {
     const state::MemberTier& in = state.members(i);
     if (i > 0 && !(state.members(i - 1).member_id() < in.member_id())) {
