@@ -85,8 +85,8 @@ state::MemberBalance MemberToState(const std::string& member_id, const MemberAcc
   out.set_erased(account.erased);
   for (const Lot& lot : account.lots) *out.add_lots() = LotToState(lot);
   TotalsToState(account, &out);
-  for (const auto& [id, record] : account.purchases)
-    *out.add_purchases() = PurchaseToState(id, record);
+  for (const auto* entry : SortedByKey(account.purchases))
+    *out.add_purchases() = PurchaseToState(entry->first, entry->second);
   for (int32_t year : account.birthday_years) out.add_birthday_years(year);
   for (const std::string& id : account.redemption_ids) out.add_redemption_ids(id);
   out.set_last_activity_at_us(account.last_activity_at_us);

@@ -6,12 +6,22 @@
 //    partner (the purchase decides, not the refund's own partner_id).
 //  PointsGranted, reason PURCHASE: points issued on the purchase's partner.
 //  PointsDebited, reason CLAWBACK: points clawed back, likewise.
-// Complaint counts, SLA compliance and satisfaction will join the
-// scorecard; projection_state.proto keeps field numbers free for them.
+//  ComplaintFiled: the complaint count of its partner (none for a complaint
+//    about the mall itself, with an empty partner_id); the complaint's
+//    partner is remembered for what follows.
+//  CustomerConfirmed: a satisfaction score 1..5 counts for the complaint's
+//    partner (0, "not given", does not count).
+//  SurveyAnswered: a score 1..5 counts for its partner_id, or, when that is
+//    empty, for the partner of the complaint it names (a survey about the
+//    mall, or naming no known complaint, counts for no partner).
+// SLA compliance is not an event fact (a clock breaches as time passes, with
+// no event) and needs the calendar: it comes from ComplaintProjection as of
+// an instant, and MakePartnerScorecard (scorecard.h) joins the two.
 #ifndef LOYALTY_PROJECTIONS_PARTNERS_H_
 #define LOYALTY_PROJECTIONS_PARTNERS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/container/btree_map.h"
@@ -27,10 +37,18 @@ struct PartnerScore {
   int64_t refund_count = 0;
   int64_t points_issued = 0;       // granted on its purchases
   int64_t points_clawed_back = 0;  // clawed back on refunds of its purchases
+  int64_t complaint_count = 0;     // complaints filed naming the partner
+  // Satisfaction scores (1..5) about the partner, from CustomerConfirmed
+  // and SurveyAnswered.
+  int64_t satisfaction_score_sum = 0;
+  int64_t satisfaction_score_count = 0;
 
   int64_t net_sales_fen() const { return gross_sales_fen - refunded_fen; }
   // floor(refunded_fen * 10000 / gross_sales_fen); 0 without sales.
   int64_t refund_rate_bp() const;
+  // The average score in hundredths, floor(sum * 100 / count): 4.5 is 450.
+  // Empty without scores.
+  std::optional<int64_t> average_satisfaction_centi() const;
 };
 
 class PartnerProjection final : public Projection {
@@ -39,14 +57,17 @@ class PartnerProjection final : public Projection {
 
   // "partners".
   absl::string_view name() const override { return "partners"; }
-  // FailedPrecondition for a purchase recorded twice, or a refund or points
-  // naming a purchase never recorded.
+  // FailedPrecondition for a purchase recorded twice, a refund or points
+  // naming a purchase never recorded, a complaint filed twice, or a
+  // confirmation of a complaint never filed. DataLoss for a score outside
+  // 0..5.
   absl::Status Apply(const v1::Envelope& envelope) override;
   void AdvanceTo(int64_t instant_us) override { position_.MoveTo(instant_us); }
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
 
-  // The partner's scorecard, or nullptr if it has no purchase yet.
+  // The partner's scorecard, or nullptr if no purchase, complaint or scored
+  // survey names it yet.
   const PartnerScore* FindPartner(absl::string_view partner_id) const;
 
   // Every partner, by id.
@@ -58,6 +79,11 @@ class PartnerProjection final : public Projection {
  private:
   absl::Status Dispatch(const v1::Envelope& envelope);
   absl::Status OnPurchase(const v1::Envelope& envelope);
+  absl::Status OnComplaintFiled(const v1::Envelope& envelope);
+  absl::Status OnConfirmed(const v1::Envelope& envelope);
+  absl::Status OnSurvey(const v1::Envelope& envelope);
+  // Adds a satisfaction score of `partner_id` (none when it is empty).
+  void AddScore(const std::string& partner_id, int32_t score);
   // The scorecard of the partner of purchase `purchase_id`.
   absl::StatusOr<PartnerScore*> ScoreOfPurchase(const v1::Envelope& envelope,
                                                 absl::string_view purchase_id);
@@ -66,6 +92,8 @@ class PartnerProjection final : public Projection {
   absl::btree_map<std::string, PartnerScore> partners_;
   // purchase_id -> partner_id of every purchase.
   absl::btree_map<std::string, std::string> purchase_partner_;
+  // complaint_id -> partner_id ("" for the mall) of every complaint.
+  absl::btree_map<std::string, std::string> complaint_partner_;
 };
 
 }  // namespace loyalty::projections

@@ -18,6 +18,9 @@ state::PartnerScore ScoreToState(const std::string& partner_id, const PartnerSco
   out.set_refund_count(score.refund_count);
   out.set_points_issued(score.points_issued);
   out.set_points_clawed_back(score.points_clawed_back);
+  out.set_complaint_count(score.complaint_count);
+  out.set_satisfaction_score_sum(score.satisfaction_score_sum);
+  out.set_satisfaction_score_count(score.satisfaction_score_count);
   return out;
 }
 
@@ -29,6 +32,9 @@ PartnerScore ScoreFromState(const state::PartnerScore& in) {
   score.refund_count = in.refund_count();
   score.points_issued = in.points_issued();
   score.points_clawed_back = in.points_clawed_back();
+  score.complaint_count = in.complaint_count();
+  score.satisfaction_score_sum = in.satisfaction_score_sum();
+  score.satisfaction_score_count = in.satisfaction_score_count();
   return score;
 }
 
@@ -56,6 +62,11 @@ std::string PartnerProjection::CanonicalState() const {
     entry.set_purchase_id(purchase_id);
     entry.set_partner_id(partner_id);
   }
+  for (const auto& [complaint_id, partner_id] : complaint_partner_) {
+    state::ComplaintPartner& entry = *state.add_complaints();
+    entry.set_complaint_id(complaint_id);
+    entry.set_partner_id(partner_id);
+  }
   return SerializeDeterministic(state);
 }
 
@@ -67,18 +78,24 @@ absl::Status PartnerProjection::Restore(absl::string_view canonical_state) {
   if (!position.ok()) return position.status();
   absl::btree_map<std::string, PartnerScore> partners;
   absl::btree_map<std::string, std::string> purchases;
+  absl::btree_map<std::string, std::string> complaints;
   const bool sorted =
       FillSorted(state.partners(), &partners,
                  [](const state::PartnerScore& s) {
                    return std::make_pair(s.partner_id(), ScoreFromState(s));
                  }) &&
-      FillSorted(state.purchases(), &purchases, [](const state::PurchasePartner& p) {
-        return std::make_pair(p.purchase_id(), p.partner_id());
+      FillSorted(state.purchases(), &purchases,
+                 [](const state::PurchasePartner& p) {
+                   return std::make_pair(p.purchase_id(), p.partner_id());
+                 }) &&
+      FillSorted(state.complaints(), &complaints, [](const state::ComplaintPartner& c) {
+        return std::make_pair(c.complaint_id(), c.partner_id());
       });
   if (!sorted) return CorruptState(kName, "a collection is not sorted by key");
   position_ = *position;
   partners_ = std::move(partners);
   purchase_partner_ = std::move(purchases);
+  complaint_partner_ = std::move(complaints);
   return absl::OkStatus();
 }
 

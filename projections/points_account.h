@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/btree_set.h"
 #include "loyalty/v1/points.pb.h"
 
@@ -61,7 +62,8 @@ struct MemberAccount {
   int64_t expired_points_total = 0;
   int64_t clawed_back_points_total = 0;  // CLAWBACK debits
   int64_t debited_points_total = 0;      // ADJUSTMENT debits
-  absl::btree_map<std::string, PurchaseRecord> purchases;
+  // Hashed: canonical serialization sorts them by id.
+  absl::flat_hash_map<std::string, PurchaseRecord> purchases;
   absl::btree_set<int32_t> birthday_years;  // years a birthday bonus was granted for
   absl::btree_set<std::string> redemption_ids;
   // The latest occurred-at of a purchase, redemption, complaint or survey;

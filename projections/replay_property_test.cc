@@ -55,7 +55,14 @@ class HistoryGenerator {
 
   void Run(TestWorld* world) {
     world_ = world;
-    for (int i = 0; i < options_.commands; ++i) Step();
+    DeclareYear(2023, now_us_);
+    for (int i = 0; i < options_.commands; ++i) {
+      // Schedules arrive late, so that some deadlines are unknown for a
+      // while (2024, 2025) and some stay unknown (2026).
+      if (!declared_2024_ && now_us_ >= At(2024, 2, 1)) declared_2024_ = DeclareYear(2024, now_us_);
+      if (!declared_2025_ && now_us_ >= At(2025, 6, 1)) declared_2025_ = DeclareYear(2025, now_us_);
+      Step();
+    }
   }
 
  private:
@@ -97,13 +104,85 @@ class HistoryGenerator {
     const int64_t at = NextTime();
     if (members_.empty() || (members_.size() < 12 && OneIn(12))) return Enrol(at);
     const uint64_t kind = Below(100);
-    if (kind < 40) return Purchase(at);
+    if (kind < 36) return Purchase(at);
+    if (kind < 40) return Complain(at);
     if (kind < 55) return Refund(at);
     if (kind < 72) return Redeem(at);
     if (kind < 82) return AdjustPoints(at);
     if (kind < 90) return Birthdays(at);
     if (kind < 94) return ChangePolicy(at);
     if (kind < 95) return Erase(at);
+    return Complain(at);
+  }
+
+  // A synthetic schedule: a few holidays and one make-up working day.
+  bool DeclareYear(int year, int64_t at) {
+    const std::string text = absl::StrCat(
+        "source synthetic-", year, "\ncovers ", year, "\n", year, "-01-01 holiday New Year\n",
+        year, "-05-01 holiday Labour Day\n", year, "-05-02 holiday Labour Day\n", year,
+        "-10-01 holiday National Day\n", year, "-10-02 holiday National Day\n", year,
+        "-10-03 holiday National Day\n", year, "-09-28 workday make-up\n");
+    absl::Status status = world_->DeclareCalendar(text, at);
+    EXPECT_TRUE(status.ok()) << status;
+    return true;
+  }
+
+  // Files a complaint, or takes the next step of one (now and then a step
+  // out of order, which the deciders reject).
+  void Complain(int64_t at) {
+    if (complaints_.empty() || OneIn(4)) {
+      FileComplaint command{absl::StrCat("C", complaints_.size() + 1), Pick(members_),
+                            OneIn(5) ? "" : absl::StrCat("P", Below(4)),
+                            OneIn(2) ? "service" : "parking", v1::CHANNEL_PHONE, at, "desk"};
+      Commit(DecideFileComplaint(world_->complaint_state(), command));
+      if (world_->complaints.FindComplaint(command.complaint_id) != nullptr) {
+        complaints_.push_back(command.complaint_id);
+      }
+      return;
+    }
+    const std::string& id = Pick(complaints_);
+    const ComplaintState state = world_->complaints.FindComplaint(id)->state;
+    const ComplaintDecisionState decision = world_->complaint_state();
+    uint64_t step = Below(5);
+    if (!OneIn(10)) {
+      switch (state) {
+        case ComplaintState::kFiled:
+        case ComplaintState::kReopened:
+          step = 0;
+          break;
+        case ComplaintState::kReplied:
+          step = 1;
+          break;
+        case ComplaintState::kInvestigating:
+          step = 2;
+          break;
+        case ComplaintState::kResolved:
+          step = 3;
+          break;
+        case ComplaintState::kNotified:
+          step = 4;
+          break;
+        case ComplaintState::kClosed:
+          return;
+      }
+    }
+    switch (step) {
+      case 0:
+        return Commit(DecideReplyToComplaint(decision, {id, v1::CHANNEL_SMS, at, "desk"}));
+      case 1:
+        return Commit(DecideStartInvestigation(decision, {id, at, "desk"}));
+      case 2: {
+        const int64_t goodwill = OneIn(3) ? 1 + static_cast<int64_t>(Below(300)) : 0;
+        return Commit(DecideResolveComplaint(decision, {id, "apology", goodwill, at, "desk"}));
+      }
+      case 3:
+        return Commit(DecideNotifyCustomer(decision, {id, v1::CHANNEL_SMS, at, "desk"}));
+      default: {
+        const bool satisfied = OneIn(2);
+        const int32_t score = static_cast<int32_t>(Below(6));
+        return Commit(DecideConfirmResolution(decision, {id, satisfied, score, at, "desk"}));
+      }
+    }
   }
 
   void Enrol(int64_t at) {
@@ -206,6 +285,8 @@ class HistoryGenerator {
   BirthDates birth_dates_;
   int purchase_count_ = 0, refund_count_ = 0, redemption_count_ = 0;
   int adjustment_count_ = 0, policy_count_ = 0;
+  std::vector<std::string> complaints_;
+  bool declared_2024_ = false, declared_2025_ = false;
 };
 
 using Factory = std::function<std::unique_ptr<Projection>()>;
@@ -214,7 +295,9 @@ std::vector<Factory> AllProjections() {
   return {[] { return std::make_unique<PolicyProjection>(); },
           [] { return std::make_unique<BalanceProjection>(); },
           [] { return std::make_unique<TierProjection>(); },
-          [] { return std::make_unique<PartnerProjection>(); }};
+          [] { return std::make_unique<PartnerProjection>(); },
+          [] { return std::make_unique<CalendarProjection>(); },
+          [] { return std::make_unique<ComplaintProjection>(); }};
 }
 
 void ApplyRange(const std::vector<v1::Envelope>& log, size_t from, size_t to,
@@ -225,15 +308,26 @@ void ApplyRange(const std::vector<v1::Envelope>& log, size_t from, size_t to,
   }
 }
 
+// Whether `event` records an activity of `member_id` outside the member's
+// own stream: a complaint filed (on "complaint-<id>") or a survey answered.
+// BalanceProjection counts them in the member's last activity (balances.h),
+// so a member-only replay must read them too.
+bool IsActivityOf(const v1::Event& event, const std::string& member_id) {
+  return (event.has_complaint_filed() && event.complaint_filed().member_id() == member_id) ||
+         (event.has_survey_answered() && event.survey_answered().member_id() == member_id);
+}
+
 // The events of log[0, cut) that a member-only replay reads: the member's
 // own stream merged with the policy stream, in log order (as the engine's
-// Member() query merges them).
+// Member() query merges them), and the member's activities on other streams
+// (IsActivityOf), which the engine's query must merge as well.
 std::vector<v1::Envelope> MemberAndPolicyEvents(const std::vector<v1::Envelope>& log, size_t cut,
                                                 const std::string& member_id) {
   const std::string stream = MemberStreamId(member_id);
   std::vector<v1::Envelope> events;
   for (size_t i = 0; i < cut; ++i) {
-    if (log[i].stream_id() == stream || log[i].stream_id() == kPolicyStreamId) {
+    if (log[i].stream_id() == stream || log[i].stream_id() == kPolicyStreamId ||
+        IsActivityOf(log[i].event(), member_id)) {
       events.push_back(log[i]);
     }
   }
@@ -327,7 +421,7 @@ TEST_P(ReplayPropertyTest, AdvancingAMemberReplayToEachOfItsEventsChangesNothing
       std::unique_ptr<Projection> advanced = make();
       for (const v1::Envelope& e : events) {
         ASSERT_TRUE(plain->Apply(e).ok());
-        if (e.stream_id() != kPolicyStreamId) {
+        if (e.stream_id() == MemberStreamId(member_id)) {
           advanced->AdvanceTo(e.occurred_at_us() - 1);
           advanced->AdvanceTo(e.occurred_at_us());
         }
@@ -720,6 +814,67 @@ TEST(HistoryCoverageTest, HistoriesReachTheInterestingRules) {
   EXPECT_GT(backdated_across_members, 0);
   EXPECT_GT(across_a_year_end, 0);
   EXPECT_GT(birthdays, 0);
+}
+
+}  // namespace
+}  // namespace loyalty::projections
+
+namespace loyalty::projections {
+namespace {
+
+// The generated histories reach the complaint rules too: reopenings, every
+// clock status, deadlines fixed late by a schedule loaded after the clock
+// started, and goodwill grants.
+TEST(HistoryCoverageTest, HistoriesReachTheComplaintRules) {
+  int64_t complaints = 0, reopenings = 0, closed = 0, goodwill_grants = 0, fixed_late = 0;
+  SlaCounts counts;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    TestWorld world;
+    HistoryGenerator generator({seed, 600, true});
+    generator.Run(&world);
+    const int64_t end_us = world.complaints.now_us();
+    for (const auto& [id, complaint] : world.complaints.complaints()) {
+      ++complaints;
+      reopenings += static_cast<int64_t>(complaint.cycles.size()) - 1;
+      if (complaint.state == ComplaintState::kClosed) ++closed;
+      for (const ComplaintCycle& cycle : complaint.cycles) {
+        counts.Add(cycle.reply.StatusAt(end_us));
+        if (cycle.notification.has_value()) counts.Add(cycle.notification->StatusAt(end_us));
+      }
+    }
+    // A deadline fixed late is one the live projection did not know when
+    // the clock started: replaying up to the clock's start shows it unknown.
+    ComplaintProjection replay;
+    for (const v1::Envelope& e : world.log) {
+      ASSERT_TRUE(replay.Apply(e).ok());
+      if (e.event().has_complaint_filed() &&
+          !replay.FindComplaint(e.event().complaint_filed().complaint_id())
+               ->cycles[0]
+               .reply.due_at_us.has_value() &&
+          world.complaints.FindComplaint(e.event().complaint_filed().complaint_id())
+              ->cycles[0]
+              .reply.due_at_us.has_value()) {
+        ++fixed_late;
+      }
+      if (e.event().has_points_granted() &&
+          e.event().points_granted().reason() == v1::GRANT_REASON_GOODWILL) {
+        ++goodwill_grants;
+      }
+    }
+  }
+  std::cout << "complaints " << complaints << ", reopenings " << reopenings << ", closed "
+            << closed << ", clocks met " << counts.met << ", breached " << counts.breached
+            << ", pending " << counts.pending << ", due unknown " << counts.due_unknown
+            << ", deadlines fixed late " << fixed_late << ", goodwill grants " << goodwill_grants
+            << "\n";
+  EXPECT_GT(complaints, 0);
+  EXPECT_GT(reopenings, 0);
+  EXPECT_GT(closed, 0);
+  EXPECT_GT(counts.met, 0);
+  EXPECT_GT(counts.breached, 0);
+  EXPECT_GT(counts.due_unknown, 0);
+  EXPECT_GT(fixed_late, 0);
+  EXPECT_GT(goodwill_grants, 0);
 }
 
 }  // namespace

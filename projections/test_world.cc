@@ -1,11 +1,30 @@
 #include "projections/test_world.h"
 
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "projections/calendar_file.h"
 #include "projections/local_time.h"
 
 namespace loyalty::projections::testing {
 
 int64_t At(int64_t year, int month, int day, int hour, int minute, int second) {
   return LocalInstantUs(absl::CivilSecond(year, month, day, hour, minute, second));
+}
+
+int64_t EndOf(int64_t year, int month, int day) {
+  return EndOfLocalDayUs(absl::CivilDay(year, month, day));
+}
+
+std::string OfficialCalendarText(int year) {
+  const std::string path = absl::StrCat(LOYALTY_CALENDAR_DATA_DIR, "/cn-", year, ".txt");
+  std::ifstream file(path, std::ios::binary);
+  EXPECT_TRUE(file.good()) << "cannot read " << path;
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
 }
 
 absl::Status TestWorld::Commit(const absl::StatusOr<Events>& decided) {
@@ -91,6 +110,20 @@ absl::Status TestWorld::ChangePolicy(const std::string& change_id, const v1::Pol
   command.occurred_at_us = at_us;
   command.actor_id = "admin";
   return Commit(DecideSetPolicy(state(), command));
+}
+
+absl::Status TestWorld::DeclareCalendar(const std::string& file_text, int64_t at_us) {
+  absl::StatusOr<v1::CalendarDaysDeclared> declaration = ParseCalendarFile(file_text);
+  if (!declaration.ok()) return declaration.status();
+  DeclareCalendarDays command;
+  command.declaration = *declaration;
+  command.occurred_at_us = at_us;
+  command.actor_id = "calendar-loader";
+  return Commit(DecideDeclareCalendarDays(calendar.calendar(), command));
+}
+
+absl::Status TestWorld::LoadOfficialCalendar(int year, int64_t at_us) {
+  return DeclareCalendar(OfficialCalendarText(year), at_us);
 }
 
 int64_t TestWorld::Balance(const std::string& member_id) const {

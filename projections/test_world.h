@@ -10,6 +10,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "projections/balances.h"
+#include "projections/calendar.h"
+#include "projections/complaint_deciders.h"
+#include "projections/complaints.h"
 #include "projections/deciders.h"
 #include "projections/partners.h"
 #include "projections/policy_projection.h"
@@ -20,16 +23,28 @@ namespace loyalty::projections::testing {
 // The instant of a local (UTC+8) wall-clock time.
 int64_t At(int64_t year, int month, int day, int hour = 12, int minute = 0, int second = 0);
 
+// The last microsecond of a local day: the form every SLA deadline takes.
+int64_t EndOf(int64_t year, int month, int day);
+
+// The text of the shipped calendar file data/calendar/cn-<year>.txt; empty
+// (and a test failure) if it cannot be read.
+std::string OfficialCalendarText(int year);
+
 class TestWorld {
  public:
   PolicyProjection policies;
   BalanceProjection balances;
   TierProjection tiers;
   PartnerProjection partners;
+  CalendarProjection calendar;
+  ComplaintProjection complaints;
   std::vector<v1::Envelope> log;
 
   DecisionState state() const { return {policies.policy(), balances, tiers}; }
-  std::vector<Projection*> projections() { return {&policies, &balances, &tiers, &partners}; }
+  ComplaintDecisionState complaint_state() const { return {balances, complaints}; }
+  std::vector<Projection*> projections() {
+    return {&policies, &balances, &tiers, &partners, &calendar, &complaints};
+  }
 
   // Appends the decided events as a ledger would (assigning sequences) and
   // applies them to every projection; returns the decider's error, or the
@@ -51,6 +66,10 @@ class TestWorld {
                             AdjustmentDirection direction, int64_t points, int64_t at_us);
   absl::Status ChangePolicy(const std::string& change_id, const v1::PolicySet& change,
                             int64_t at_us);
+  // Declares the days of calendar file text (docs/calendar.md).
+  absl::Status DeclareCalendar(const std::string& file_text, int64_t at_us);
+  // Declares the shipped schedule data/calendar/cn-<year>.txt.
+  absl::Status LoadOfficialCalendar(int year, int64_t at_us);
 
   // The member's balance (sum of lots - debt); -1 if unknown.
   int64_t Balance(const std::string& member_id) const;

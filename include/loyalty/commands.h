@@ -102,6 +102,76 @@ struct SetPolicy {
   std::string actor_id;
 };
 
+// Files a complaint of a member about a partner (store), or about the mall
+// itself when partner_id is empty. Starts the complaint's first cycle: the
+// reply is due at the end of the 3rd working day (SLA policy) after the
+// filing day. NotFound for an unknown member, FailedPrecondition for an
+// erased one, AlreadyExists for a complaint id already filed.
+struct FileComplaint {
+  std::string complaint_id;
+  std::string member_id;
+  std::string partner_id;  // empty for the mall itself
+  std::string category;    // e.g. "service", "product", "parking"
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Replies to a filed complaint, or to a reopened one (the reply of its new
+// cycle). FailedPrecondition in any other state, naming the complaint, its
+// state and the command.
+struct ReplyToComplaint {
+  std::string complaint_id;
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Starts investigating a replied complaint.
+struct StartInvestigation {
+  std::string complaint_id;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Resolves a complaint under investigation; the customer must be notified
+// within 5 working days (SLA policy). Goodwill points, if any, are granted
+// to the member in the same batch, naming the complaint.
+struct ResolveComplaint {
+  std::string complaint_id;
+  std::string resolution;       // a code such as "refund", "apology", "repair"
+  int64_t goodwill_points = 0;  // 0: none
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Records that the customer was notified of the resolution.
+struct NotifyCustomer {
+  std::string complaint_id;
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// The customer's answer to the resolution: satisfied closes the complaint;
+// dissatisfied reopens it with a new cycle and fresh clocks.
+struct ConfirmResolution {
+  std::string complaint_id;
+  bool satisfied = false;
+  int32_t satisfaction_score = 0;  // 1..5; 0 when not given
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Declares calendar days (holidays, make-up working days), e.g. one parsed
+// calendar file (docs/calendar.md). A later declaration of a day wins.
+// AlreadyExists when it would change nothing.
+struct DeclareCalendarDays {
+  v1::CalendarDaysDeclared declaration;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
 }  // namespace loyalty
 
 #endif  // LOYALTY_COMMANDS_H_
