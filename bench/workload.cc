@@ -8,10 +8,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/keys.h"
-#include "rocksdb/filter_policy.h"
+#include "ledger/rocksdb_options.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/options.h"
-#include "rocksdb/table.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
 
@@ -106,38 +105,26 @@ std::string SequenceKey(uint64_t value) {
 
 namespace {
 
-// As RocksDbLedger::Open sets them.
-rocksdb::DBOptions LedgerDbOptions() {
-  rocksdb::DBOptions options;
+// The ledger's own options (ledger/rocksdb_options.h), so that the baselines
+// are opened exactly as the ledger opens its database.
+rocksdb::DBOptions BaselineDbOptions() {
+  rocksdb::DBOptions options = internal::LedgerDbOptions();
   options.create_if_missing = true;
   options.create_missing_column_families = true;
-  options.max_background_jobs = 2;
-  options.keep_log_file_num = 4;
   return options;
 }
 
-// As FamilyOptions in ledger/rocksdb_ledger.cc.
-rocksdb::ColumnFamilyOptions LedgerFamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
-                                                 bool point_lookups) {
-  rocksdb::ColumnFamilyOptions family;
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
-  if (point_lookups) {
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    table.whole_key_filtering = true;
-  }
-  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  family.compression = rocksdb::kLZ4Compression;
-  return family;
-}
+using internal::LedgerFamily;
+using internal::LedgerFamilyOptions;
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenRawDb(const std::string& directory) {
   // The events family's options, in the default family.
   const rocksdb::Options options(
-      LedgerDbOptions(),
-      LedgerFamilyOptions(rocksdb::NewLRUCache(LedgerOptions().block_cache_bytes), false));
+      BaselineDbOptions(),
+      LedgerFamilyOptions(rocksdb::NewLRUCache(LedgerOptions().block_cache_bytes),
+                          LedgerFamily::kEvents));
   rocksdb::DB* db = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(options, directory, &db);
   if (!status.ok()) {
@@ -156,17 +143,16 @@ LayoutDb::~LayoutDb() {
 absl::StatusOr<std::unique_ptr<LayoutDb>> OpenLayoutDb(const std::string& directory) {
   auto cache = rocksdb::NewLRUCache(LedgerOptions().block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-      {rocksdb::kDefaultColumnFamilyName, LedgerFamilyOptions(cache, false)},
-      {internal::kEventsFamily, LedgerFamilyOptions(cache, false)},
-      {internal::kChainFamily, LedgerFamilyOptions(cache, false)},
-      {internal::kStreamsFamily, LedgerFamilyOptions(cache, true)},
-      {internal::kIdempotencyFamily, LedgerFamilyOptions(cache, true)},
-      {internal::kMetaFamily, LedgerFamilyOptions(cache, false)},
+      {rocksdb::kDefaultColumnFamilyName, LedgerFamilyOptions(cache, LedgerFamily::kPlain)},
+      {internal::kEventsFamily, LedgerFamilyOptions(cache, LedgerFamily::kEvents)},
+      {internal::kStreamsFamily, LedgerFamilyOptions(cache, LedgerFamily::kStreams)},
+      {internal::kIdempotencyFamily, LedgerFamilyOptions(cache, LedgerFamily::kIdempotency)},
+      {internal::kMetaFamily, LedgerFamilyOptions(cache, LedgerFamily::kPlain)},
   };
   auto layout = std::make_unique<LayoutDb>();
   rocksdb::DB* db = nullptr;
   rocksdb::Status status =
-      rocksdb::DB::Open(LedgerDbOptions(), directory, descriptors, &layout->families, &db);
+      rocksdb::DB::Open(BaselineDbOptions(), directory, descriptors, &layout->families, &db);
   if (!status.ok()) {
     return absl::InternalError(absl::StrCat("opening layout RocksDB in ", directory, ": ",
                                             status.ToString()));

@@ -38,8 +38,8 @@ const std::vector<std::string>& CanonicalEvents(size_t count);
 // What the ledger's WriteBatch holds for one event, besides the event's
 // canonical bytes (ledger/keys.h has the layouts).
 struct LedgerLayoutRecord {
-  std::string sequence_key;     // events and chain families
-  std::string chain_hash;       // chain value: the event's real chain hash
+  std::string sequence_key;     // events family
+  std::string chain_hash;       // the event's real chain hash, stored after its bytes
   std::string stream_key;       // streams family: stream_id 0x00 BE64(version)
   std::string idempotency_key;  // idempotency family
   std::string idempotency_value;  // BE64(sequence) + a 32-byte digest
@@ -55,15 +55,16 @@ std::string SequenceKey(uint64_t value);
 // A plain RocksDB in `directory` with the DBOptions the ledger opens with and
 // the ColumnFamilyOptions of the ledger's "events" family (LZ4, a block
 // cache of LedgerOptions' default size, no bloom filter), in its default
-// column family. Mirrors ledger/rocksdb_ledger.cc (Open, FamilyOptions):
-// keep the two in step.
+// column family. Both come from ledger/rocksdb_options.h, which the ledger
+// opens with too.
 absl::StatusOr<std::unique_ptr<rocksdb::DB>> OpenRawDb(const std::string& directory);
 
-// A plain RocksDB with the ledger's column families and all of its options
-// (bloom filters on streams and idempotency), for the layout baseline.
+// A plain RocksDB with the ledger's column families and all of their options
+// (Bloom filters on streams and idempotency, a memtable Bloom filter on
+// idempotency, insert hints on streams), for the layout baseline.
 struct LayoutDb {
   std::unique_ptr<rocksdb::DB> db;
-  // default, events, chain, streams, idempotency, meta: the ledger's order.
+  // default, events, streams, idempotency, meta: the ledger's order.
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   ~LayoutDb();
 };

@@ -26,6 +26,15 @@ int RunDigests(CommandContext& context);
 int RunRebuild(CommandContext& context);
 int RunBirthdays(CommandContext& context);
 
+// cli/audit_commands.cc: what an auditor runs: replays, signed checkpoints,
+// Merkle proofs, audit bundles and the schema history.
+int RunReplay(CommandContext& context);
+int RunCheckpoint(CommandContext& context);
+int RunProve(CommandContext& context);
+int RunCheckProof(CommandContext& context);
+int RunAuditBundle(CommandContext& context);
+int RunSchema(CommandContext& context);
+
 // cli/demo_command.cc: a generated year of the program and its report.
 int RunDemo(CommandContext& context);
 

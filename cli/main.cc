@@ -114,6 +114,54 @@ constexpr Command kCommands[] = {
      "directory that already holds a ledger is reused (only the report is\n"
      "printed) unless --replace is given.\n",
      RunDemo},
+    {"replay", "", "replay every projection into a fresh state and print its digests",
+     "Replays the log into fresh projections (never the saved ones) and prints\n"
+     "the state it selects, its summary figures and each projection's digest.\n"
+     "--at-seq N: the events with sequence <= N (default: the head).\n"
+     "--as-of TIME: the events recorded (ledger time) by TIME, evaluated at\n"
+     "TIME. --as-of TIME --business-time: the events that occurred (business\n"
+     "time, occurred-at) by TIME, whenever recorded, in log order, evaluated at\n"
+     "TIME. The same log gives the same digests on any machine.\n"
+     "--bundle DIR replays the events of an audit bundle (from sequence 1)\n"
+     "instead of a ledger, with the same output.\n",
+     RunReplay},
+    {"checkpoint", "SUBCOMMAND", "keygen, sign, verify or list signed checkpoints of the log",
+     "keygen --out FILE: writes a new Ed25519 private key to FILE (mode 0600)\n"
+     "and its public key to FILE.pub, both PEM.\n"
+     "sign --key FILE [--at-seq N] [--signed-at TIME]: records the sequence,\n"
+     "the chain head, the Merkle root and the projections' digests, all\n"
+     "recomputed from the log, signed with the key (DIR/audit).\n"
+     "verify --pubkey FILE [--skip-digests]: checks every checkpoint's\n"
+     "signature with that key and recomputes its figures from the log; exit\n"
+     "code 2 naming each checkpoint that fails.\n"
+     "list: the stored checkpoints.\n",
+     RunCheckpoint},
+    {"prove", "SEQ", "print a Merkle proof against signed checkpoints (or --consistency)",
+     "prove SEQ: that event SEQ is in a checkpoint's Merkle tree (by default\n"
+     "the latest checkpoint at or after SEQ; --checkpoint K to choose).\n"
+     "prove --consistency OLD NEW: that checkpoint NEW's tree extends\n"
+     "checkpoint OLD's. The proof carries the event and the signed\n"
+     "checkpoints, so `loyalty check-proof` or tools/verify_bundle.py checks\n"
+     "it offline, without the ledger.\n",
+     RunProve},
+    {"check-proof", "[FILE|-]", "check a proof offline against a trusted public key",
+     "Checks a proof `loyalty prove` wrote: the checkpoints are signed by the\n"
+     "key --pubkey names, and the proof leads from the event (or the old\n"
+     "tree) to their Merkle roots. Needs no ledger. Exit code 2 when the\n"
+     "proof does not hold.\n",
+     RunCheckProof},
+    {"audit-bundle", "--out DIR", "write the events, schemas and checkpoints for an auditor",
+     "Writes a new directory --out DIR with the events --from..--to as\n"
+     "length-delimited canonical bytes, the .proto files and their descriptor\n"
+     "set, the descriptor sets the log records, every signed checkpoint with\n"
+     "its signer's public key, the format's specification, a Python verifier\n"
+     "and a README that says how to check them.\n",
+     RunAuditBundle},
+    {"schema", "record|list", "record this build's schema in the log, or list those recorded",
+     "record: appends a schema_registered event holding the descriptor set of\n"
+     "the schemas this build was compiled from and its SHA-256, unless the\n"
+     "latest recorded one is the same. list: the recorded descriptor sets.\n",
+     RunSchema},
     {"help", "[COMMAND]", "print this text, or the usage and flags of COMMAND", "", RunHelp},
 };
 

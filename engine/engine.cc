@@ -1,13 +1,18 @@
 #include "loyalty/engine.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "engine/complaint_views.h"
 #include "engine/projection_set.h"
 #include "engine/projection_store.h"
+#include "projections/calendar_file.h"
+#include "projections/complaint_deciders.h"
 #include "projections/deciders.h"
+#include "projections/survey_deciders.h"
 
 namespace loyalty {
 namespace internal {
@@ -43,6 +48,11 @@ class EngineImpl final : public Engine {
                                               ", past the ledger's head ",
                                               ledger_->Head().sequence));
     }
+    if (checkpoint->applied_sequence > 0 && !live_->HasEveryState(*checkpoint)) {
+      // Saved by a build with fewer projections: the log is the source of
+      // truth, so every projection is rebuilt from it.
+      *checkpoint = ProjectionCheckpoint();
+    }
     if (checkpoint->applied_sequence > 0) {
       absl::Status restored = live_->Restore(*checkpoint);
       if (!restored.ok()) return restored;
@@ -53,43 +63,84 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<CommandResult> Execute(const EnrolMember& command) override {
-    return Run([&](const projections::DecisionState& state) {
-      return projections::DecideEnrolMember(state, command);
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideEnrolMember(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const EraseMember& command) override {
-    return Run([&](const projections::DecisionState& state) {
-      return projections::DecideEraseMember(state, command);
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideEraseMember(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const RecordPurchase& command) override {
-    return Run([&](const projections::DecisionState& state) {
-      return projections::DecideRecordPurchase(state, command);
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideRecordPurchase(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const RecordRefund& command) override {
-    return Run([&](const projections::DecisionState& state) {
-      return projections::DecideRecordRefund(state, command);
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideRecordRefund(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const Redeem& command) override {
-    return Run([&](const projections::DecisionState& state) {
-      return projections::DecideRedeem(state, command);
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideRedeem(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const Adjust& command) override {
-    return Run([&](const projections::DecisionState& state) {
-      return projections::DecideAdjust(state, command);
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideAdjust(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const SetPolicy& command) override {
-    return Run([&](const projections::DecisionState& state) {
-      return projections::DecideSetPolicy(state, command);
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideSetPolicy(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const GrantBirthdayBonuses& command) override {
-    return Run([&](const projections::DecisionState& state) {
-      return projections::DecideBirthdayBonuses(state, command, live_->birth_dates());
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideBirthdayBonuses(set.decision_state(), command, set.birth_dates());
+    });
+  }
+
+  absl::StatusOr<CommandResult> Execute(const FileComplaint& command) override {
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideFileComplaint(set.complaint_decision_state(), command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const ReplyToComplaint& command) override {
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideReplyToComplaint(set.complaint_decision_state(), command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const StartInvestigation& command) override {
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideStartInvestigation(set.complaint_decision_state(), command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const ResolveComplaint& command) override {
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideResolveComplaint(set.complaint_decision_state(), command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const NotifyCustomer& command) override {
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideNotifyCustomer(set.complaint_decision_state(), command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const ConfirmResolution& command) override {
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideConfirmResolution(set.complaint_decision_state(), command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const DeclareCalendarDays& command) override {
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideDeclareCalendarDays(set.calendar().calendar(), command);
+    });
+  }
+  absl::StatusOr<CommandResult> Execute(const RecordSurvey& command) override {
+    return Run([&](const ProjectionSet& set) {
+      return projections::DecideRecordSurvey(set.survey_decision_state(), command);
     });
   }
 
@@ -145,7 +196,7 @@ class EngineImpl final : public Engine {
         digests = live_->Digests();
       }
       AdvanceForQuery(as_of, copy.get());
-      ProgramView view = MakeProgramView(*copy);
+      ProgramView view = MakeProgramView(*copy, clock_->NowMicros());
       // Digests describe the log's state, not the wall clock's.
       view.digests = std::move(digests);
       return view;
@@ -156,7 +207,85 @@ class EngineImpl final : public Engine {
     absl::Status status = Replay(*bound, &set);
     if (!status.ok()) return status;
     AdvanceForQuery(as_of, &set);
-    return MakeProgramView(set);
+    return MakeProgramView(set, SlaInstant(as_of, set.complaints().now_us()));
+  }
+
+  absl::StatusOr<ComplaintView> Complaint(const std::string& complaint_id,
+                                          AsOf as_of) const override {
+    if (as_of.kind() == AsOf::Kind::kNow) {
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::Status caught_up = CatchUpLocked();
+      if (!caught_up.ok()) return caught_up;
+      absl::StatusOr<ComplaintView> view =
+          MakeComplaintView(live_->complaints(), complaint_id, clock_->NowMicros());
+      if (view.ok()) view->as_of_sequence = applied_;
+      return view;
+    }
+    absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
+    if (!bound.ok()) return bound.status();
+    // A complaint's clocks depend on its own events, the calendar and the
+    // SLA policy only: merge those three streams in log order.
+    std::vector<v1::Envelope> events;
+    for (const std::string& stream :
+         {std::string(projections::kCalendarStreamId), std::string(projections::kPolicyStreamId),
+          projections::ComplaintStreamId(complaint_id)}) {
+      absl::Status status = ledger_->ScanStream(stream, 1, [&](const v1::Envelope& envelope) {
+        if (envelope.sequence() > *bound) return absl::CancelledError();
+        events.push_back(envelope);
+        return absl::OkStatus();
+      });
+      if (!status.ok() && !absl::IsCancelled(status)) return status;
+    }
+    std::sort(events.begin(), events.end(), [](const v1::Envelope& a, const v1::Envelope& b) {
+      return a.sequence() < b.sequence();
+    });
+    projections::ComplaintProjection complaints;
+    for (const v1::Envelope& envelope : events) {
+      absl::Status status = complaints.Apply(envelope);
+      if (!status.ok()) return status;
+    }
+    int64_t business_us = complaints.now_us();
+    if (as_of.kind() == AsOf::Kind::kSequence && *bound > 0) {
+      absl::StatusOr<std::vector<v1::Envelope>> last = ledger_->Read(*bound, 1);
+      if (!last.ok()) return last.status();
+      if (!last->empty()) business_us = std::max(business_us, last->front().occurred_at_us());
+    }
+    absl::StatusOr<ComplaintView> view =
+        MakeComplaintView(complaints, complaint_id, SlaInstant(as_of, business_us));
+    if (view.ok()) view->as_of_sequence = *bound;
+    return view;
+  }
+
+  absl::StatusOr<SlaReportView> SlaReport(absl::CivilDay from_day, absl::CivilDay to_day,
+                                          AsOf as_of) const override {
+    if (as_of.kind() == AsOf::Kind::kNow) {
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::Status caught_up = CatchUpLocked();
+      if (!caught_up.ok()) return caught_up;
+      absl::StatusOr<SlaReportView> view =
+          MakeSlaReportView(live_->complaints(), from_day, to_day, clock_->NowMicros());
+      if (view.ok()) view->as_of_sequence = applied_;
+      return view;
+    }
+    if (from_day > to_day) return MakeSlaReportView({}, from_day, to_day, 0).status();
+    absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
+    if (!bound.ok()) return bound.status();
+    projections::ComplaintProjection complaints;
+    absl::Status status = ledger_->Scan(
+        1, *bound, [&](const v1::Envelope& envelope) { return complaints.Apply(envelope); });
+    if (!status.ok()) return status;
+    absl::StatusOr<SlaReportView> view = MakeSlaReportView(
+        complaints, from_day, to_day, SlaInstant(as_of, complaints.now_us()));
+    if (view.ok()) view->as_of_sequence = *bound;
+    return view;
+  }
+
+  absl::StatusOr<int64_t> WorkingDayDeadline(int64_t from_us,
+                                             int64_t working_days) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::Status caught_up = CatchUpLocked();
+    if (!caught_up.ok()) return caught_up;
+    return live_->calendar().DeadlineAfter(from_us, working_days);
   }
 
   absl::StatusOr<std::vector<ProjectionDigest>> Rebuild() override {
@@ -191,9 +320,9 @@ class EngineImpl final : public Engine {
   Ledger& ledger() override { return *ledger_; }
 
  private:
-  // Decides on the caught-up state, appends with the member streams'
-  // versions as expectations, and decides again if another writer got
-  // there first.
+  // Decides on the caught-up state, appends with the versions of the
+  // streams the events go to (member, complaint, calendar, survey) as
+  // expectations, and decides again if another writer got there first.
   template <typename Decide>
   absl::StatusOr<CommandResult> Run(Decide decide) {
     for (int attempt = 0; attempt < kMaxCommandAttempts; ++attempt) {
@@ -202,7 +331,7 @@ class EngineImpl final : public Engine {
         std::lock_guard<std::mutex> lock(mu_);
         absl::Status status = CatchUpLocked();
         if (!status.ok()) return status;
-        absl::StatusOr<projections::Events> events = decide(live_->decision_state());
+        absl::StatusOr<projections::Events> events = decide(*live_);
         if (!events.ok()) return events.status();
         if (events->empty()) return CommandResult();
         absl::StatusOr<std::vector<AppendBatch>> made = MakeBatchesLocked(std::move(*events));
@@ -320,6 +449,20 @@ class EngineImpl final : public Engine {
     return absl::InvalidArgumentError("as_of: unknown kind");
   }
 
+  // The instant SLA clocks are evaluated at (engine.h): the clock's now, the
+  // asked-for time, or the business time the state read reached.
+  int64_t SlaInstant(AsOf as_of, int64_t business_us) const {
+    switch (as_of.kind()) {
+      case AsOf::Kind::kNow:
+        return clock_->NowMicros();
+      case AsOf::Kind::kTime:
+        return as_of.instant_us();
+      case AsOf::Kind::kSequence:
+        return business_us;
+    }
+    return business_us;
+  }
+
   void AdvanceForQuery(AsOf as_of, ProjectionSet* set) const {
     if (as_of.kind() == AsOf::Kind::kNow) set->AdvanceTo(clock_->NowMicros());
     if (as_of.kind() == AsOf::Kind::kTime) set->AdvanceTo(as_of.instant_us());
@@ -340,6 +483,10 @@ class EngineImpl final : public Engine {
 
 }  // namespace
 }  // namespace internal
+
+absl::StatusOr<v1::CalendarDaysDeclared> ParseCalendarFile(absl::string_view text) {
+  return projections::ParseCalendarFile(text);
+}
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& directory,
                                                      const EngineOptions& options) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "projections/local_time.h"
+#include "projections/scorecard.h"
 
 namespace loyalty::internal {
 namespace {
@@ -114,6 +115,15 @@ absl::Status ProjectionSet::Restore(const ProjectionCheckpoint& checkpoint) {
   return dates == nullptr ? absl::OkStatus() : DecodeBirthDates(*dates, &birth_dates_);
 }
 
+bool ProjectionSet::HasEveryState(const ProjectionCheckpoint& checkpoint) const {
+  for (const projections::Projection* projection : all()) {
+    bool found = false;
+    for (const auto& [name, state] : checkpoint.states) found = found || name == projection->name();
+    if (!found) return false;
+  }
+  return true;
+}
+
 absl::StatusOr<std::unique_ptr<ProjectionSet>> ProjectionSet::Copy() const {
   auto copy = std::make_unique<ProjectionSet>();
   absl::Status status = copy->Restore(ToCheckpoint(0));
@@ -146,6 +156,7 @@ absl::StatusOr<MemberView> MakeMemberView(const ProjectionSet& set, const std::s
   view.redeemed_points_total = account->redeemed_points_total;
   view.expired_points_total = account->expired_points_total;
   view.clawed_back_points_total = account->clawed_back_points_total;
+  view.last_activity_at_us = account->last_activity_at_us;
   for (const projections::Lot& lot : account->lots) {
     if (lot.points_remaining == 0) continue;
     view.lots.push_back(
@@ -174,6 +185,10 @@ absl::StatusOr<MemberView> MakeMemberView(const ProjectionSet& set, const std::s
 }
 
 ProgramView MakeProgramView(const ProjectionSet& set) {
+  return MakeProgramView(set, set.complaints().now_us());
+}
+
+ProgramView MakeProgramView(const ProjectionSet& set, int64_t sla_as_of_us) {
   ProgramView view;
   view.as_of_sequence = set.balances().last_sequence();
   view.as_of_us = set.balances().now_us();
@@ -191,10 +206,23 @@ ProgramView MakeProgramView(const ProjectionSet& set) {
     }
   }
   view.liability.expiring_by_month.assign(expiring.begin(), expiring.end());
-  for (const auto& [partner_id, score] : set.partners().partners()) {
-    view.partners.push_back({partner_id, score.gross_sales_fen, score.refunded_fen,
-                             score.net_sales_fen(), score.purchase_count, score.refund_count,
-                             score.refund_rate_bp(), score.points_issued});
+  for (const projections::PartnerScorecard& card :
+       projections::MakePartnerScorecards(set.partners(), set.complaints(), sla_as_of_us)) {
+    const projections::PartnerScore& score = card.score;
+    PartnerScorecard& partner = view.partners.emplace_back();
+    partner.partner_id = card.partner_id;
+    partner.gross_sales_fen = score.gross_sales_fen;
+    partner.refunded_fen = score.refunded_fen;
+    partner.net_sales_fen = score.net_sales_fen();
+    partner.purchase_count = score.purchase_count;
+    partner.refund_count = score.refund_count;
+    partner.refund_rate_bp = score.refund_rate_bp();
+    partner.points_issued = score.points_issued;
+    partner.complaint_count = score.complaint_count;
+    partner.sla_met = card.sla.met;
+    partner.sla_breached = card.sla.breached;
+    partner.sla_compliance_bp = card.sla.compliance_bp().value_or(-1);
+    partner.average_satisfaction_centi = score.average_satisfaction_centi().value_or(-1);
   }
   view.digests = set.Digests();
   return view;

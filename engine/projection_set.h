@@ -10,9 +10,13 @@
 #include "engine/projection_store.h"
 #include "loyalty/views.h"
 #include "projections/balances.h"
+#include "projections/calendar.h"
+#include "projections/complaint_deciders.h"
+#include "projections/complaints.h"
 #include "projections/deciders.h"
 #include "projections/partners.h"
 #include "projections/policy_projection.h"
+#include "projections/survey_deciders.h"
 #include "projections/tiers.h"
 
 namespace loyalty::internal {
@@ -32,6 +36,9 @@ class ProjectionSet {
   ProjectionCheckpoint ToCheckpoint(uint64_t applied_sequence) const;
   // Restores every projection from `checkpoint`; DataLoss if one is missing.
   absl::Status Restore(const ProjectionCheckpoint& checkpoint);
+  // Whether `checkpoint` holds a state for every projection of the set (a
+  // checkpoint saved by a build with fewer projections does not).
+  bool HasEveryState(const ProjectionCheckpoint& checkpoint) const;
   // A copy, through the canonical states.
   absl::StatusOr<std::unique_ptr<ProjectionSet>> Copy() const;
 
@@ -42,18 +49,26 @@ class ProjectionSet {
   projections::DecisionState decision_state() const {
     return projections::DecisionState{policies_.policy(), balances_, tiers_};
   }
+  projections::ComplaintDecisionState complaint_decision_state() const {
+    return projections::ComplaintDecisionState{balances_, complaints_};
+  }
+  projections::SurveyDecisionState survey_decision_state() const {
+    return projections::SurveyDecisionState{balances_, complaints_, partners_};
+  }
   const projections::BirthDates& birth_dates() const { return birth_dates_; }
   const projections::BalanceProjection& balances() const { return balances_; }
   const projections::TierProjection& tiers() const { return tiers_; }
   const projections::PartnerProjection& partners() const { return partners_; }
   const projections::PolicyProjection& policies() const { return policies_; }
+  const projections::CalendarProjection& calendar() const { return calendar_; }
+  const projections::ComplaintProjection& complaints() const { return complaints_; }
 
  private:
   std::vector<projections::Projection*> all() {
-    return {&policies_, &balances_, &tiers_, &partners_};
+    return {&policies_, &balances_, &tiers_, &partners_, &calendar_, &complaints_};
   }
   std::vector<const projections::Projection*> all() const {
-    return {&policies_, &balances_, &tiers_, &partners_};
+    return {&policies_, &balances_, &tiers_, &partners_, &calendar_, &complaints_};
   }
   void IndexBirthDate(const v1::Envelope& envelope);
 
@@ -61,6 +76,8 @@ class ProjectionSet {
   projections::BalanceProjection balances_;
   projections::TierProjection tiers_;
   projections::PartnerProjection partners_;
+  projections::CalendarProjection calendar_;
+  projections::ComplaintProjection complaints_;
   // Member id -> birth date, for the birthday job; from enrolment and
   // profile events, forgotten on erasure.
   projections::BirthDates birth_dates_;
@@ -69,7 +86,11 @@ class ProjectionSet {
 // Fills a MemberView from the projections; NotFound for an unknown member.
 absl::StatusOr<MemberView> MakeMemberView(const ProjectionSet& set, const std::string& member_id);
 
-// Fills the whole-program figures from the projections.
+// Fills the whole-program figures from the projections, the partners' SLA
+// figures evaluated at `sla_as_of_us`.
+ProgramView MakeProgramView(const ProjectionSet& set, int64_t sla_as_of_us);
+// The same, the SLA figures evaluated at the business time the projections
+// reached (the complaint projection's now).
 ProgramView MakeProgramView(const ProjectionSet& set);
 
 }  // namespace loyalty::internal

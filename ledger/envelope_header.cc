@@ -1,12 +1,85 @@
 #include "ledger/envelope_header.h"
 
+#include <cstring>
+
 #include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
-#include "loyalty/v1/envelope.pb.h"
 
 namespace loyalty::internal {
 
+using google::protobuf::io::CodedOutputStream;
 using google::protobuf::internal::WireFormatLite;
+
+// The header fields must come first in the canonical bytes, and the caller's
+// fields after them, in this order: see envelope.proto.
+static_assert(v1::Envelope::kSequenceFieldNumber == 1);
+static_assert(v1::Envelope::kStreamVersionFieldNumber == 2);
+static_assert(v1::Envelope::kRecordedAtUsFieldNumber == 3);
+static_assert(v1::Envelope::kPreviousHashFieldNumber == 4);
+static_assert(v1::Envelope::kStreamIdFieldNumber == 5);
+static_assert(v1::Envelope::kIdempotencyKeyFieldNumber == 6);
+static_assert(v1::Envelope::kOccurredAtUsFieldNumber == 7);
+static_assert(v1::Envelope::kActorIdFieldNumber == 8);
+static_assert(v1::Envelope::kSchemaVersionFieldNumber == 9);
+static_assert(v1::Envelope::kEventFieldNumber == 10);
+
+EncodedHeader EncodeEnvelopeHeader(const EnvelopeHeader& header) {
+  EncodedHeader encoded;
+  uint8_t* const start = reinterpret_cast<uint8_t*>(encoded.bytes_.data());
+  uint8_t* target = start;
+  if (header.sequence != 0) {
+    target = WireFormatLite::WriteUInt64ToArray(v1::Envelope::kSequenceFieldNumber,
+                                                header.sequence, target);
+  }
+  if (header.stream_version != 0) {
+    target = WireFormatLite::WriteUInt64ToArray(v1::Envelope::kStreamVersionFieldNumber,
+                                                header.stream_version, target);
+  }
+  if (header.recorded_at_us != 0) {
+    target = WireFormatLite::WriteInt64ToArray(v1::Envelope::kRecordedAtUsFieldNumber,
+                                               header.recorded_at_us, target);
+  }
+  if (!header.previous_hash.empty()) {
+    target = WireFormatLite::WriteTagToArray(v1::Envelope::kPreviousHashFieldNumber,
+                                             WireFormatLite::WIRETYPE_LENGTH_DELIMITED, target);
+    target = CodedOutputStream::WriteVarint32ToArray(
+        static_cast<uint32_t>(header.previous_hash.size()), target);
+    std::memcpy(target, header.previous_hash.data(), header.previous_hash.size());
+    target += header.previous_hash.size();
+  }
+  encoded.size_ = static_cast<size_t>(target - start);
+  return encoded;
+}
+
+void SerializeCallerFields(const v1::Envelope& envelope, uint32_t schema_version,
+                           std::string* out) {
+  google::protobuf::io::StringOutputStream stream(out);
+  CodedOutputStream output(&stream);
+  output.SetSerializationDeterministic(true);
+  if (!envelope.stream_id().empty()) {
+    WireFormatLite::WriteString(v1::Envelope::kStreamIdFieldNumber, envelope.stream_id(), &output);
+  }
+  if (!envelope.idempotency_key().empty()) {
+    WireFormatLite::WriteString(v1::Envelope::kIdempotencyKeyFieldNumber,
+                                envelope.idempotency_key(), &output);
+  }
+  if (envelope.occurred_at_us() != 0) {
+    WireFormatLite::WriteInt64(v1::Envelope::kOccurredAtUsFieldNumber, envelope.occurred_at_us(),
+                               &output);
+  }
+  if (!envelope.actor_id().empty()) {
+    WireFormatLite::WriteString(v1::Envelope::kActorIdFieldNumber, envelope.actor_id(), &output);
+  }
+  if (schema_version != 0) {
+    WireFormatLite::WriteUInt32(v1::Envelope::kSchemaVersionFieldNumber, schema_version, &output);
+  }
+  if (envelope.has_event()) {
+    envelope.event().ByteSizeLong();  // WriteMessage writes the cached size
+    WireFormatLite::WriteMessage(v1::Envelope::kEventFieldNumber, envelope.event(), &output);
+  }
+  // ~CodedOutputStream trims `out` to what was written.
+}
 
 bool ReadEnvelopeHeader(absl::string_view canonical_bytes, EnvelopeHeader* header) {
   google::protobuf::io::CodedInputStream input(
@@ -22,6 +95,9 @@ bool ReadEnvelopeHeader(absl::string_view canonical_bytes, EnvelopeHeader* heade
     if (field == v1::Envelope::kSequenceFieldNumber &&
         wire_type == WireFormatLite::WIRETYPE_VARINT) {
       if (!input.ReadVarint64(&header->sequence)) return false;
+    } else if (field == v1::Envelope::kStreamVersionFieldNumber &&
+               wire_type == WireFormatLite::WIRETYPE_VARINT) {
+      if (!input.ReadVarint64(&header->stream_version)) return false;
     } else if (field == v1::Envelope::kRecordedAtUsFieldNumber &&
                wire_type == WireFormatLite::WIRETYPE_VARINT) {
       uint64_t value = 0;

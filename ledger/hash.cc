@@ -33,12 +33,14 @@ class ThreadDigest {
   ThreadDigest(const ThreadDigest&) = delete;
   ThreadDigest& operator=(const ThreadDigest&) = delete;
 
-  Hash Digest(absl::string_view first, absl::string_view second) {
+  Hash Digest(absl::string_view first, absl::string_view second,
+              absl::string_view third = absl::string_view()) {
     Hash out{};
     unsigned int length = 0;
     if (EVP_DigestInit_ex(ctx_, Sha256Algorithm(), nullptr) != 1 ||
         EVP_DigestUpdate(ctx_, first.data(), first.size()) != 1 ||
         EVP_DigestUpdate(ctx_, second.data(), second.size()) != 1 ||
+        EVP_DigestUpdate(ctx_, third.data(), third.size()) != 1 ||
         EVP_DigestFinal_ex(ctx_, out.data(), &length) != 1 || length != out.size()) {
       std::abort();  // SHA-256 over memory cannot fail short of a broken library.
     }
@@ -60,6 +62,11 @@ Hash Sha256(absl::string_view bytes) { return Digest().Digest(bytes, absl::strin
 
 Hash ChainHash(const Hash& previous, absl::string_view canonical_bytes) {
   return Digest().Digest(HashBytes(previous), canonical_bytes);
+}
+
+Hash ChainHash(const Hash& previous, absl::string_view canonical_head,
+               absl::string_view canonical_tail) {
+  return Digest().Digest(HashBytes(previous), canonical_head, canonical_tail);
 }
 
 bool HashFromBytes(absl::string_view bytes, Hash* hash) {

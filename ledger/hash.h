@@ -12,6 +12,10 @@ Hash Sha256(absl::string_view bytes);
 
 // hash(n) = SHA-256(hash(n-1) || canonical_bytes(n)).
 Hash ChainHash(const Hash& previous, absl::string_view canonical_bytes);
+// The same, for canonical bytes held in two pieces:
+// canonical_bytes = canonical_head || canonical_tail.
+Hash ChainHash(const Hash& previous, absl::string_view canonical_head,
+               absl::string_view canonical_tail);
 
 // The hash as a byte string view, for storing and comparing.
 inline absl::string_view HashBytes(const Hash& hash) {

@@ -1,8 +1,7 @@
 // Key layouts of the ledger's column families. Numbers are big-endian so
 // that RocksDB's bytewise order is numeric order.
 //
-//   events       BE64(sequence)                      -> canonical bytes
-//   chain        BE64(sequence)                      -> hash (32 bytes)
+//   events       BE64(sequence)                      -> canonical bytes, chain hash (32 bytes)
 //   streams      stream_id 0x00 BE64(stream_version) -> BE64(sequence)
 //   idempotency  idempotency_key                     -> BE64(sequence) content_digest(32)
 //   meta         "head"                              -> BE64(sequence) hash(32) BE64(recorded_at_us)
@@ -18,17 +17,34 @@
 namespace loyalty::internal {
 
 inline constexpr char kEventsFamily[] = "events";
-inline constexpr char kChainFamily[] = "chain";
 inline constexpr char kStreamsFamily[] = "streams";
 inline constexpr char kIdempotencyFamily[] = "idempotency";
 inline constexpr char kMetaFamily[] = "meta";
 
 inline constexpr char kHeadKey[] = "head";
 inline constexpr char kFormatKey[] = "format";
-inline constexpr char kFormatName[] = "loyalty-ledger/1";
+// /1 kept chain hashes in a family of their own and numbered the envelope's
+// fields differently; /2 stores each hash after its event's bytes.
+inline constexpr char kFormatName[] = "loyalty-ledger/2";
+
+// An events value is the canonical bytes followed by the chain hash: one key
+// per event instead of two. Splits `value` into the two; false if it is too
+// short to hold a hash.
+inline bool SplitEventValue(absl::string_view value, absl::string_view* canonical_bytes,
+                            absl::string_view* hash) {
+  constexpr size_t kHashBytes = 32;
+  if (value.size() < kHashBytes) return false;
+  *canonical_bytes = value.substr(0, value.size() - kHashBytes);
+  *hash = value.substr(value.size() - kHashBytes);
+  return true;
+}
 
 inline void PutBigEndian64(std::string* out, uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
+}
+
+inline void EncodeBigEndian64(uint64_t value, char out[8]) {
+  for (int i = 7; i >= 0; --i, value >>= 8) out[i] = static_cast<char>(value & 0xff);
 }
 
 inline std::string BigEndian64(uint64_t value) {
@@ -51,9 +67,16 @@ inline std::string StreamKeyPrefix(absl::string_view stream_id) {
   return key;
 }
 
+inline void AppendStreamKey(absl::string_view stream_id, uint64_t version, std::string* key) {
+  key->append(stream_id.data(), stream_id.size());
+  key->push_back('\0');
+  PutBigEndian64(key, version);
+}
+
 inline std::string StreamKey(absl::string_view stream_id, uint64_t version) {
-  std::string key = StreamKeyPrefix(stream_id);
-  PutBigEndian64(&key, version);
+  std::string key;
+  key.reserve(stream_id.size() + 9);
+  AppendStreamKey(stream_id, version, &key);
   return key;
 }
 

@@ -236,6 +236,25 @@ INSTANTIATE_TEST_SUITE_P(
                        e->mutable_event()->ParseFromString(std::string("\xba\x3e\x00", 3));
                      },
                      "unknown event type (field number 999)"},
+        BadInputCase{"UnknownFieldInsideTheEvent",
+                     [](v1::Envelope* e) {
+                       // Field 99 (varint 1) of PurchaseRecorded: from a newer schema.
+                       e->mutable_event()->mutable_purchase_recorded()->MergeFromString(
+                           std::string("\x98\x06\x01", 3));
+                     },
+                     "event.purchase_recorded: unknown field number 99"},
+        BadInputCase{"UnknownFieldOfTheEnvelope",
+                     [](v1::Envelope* e) { e->MergeFromString(std::string("\x98\x06\x01", 3)); },
+                     "envelope: unknown field number 99"},
+        BadInputCase{"StreamIdNotUtf8",
+                     [](v1::Envelope* e) { e->set_stream_id(std::string("member-\xff", 8)); },
+                     "stream_id: \"member-\\xff\" is not valid UTF-8"},
+        BadInputCase{"TextNotUtf8",
+                     [](v1::Envelope* e) {
+                       e->mutable_event()->mutable_purchase_recorded()->set_category(
+                           std::string("\xe5\x95", 2));  // a character cut short
+                     },
+                     "event.purchase_recorded.category: \"\\xe5\\x95\" is not valid UTF-8"},
         BadInputCase{"SequenceSet", [](v1::Envelope* e) { e->set_sequence(9); }, "sequence: 9"},
         BadInputCase{"VersionSet", [](v1::Envelope* e) { e->set_stream_version(3); },
                      "stream_version: 3"},
@@ -260,6 +279,20 @@ INSTANTIATE_TEST_SUITE_P(
                      },
                      "event.purchase_recorded.member_id"}),
     [](const ::testing::TestParamInfo<BadInputCase>& info) { return info.param.name; });
+
+TEST_F(LedgerTest, StreamIdsAndActorIdsHaveTheirOwnLimits) {
+  // A stream id may be longer than a domain id (kMaxIdBytes): "member-"
+  // followed by a 64-byte member id is a stream of its own.
+  v1::Envelope envelope = Purchase("M1", "P1", 100);
+  envelope.set_stream_id(std::string(kMaxStreamIdBytes, 's'));
+  envelope.set_actor_id(std::string(kMaxActorIdBytes, 'a'));
+  auto result = AppendOne(envelope);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(*ledger_->StreamVersion(std::string(kMaxStreamIdBytes, 's')), 1u);
+  envelope.set_idempotency_key("purchase/P2");
+  envelope.set_actor_id(std::string(kMaxActorIdBytes + 1, 'a'));
+  EXPECT_THAT(AppendOne(envelope).status().message(), HasSubstr("actor_id"));
+}
 
 TEST_F(LedgerTest, OversizedAndEmptyBatchesAreInvalid) {
   AppendBatch empty;

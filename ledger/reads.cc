@@ -11,6 +11,14 @@
 namespace loyalty::internal {
 namespace {
 
+absl::Status FromRocksStatus(const rocksdb::Status& status, absl::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  if (status.IsCorruption() || status.IsNotFound()) {
+    return absl::DataLossError(absl::StrCat(what, ": ", status.ToString()));
+  }
+  return absl::InternalError(absl::StrCat(what, ": ", status.ToString()));
+}
+
 absl::Status IteratorError(const rocksdb::Iterator& iterator, absl::string_view what) {
   if (iterator.status().ok()) return absl::OkStatus();
   return absl::InternalError(absl::StrCat(what, ": ", iterator.status().ToString()));
@@ -35,23 +43,20 @@ absl::Status RocksDbLedger::ScanRaw(uint64_t from, uint64_t to,
   rocksdb::Slice upper_bound(upper);
   options.iterate_upper_bound = &upper_bound;
   std::unique_ptr<rocksdb::Iterator> event_it(db_->NewIterator(options, events()));
-  std::unique_ptr<rocksdb::Iterator> hash_it(db_->NewIterator(options, chain()));
-  const std::string start = BigEndian64(from);
-  event_it->Seek(start);
-  hash_it->Seek(start);
+  event_it->Seek(BigEndian64(from));
   uint64_t expected = from;
-  for (; event_it->Valid(); event_it->Next(), hash_it->Next(), ++expected) {
+  for (; event_it->Valid(); event_it->Next(), ++expected) {
     RawEvent raw;
     raw.sequence = DecodeBigEndian64(View(event_it->key()));
     if (raw.sequence != expected) {
       return absl::DataLossError(absl::StrCat("sequence ", expected, ": missing (found ",
                                               raw.sequence, " in its place)"));
     }
-    if (!hash_it->Valid() || hash_it->key() != event_it->key() ||
-        !HashFromBytes(View(hash_it->value()), &raw.hash)) {
+    absl::string_view hash;
+    if (!SplitEventValue(View(event_it->value()), &raw.canonical_bytes, &hash) ||
+        !HashFromBytes(hash, &raw.hash)) {
       return absl::DataLossError(absl::StrCat("sequence ", expected, ": chain hash missing"));
     }
-    raw.canonical_bytes = View(event_it->value());
     absl::Status status = visit(raw);
     if (!status.ok()) return status;
   }
@@ -106,13 +111,32 @@ absl::StatusOr<uint64_t> RocksDbLedger::StoredStreamVersion(absl::string_view st
 }
 
 absl::StatusOr<uint64_t> RocksDbLedger::StreamVersion(absl::string_view stream_id) const {
-  return StoredStreamVersion(stream_id);
+  // The index may hold entries of appends written but not yet published
+  // (their sync is pending): the version is that of the newest entry at or
+  // before the head.
+  const uint64_t head = Head().sequence;
+  const std::string prefix = StreamKeyPrefix(stream_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams()));
+  for (it->SeekForPrev(StreamKey(stream_id, ~uint64_t{0}));
+       it->Valid() && it->key().starts_with(prefix); it->Prev()) {
+    if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {
+      return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": bad index entry"));
+    }
+    if (DecodeBigEndian64(View(it->value())) <= head) {
+      return DecodeBigEndian64(View(it->key()).substr(prefix.size()));
+    }
+  }
+  absl::Status status = IteratorError(*it, "reading a stream's version");
+  if (!status.ok()) return status;
+  return 0;
 }
 
 absl::Status RocksDbLedger::ScanStream(
     absl::string_view stream_id, uint64_t from_version,
     absl::FunctionRef<absl::Status(const v1::Envelope&)> visit) const {
-  // A snapshot makes the index and the events agree even while appends go on.
+  // A snapshot makes the index and the events agree even while appends go
+  // on; entries past the head (appends still being synced) are left out.
+  const uint64_t head = Head().sequence;
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
   rocksdb::ReadOptions options;
   options.snapshot = snapshot;
@@ -141,7 +165,11 @@ absl::Status RocksDbLedger::ScanStream(
                                                 sequence, " is indexed but not readable: ",
                                                 statuses[i].ToString()));
       }
-      if (!envelope.ParseFromArray(values[i].data(), static_cast<int>(values[i].size()))) {
+      absl::string_view canonical_bytes;
+      absl::string_view hash;
+      if (!SplitEventValue(View(values[i]), &canonical_bytes, &hash) ||
+          !envelope.ParseFromArray(canonical_bytes.data(),
+                                   static_cast<int>(canonical_bytes.size()))) {
         return absl::DataLossError(absl::StrCat("sequence ", sequence, ": does not decode"));
       }
       absl::Status status = visit(envelope);
@@ -157,6 +185,7 @@ absl::Status RocksDbLedger::ScanStream(
     if (index->value().size() != 8) {
       return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": bad index entry"));
     }
+    if (DecodeBigEndian64(View(index->value())) > head) break;  // versions follow sequences
     sequence_keys.emplace_back(View(index->value()));
     if (sequence_keys.size() == kChunk) {
       absl::Status status = flush();
@@ -173,11 +202,14 @@ absl::StatusOr<Hash> RocksDbLedger::HashAt(uint64_t sequence) const {
   if (sequence > Head().sequence) {
     return absl::NotFoundError(absl::StrCat("sequence ", sequence, " is past the head"));
   }
-  std::string value;
+  rocksdb::PinnableSlice value;
   rocksdb::Status status =
-      db_->Get(rocksdb::ReadOptions(), chain(), BigEndian64(sequence), &value);
+      db_->Get(rocksdb::ReadOptions(), events(), BigEndian64(sequence), &value);
+  absl::string_view canonical_bytes;
+  absl::string_view hash_bytes;
   Hash hash{};
-  if (!status.ok() || !HashFromBytes(value, &hash)) {
+  if (!status.ok() || !SplitEventValue(View(value), &canonical_bytes, &hash_bytes) ||
+      !HashFromBytes(hash_bytes, &hash)) {
     return absl::DataLossError(absl::StrCat("sequence ", sequence, ": chain hash missing (",
                                             status.ToString(), ")"));
   }
@@ -185,11 +217,14 @@ absl::StatusOr<Hash> RocksDbLedger::HashAt(uint64_t sequence) const {
 }
 
 absl::StatusOr<int64_t> RocksDbLedger::RecordedAtOf(uint64_t sequence) const {
-  std::string bytes;
+  rocksdb::PinnableSlice value;
   rocksdb::Status status =
-      db_->Get(rocksdb::ReadOptions(), events(), BigEndian64(sequence), &bytes);
+      db_->Get(rocksdb::ReadOptions(), events(), BigEndian64(sequence), &value);
+  absl::string_view canonical_bytes;
+  absl::string_view hash;
   EnvelopeHeader header;
-  if (!status.ok() || !ReadEnvelopeHeader(bytes, &header)) {
+  if (!status.ok() || !SplitEventValue(View(value), &canonical_bytes, &hash) ||
+      !ReadEnvelopeHeader(canonical_bytes, &header)) {
     return absl::DataLossError(absl::StrCat("sequence ", sequence, ": not readable (",
                                             status.ToString(), ")"));
   }
@@ -257,14 +292,39 @@ absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
       return absl::DataLossError(absl::StrCat("sequence ", to,
                                               ": the chain does not end at the stored head"));
     }
-    // Nothing may follow the head.
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events()));
-    it->Seek(BigEndian64(head.sequence + 1));
+    // Nothing may follow the head, except appends that are written but not
+    // yet published (their sync is pending). Those were written together
+    // with the stored head, so one snapshot shows both: nothing may follow
+    // the stored head in it.
+    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot;
+    struct Release {
+      rocksdb::DB* db;
+      const rocksdb::Snapshot* snapshot;
+      ~Release() { db->ReleaseSnapshot(snapshot); }
+    } release{db_.get(), snapshot};
+    std::string stored_head;
+    absl::Status read =
+        FromRocksStatus(db_->Get(options, meta(), kHeadKey, &stored_head), "reading the head");
+    if (!read.ok()) return read;
+    if (stored_head.size() < 8) {
+      return absl::DataLossError("the stored chain head is too short");
+    }
+    const uint64_t stored_sequence = DecodeBigEndian64(stored_head);
+    if (stored_sequence < head.sequence) {
+      return absl::DataLossError(absl::StrCat("sequence ", head.sequence,
+                                              ": past the stored head ", stored_sequence));
+    }
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, events()));
+    it->Seek(BigEndian64(stored_sequence + 1));
     if (it->Valid()) {
       return absl::DataLossError(absl::StrCat("sequence ",
                                               DecodeBigEndian64(View(it->key())),
-                                              ": stored beyond the head ", head.sequence));
+                                              ": stored beyond the head ", stored_sequence));
     }
+    absl::Status scanned = IteratorError(*it, "reading past the head");
+    if (!scanned.ok()) return scanned;
   }
   return absl::OkStatus();
 }

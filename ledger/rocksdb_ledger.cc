@@ -1,19 +1,21 @@
 #include "ledger/rocksdb_ledger.h"
 
 #include <algorithm>
+#include <cassert>
+#include <cstring>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/types/span.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/envelope_header.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
 #include "ledger/rocks_util.h"
+#include "ledger/rocksdb_options.h"
 #include "ledger/validation.h"
-#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
-#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
 namespace loyalty {
@@ -54,6 +56,14 @@ absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   return absl::InternalError(message);
 }
 
+// What every append gets once a write or sync has failed.
+absl::Status StoppedAppending(const absl::Status& cause) {
+  return absl::Status(cause.code(),
+                      absl::StrCat("appending stopped after a storage failure; reopen the ledger "
+                                   "and retry (idempotency keys make retries safe): ",
+                                   cause.message()));
+}
+
 std::string EncodeHead(const ChainHead& head) {
   std::string value = BigEndian64(head.sequence);
   value.append(HashBytes(head.hash).data(), 32);
@@ -61,51 +71,29 @@ std::string EncodeHead(const ChainHead& head) {
   return value;
 }
 
-// Serialization whose bytes depend only on the message's content.
-std::string Canonical(const google::protobuf::Message& message) {
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream output(&stream);
-  output.SetSerializationDeterministic(true);
-  message.SerializeToCodedStream(&output);
-  output.Trim();
-  return bytes;
-}
-
-rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
-                                           bool point_lookups) {
-  rocksdb::ColumnFamilyOptions family;
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
-  if (point_lookups) {
-    // Most idempotency and stream lookups are for keys that do not exist yet.
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-    table.whole_key_filtering = true;
-  }
-  family.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  family.compression = rocksdb::kLZ4Compression;
-  return family;
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Ledger>> RocksDbLedger::Open(const std::string& directory,
-                                                            const LedgerOptions& options) {
-  rocksdb::DBOptions db_options;
+                                                            const LedgerOptions& options,
+                                                            const StorageHooks& hooks) {
+  rocksdb::DBOptions db_options = LedgerDbOptions();
+  if (hooks.env != nullptr) db_options.env = hooks.env;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
-  db_options.max_background_jobs = 2;
-  db_options.keep_log_file_num = 4;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-      {rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache, false)},
-      {kEventsFamily, FamilyOptions(cache, false)},
-      {kChainFamily, FamilyOptions(cache, false)},
-      {kStreamsFamily, FamilyOptions(cache, true)},
-      {kIdempotencyFamily, FamilyOptions(cache, true)},
-      {kMetaFamily, FamilyOptions(cache, false)},
+      {rocksdb::kDefaultColumnFamilyName, LedgerFamilyOptions(cache, LedgerFamily::kPlain)},
+      {kEventsFamily, LedgerFamilyOptions(cache, LedgerFamily::kEvents)},
+      {kStreamsFamily, LedgerFamilyOptions(cache, LedgerFamily::kStreams)},
+      {kIdempotencyFamily, LedgerFamilyOptions(cache, LedgerFamily::kIdempotency)},
+      {kMetaFamily, LedgerFamilyOptions(cache, LedgerFamily::kPlain)},
   };
+  if (hooks.write_buffer_bytes != 0) {
+    for (rocksdb::ColumnFamilyDescriptor& descriptor : descriptors) {
+      descriptor.options.write_buffer_size = hooks.write_buffer_bytes;
+    }
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(db_options, directory, descriptors, &handles, &raw_db);
@@ -115,6 +103,12 @@ absl::StatusOr<std::unique_ptr<Ledger>> RocksDbLedger::Open(const std::string& d
       return absl::FailedPreconditionError(
           absl::StrCat("ledger directory ", directory,
                        " is in use by another process (its LOCK is held): ", message));
+    }
+    if (absl::StrContains(message, "Column families not opened")) {
+      // An earlier layout, with families this build does not know.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the directory ", directory, " holds a ledger format this build does not read (it reads \"",
+          kFormatName, "\"): ", message));
     }
     if (status.IsInvalidArgument() && absl::StrContains(message, "does not exist")) {
       return absl::InvalidArgumentError(
@@ -126,6 +120,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> RocksDbLedger::Open(const std::string& d
   std::unique_ptr<RocksDbLedger> ledger(new RocksDbLedger(options, std::move(db), handles));
   absl::Status loaded = ledger->LoadHead();
   if (!loaded.ok()) return loaded;
+  if (options.sync) ledger->sync_thread_ = std::thread([raw = ledger.get()] { raw->SyncLoop(); });
   return std::unique_ptr<Ledger>(std::move(ledger));
 }
 
@@ -137,6 +132,14 @@ RocksDbLedger::RocksDbLedger(const LedgerOptions& options, std::unique_ptr<rocks
       families_(std::move(families)) {}
 
 RocksDbLedger::~RocksDbLedger() {
+  if (sync_thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(sync_mu_);
+      stopping_ = true;
+    }
+    sync_wanted_.notify_one();
+    sync_thread_.join();
+  }
   for (rocksdb::ColumnFamilyHandle* family : families_) {
     db_->DestroyColumnFamilyHandle(family);
   }
@@ -176,6 +179,8 @@ absl::Status RocksDbLedger::LoadHead() {
   HashFromBytes(absl::string_view(value).substr(8, 32), &head.hash);
   head.recorded_at_us = static_cast<int64_t>(DecodeBigEndian64(absl::string_view(value).substr(40)));
 
+  written_head_ = head;
+  written_groups_head_ = head;
   std::lock_guard<std::mutex> lock(head_mu_);
   head_ = head;
   return absl::OkStatus();
@@ -186,31 +191,116 @@ ChainHead RocksDbLedger::Head() const {
   return head_;
 }
 
-absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
+// A thread's waiter outlives every Append the thread makes: waiters are
+// taken from a pool that is never freed and go back to it when their thread
+// ends. A leader notifies a waiter after unlocking its mutex (so the woken
+// thread does not at once block on it), possibly after the writer has
+// returned; the worst a late notification does is wake the waiter's thread
+// in a later wait, which checks its state and sleeps again.
+struct CommitWaiter {
+  std::mutex mu;
+  std::condition_variable wake;
+  int state = 0;  // a RocksDbLedger::Writer::State; guarded by mu
+};
+
+namespace {
+
+class WaiterPool {
+ public:
+  CommitWaiter* Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return new CommitWaiter;
+    CommitWaiter* waiter = free_.back();
+    free_.pop_back();
+    return waiter;
+  }
+  void Give(CommitWaiter* waiter) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(waiter);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<CommitWaiter*> free_;
+};
+
+WaiterPool& Waiters() {
+  static WaiterPool* const pool = new WaiterPool;  // never freed, see CommitWaiter
+  return *pool;
+}
+
+CommitWaiter* ThisThreadsWaiter() {
+  struct Holder {
+    CommitWaiter* waiter = Waiters().Take();
+    ~Holder() { Waiters().Give(waiter); }
+  };
+  thread_local Holder holder;
+  return holder.waiter;
+}
+
+}  // namespace
+
+void RocksDbLedger::Signal(Writer* writer, Writer::State state) {
+  // After the state is set the writer may return at any moment: only its
+  // waiter, which is never freed, is touched after that.
+  CommitWaiter* const waiter = writer->waiter;
+  {
+    std::lock_guard<std::mutex> lock(waiter->mu);
+    waiter->state = static_cast<int>(state);
+  }
+  waiter->wake.notify_one();
+}
+
+RocksDbLedger::Writer::State RocksDbLedger::Wait(Writer* writer) {
+  CommitWaiter* const waiter = writer->waiter;
+  std::unique_lock<std::mutex> lock(waiter->mu);
+  waiter->wake.wait(lock, [waiter] {
+    return waiter->state != static_cast<int>(Writer::State::kWaiting);
+  });
+  return static_cast<Writer::State>(waiter->state);
+}
+
+absl::Status RocksDbLedger::Prepare(const AppendBatch& batch, PreparedBatch* prepared) const {
   if (batch.empty()) return absl::InvalidArgumentError("batch: holds no events");
   if (batch.size() > kMaxBatchEvents) {
     return absl::InvalidArgumentError(absl::StrCat("batch: holds ", batch.size(),
                                                    " events, more than the limit of ",
                                                    kMaxBatchEvents));
   }
-  // Everything that needs no ledger state is done by the caller's thread,
-  // in parallel with other callers, before it joins the queue.
-  std::vector<PreparedEvent> prepared(batch.size());
+  prepared->events.resize(batch.size());
+  // Small batches, the common case under many concurrent callers, compare
+  // their keys pairwise rather than fill a set.
+  constexpr size_t kSmallBatch = 8;
   absl::flat_hash_set<absl::string_view> keys;
+  if (batch.size() > kSmallBatch) keys.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) {
     const v1::Envelope& envelope = batch.events()[i];
     absl::Status valid = ValidateNewEnvelope(envelope, i);
     if (!valid.ok()) return valid;
-    if (!keys.insert(envelope.idempotency_key()).second) {
+    bool repeated = false;
+    if (batch.size() > kSmallBatch) {
+      repeated = !keys.insert(envelope.idempotency_key()).second;
+    } else {
+      for (size_t j = 0; j < i && !repeated; ++j) {
+        repeated = batch.events()[j].idempotency_key() == envelope.idempotency_key();
+      }
+    }
+    if (repeated) {
       return absl::InvalidArgumentError(
           absl::StrCat("event ", i, ": idempotency_key: \"", envelope.idempotency_key(),
                        "\" is used by an earlier event of the same batch"));
     }
-    prepared[i].envelope = envelope;
-    if (prepared[i].envelope.schema_version() == 0) {
-      prepared[i].envelope.set_schema_version(kCurrentSchemaVersion);
-    }
-    prepared[i].content_digest = Sha256(Canonical(prepared[i].envelope));
+    PreparedEvent& event = prepared->events[i];
+    event.envelope = &envelope;
+    event.caller_offset = prepared->caller_bytes.size();
+    SerializeCallerFields(envelope,
+                          envelope.schema_version() == 0 ? kCurrentSchemaVersion
+                                                         : envelope.schema_version(),
+                          &prepared->caller_bytes);
+    event.caller_size = prepared->caller_bytes.size() - event.caller_offset;
+  }
+  for (PreparedEvent& event : prepared->events) {
+    event.content_digest = Sha256(prepared->CallerBytes(event));
   }
   for (const auto& [stream_id, version] : batch.expected_versions()) {
     if (stream_id.empty() || stream_id.size() > kMaxStreamIdBytes) {
@@ -219,69 +309,230 @@ absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
           kMaxStreamIdBytes, " bytes"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
+  // Everything that needs no ledger state is done by the caller's thread,
+  // in parallel with other callers, before it joins the queue: checking,
+  // serializing the caller's fields (once: the leader only prepends the
+  // fields it assigns) and hashing them for idempotency.
+  PreparedBatch prepared;
+  absl::Status status = Prepare(batch, &prepared);
+  if (!status.ok()) return status;
 
   Writer writer;
-  writer.events = &prepared;
+  writer.prepared = &prepared;
   writer.batch = &batch;
-  std::unique_lock<std::mutex> lock(queue_mu_);
-  queue_.push_back(&writer);
-  writer.ready.wait(lock, [&] { return writer.done || queue_.front() == &writer; });
-  if (writer.done) return std::move(writer.result);
-
-  // This writer leads: it writes its own batch and those queued behind it.
-  std::vector<Writer*> group;
-  size_t group_events = 0;
-  for (Writer* queued : queue_) {
-    if (!group.empty() && group_events + queued->events->size() > kMaxGroupCommitEvents) break;
-    group.push_back(queued);
-    group_events += queued->events->size();
+  writer.waiter = ThisThreadsWaiter();
+  {
+    std::lock_guard<std::mutex> lock(writer.waiter->mu);
+    writer.waiter->state = static_cast<int>(Writer::State::kWaiting);
   }
-  lock.unlock();
-  WriteGroup(group);
-  lock.lock();
-  for (Writer* written : group) {
-    queue_.pop_front();
-    if (written != &writer) {
-      written->done = true;
-      written->ready.notify_one();
+  bool lead = false;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    queue_.push_back(&writer);
+    if (!leading_) {  // nobody is writing, so the queue was empty
+      leading_ = true;
+      lead = true;
     }
   }
-  if (!queue_.empty()) queue_.front()->ready.notify_one();
+  if (lead || Wait(&writer) == Writer::State::kLeading) LeadGroup(&writer);
   return std::move(writer.result);
 }
 
-void RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
-  const ChainHead head = Head();
-  GroupState state{head.sequence + 1, head.hash,
-                   std::max(clock_->NowMicros(), head.recorded_at_us), {}, {}};
-  rocksdb::WriteBatch write_batch;
-  std::vector<Writer*> appended;
+void RocksDbLedger::LeadGroup(Writer* leader) {
+  if (options_.sync) {
+    // One group at a time may wait for a sync that has not started: a group
+    // written now would ride on the same sync as that one, so it may as well
+    // wait (gathering the writers that queue meanwhile) until that sync
+    // starts. It is then written while the sync runs.
+    std::unique_lock<std::mutex> lock(sync_mu_);
+    sync_done_.wait(lock, [this] {
+      return written_groups_ == covered_groups_ || !append_failure_.ok();
+    });
+  }
+  // The leader is at the front: it writes its own batch and those queued
+  // behind it, up to the group limit.
+  std::vector<Writer*> group;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    assert(queue_.front() == leader);
+    size_t group_events = 0;
+    while (!queue_.empty()) {
+      Writer* queued = queue_.front();
+      const size_t size = queued->prepared->events.size();
+      if (!group.empty() && group_events + size > kMaxGroupCommitEvents) break;
+      group.push_back(queued);
+      group_events += size;
+      queue_.pop_front();
+    }
+  }
+  const uint64_t ticket = WriteGroup(group);
+
+  // The next group may be checked and written while this one's sync runs:
+  // wake its leader first.
+  Writer* next = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (queue_.empty()) {
+      leading_ = false;
+    } else {
+      next = queue_.front();
+    }
+  }
+  if (next != nullptr) Signal(next, Writer::State::kLeading);
+
+  // Results are given out only once what they rest on is durable.
+  const absl::Status durable = options_.sync ? WaitDurable(ticket) : absl::OkStatus();
   for (Writer* writer : group) {
-    writer->result = ApplyWriter(writer, &state, &write_batch);
+    if (!durable.ok()) writer->result = durable;
+    if (writer != leader) Signal(writer, Writer::State::kDone);
+  }
+}
+
+uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    if (!append_failure_.ok()) {
+      for (Writer* writer : group) writer->result = append_failure_;
+      return written_groups_;
+    }
+  }
+  GroupState state{written_head_.sequence + 1, written_head_.hash,
+                   std::max(clock_->NowMicros(), written_head_.recorded_at_us), {}, {}};
+  size_t group_events = 0;
+  size_t group_bytes = 0;
+  for (const Writer* writer : group) {
+    group_events += writer->prepared->events.size();
+    group_bytes += writer->prepared->caller_bytes.size();
+  }
+  state.stream_versions.reserve(group_events);
+  state.idempotency.reserve(group_events);
+
+  // Idempotency first, for the whole group in one look-up: a retry of a
+  // batch that was appended is answered with its original positions,
+  // whatever the streams' versions are now. Groups written but not yet
+  // synced are in the memtable, so they are seen too.
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(group_events);
+  for (const Writer* writer : group) {
+    for (const PreparedEvent& event : writer->prepared->events) {
+      keys.emplace_back(ToSlice(event.envelope->idempotency_key()));
+    }
+  }
+  std::vector<rocksdb::PinnableSlice> values(group_events);
+  std::vector<rocksdb::Status> statuses(group_events);
+  db_->MultiGet(rocksdb::ReadOptions(), idempotency(), keys.size(), keys.data(), values.data(),
+                statuses.data());
+
+  // Per event: the events value (header, caller fields, hash) and the two
+  // index entries with their keys.
+  rocksdb::WriteBatch write_batch(group_bytes + group_events * 256);
+  std::vector<Writer*> appended;
+  size_t first = 0;
+  for (Writer* writer : group) {
+    const size_t size = writer->prepared->events.size();
+    writer->result =
+        ApplyWriter(writer, absl::MakeConstSpan(values).subspan(first, size),
+                    absl::MakeConstSpan(statuses).subspan(first, size), &state, &write_batch);
+    first += size;
     if (writer->result.ok() && !writer->result->deduplicated) appended.push_back(writer);
   }
-  if (appended.empty()) return;
+  if (appended.empty()) {
+    // Nothing to write; the answers may rest on groups still being synced.
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    return written_groups_;
+  }
 
   const ChainHead new_head{state.next_sequence - 1, state.previous_hash, state.recorded_at_us};
   write_batch.Put(meta(), kHeadKey, EncodeHead(new_head));
-  rocksdb::WriteOptions write_options;
-  write_options.sync = options_.sync;
-  absl::Status written = FromRocks(db_->Write(write_options, &write_batch), "appending");
+  // With `sync` on, the write-ahead log is synced after the write, outside
+  // the leader's turn (WaitDurable), so that the next group is written
+  // during the sync. The events are in the memtable before they are
+  // durable; readers do not look past the published head.
+  absl::Status written =
+      FromRocks(db_->Write(rocksdb::WriteOptions(), &write_batch), "appending");
   if (!written.ok()) {
-    for (Writer* writer : appended) writer->result = written;
-    return;
+    const absl::Status failure = FailAppends(written);
+    for (Writer* writer : group) writer->result = failure;
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    return written_groups_;
   }
-  for (auto& [stream_id, version] : state.stream_versions) {
-    stream_version_cache_[stream_id] = version;
+  written_head_ = new_head;
+  for (const auto& [stream_id, version] : state.stream_versions) {
+    if (auto it = stream_version_cache_.find(stream_id); it != stream_version_cache_.end()) {
+      it->second = version;
+    } else {
+      stream_version_cache_.emplace(std::string(stream_id), version);
+    }
   }
+  uint64_t ticket;
   {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    ticket = ++written_groups_;
+    written_groups_head_ = new_head;
+  }
+  if (options_.sync) sync_wanted_.notify_one();
+  if (!options_.sync) {
+    // Written is as far as it goes: publish now, still in order.
     std::lock_guard<std::mutex> lock(head_mu_);
     head_ = new_head;
+    head_advanced_.notify_all();
   }
-  head_advanced_.notify_all();
+  return ticket;
 }
 
-absl::StatusOr<uint64_t> RocksDbLedger::CurrentStreamVersion(const std::string& stream_id,
+absl::Status RocksDbLedger::WaitDurable(uint64_t ticket) {
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  sync_done_.wait(lock, [&] { return durable_groups_ >= ticket || !append_failure_.ok(); });
+  if (durable_groups_ >= ticket) return absl::OkStatus();
+  return append_failure_;
+}
+
+void RocksDbLedger::SyncLoop() {
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  while (true) {
+    sync_wanted_.wait(lock, [this] {
+      return stopping_ || (written_groups_ > covered_groups_ && append_failure_.ok());
+    });
+    if (written_groups_ == covered_groups_ || !append_failure_.ok()) return;  // stopping
+    // Sync everything written so far. This thread goes straight from one
+    // sync to the next while groups keep coming, so the disk never waits
+    // for a writer to be scheduled.
+    const uint64_t target = written_groups_;
+    const ChainHead target_head = written_groups_head_;
+    covered_groups_ = target;
+    sync_done_.notify_all();  // the next group may be written now
+    lock.unlock();
+    const absl::Status synced = FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
+    lock.lock();
+    if (synced.ok()) {
+      durable_groups_ = target;
+      // Syncs run one at a time and cover ever more groups: heads are
+      // published in order.
+      std::lock_guard<std::mutex> head_lock(head_mu_);
+      head_ = target_head;
+      head_advanced_.notify_all();
+    } else if (append_failure_.ok()) {
+      // What the log holds past the last good sync is unknown: nothing more
+      // is acknowledged or appended until the ledger is reopened.
+      append_failure_ = StoppedAppending(synced);
+    }
+    sync_done_.notify_all();
+  }
+}
+
+absl::Status RocksDbLedger::FailAppends(const absl::Status& cause) {
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  if (append_failure_.ok()) append_failure_ = StoppedAppending(cause);
+  sync_done_.notify_all();
+  sync_wanted_.notify_one();
+  return append_failure_;
+}
+
+absl::StatusOr<uint64_t> RocksDbLedger::CurrentStreamVersion(absl::string_view stream_id,
                                                              const GroupState& state) {
   if (auto it = state.stream_versions.find(stream_id); it != state.stream_versions.end()) {
     return it->second;
@@ -290,41 +541,38 @@ absl::StatusOr<uint64_t> RocksDbLedger::CurrentStreamVersion(const std::string& 
     return it->second;
   }
   absl::StatusOr<uint64_t> stored = StoredStreamVersion(stream_id);
-  if (stored.ok()) stream_version_cache_[stream_id] = *stored;
+  if (stored.ok()) stream_version_cache_.emplace(std::string(stream_id), *stored);
   return stored;
 }
 
-absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(Writer* writer, GroupState* state,
-                                                        rocksdb::WriteBatch* write_batch) {
-  std::vector<PreparedEvent>& prepared = *writer->events;
+absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
+    Writer* writer, absl::Span<const rocksdb::PinnableSlice> stored_keys,
+    absl::Span<const rocksdb::Status> stored_key_statuses, GroupState* state,
+    rocksdb::WriteBatch* write_batch) {
+  PreparedBatch& batch = *writer->prepared;
+  std::vector<PreparedEvent>& prepared = batch.events;
 
-  // Idempotency first: a retry of a batch that was appended is answered
-  // with its original positions, whatever the streams' versions are now.
-  std::vector<rocksdb::Slice> keys;
-  keys.reserve(prepared.size());
-  for (const PreparedEvent& event : prepared) keys.emplace_back(event.envelope.idempotency_key());
-  std::vector<rocksdb::PinnableSlice> values(prepared.size());
-  std::vector<rocksdb::Status> statuses(prepared.size());
-  db_->MultiGet(rocksdb::ReadOptions(), idempotency(), keys.size(), keys.data(), values.data(),
-                statuses.data());
+  // Idempotency: the group's own appends first, then what is stored.
   AppendResult result;
+  result.sequences.reserve(prepared.size());
   size_t seen = 0;
   for (size_t i = 0; i < prepared.size(); ++i) {
-    const std::string& key = prepared[i].envelope.idempotency_key();
+    const std::string& key = prepared[i].envelope->idempotency_key();
     uint64_t sequence = 0;
     Hash digest{};
     if (auto it = state->idempotency.find(key); it != state->idempotency.end()) {
       sequence = it->second.first;
       digest = it->second.second;
-    } else if (statuses[i].ok()) {
-      if (values[i].size() != 8 + 32) {
+    } else if (stored_key_statuses[i].ok()) {
+      const absl::string_view value = View(stored_keys[i]);
+      if (value.size() != 8 + 32) {
         return absl::DataLossError(absl::StrCat("idempotency record of \"", key, "\" is ",
-                                                values[i].size(), " bytes, expected 40"));
+                                                value.size(), " bytes, expected 40"));
       }
-      sequence = DecodeBigEndian64(View(values[i]));
-      HashFromBytes(View(values[i]).substr(8), &digest);
-    } else if (!statuses[i].IsNotFound()) {
-      return FromRocks(statuses[i], "reading idempotency keys");
+      sequence = DecodeBigEndian64(value);
+      HashFromBytes(value.substr(8), &digest);
+    } else if (!stored_key_statuses[i].IsNotFound()) {
+      return FromRocks(stored_key_statuses[i], "reading idempotency keys");
     } else {
       continue;
     }
@@ -357,52 +605,62 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(Writer* writer, GroupSta
     }
   }
 
-  // Assign positions and chain, in a copy of the state kept only on success.
-  absl::flat_hash_map<std::string, uint64_t> versions;
-  for (PreparedEvent& event : prepared) {
-    const std::string& stream_id = event.envelope.stream_id();
+  // Assign positions and chain. Stream versions go to a map of this batch
+  // only, merged into the group's when every event is in.
+  absl::flat_hash_map<absl::string_view, uint64_t> versions;
+  versions.reserve(prepared.size());
+  for (size_t i = 0; i < prepared.size(); ++i) {
+    const absl::string_view stream_id = prepared[i].envelope->stream_id();
     auto it = versions.find(stream_id);
     if (it == versions.end()) {
       absl::StatusOr<uint64_t> current = CurrentStreamVersion(stream_id, *state);
       if (!current.ok()) return current.status();
       it = versions.emplace(stream_id, *current).first;
     }
-    event.envelope.set_stream_version(++it->second);
+    prepared[i].stream_version = ++it->second;
   }
   write_batch->SetSavePoint();
   uint64_t sequence = state->next_sequence;
   Hash previous = state->previous_hash;
-  for (PreparedEvent& event : prepared) {
-    v1::Envelope& envelope = event.envelope;
-    envelope.set_sequence(sequence);
-    envelope.set_recorded_at_us(state->recorded_at_us);
-    envelope.set_previous_hash(std::string(HashBytes(previous)));
-    const std::string bytes = Canonical(envelope);
-    if (bytes.size() > kMaxEventBytes) {
+  std::string index_key;
+  char sequence_key[8];
+  char idempotency_value[8 + 32];
+  for (size_t i = 0; i < prepared.size(); ++i) {
+    const PreparedEvent& event = prepared[i];
+    const EncodedHeader header = EncodeEnvelopeHeader(
+        {sequence, event.stream_version, state->recorded_at_us, HashBytes(previous)});
+    const absl::string_view caller_bytes = batch.CallerBytes(event);
+    const size_t size = header.bytes().size() + caller_bytes.size();
+    if (size > kMaxEventBytes) {
       write_batch->RollbackToSavePoint();
       return absl::InvalidArgumentError(absl::StrCat(
-          "event ", &event - prepared.data(), ": is ", bytes.size(),
-          " bytes long, more than the limit of ", kMaxEventBytes));
+          "event ", i, ": is ", size, " bytes long, more than the limit of ", kMaxEventBytes));
     }
-    const Hash hash = ChainHash(previous, bytes);
-    const std::string sequence_key = BigEndian64(sequence);
-    write_batch->Put(events(), sequence_key, bytes);
-    write_batch->Put(chain(), sequence_key, ToSlice(HashBytes(hash)));
-    write_batch->Put(streams(), StreamKey(envelope.stream_id(), envelope.stream_version()),
-                     sequence_key);
-    std::string idempotency_value = sequence_key;
-    idempotency_value.append(HashBytes(event.content_digest).data(), 32);
-    write_batch->Put(idempotency(), envelope.idempotency_key(), idempotency_value);
+    const Hash hash = ChainHash(previous, header.bytes(), caller_bytes);
+    EncodeBigEndian64(sequence, sequence_key);
+    const rocksdb::Slice sequence_slice(sequence_key, 8);
+    // The events value: canonical bytes (header || caller fields), chain hash.
+    const rocksdb::Slice value_parts[] = {ToSlice(header.bytes()), ToSlice(caller_bytes),
+                                          ToSlice(HashBytes(hash))};
+    write_batch->Put(events(), rocksdb::SliceParts(&sequence_slice, 1),
+                     rocksdb::SliceParts(value_parts, 3));
+    index_key.clear();
+    AppendStreamKey(event.envelope->stream_id(), event.stream_version, &index_key);
+    write_batch->Put(streams(), index_key, sequence_slice);
+    std::memcpy(idempotency_value, sequence_key, 8);
+    std::memcpy(idempotency_value + 8, event.content_digest.data(), 32);
+    write_batch->Put(idempotency(), ToSlice(event.envelope->idempotency_key()),
+                     rocksdb::Slice(idempotency_value, sizeof(idempotency_value)));
     result.sequences.push_back(sequence);
     previous = hash;
     ++sequence;
   }
   // Every check passed: the batch is in, so the group state moves on.
   write_batch->PopSavePoint();
-  for (auto& [stream_id, version] : versions) state->stream_versions[stream_id] = version;
+  for (const auto& [stream_id, version] : versions) state->stream_versions[stream_id] = version;
   for (size_t i = 0; i < prepared.size(); ++i) {
-    state->idempotency[prepared[i].envelope.idempotency_key()] = {result.sequences[i],
-                                                                 prepared[i].content_digest};
+    state->idempotency[prepared[i].envelope->idempotency_key()] = {result.sequences[i],
+                                                                  prepared[i].content_digest};
   }
   state->next_sequence = sequence;
   state->previous_hash = previous;

@@ -7,18 +7,37 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "loyalty/ledger.h"
 #include "rocksdb/db.h"
 
 namespace loyalty::internal {
 
+// For tests: how a ledger's RocksDB is set up below LedgerOptions.
+struct StorageHooks {
+  // The RocksDB environment, through which tests inject storage faults.
+  // Not owned; must outlive the ledger. Default: RocksDB's own.
+  rocksdb::Env* env = nullptr;
+  // Memtable size of every column family, small to make RocksDB switch
+  // write-ahead logs and flush often. 0: the default.
+  size_t write_buffer_bytes = 0;
+};
+
+// Where a thread sleeps while its Append waits for a leader
+// (rocksdb_ledger.cc).
+struct CommitWaiter;
+
 class RocksDbLedger final : public Ledger {
  public:
+  // As Ledger::Open, with `hooks` applied.
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(const std::string& directory,
-                                                      const LedgerOptions& options);
+                                                      const LedgerOptions& options,
+                                                      const StorageHooks& hooks = StorageHooks());
   ~RocksDbLedger() override;
 
   absl::StatusOr<AppendResult> Append(const AppendBatch& batch) override;
@@ -43,62 +62,127 @@ class RocksDbLedger final : public Ledger {
   uint64_t WaitForAppend(uint64_t after_sequence, absl::Time deadline) const;
 
  private:
-  // An event checked at the door, waiting for its position.
+  // An event checked at the door, waiting for its position. Its envelope is
+  // the caller's, which outlives the Append call.
   struct PreparedEvent {
-    v1::Envelope envelope;
-    Hash content_digest;  // over the caller's fields only: decides idempotent retries
+    const v1::Envelope* envelope;
+    // Where the serialization of the envelope's caller fields (envelope.proto
+    // 5-10) lies in PreparedBatch::caller_bytes.
+    size_t caller_offset;
+    size_t caller_size;
+    Hash content_digest;  // SHA-256 of those bytes: decides idempotent retries
+    uint64_t stream_version = 0;  // assigned by the leader
   };
-  // One caller of Append, queued for the group commit.
+  struct PreparedBatch {
+    std::vector<PreparedEvent> events;
+    std::string caller_bytes;  // every event's caller fields, one after another
+    absl::string_view CallerBytes(const PreparedEvent& event) const {
+      return absl::string_view(caller_bytes).substr(event.caller_offset, event.caller_size);
+    }
+  };
+  // One caller of Append, queued for the group commit. A follower waits
+  // until a leader makes it the next leader or gives it its result.
   struct Writer {
-    std::vector<PreparedEvent>* events;
+    enum class State { kWaiting, kLeading, kDone };
+    PreparedBatch* prepared;
     const AppendBatch* batch;
     absl::StatusOr<AppendResult> result = absl::UnknownError("not written");
-    bool done = false;
-    std::condition_variable ready;
+    CommitWaiter* waiter;  // where the calling thread sleeps
   };
-  // What a group commit changes, applied to memory only once the write is durable.
+  // Wakes `writer`'s thread into `state`.
+  static void Signal(Writer* writer, Writer::State state);
+  // Sleeps until `writer` is signalled; returns the state it was given.
+  static Writer::State Wait(Writer* writer);
+
+  // What one group commit assigns. Keyed by views into the envelopes of the
+  // group, which outlive the write.
   struct GroupState {
     uint64_t next_sequence;
     Hash previous_hash;
     int64_t recorded_at_us;
-    absl::flat_hash_map<std::string, uint64_t> stream_versions;
-    absl::flat_hash_map<std::string, std::pair<uint64_t, Hash>> idempotency;
+    absl::flat_hash_map<absl::string_view, uint64_t> stream_versions;
+    absl::flat_hash_map<absl::string_view, std::pair<uint64_t, Hash>> idempotency;
   };
 
   RocksDbLedger(const LedgerOptions& options, std::unique_ptr<rocksdb::DB> db,
                 std::vector<rocksdb::ColumnFamilyHandle*> families);
 
   absl::Status LoadHead();
-  void WriteGroup(const std::vector<Writer*>& group);
+  // The caller's share of Append: checks, serializes and hashes the batch.
+  absl::Status Prepare(const AppendBatch& batch, PreparedBatch* prepared) const;
+  // Runs `leader`'s group: takes the writers queued from `leader` on, writes
+  // them, hands the lead to the next queued writer, waits until the write is
+  // durable and gives every writer of the group its result.
+  void LeadGroup(Writer* leader);
+  // Checks, positions and writes `group` to RocksDB (without waiting for the
+  // sync when `sync` is on). Sets each writer's result. Returns the number
+  // of groups written so far that must be durable before the results may be
+  // given out: its own if it wrote, else the ones before it.
+  uint64_t WriteGroup(const std::vector<Writer*>& group);
+  // Blocks until every group up to `ticket` is durable. An error if a write
+  // or sync failed first.
+  absl::Status WaitDurable(uint64_t ticket);
+  // The sync thread (with `sync` on): syncs the write-ahead log whenever
+  // groups are written that no sync covers, and publishes the head of what
+  // each sync covered.
+  void SyncLoop();
+  // After a storage error on the append path: appends fail from now on,
+  // with the status returned.
+  absl::Status FailAppends(const absl::Status& cause);
   // Checks one writer's batch against the group state and, if it may be
-  // appended, adds it to `write_batch` and `state`. Returns the result for
-  // the writer; an error leaves both untouched.
-  absl::StatusOr<AppendResult> ApplyWriter(Writer* writer, GroupState* state,
-                                           rocksdb::WriteBatch* write_batch);
-  absl::StatusOr<uint64_t> CurrentStreamVersion(const std::string& stream_id,
+  // appended, adds it to `write_batch` and `state`. `stored_keys` and
+  // `stored_key_statuses` are what the idempotency family holds for the
+  // batch's keys, in batch order. Returns the result for the writer; an
+  // error leaves both untouched.
+  absl::StatusOr<AppendResult> ApplyWriter(Writer* writer,
+                                           absl::Span<const rocksdb::PinnableSlice> stored_keys,
+                                           absl::Span<const rocksdb::Status> stored_key_statuses,
+                                           GroupState* state, rocksdb::WriteBatch* write_batch);
+  absl::StatusOr<uint64_t> CurrentStreamVersion(absl::string_view stream_id,
                                                 const GroupState& state);
   absl::StatusOr<uint64_t> StoredStreamVersion(absl::string_view stream_id) const;
   absl::StatusOr<int64_t> RecordedAtOf(uint64_t sequence) const;
 
   rocksdb::ColumnFamilyHandle* events() const { return families_[1]; }
-  rocksdb::ColumnFamilyHandle* chain() const { return families_[2]; }
-  rocksdb::ColumnFamilyHandle* streams() const { return families_[3]; }
-  rocksdb::ColumnFamilyHandle* idempotency() const { return families_[4]; }
-  rocksdb::ColumnFamilyHandle* meta() const { return families_[5]; }
+  rocksdb::ColumnFamilyHandle* streams() const { return families_[2]; }
+  rocksdb::ColumnFamilyHandle* idempotency() const { return families_[3]; }
+  rocksdb::ColumnFamilyHandle* meta() const { return families_[4]; }
 
   const LedgerOptions options_;
   const Clock* const clock_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> families_;  // [0] is RocksDB's default
 
-  // The group-commit queue; its front writer leads the next write.
+  // The group-commit queue: writers waiting for the current leader to
+  // finish writing. `leading_` is true while a leader checks, positions and
+  // writes a group; when it is done, the writer at the front leads next.
+  // Guards nothing else.
   std::mutex queue_mu_;
   std::deque<Writer*> queue_;
+  bool leading_ = false;
 
-  // Touched only by the leading writer, one at a time.
+  // Touched only by the leading writer, one at a time: the head of what is
+  // written to RocksDB (ahead of head_ while a sync is pending) and the
+  // version of every stream appended to since the ledger opened.
+  ChainHead written_head_;
   absl::flat_hash_map<std::string, uint64_t> stream_version_cache_;
 
-  // The durable head, published after each write.
+  // Durability of the groups written (with `sync` on). Groups are numbered
+  // 1, 2, ... in the order they are written; a sync of the write-ahead log
+  // makes every group written before it started durable.
+  std::mutex sync_mu_;
+  std::condition_variable sync_wanted_;  // the sync thread waits for groups
+  std::condition_variable sync_done_;    // writers wait for syncs to start or end
+  uint64_t written_groups_ = 0;    // groups written to RocksDB
+  ChainHead written_groups_head_;  // the head after the last of them
+  uint64_t covered_groups_ = 0;    // groups covered by the syncs started
+  uint64_t durable_groups_ = 0;    // groups known to be synced
+  absl::Status append_failure_;    // set once a write or sync fails: appends stop
+  bool stopping_ = false;          // the ledger is being destroyed
+  std::thread sync_thread_;
+
+  // The published head: every event up to it is durable (with `sync` on)
+  // and readable. Readers never look past it.
   mutable std::mutex head_mu_;
   mutable std::condition_variable head_advanced_;
   ChainHead head_;

@@ -19,12 +19,13 @@ using ::loyalty::testing::Purchase;
 using ::loyalty::testing::TempDir;
 using ::testing::HasSubstr;
 
-// Opens the ledger's RocksDB directly, with every column family.
+// Opens the ledger's RocksDB directly, with every column family. An events
+// value is the event's canonical bytes followed by its 32-byte chain hash.
 class RawDb {
  public:
   explicit RawDb(const std::string& path) {
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {"default", "events", "chain", "streams", "idempotency", "meta"}) {
+    for (const char* name : {"default", "events", "streams", "idempotency", "meta"}) {
       families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     rocksdb::DB* db = nullptr;
@@ -82,13 +83,32 @@ class TamperTest : public ::testing::Test {
 TEST_F(TamperTest, ChangedByteIsFoundAtItsSequence) {
   {
     RawDb raw(path_);
-    std::string bytes = raw.Get(4);
-    bytes[bytes.size() - 3] ^= 0x01;
-    raw.Put(4, bytes);
+    std::string value = raw.Get(4);
+    value[value.size() - 32 - 3] ^= 0x01;  // in the event's bytes, before its hash
+    raw.Put(4, value);
   }
   absl::Status status = VerifyAll();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(status.message(), HasSubstr("sequence 4:"));
+  EXPECT_THAT(status.message(), HasSubstr("sequence 4: its bytes do not match its chain hash"));
+}
+
+TEST_F(TamperTest, ChangedStoredHashIsFoundAtItsSequence) {
+  {
+    RawDb raw(path_);
+    std::string value = raw.Get(5);
+    value[value.size() - 1] ^= 0x80;
+    raw.Put(5, value);
+  }
+  absl::Status status = VerifyAll();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("sequence 5: its bytes do not match its chain hash"));
+}
+
+TEST_F(TamperTest, TruncatedValueIsFound) {
+  { RawDb(path_).Put(2, std::string(20, 'x')); }
+  absl::Status status = VerifyAll();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("sequence 2: chain hash missing"));
 }
 
 TEST_F(TamperTest, RemovedEventIsFoundAtItsSequence) {
@@ -126,6 +146,31 @@ TEST_F(TamperTest, EventAddedBeyondTheHeadIsFound) {
   absl::Status status = VerifyAll();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(status.message(), HasSubstr("sequence 11"));
+}
+
+TEST(LedgerFormatTest, ADirectoryOfTheFirstFormatIsRefusedClearly) {
+  // Format 1 kept chain hashes in a "chain" column family.
+  TempDir dir;
+  const std::string path = dir.Sub("db");
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", "events", "chain", "streams", "idempotency", "meta"}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, path, families, &handles, &db).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[5], "format", "loyalty-ledger/1").ok());
+    for (auto* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    delete db;
+  }
+  auto opened = Ledger::Open(path, LedgerOptions());
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(opened.status().message(), HasSubstr("ledger format"));
 }
 
 }  // namespace

@@ -1,14 +1,18 @@
 #include "ledger/validation.h"
 
+#include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/stubs/common.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "loyalty/limits.h"
 
@@ -31,6 +35,16 @@ std::string Printable(absl::string_view value) {
   return out;
 }
 
+// proto3 `string` fields must hold UTF-8: protobuf refuses to parse them
+// otherwise, so an event stored with one could never be read back.
+absl::Status CheckUtf8(size_t index, absl::string_view field, const std::string& value) {
+  if (google::protobuf::internal::IsStructurallyValidUTF8(value.data(),
+                                                        static_cast<int>(value.size()))) {
+    return absl::OkStatus();
+  }
+  return Invalid(index, field, absl::StrCat(Printable(value), " is not valid UTF-8"));
+}
+
 absl::Status CheckId(size_t index, absl::string_view field, const std::string& value,
                      size_t max_bytes, bool required) {
   if (required && value.empty()) return Invalid(index, field, "must not be empty");
@@ -42,7 +56,7 @@ absl::Status CheckId(size_t index, absl::string_view field, const std::string& v
   if (value.find('\0') != std::string::npos) {
     return Invalid(index, field, absl::StrCat(Printable(value), " contains a NUL byte"));
   }
-  return absl::OkStatus();
+  return CheckUtf8(index, field, value);
 }
 
 bool IsAmountField(const FieldDescriptor& field) {
@@ -50,47 +64,159 @@ bool IsAmountField(const FieldDescriptor& field) {
   return absl::EndsWith(name, "_fen") || name == "points" || absl::EndsWith(name, "_points");
 }
 
-// Walks every set field of `message`, applying the naming-convention rules.
-absl::Status CheckFields(const Message& message, const std::string& path, size_t index) {
+// The fields of one message type that the naming-convention rules apply to,
+// in field-number order (the order in which errors are reported). Worked out
+// once per type, so that checking an event walks only these fields and
+// allocates nothing.
+struct MessagePlan {
+  enum class Kind { kAmount, kId, kText, kRepeatedText, kMessage, kRepeatedMessage };
+  struct Check {
+    const FieldDescriptor* field;
+    Kind kind;
+    const MessagePlan* plan;  // the submessage's, for kMessage and kRepeatedMessage
+  };
+  std::vector<Check> checks;
+};
+
+class MessagePlans {
+ public:
+  // The plan of `type` and of every type reachable from it.
+  explicit MessagePlans(const google::protobuf::Descriptor* type) { root_ = Build(type); }
+  const MessagePlan& root() const { return *root_; }
+
+ private:
+  const MessagePlan* Build(const google::protobuf::Descriptor* type) {
+    auto [it, inserted] = plans_.try_emplace(type);
+    if (!inserted) return it->second.get();  // built, or being built (a recursive type)
+    it->second = std::make_unique<MessagePlan>();
+    MessagePlan* plan = it->second.get();
+    std::vector<const FieldDescriptor*> fields;
+    for (int i = 0; i < type->field_count(); ++i) fields.push_back(type->field(i));
+    std::sort(fields.begin(), fields.end(),
+              [](const FieldDescriptor* a, const FieldDescriptor* b) {
+                return a->number() < b->number();
+              });
+    for (const FieldDescriptor* field : fields) {
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        plan->checks.push_back({field,
+                                field->is_repeated() ? MessagePlan::Kind::kRepeatedMessage
+                                                     : MessagePlan::Kind::kMessage,
+                                Build(field->message_type())});
+      } else if (field->type() == FieldDescriptor::TYPE_STRING && field->is_repeated()) {
+        plan->checks.push_back({field, MessagePlan::Kind::kRepeatedText, nullptr});
+      } else if (field->is_repeated()) {
+        continue;
+      } else if (IsAmountField(*field)) {
+        // Only signed integers can be negative.
+        if (field->cpp_type() == FieldDescriptor::CPPTYPE_INT64 ||
+            field->cpp_type() == FieldDescriptor::CPPTYPE_INT32) {
+          plan->checks.push_back({field, MessagePlan::Kind::kAmount, nullptr});
+        }
+      } else if (field->type() == FieldDescriptor::TYPE_STRING) {
+        plan->checks.push_back({field,
+                                absl::EndsWith(field->name(), "_id") ? MessagePlan::Kind::kId
+                                                                     : MessagePlan::Kind::kText,
+                                nullptr});
+      }
+    }
+    return plan;
+  }
+
+  absl::flat_hash_map<const google::protobuf::Descriptor*, std::unique_ptr<MessagePlan>> plans_;
+  const MessagePlan* root_ = nullptr;
+};
+
+// The plan of Event, built on first use; immutable (and so shared by every
+// thread) after that.
+const MessagePlan& EventPlan() {
+  static const MessagePlans* const plans = new MessagePlans(v1::Event::descriptor());
+  return plans->root();
+}
+
+// Where a field lies below the envelope, e.g. event.calendar_days_declared.days[3];
+// only turned into text for an error message.
+struct FieldPath {
+  const FieldPath* parent;
+  const FieldDescriptor* field;
+  int index;  // the element of a repeated field; -1 otherwise
+
+  std::string ToString() const {
+    std::string out = parent != nullptr ? absl::StrCat(parent->ToString(), ".") : std::string();
+    absl::StrAppend(&out, field->name());
+    if (index >= 0) absl::StrAppend(&out, "[", index, "]");
+    return out;
+  }
+};
+
+// Applies the naming-convention rules to `message`, whose own place is
+// `path`, walking only the fields its plan lists.
+absl::Status CheckFields(const Message& message, const MessagePlan& plan, const FieldPath& path,
+                         size_t index) {
   const Reflection* reflection = message.GetReflection();
-  if (!reflection->GetUnknownFields(message).empty()) {
-    const auto& unknown = reflection->GetUnknownFields(message);
-    return Invalid(index, path.empty() ? "envelope" : path,
+  const auto& unknown = reflection->GetUnknownFields(message);
+  if (!unknown.empty()) {
+    return Invalid(index, path.ToString(),
                    absl::StrCat("unknown field number ", unknown.field(0).number(),
                                 " (an unknown event type or a newer schema)"));
   }
-  std::vector<const FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const FieldDescriptor* field : fields) {
-    const std::string name = path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
-    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (field->is_repeated()) {
+  for (const MessagePlan::Check& check : plan.checks) {
+    const FieldDescriptor* field = check.field;
+    switch (check.kind) {
+      case MessagePlan::Kind::kMessage: {
+        if (!reflection->HasField(message, field)) break;
+        absl::Status status =
+            CheckFields(reflection->GetMessage(message, field), *check.plan,
+                        FieldPath{&path, field, -1}, index);
+        if (!status.ok()) return status;
+        break;
+      }
+      case MessagePlan::Kind::kRepeatedMessage:
         for (int i = 0, n = reflection->FieldSize(message, field); i < n; ++i) {
-          absl::Status status = CheckFields(reflection->GetRepeatedMessage(message, field, i),
-                                            absl::StrCat(name, "[", i, "]"), index);
+          absl::Status status =
+              CheckFields(reflection->GetRepeatedMessage(message, field, i), *check.plan,
+                          FieldPath{&path, field, i}, index);
           if (!status.ok()) return status;
         }
-      } else {
-        absl::Status status = CheckFields(reflection->GetMessage(message, field), name, index);
-        if (!status.ok()) return status;
+        break;
+      case MessagePlan::Kind::kAmount: {
+        const int64_t value = field->cpp_type() == FieldDescriptor::CPPTYPE_INT64
+                                  ? reflection->GetInt64(message, field)
+                                  : reflection->GetInt32(message, field);
+        if (value < 0) {
+          return Invalid(index, FieldPath{&path, field, -1}.ToString(),
+                         absl::StrCat(value, " must not be negative"));
+        }
+        break;
       }
-      continue;
-    }
-    if (field->is_repeated()) continue;
-    if (IsAmountField(*field)) {
-      int64_t value = 0;
-      if (field->cpp_type() == FieldDescriptor::CPPTYPE_INT64) {
-        value = reflection->GetInt64(message, field);
-      } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_INT32) {
-        value = reflection->GetInt32(message, field);
+      case MessagePlan::Kind::kId: {
+        std::string scratch;
+        const std::string& value = reflection->GetStringReference(message, field, &scratch);
+        if (value.size() > kMaxIdBytes || value.find('\0') != std::string::npos ||
+            !google::protobuf::internal::IsStructurallyValidUTF8(value.data(),
+                                                                 static_cast<int>(value.size()))) {
+          return CheckId(index, FieldPath{&path, field, -1}.ToString(), value, kMaxIdBytes,
+                         false);
+        }
+        break;
       }
-      if (value < 0) return Invalid(index, name, absl::StrCat(value, " must not be negative"));
-    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
-               field->type() == FieldDescriptor::TYPE_STRING &&
-               absl::EndsWith(field->name(), "_id")) {
-      absl::Status status =
-          CheckId(index, name, reflection->GetString(message, field), kMaxIdBytes, false);
-      if (!status.ok()) return status;
+      case MessagePlan::Kind::kText: {
+        std::string scratch;
+        const std::string& value = reflection->GetStringReference(message, field, &scratch);
+        if (!google::protobuf::internal::IsStructurallyValidUTF8(value.data(),
+                                                                 static_cast<int>(value.size()))) {
+          return CheckUtf8(index, FieldPath{&path, field, -1}.ToString(), value);
+        }
+        break;
+      }
+      case MessagePlan::Kind::kRepeatedText:
+        for (int i = 0, n = reflection->FieldSize(message, field); i < n; ++i) {
+          std::string scratch;
+          const std::string& value =
+              reflection->GetRepeatedStringReference(message, field, i, &scratch);
+          absl::Status status = CheckUtf8(index, FieldPath{&path, field, i}.ToString(), value);
+          if (!status.ok()) return status;
+        }
+        break;
     }
   }
   return absl::OkStatus();
@@ -147,7 +273,19 @@ absl::Status ValidateNewEnvelope(const v1::Envelope& envelope, size_t index) {
     }
     return Invalid(index, "event", "no event type is set");
   }
-  return CheckFields(envelope, "", index);
+  // The envelope's own fields are checked above, each with its own limit;
+  // the rules by name apply inside the event.
+  if (const auto& unknown = envelope.GetReflection()->GetUnknownFields(envelope);
+      !unknown.empty()) {
+    return Invalid(index, "envelope",
+                   absl::StrCat("unknown field number ", unknown.field(0).number(),
+                                " (an unknown event type or a newer schema)"));
+  }
+  return CheckFields(envelope.event(), EventPlan(),
+                     FieldPath{nullptr, v1::Envelope::descriptor()->FindFieldByNumber(
+                                            v1::Envelope::kEventFieldNumber),
+                               -1},
+                     index);
 }
 
 }  // namespace loyalty::internal

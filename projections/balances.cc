@@ -120,12 +120,6 @@ absl::Status BalanceProjection::Dispatch(const v1::Envelope& envelope) {
       return OnDebited(envelope);
     case v1::Event::kPolicySet:
       return ApplyPolicyEvent(envelope, &policy_);
-    case v1::Event::kComplaintFiled:
-      OnActivity(event.complaint_filed().member_id(), envelope.occurred_at_us());
-      return absl::OkStatus();
-    case v1::Event::kSurveyAnswered:
-      OnActivity(event.survey_answered().member_id(), envelope.occurred_at_us());
-      return absl::OkStatus();
     default:
       return absl::OkStatus();
   }

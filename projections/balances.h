@@ -20,8 +20,12 @@
 //  PointsDebited: CLAWBACK takes from the purchase's own lot first (as much
 //    as it still holds), then soonest-expiring first; ADJUSTMENT takes
 //    soonest-expiring first. What the lots cannot cover becomes debt.
-//  ComplaintFiled, SurveyAnswered: last activity of a known member.
 //  PolicySet: the policy in force from then on.
+// Nothing else: every member's state depends only on the events of the
+// member's own stream and the policy events, so that Engine::Member, which
+// replays only those, gives what a full replay gives. Complaints and surveys
+// (on streams of their own) are not counted in a member's last activity
+// here; retention combines the activity the projections record.
 // Time: every member has its own now (MemberAccount::now_us; see
 // projection.h). An event of the member's own stream first moves the
 // member's now to max(now, occurred_at), expiring the member's lots with

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "projections/local_time.h"
+#include "projections/replay.h"
 #include "projections/test_world.h"
 
 namespace loyalty::projections {
@@ -201,17 +202,36 @@ TEST_F(BalanceTest, ABackdatedGrantAlreadyPastItsExpiryExpiresAtOnce) {
   EXPECT_EQ(world_.balances.now_us(), At(2026, 2, 1));  // now never goes back
 }
 
+// A member's state depends only on the member's own stream and the policy
+// stream: a survey or a complaint naming the member, on a stream of its own,
+// changes nothing (Engine::Member replays only those two streams).
 TEST_F(BalanceTest, ActivityAndErasure) {
+  ASSERT_TRUE(world_.Purchase("S1", "M1", 10000, At(2024, 7, 1)).ok());
+  EXPECT_EQ(Member().last_activity_at_us, At(2024, 7, 1));
+  const std::string before = world_.balances.CanonicalState();
   v1::Envelope survey;
   survey.set_sequence(world_.log.size() + 1);
+  survey.set_stream_id("survey-Q1");
   survey.set_occurred_at_us(At(2024, 8, 8));
   survey.mutable_event()->mutable_survey_answered()->set_member_id("M1");
   ASSERT_TRUE(world_.balances.Apply(survey).ok());
-  EXPECT_EQ(Member().last_activity_at_us, At(2024, 8, 8));
+  v1::Envelope complaint;
+  complaint.set_sequence(survey.sequence() + 1);
+  complaint.set_stream_id("complaint-C1");
+  complaint.set_occurred_at_us(At(2024, 8, 9));
+  complaint.mutable_event()->mutable_complaint_filed()->set_complaint_id("C1");
+  complaint.mutable_event()->mutable_complaint_filed()->set_member_id("M1");
+  ASSERT_TRUE(world_.balances.Apply(complaint).ok());
+  EXPECT_EQ(Member().last_activity_at_us, At(2024, 7, 1));
   EXPECT_EQ(Member().enrolled_at_us, At(2023, 1, 2));
+  state::BalanceState was, is;
+  ASSERT_TRUE(was.ParseFromString(before));
+  ASSERT_TRUE(is.ParseFromString(world_.balances.CanonicalState()));
+  EXPECT_EQ(SerializeDeterministic(was.members(0)), SerializeDeterministic(is.members(0)));
 
   v1::Envelope erased;
-  erased.set_sequence(survey.sequence() + 1);
+  erased.set_sequence(complaint.sequence() + 1);
+  erased.set_stream_id("member-M1");
   erased.set_occurred_at_us(At(2024, 9, 1));
   erased.mutable_event()->mutable_member_erased()->set_member_id("M1");
   ASSERT_TRUE(world_.balances.Apply(erased).ok());

@@ -106,8 +106,13 @@ absl::Status PartnerProjection::OnConfirmed(const v1::Envelope& envelope) {
 
 absl::Status PartnerProjection::OnSurvey(const v1::Envelope& envelope) {
   const v1::SurveyAnswered& survey = envelope.event().survey_answered();
-  absl::Status status = CheckScore(envelope, survey.score());
+  absl::Status status = CheckEventId(envelope, "survey_id", survey.survey_id());
+  if (status.ok()) status = CheckScore(envelope, survey.score());
   if (!status.ok()) return status;
+  if (!survey_ids_.insert(survey.survey_id()).second) {
+    return EventError(absl::StatusCode::kFailedPrecondition, envelope,
+                      absl::StrCat("survey \"", survey.survey_id(), "\" is already answered"));
+  }
   if (!survey.partner_id().empty()) {
     AddScore(survey.partner_id(), survey.score());
   } else if (auto it = complaint_partner_.find(survey.complaint_id());
@@ -132,6 +137,10 @@ absl::StatusOr<PartnerScore*> PartnerProjection::ScoreOfPurchase(const v1::Envel
                       absl::StrCat("purchase \"", purchase_id, "\" is not recorded"));
   }
   return &partners_[it->second];
+}
+
+bool PartnerProjection::HasSurvey(absl::string_view survey_id) const {
+  return survey_ids_.contains(survey_id);
 }
 
 const PartnerScore* PartnerProjection::FindPartner(absl::string_view partner_id) const {

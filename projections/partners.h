@@ -13,7 +13,8 @@
 //    partner (0, "not given", does not count).
 //  SurveyAnswered: a score 1..5 counts for its partner_id, or, when that is
 //    empty, for the partner of the complaint it names (a survey about the
-//    mall, or naming no known complaint, counts for no partner).
+//    mall, or naming no known complaint, counts for no partner). Its
+//    survey_id is remembered, so that a survey is counted once.
 // SLA compliance is not an event fact (a clock breaches as time passes, with
 // no event) and needs the calendar: it comes from ComplaintProjection as of
 // an instant, and MakePartnerScorecard (scorecard.h) joins the two.
@@ -25,6 +26,7 @@
 #include <string>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "projections/projection.h"
 #include "projections/replay.h"
 
@@ -58,9 +60,9 @@ class PartnerProjection final : public Projection {
   // "partners".
   absl::string_view name() const override { return "partners"; }
   // FailedPrecondition for a purchase recorded twice, a refund or points
-  // naming a purchase never recorded, a complaint filed twice, or a
-  // confirmation of a complaint never filed. DataLoss for a score outside
-  // 0..5.
+  // naming a purchase never recorded, a complaint filed twice, a
+  // confirmation of a complaint never filed, or a survey answered twice.
+  // DataLoss for a score outside 0..5 or a survey without a survey_id.
   absl::Status Apply(const v1::Envelope& envelope) override;
   void AdvanceTo(int64_t instant_us) override { position_.MoveTo(instant_us); }
   std::string CanonicalState() const override;
@@ -69,6 +71,9 @@ class PartnerProjection final : public Projection {
   // The partner's scorecard, or nullptr if no purchase, complaint or scored
   // survey names it yet.
   const PartnerScore* FindPartner(absl::string_view partner_id) const;
+
+  // Whether a SurveyAnswered with this survey_id was applied.
+  bool HasSurvey(absl::string_view survey_id) const;
 
   // Every partner, by id.
   const absl::btree_map<std::string, PartnerScore>& partners() const { return partners_; }
@@ -94,6 +99,8 @@ class PartnerProjection final : public Projection {
   absl::btree_map<std::string, std::string> purchase_partner_;
   // complaint_id -> partner_id ("" for the mall) of every complaint.
   absl::btree_map<std::string, std::string> complaint_partner_;
+  // survey_id of every survey answered.
+  absl::btree_set<std::string> survey_ids_;
 };
 
 }  // namespace loyalty::projections

@@ -67,6 +67,7 @@ std::string PartnerProjection::CanonicalState() const {
     entry.set_complaint_id(complaint_id);
     entry.set_partner_id(partner_id);
   }
+  for (const std::string& survey_id : survey_ids_) state.add_survey_ids(survey_id);
   return SerializeDeterministic(state);
 }
 
@@ -91,11 +92,19 @@ absl::Status PartnerProjection::Restore(absl::string_view canonical_state) {
       FillSorted(state.complaints(), &complaints, [](const state::ComplaintPartner& c) {
         return std::make_pair(c.complaint_id(), c.partner_id());
       });
+  absl::btree_set<std::string> surveys;
+  for (const std::string& survey_id : state.survey_ids()) {
+    if (!surveys.empty() && !(*surveys.rbegin() < survey_id)) {
+      return CorruptState(kName, "the survey ids are not sorted");
+    }
+    surveys.insert(surveys.end(), survey_id);
+  }
   if (!sorted) return CorruptState(kName, "a collection is not sorted by key");
   position_ = *position;
   partners_ = std::move(partners);
   purchase_partner_ = std::move(purchases);
   complaint_partner_ = std::move(complaints);
+  survey_ids_ = std::move(surveys);
   return absl::OkStatus();
 }
 

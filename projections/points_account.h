@@ -66,8 +66,9 @@ struct MemberAccount {
   absl::flat_hash_map<std::string, PurchaseRecord> purchases;
   absl::btree_set<int32_t> birthday_years;  // years a birthday bonus was granted for
   absl::btree_set<std::string> redemption_ids;
-  // The latest occurred-at of a purchase, redemption, complaint or survey;
-  // 0 if none. Retention measures inactivity from here.
+  // The latest occurred-at of a purchase or redemption (events of the
+  // member's own stream); 0 if none. Complaints and surveys live on other
+  // streams and are not counted here (balances.h).
   int64_t last_activity_at_us = 0;
   uint64_t next_lot_number = 1;
   // The member's own business time: the latest occurred-at of the events of

@@ -9,7 +9,7 @@ packages=(
   libprotobuf-dev protobuf-compiler
   libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3
+  python3 openssl
 )
 
 missing=()

@@ -363,9 +363,9 @@ TEST_F(CliTest, VerifyFindsACorruptedEvent) {
   AppendSample();
   {
     // The tool has exited: open its RocksDB directly and flip a byte of
-    // event 3.
+    // event 3 (its value is the canonical bytes, then the 32-byte chain hash).
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {"default", "events", "chain", "streams", "idempotency", "meta"}) {
+    for (const char* name : {"default", "events", "streams", "idempotency", "meta"}) {
       families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -376,7 +376,7 @@ TEST_F(CliTest, VerifyFindsACorruptedEvent) {
     const std::string key = internal::BigEndian64(3);
     std::string value;
     ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[1], key, &value).ok());
-    value[value.size() - 3] ^= 0x01;
+    value[value.size() - 32 - 3] ^= 0x01;
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], key, value).ok());
     for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
   }

@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "loyalty/v1/envelope.pb.h"
 
 namespace loyalty {
@@ -168,6 +170,37 @@ struct ConfirmResolution {
 // AlreadyExists when it would change nothing.
 struct DeclareCalendarDays {
   v1::CalendarDaysDeclared declaration;
+  int64_t occurred_at_us = 0;
+  std::string actor_id;
+};
+
+// Parses the text of a calendar file (format: docs/calendar.md; the official
+// schedules ship as data/calendar/cn-YYYY.txt) into the declaration of a
+// DeclareCalendarDays. Pure: the caller reads the file. InvalidArgument for
+// the first error, naming its line: "calendar file line 7: \"2024-02-30\" is
+// not a calendar date".
+//
+// Example:
+//   absl::StatusOr<v1::CalendarDaysDeclared> parsed = ParseCalendarFile(text);
+//   if (!parsed.ok()) return parsed.status();
+//   DeclareCalendarDays command{*parsed, now_us, "calendar-admin"};
+absl::StatusOr<v1::CalendarDaysDeclared> ParseCalendarFile(absl::string_view text);
+
+// Records a member's answer to a satisfaction survey (contract clause 8.1):
+// a score about a partner, about the handling of a complaint, or about the
+// mall as a whole. The score counts in the average satisfaction of
+// partner_id, or, when that is empty, of the complaint's partner. Appended as
+// one SurveyAnswered on the stream "survey-<survey_id>" (not the member's
+// stream: a survey changes none of the member's points or tier).
+// InvalidArgument for a score outside 1..5; NotFound for an unknown member or
+// complaint; FailedPrecondition for an erased member or a complaint of
+// another member; AlreadyExists for a survey id already recorded.
+struct RecordSurvey {
+  std::string survey_id;
+  std::string member_id;
+  std::string partner_id;    // empty: the complaint's partner, or the mall
+  std::string complaint_id;  // empty when the survey follows no complaint
+  int32_t score = 0;         // 1..5
   int64_t occurred_at_us = 0;
   std::string actor_id;
 };

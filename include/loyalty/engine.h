@@ -1,14 +1,17 @@
 // loyalty::Engine — the facade a service embeds: commands in, views out.
 //
 // The engine owns a Ledger (the source of truth) and the projections built
-// from it (points, tiers, partners, policies). A command is checked against
+// from it (points, tiers, partners, policies, the working-day calendar,
+// complaints and their SLA clocks). A command is checked against
 // the projections, turned into events, and appended in one atomic batch
 // together with the events it causes (points earned with a purchase,
 // clawbacks with a refund), so the log alone explains every point.
 //
 // Projection state is checkpointed with the sequence it reflects in one
 // write, under DIRECTORY/projections; on open the engine resumes from the
-// checkpoint and catches up with the log.
+// checkpoint and catches up with the log. A checkpoint that lacks the state
+// of a projection (written by a build that did not have it yet) is set aside
+// and every projection is rebuilt from the log.
 //
 // Thread safety: all methods may be called from many threads at once.
 // Commands for different members proceed concurrently (optimistic
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "loyalty/commands.h"
 #include "loyalty/ledger.h"
 #include "loyalty/views.h"
@@ -56,14 +60,81 @@ class Engine {
   virtual absl::StatusOr<CommandResult> Execute(const GrantBirthdayBonuses& command) = 0;
   virtual absl::StatusOr<CommandResult> Execute(const SetPolicy& command) = 0;
 
+  // Complaints (contract clause 7): each command is checked against the
+  // complaint's state and appended on its stream "complaint-<complaint_id>"
+  // (the goodwill grant of a resolution on the member's stream, in the same
+  // batch, naming the complaint). A step out of order is FailedPrecondition
+  // naming the command, the complaint, its state and cycle, e.g.
+  //   ResolveComplaint: complaint "C1" is closed (cycle 2); nothing follows closing
+  // NotFound for a complaint never filed. A retry of a step already applied
+  // meets the moved-on state (FailedPrecondition); a retried filing gets
+  // AlreadyExists.
+  virtual absl::StatusOr<CommandResult> Execute(const FileComplaint& command) = 0;
+  virtual absl::StatusOr<CommandResult> Execute(const ReplyToComplaint& command) = 0;
+  virtual absl::StatusOr<CommandResult> Execute(const StartInvestigation& command) = 0;
+  virtual absl::StatusOr<CommandResult> Execute(const ResolveComplaint& command) = 0;
+  virtual absl::StatusOr<CommandResult> Execute(const NotifyCustomer& command) = 0;
+  virtual absl::StatusOr<CommandResult> Execute(const ConfirmResolution& command) = 0;
+  // Declares calendar days on the stream "calendar" (docs/calendar.md).
+  // AlreadyExists when every day is already declared so by the same source
+  // (loading a file twice): nothing is appended.
+  virtual absl::StatusOr<CommandResult> Execute(const DeclareCalendarDays& command) = 0;
+  // A satisfaction survey, on the stream "survey-<survey_id>".
+  virtual absl::StatusOr<CommandResult> Execute(const RecordSurvey& command) = 0;
+
   // One member, replaying only the member's own stream (and the policy
   // stream): cheap at any point of history. NotFound for an unknown member.
   virtual absl::StatusOr<MemberView> Member(const std::string& member_id, AsOf as_of) const = 0;
 
   // The whole program: tiers, liability, partner scorecards and digests.
   // AsOf::Now reads the live projections; an earlier point replays the log
-  // into fresh projections.
+  // into fresh projections. The partners' SLA figures are evaluated at the
+  // SLA instant of `as_of` (below).
   virtual absl::StatusOr<ProgramView> Program(AsOf as_of) const = 0;
+
+  // SLA clocks are facts (start, deadline, done) evaluated at an instant, the
+  // SLA instant of the AsOf:
+  //  AsOf::Now(): the engine clock's now (LedgerOptions::clock);
+  //  AsOf::Time(t): t;
+  //  AsOf::Sequence(n): the business time of the state, the latest
+  //    occurred-at of the events read (for Complaint(): the complaint's, the
+  //    calendar's and the policies' events up to n, and event n itself). In
+  //    a log whose business time never goes backwards that is the
+  //    occurred-at of event n for every query.
+
+  // One complaint with its cycles and clocks, replaying only the complaint's
+  // stream, the calendar stream and the policy stream (cheap at any point of
+  // history). The clocks' deadlines are those a full replay gives.
+  // as_of_sequence is the state read (the head for Now, the bound of
+  // Sequence(n), the last event recorded by t for Time(t)). NotFound for a
+  // complaint not filed in that state.
+  virtual absl::StatusOr<ComplaintView> Complaint(const std::string& complaint_id,
+                                                  AsOf as_of) const = 0;
+
+  // SLA compliance of the complaint cycles started on a local day in
+  // [from_day, to_day] (absl::CivilDay(1970, 1, 1) to (2999, 12, 31) takes
+  // them all): counts and rates per deadline month, partner and category,
+  // and the open clocks nearest their deadline, evaluated at the SLA instant
+  // of `as_of`. AsOf::Now reads the live projection; an earlier point
+  // replays the log into a fresh complaint projection. InvalidArgument when
+  // from_day is after to_day.
+  virtual absl::StatusOr<SlaReportView> SlaReport(absl::CivilDay from_day, absl::CivilDay to_day,
+                                                  AsOf as_of) const = 0;
+
+  // The deadline `working_days` working days after the instant from_us, by
+  // the calendar in force at the head of the log: the last microsecond
+  // (23:59:59.999999 at UTC+8) of the working_days-th working day after the
+  // local day of from_us, that day itself not counted. What a complaint's
+  // clock started at from_us would be due at, for operators to check a date
+  // by hand. InvalidArgument unless 1 <= working_days <= 36600;
+  // FailedPrecondition "no holiday schedule is loaded for YYYY ..." when the
+  // count needs a year no loaded schedule covers.
+  // Example: with data/calendar/cn-2024.txt loaded, a complaint filed on
+  // Friday 2024-02-09 must be replied to by 2024-02-20T23:59:59.999999+08:00:
+  //   WorkingDayDeadline(/*2024-02-09T10:00+08:00*/ 1707444000000000, 3)
+  //   == 1708444799999999
+  virtual absl::StatusOr<int64_t> WorkingDayDeadline(int64_t from_us,
+                                                     int64_t working_days) const = 0;
 
   // Replays the whole log into fresh projections, checks that their digests
   // equal the live ones (Internal if not), and saves them as the checkpoint.

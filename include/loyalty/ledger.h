@@ -9,12 +9,14 @@
 // - A batch is appended atomically: all of its events or none.
 // - Every event is chained: hash(n) = SHA-256(hash(n-1) || canonical_bytes(n)),
 //   with hash(0) = 32 zero bytes. canonical_bytes(n) are the stored bytes of
-//   the event: the deterministic protobuf serialization of its Envelope.
+//   the event: the deterministic protobuf serialization of its Envelope
+//   (docs/ledger.md explains how the ledger builds them).
 // - Nothing is ever rewritten. Corrections are new events.
 //
 // Thread safety: every method may be called from any number of threads at
 // once. Concurrent appends are grouped into one write (group commit), so with
-// `sync` on, many single-event appenders share one fsync.
+// `sync` on, many single-event appenders share one fsync. Reads see the log
+// up to Head() and never an event past it.
 #ifndef LOYALTY_LEDGER_H_
 #define LOYALTY_LEDGER_H_
 
@@ -54,6 +56,8 @@ struct LedgerOptions {
   //    returns: it survives kill -9 of the process, but the most recent
   //    appends can be lost if the machine loses power or the OS crashes.
   //    Several times faster for small batches.
+  // With `sync` on, the ledger runs one thread of its own that syncs the
+  // log, so that the next group of appends is written during a sync.
   bool sync = true;
 
   // Source of recorded-at (ledger) time. Not owned; must outlive the ledger.
@@ -163,12 +167,17 @@ class Ledger {
   //    message names the stream, the expected and the actual version.
   //  AlreadyExists: an idempotency key was used before for different content
   //    (or only part of the batch was appended before).
-  //  Internal/Unavailable: the storage failed; the ledger stays consistent.
+  //  Internal/Unavailable: the storage failed writing or syncing. The ledger
+  //    stays consistent and readable, but every later Append fails the same
+  //    way until it is reopened. Whether the batch was appended is unknown
+  //    until then: after reopening, retry it with the same idempotency keys.
   // A batch whose every event repeats an earlier append (same keys, same
   // content) returns the original sequences with `deduplicated` set.
+  // `batch` is read in place, not copied; it must not change during the call.
   virtual absl::StatusOr<AppendResult> Append(const AppendBatch& batch) = 0;
 
-  // The newest event of the chain.
+  // The newest event of the chain: the last one appended (and, with `sync`
+  // on, synced). Reads never go past it.
   virtual ChainHead Head() const = 0;
 
   // Calls `visit` for every event with from <= sequence <= to (clamped to
@@ -185,12 +194,14 @@ class Ledger {
   virtual absl::StatusOr<std::vector<v1::Envelope>> Read(uint64_t from,
                                                          size_t max_events) const = 0;
 
-  // The events of one stream with stream_version >= from_version, in order.
+  // The events of one stream with stream_version >= from_version, in order
+  // (up to the head).
   virtual absl::Status ScanStream(
       absl::string_view stream_id, uint64_t from_version,
       absl::FunctionRef<absl::Status(const v1::Envelope&)> visit) const = 0;
 
-  // The number of events in a stream (its current version); 0 if none.
+  // The number of events in a stream (its current version) up to the head;
+  // 0 if none.
   virtual absl::StatusOr<uint64_t> StreamVersion(absl::string_view stream_id) const = 0;
 
   // The chain hash of the event at `sequence` (the zero hash for 0).

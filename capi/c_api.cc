@@ -1,0 +1,343 @@
+// The C API (include/loyalty/c.h) over loyalty::Engine.
+//
+// Each function turns its C arguments into a command or a query, calls the
+// engine and turns the absl::Status into an int code and a per-thread
+// message. Nothing may escape into C: every body runs inside Guard(), which
+// turns an exception (std::bad_alloc from a container, say) into a code.
+#include "loyalty/c.h"
+
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <new>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "loyalty/commands.h"
+#include "loyalty/engine.h"
+#include "loyalty/views.h"
+
+#ifndef LOYALTY_VERSION_STRING
+#error "LOYALTY_VERSION_STRING must be defined by the build"
+#endif
+
+struct loyalty_engine {
+  std::unique_ptr<loyalty::Engine> engine;
+};
+
+namespace {
+
+// The message of the last error on this thread; see loyalty_last_error().
+thread_local std::string last_error_message;
+
+// The last absl::StatusCode; codes past it are reported as UNKNOWN.
+constexpr int kLastStatusCode = LOYALTY_UNAUTHENTICATED;
+
+// The years a birth date may name: CivilDay can hold more, people cannot.
+constexpr int32_t kMinBirthYear = 1850;
+constexpr int32_t kMaxBirthYear = 9999;
+
+int Report(const absl::Status& status) {
+  if (status.ok()) {
+    last_error_message.clear();
+    return LOYALTY_OK;
+  }
+  last_error_message = std::string(status.message());
+  const int code = static_cast<int>(status.code());
+  return code > 0 && code <= kLastStatusCode ? code : LOYALTY_UNKNOWN;
+}
+
+// Runs `body` (returning absl::Status) with every exception caught.
+template <typename Body>
+int Guard(Body body) {
+  try {
+    return Report(body());
+  } catch (const std::bad_alloc&) {
+    return Report(absl::ResourceExhaustedError("out of memory"));
+  } catch (const std::exception& exception) {
+    return Report(absl::InternalError(absl::StrCat("unexpected exception: ", exception.what())));
+  } catch (...) {
+    return Report(absl::UnknownError("unexpected exception of an unknown type"));
+  }
+}
+
+// A C string argument as a std::string. `field` names it in the error.
+absl::StatusOr<std::string> Text(absl::string_view field, const char* data, size_t length) {
+  if (data == nullptr) {
+    if (length == 0) return std::string();
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": NULL pointer with length ", length));
+  }
+  return std::string(data, length);
+}
+
+absl::Status CheckEngine(const loyalty_engine* engine) {
+  if (engine == nullptr || engine->engine == nullptr) {
+    return absl::InvalidArgumentError("engine: NULL");
+  }
+  return absl::OkStatus();
+}
+
+// A birth date of three zeros is "none"; anything else must be a calendar
+// day.
+absl::Status SetBirthDate(int32_t year, int32_t month, int32_t day, loyalty::v1::Personal& personal) {
+  if (year == 0 && month == 0 && day == 0) return absl::OkStatus();
+  const absl::CivilDay civil(year, month, day);
+  if (year < kMinBirthYear || year > kMaxBirthYear || civil.year() != year ||
+      civil.month() != month || civil.day() != day) {
+    return absl::InvalidArgumentError(absl::StrCat("birth date: ", year, "-", month, "-", day,
+                                                   " is not a calendar day in [",
+                                                   kMinBirthYear, ", ", kMaxBirthYear, "]"));
+  }
+  loyalty::v1::LocalDate& birth = *personal.mutable_plain()->mutable_birth_date();
+  birth.set_year(year);
+  birth.set_month(month);
+  birth.set_day(day);
+  return absl::OkStatus();
+}
+
+absl::Status Execute(loyalty_engine* engine, const auto& command,
+                     loyalty_command_result* result_out) {
+  absl::StatusOr<loyalty::CommandResult> result = engine->engine->Execute(command);
+  if (!result.ok()) return result.status();
+  if (result_out != nullptr) {
+    loyalty_command_result out{};
+    if (!result->sequences.empty()) {
+      out.first_sequence = static_cast<int64_t>(result->sequences.front());
+      out.last_sequence = static_cast<int64_t>(result->sequences.back());
+    }
+    out.deduplicated = result->deduplicated ? 1 : 0;
+    *result_out = out;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* loyalty_code_name(int code) {
+  switch (code) {
+    case LOYALTY_OK: return "OK";
+    case LOYALTY_CANCELLED: return "CANCELLED";
+    case LOYALTY_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case LOYALTY_DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case LOYALTY_NOT_FOUND: return "NOT_FOUND";
+    case LOYALTY_ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case LOYALTY_PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case LOYALTY_RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case LOYALTY_FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case LOYALTY_ABORTED: return "ABORTED";
+    case LOYALTY_OUT_OF_RANGE: return "OUT_OF_RANGE";
+    case LOYALTY_UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case LOYALTY_INTERNAL: return "INTERNAL";
+    case LOYALTY_UNAVAILABLE: return "UNAVAILABLE";
+    case LOYALTY_DATA_LOSS: return "DATA_LOSS";
+    case LOYALTY_UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "UNKNOWN";
+  }
+}
+
+const char* loyalty_last_error(size_t* length) {
+  if (length != nullptr) *length = last_error_message.size();
+  return last_error_message.c_str();
+}
+
+const char* loyalty_version(void) { return LOYALTY_VERSION_STRING; }
+
+int loyalty_engine_open(const char* directory, size_t directory_length, int sync,
+                        loyalty_engine** engine_out) {
+  return Guard([&]() -> absl::Status {
+    if (engine_out == nullptr) return absl::InvalidArgumentError("engine_out: NULL");
+    absl::StatusOr<std::string> path = Text("directory", directory, directory_length);
+    if (!path.ok()) return path.status();
+    if (path->empty()) return absl::InvalidArgumentError("directory: empty");
+    loyalty::EngineOptions options;
+    options.ledger.sync = sync != 0;
+    absl::StatusOr<std::unique_ptr<loyalty::Engine>> opened =
+        loyalty::Engine::Open(*path, options);
+    if (!opened.ok()) return opened.status();
+    auto handle = std::make_unique<loyalty_engine>();
+    handle->engine = std::move(*opened);
+    *engine_out = handle.release();
+    return absl::OkStatus();
+  });
+}
+
+void loyalty_engine_close(loyalty_engine* engine) {
+  // The engine's destructor saves the checkpoint and cannot report; a lost
+  // checkpoint costs only a longer catch-up at the next open.
+  Guard([&]() -> absl::Status {
+    delete engine;
+    return absl::OkStatus();
+  });
+}
+
+int loyalty_enrol_member(loyalty_engine* engine, const char* member_id, size_t member_id_length,
+                         const char* name, size_t name_length, const char* phone,
+                         size_t phone_length, int32_t birth_year, int32_t birth_month,
+                         int32_t birth_day, int64_t occurred_at_us, const char* actor_id,
+                         size_t actor_id_length, loyalty_command_result* result_out) {
+  return Guard([&]() -> absl::Status {
+    absl::Status status = CheckEngine(engine);
+    if (!status.ok()) return status;
+    loyalty::EnrolMember command;
+    absl::StatusOr<std::string> text = Text("member_id", member_id, member_id_length);
+    if (!text.ok()) return text.status();
+    command.member_id = std::move(*text);
+    text = Text("name", name, name_length);
+    if (!text.ok()) return text.status();
+    if (!text->empty()) command.personal.mutable_plain()->set_name(std::move(*text));
+    text = Text("phone", phone, phone_length);
+    if (!text.ok()) return text.status();
+    if (!text->empty()) command.personal.mutable_plain()->set_phone(std::move(*text));
+    status = SetBirthDate(birth_year, birth_month, birth_day, command.personal);
+    if (!status.ok()) return status;
+    text = Text("actor_id", actor_id, actor_id_length);
+    if (!text.ok()) return text.status();
+    command.actor_id = std::move(*text);
+    command.occurred_at_us = occurred_at_us;
+    return Execute(engine, command, result_out);
+  });
+}
+
+int loyalty_record_purchase(loyalty_engine* engine, const char* purchase_id,
+                            size_t purchase_id_length, const char* member_id,
+                            size_t member_id_length, const char* partner_id,
+                            size_t partner_id_length, int64_t amount_fen, const char* category,
+                            size_t category_length, int64_t occurred_at_us, const char* actor_id,
+                            size_t actor_id_length, loyalty_command_result* result_out) {
+  return Guard([&]() -> absl::Status {
+    absl::Status status = CheckEngine(engine);
+    if (!status.ok()) return status;
+    loyalty::RecordPurchase command;
+    absl::StatusOr<std::string> text = Text("purchase_id", purchase_id, purchase_id_length);
+    if (!text.ok()) return text.status();
+    command.purchase_id = std::move(*text);
+    text = Text("member_id", member_id, member_id_length);
+    if (!text.ok()) return text.status();
+    command.member_id = std::move(*text);
+    text = Text("partner_id", partner_id, partner_id_length);
+    if (!text.ok()) return text.status();
+    command.partner_id = std::move(*text);
+    text = Text("category", category, category_length);
+    if (!text.ok()) return text.status();
+    command.category = std::move(*text);
+    text = Text("actor_id", actor_id, actor_id_length);
+    if (!text.ok()) return text.status();
+    command.actor_id = std::move(*text);
+    command.amount_fen = amount_fen;
+    command.occurred_at_us = occurred_at_us;
+    return Execute(engine, command, result_out);
+  });
+}
+
+int loyalty_record_refund(loyalty_engine* engine, const char* refund_id, size_t refund_id_length,
+                          const char* purchase_id, size_t purchase_id_length, int64_t amount_fen,
+                          int64_t occurred_at_us, const char* actor_id, size_t actor_id_length,
+                          loyalty_command_result* result_out) {
+  return Guard([&]() -> absl::Status {
+    absl::Status status = CheckEngine(engine);
+    if (!status.ok()) return status;
+    loyalty::RecordRefund command;
+    absl::StatusOr<std::string> text = Text("refund_id", refund_id, refund_id_length);
+    if (!text.ok()) return text.status();
+    command.refund_id = std::move(*text);
+    text = Text("purchase_id", purchase_id, purchase_id_length);
+    if (!text.ok()) return text.status();
+    command.purchase_id = std::move(*text);
+    text = Text("actor_id", actor_id, actor_id_length);
+    if (!text.ok()) return text.status();
+    command.actor_id = std::move(*text);
+    command.amount_fen = amount_fen;
+    command.occurred_at_us = occurred_at_us;
+    return Execute(engine, command, result_out);
+  });
+}
+
+int loyalty_redeem(loyalty_engine* engine, const char* redemption_id,
+                   size_t redemption_id_length, const char* member_id, size_t member_id_length,
+                   int64_t points, const char* reward, size_t reward_length,
+                   int64_t occurred_at_us, const char* actor_id, size_t actor_id_length,
+                   loyalty_command_result* result_out) {
+  return Guard([&]() -> absl::Status {
+    absl::Status status = CheckEngine(engine);
+    if (!status.ok()) return status;
+    loyalty::Redeem command;
+    absl::StatusOr<std::string> text = Text("redemption_id", redemption_id, redemption_id_length);
+    if (!text.ok()) return text.status();
+    command.redemption_id = std::move(*text);
+    text = Text("member_id", member_id, member_id_length);
+    if (!text.ok()) return text.status();
+    command.member_id = std::move(*text);
+    text = Text("reward", reward, reward_length);
+    if (!text.ok()) return text.status();
+    command.reward = std::move(*text);
+    text = Text("actor_id", actor_id, actor_id_length);
+    if (!text.ok()) return text.status();
+    command.actor_id = std::move(*text);
+    command.points = points;
+    command.occurred_at_us = occurred_at_us;
+    return Execute(engine, command, result_out);
+  });
+}
+
+int loyalty_member_balance(loyalty_engine* engine, const char* member_id, size_t member_id_length,
+                           int64_t as_of_sequence, loyalty_balance* balance_out) {
+  return Guard([&]() -> absl::Status {
+    absl::Status status = CheckEngine(engine);
+    if (!status.ok()) return status;
+    if (balance_out == nullptr) return absl::InvalidArgumentError("balance_out: NULL");
+    if (as_of_sequence < 0 && as_of_sequence != LOYALTY_AS_OF_NOW) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "as_of_sequence: ", as_of_sequence, " is neither >= 0 nor LOYALTY_AS_OF_NOW (-1)"));
+    }
+    absl::StatusOr<std::string> id = Text("member_id", member_id, member_id_length);
+    if (!id.ok()) return id.status();
+    const loyalty::AsOf as_of = as_of_sequence == LOYALTY_AS_OF_NOW
+                                    ? loyalty::AsOf::Now()
+                                    : loyalty::AsOf::Sequence(static_cast<uint64_t>(as_of_sequence));
+    absl::StatusOr<loyalty::MemberView> view = engine->engine->Member(*id, as_of);
+    if (!view.ok()) return view.status();
+    loyalty_balance out{};
+    out.available_points = view->available_points;
+    out.debt_points = view->debt_points;
+    out.qualifying_spend_fen = view->qualifying_spend_fen;
+    out.as_of_sequence = static_cast<int64_t>(view->as_of_sequence);
+    out.tier = static_cast<int32_t>(view->tier);
+    *balance_out = out;
+    return absl::OkStatus();
+  });
+}
+
+int loyalty_head(loyalty_engine* engine, int64_t* sequence_out, char* hash_hex_out) {
+  return Guard([&]() -> absl::Status {
+    absl::Status status = CheckEngine(engine);
+    if (!status.ok()) return status;
+    const loyalty::ChainHead head = engine->engine->ledger().Head();
+    if (sequence_out != nullptr) *sequence_out = static_cast<int64_t>(head.sequence);
+    if (hash_hex_out != nullptr) {
+      const std::string hex = loyalty::HashHex(head.hash);
+      static_assert(LOYALTY_HASH_HEX_SIZE == 2 * sizeof(loyalty::Hash) + 1);
+      std::memcpy(hash_hex_out, hex.c_str(), LOYALTY_HASH_HEX_SIZE);
+    }
+    return absl::OkStatus();
+  });
+}
+
+int loyalty_verify(loyalty_engine* engine) {
+  return Guard([&]() -> absl::Status {
+    absl::Status status = CheckEngine(engine);
+    if (!status.ok()) return status;
+    return engine->engine->ledger().Verify(1, std::numeric_limits<uint64_t>::max());
+  });
+}
+
+}  // extern "C"

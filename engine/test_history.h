@@ -1,0 +1,334 @@
+// Test support: a random, deterministic history driven through an Engine —
+// purchases, refunds, redemptions, complaints through their whole lifecycle
+// (replies, investigations, resolutions with goodwill, notifications,
+// reopenings, steps out of order that the engine rejects), surveys, SLA
+// policy changes and the official calendars, with business time mostly
+// moving forward and sometimes backdated. Not part of the library.
+#ifndef LOYALTY_ENGINE_TEST_HISTORY_H_
+#define LOYALTY_ENGINE_TEST_HISTORY_H_
+
+#include <cstdint>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "loyalty/clock.h"
+#include "loyalty/engine.h"
+
+namespace loyalty::testing {
+
+// 2024-01-01T00:00:00+08:00.
+inline constexpr int64_t kHistoryStartUs = 1704038400LL * 1000000;
+inline constexpr int64_t kHistoryDayUs = 86400LL * 1000000;
+
+// The text of data/calendar/cn-<year>.txt.
+inline std::string OfficialCalendarText(int year) {
+  std::ifstream file(absl::StrCat(LOYALTY_CALENDAR_DATA_DIR, "/cn-", year, ".txt"));
+  std::stringstream text;
+  text << file.rdbuf();
+  EXPECT_FALSE(text.str().empty()) << "cannot read the calendar of " << year;
+  return text.str();
+}
+
+// Declares data/calendar/cn-<year>.txt at `at_us`.
+inline absl::StatusOr<CommandResult> LoadOfficialCalendar(Engine& engine, int year,
+                                                          int64_t at_us) {
+  absl::StatusOr<v1::CalendarDaysDeclared> parsed = ParseCalendarFile(OfficialCalendarText(year));
+  if (!parsed.ok()) return parsed.status();
+  DeclareCalendarDays command;
+  command.declaration = *parsed;
+  command.occurred_at_us = at_us;
+  command.actor_id = "calendar-admin";
+  return engine.Execute(command);
+}
+
+class EngineHistory {
+ public:
+  // `clock` is the engine's ledger clock; it is kept a second ahead of the
+  // business time reached, as a service recording events as they happen.
+  EngineHistory(Engine* engine, ManualClock* clock, uint64_t seed)
+      : engine_(engine), clock_(clock), random_(seed) {}
+
+  void Run(int commands) {
+    Expect(LoadOfficialCalendar(*engine_, 2024, now_us_));
+    for (int i = 0; i < commands; ++i) {
+      if (!loaded_2025_ && now_us_ >= kHistoryStartUs + 300 * kHistoryDayUs) {
+        Expect(LoadOfficialCalendar(*engine_, 2025, now_us_));
+        loaded_2025_ = true;
+      }
+      Step();
+    }
+  }
+
+  const std::vector<std::string>& members() const { return members_; }
+  const std::vector<std::string>& complaints() const { return complaints_; }
+  int64_t now_us() const { return now_us_; }
+
+ private:
+  uint64_t Below(uint64_t n) { return random_() % n; }
+  bool OneIn(uint64_t n) { return Below(n) == 0; }
+  template <typename T>
+  const T& Pick(const std::vector<T>& values) {
+    return values[Below(values.size())];
+  }
+
+  // The business time of the next command: forward by up to two days,
+  // sometimes backdated by up to a month.
+  int64_t NextTime() {
+    now_us_ += static_cast<int64_t>(Below(2 * kHistoryDayUs));
+    if (clock_->NowMicros() < now_us_ + 1000000) clock_->Set(now_us_ + 1000000);
+    if (OneIn(12)) return now_us_ - static_cast<int64_t>(Below(30 * kHistoryDayUs));
+    return now_us_;
+  }
+
+  // Rejections are part of the history (a step out of order, a redemption
+  // too large); anything else is a bug.
+  void Accept(const absl::StatusOr<CommandResult>& result) {
+    if (result.ok()) return;
+    const absl::StatusCode code = result.status().code();
+    EXPECT_TRUE(code == absl::StatusCode::kFailedPrecondition ||
+                code == absl::StatusCode::kAlreadyExists || code == absl::StatusCode::kNotFound)
+        << result.status();
+  }
+  void Expect(const absl::StatusOr<CommandResult>& result) {
+    EXPECT_TRUE(result.ok()) << result.status();
+  }
+
+  void Step() {
+    const int64_t at = NextTime();
+    if (members_.empty() || (members_.size() < 10 && OneIn(8))) return Enrol(at);
+    const uint64_t kind = Below(100);
+    if (kind < 30) return Purchase(at);
+    if (kind < 38) return Refund(at);
+    if (kind < 46) return RedeemPoints(at);
+    if (kind < 85) return Complain(at);
+    if (kind < 95) return Survey(at);
+    if (kind < 97) return ChangeSla(at);
+    return Purchase(at);
+  }
+
+  void Enrol(int64_t at) {
+    EnrolMember command;
+    command.member_id = absl::StrCat("M", members_.size() + 1);
+    command.occurred_at_us = at;
+    command.actor_id = "desk";
+    Expect(engine_->Execute(command));
+    members_.push_back(command.member_id);
+  }
+
+  void Purchase(int64_t at) {
+    RecordPurchase command;
+    command.purchase_id = absl::StrCat("P", purchases_.size() + 1);
+    command.member_id = Pick(members_);
+    command.partner_id = absl::StrCat("S", Below(4));
+    command.amount_fen = 100 + static_cast<int64_t>(Below(300000));
+    command.category = "apparel";
+    command.occurred_at_us = at;
+    command.actor_id = "pos";
+    Accept(engine_->Execute(command));
+    purchases_.push_back(command.purchase_id);
+  }
+
+  void Refund(int64_t at) {
+    if (purchases_.empty()) return Purchase(at);
+    RecordRefund command;
+    command.refund_id = absl::StrCat("F", ++refunds_);
+    command.purchase_id = Pick(purchases_);
+    command.amount_fen = 1 + static_cast<int64_t>(Below(50000));
+    command.occurred_at_us = at;
+    command.actor_id = "pos";
+    Accept(engine_->Execute(command));
+  }
+
+  void RedeemPoints(int64_t at) {
+    Redeem command;
+    command.redemption_id = absl::StrCat("R", ++redemptions_);
+    command.member_id = Pick(members_);
+    command.points = 1 + static_cast<int64_t>(Below(800));
+    command.reward = "voucher";
+    command.occurred_at_us = at;
+    command.actor_id = "app";
+    Accept(engine_->Execute(command));
+  }
+
+  // Files a complaint, or takes the next step of one (now and then a step
+  // out of order, which the engine must reject).
+  void Complain(int64_t at) {
+    if (complaints_.empty() || OneIn(5)) {
+      FileComplaint command;
+      command.complaint_id = absl::StrCat("C", complaints_.size() + 1);
+      command.member_id = Pick(members_);
+      command.partner_id = OneIn(6) ? "" : absl::StrCat("S", Below(4));
+      command.category = OneIn(2) ? "service" : "parking";
+      command.channel = v1::CHANNEL_PHONE;
+      command.occurred_at_us = at;
+      command.actor_id = "desk";
+      Accept(engine_->Execute(command));
+      complaints_.push_back(command.complaint_id);
+      return;
+    }
+    const std::string& id = Pick(complaints_);
+    absl::StatusOr<ComplaintView> view = engine_->Complaint(id, AsOf::Now());
+    if (!view.ok()) return;  // its filing was rejected
+    uint64_t step = Below(5);
+    if (!OneIn(8)) {
+      switch (view->state) {
+        case ComplaintState::kFiled:
+        case ComplaintState::kReopened:
+          step = 0;
+          break;
+        case ComplaintState::kReplied:
+          step = 1;
+          break;
+        case ComplaintState::kInvestigating:
+          step = 2;
+          break;
+        case ComplaintState::kResolved:
+          step = 3;
+          break;
+        case ComplaintState::kCustomerNotified:
+          step = 4;
+          break;
+        case ComplaintState::kClosed:
+          return;
+      }
+    }
+    switch (step) {
+      case 0:
+        return Accept(engine_->Execute(ReplyToComplaint{id, v1::CHANNEL_SMS, at, "desk"}));
+      case 1:
+        return Accept(engine_->Execute(StartInvestigation{id, at, "desk"}));
+      case 2: {
+        const int64_t goodwill = OneIn(3) ? 1 + static_cast<int64_t>(Below(300)) : 0;
+        return Accept(engine_->Execute(ResolveComplaint{id, "apology", goodwill, at, "desk"}));
+      }
+      case 3:
+        return Accept(engine_->Execute(NotifyCustomer{id, v1::CHANNEL_SMS, at, "desk"}));
+      default:
+        return Accept(engine_->Execute(ConfirmResolution{
+            id, !OneIn(3), static_cast<int32_t>(Below(6)), at, "desk"}));
+    }
+  }
+
+  void Survey(int64_t at) {
+    RecordSurvey command;
+    command.survey_id = absl::StrCat("Q", ++surveys_);
+    command.member_id = Pick(members_);
+    if (!complaints_.empty() && OneIn(2)) {
+      absl::StatusOr<ComplaintView> view = engine_->Complaint(Pick(complaints_), AsOf::Now());
+      if (view.ok()) {
+        command.member_id = view->member_id;
+        command.complaint_id = view->complaint_id;
+      }
+    }
+    if (command.complaint_id.empty()) command.partner_id = absl::StrCat("S", Below(4));
+    command.score = 1 + static_cast<int32_t>(Below(5));
+    command.occurred_at_us = at;
+    command.actor_id = "survey-app";
+    Accept(engine_->Execute(command));
+  }
+
+  void ChangeSla(int64_t at) {
+    SetPolicy command;
+    command.policy_change_id = absl::StrCat("sla-", ++policies_);
+    command.change.mutable_sla()->set_reply_working_days(2 + static_cast<int32_t>(Below(3)));
+    command.change.mutable_sla()->set_notification_working_days(4 + static_cast<int32_t>(Below(3)));
+    command.occurred_at_us = at;
+    command.actor_id = "policy-admin";
+    Expect(engine_->Execute(command));
+  }
+
+  Engine* engine_;
+  ManualClock* clock_;
+  std::mt19937_64 random_;
+  int64_t now_us_ = kHistoryStartUs + 9 * 3600LL * 1000000;
+  bool loaded_2025_ = false;
+  std::vector<std::string> members_;
+  std::vector<std::string> purchases_;
+  std::vector<std::string> complaints_;
+  int64_t refunds_ = 0;
+  int64_t redemptions_ = 0;
+  int64_t surveys_ = 0;
+  int64_t policies_ = 0;
+};
+
+// Every field of a view as text, so that tests compare whole views and a
+// failure shows where they differ.
+inline std::string Describe(const MemberView& m) {
+  std::string out = absl::StrCat(m.member_id, " erased=", m.erased, " enrolled=", m.enrolled_at_us,
+                                 " available=", m.available_points, " debt=", m.debt_points,
+                                 " earned=", m.earned_points_total, " redeemed=",
+                                 m.redeemed_points_total, " expired=", m.expired_points_total,
+                                 " clawed=", m.clawed_back_points_total, " active=",
+                                 m.last_activity_at_us, " tier=", m.tier,
+                                 " protected=", m.tier_protected_until_us, " spend=",
+                                 m.qualifying_spend_fen, " as_of=", m.as_of_sequence, "@",
+                                 m.as_of_us, "\n");
+  for (const LotView& lot : m.lots) {
+    absl::StrAppend(&out, "  lot ", lot.points_remaining, " ", lot.granted_at_us, " ",
+                    lot.expires_at_us, " ", lot.reason, " ", lot.source_id, "\n");
+  }
+  for (const TierChangeView& change : m.tier_history) {
+    absl::StrAppend(&out, "  tier ", change.at_us, " ", change.from, "->", change.to, " ",
+                    change.cause, " ", change.qualifying_spend_fen, "\n");
+  }
+  return out;
+}
+
+inline std::string Describe(const SlaClockView& c) {
+  return absl::StrCat(static_cast<int>(c.kind), " start=", c.started_at_us, " days=",
+                      c.working_days, " due=", c.due_at_us, " missing=", c.missing_calendar_year,
+                      " done=", c.done_at_us, " status=", static_cast<int>(c.status));
+}
+
+inline std::string Describe(const ComplaintView& v) {
+  std::string out = absl::StrCat(v.complaint_id, " member=", v.member_id, " partner=",
+                                 v.partner_id, " category=", v.category, " channel=", v.channel,
+                                 " state=", static_cast<int>(v.state), " filed=", v.filed_at_us,
+                                 " goodwill=", v.goodwill_points_total, " score=",
+                                 v.satisfaction_score, " as_of=", v.as_of_sequence, "@",
+                                 v.as_of_us, "\n");
+  for (const ComplaintCycleView& c : v.cycles) {
+    absl::StrAppend(&out, "  cycle ", c.cycle, " start=", c.started_at_us, " reply[",
+                    Describe(c.reply), "] investigating=", c.investigation_started_at_us,
+                    " resolved=", c.resolved_at_us, " ", c.resolution, " goodwill=",
+                    c.goodwill_points, " notification=", c.has_notification);
+    if (c.has_notification) absl::StrAppend(&out, "[", Describe(c.notification), "]");
+    absl::StrAppend(&out, " confirmed=", c.confirmed_at_us, " satisfied=", c.satisfied,
+                    " score=", c.satisfaction_score, "\n");
+  }
+  return out;
+}
+
+inline std::string Describe(const SlaCountsView& c) {
+  return absl::StrCat(c.met, "/", c.breached, "/", c.pending, "/", c.due_unknown, " bp=",
+                      c.compliance_bp);
+}
+
+inline std::string Describe(const SlaGroupView& g) {
+  return absl::StrCat("[", g.key, "] all ", Describe(g.all), " reply ", Describe(g.reply),
+                      " notification ", Describe(g.notification), "\n");
+}
+
+inline std::string Describe(const SlaReportView& r) {
+  std::string out = absl::StrCat(absl::FormatCivilTime(r.from_day), "..",
+                                 absl::FormatCivilTime(r.to_day), " cycles=", r.cycles,
+                                 " reopens=", r.reopens, " open=", r.open_clock_count, " as_of=",
+                                 r.as_of_sequence, "@", r.as_of_us, "\n", Describe(r.total));
+  for (const auto* groups : {&r.by_due_month, &r.by_partner, &r.by_category}) {
+    for (const SlaGroupView& group : *groups) absl::StrAppend(&out, Describe(group));
+  }
+  for (const OpenClockView& open : r.open_clocks) {
+    absl::StrAppend(&out, "  open ", open.complaint_id, " ", open.partner_id, " ", open.category,
+                    " ", open.cycle, " ", Describe(open.clock), "\n");
+  }
+  return out;
+}
+
+}  // namespace loyalty::testing
+
+#endif  // LOYALTY_ENGINE_TEST_HISTORY_H_
