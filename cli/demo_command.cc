@@ -95,10 +95,17 @@ std::string Report(Engine& engine, const std::string& directory,
   absl::StrAppend(&out, Section("Chain head"),
                   absl::StrFormat("sequence %d\nhash     %s\n", head.sequence, HashHex(head.hash)));
   absl::StrAppend(&out, Section("Projection digests"), DigestsText(program->digests));
+  // The first member the log enrols: one that exists at every later point.
+  std::string member = "M000001";
+  (void)engine.ledger().Scan(1, head.sequence, [&](const v1::Envelope& envelope) {
+    if (!envelope.event().has_member_enrolled()) return absl::OkStatus();
+    member = envelope.event().member_enrolled().member_id();
+    return absl::CancelledError();
+  });
   const std::string db = absl::StrCat(" --db ", directory);
   absl::StrAppend(&out, Section("Explore further"),
-                  "  loyalty", db, " member show M000001\n",
-                  "  loyalty", db, " member show M000001 --as-of 2024-06-30\n",
+                  "  loyalty", db, " member show ", member, "\n",
+                  "  loyalty", db, " member show ", member, " --as-of 2024-06-30\n",
                   "  loyalty", db, " tiers --as-of 2024-03-31\n",
                   "  loyalty", db, " partners\n",
                   "  loyalty", db, " verify\n",
