@@ -159,7 +159,9 @@ class RecordingFile final : public rocksdb::FSWritableFileOwnerWrapper {
   template <typename SyncFn>
   rocksdb::IOStatus Synced(SyncFn sync) {
     auto operating = disk_->Operate();
-    if (log_ && disk_->fail_syncs.load()) return rocksdb::IOStatus::IOError("injected sync failure");
+    if (log_ && disk_->fail_syncs.load()) {
+      return rocksdb::IOStatus::IOError("injected sync failure");
+    }
     const uint64_t appended_before = log_ ? disk_->AppendedNow(path_) : 0;
     rocksdb::IOStatus status = sync();
     if (status.ok() && log_) disk_->Synced(path_, appended_before);

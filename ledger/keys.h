@@ -1,7 +1,7 @@
 // Key layouts of the ledger's column families. Numbers are big-endian so
 // that RocksDB's bytewise order is numeric order.
 //
-//   events       BE64(sequence)                      -> canonical bytes, chain hash (32 bytes)
+//   events       BE64(sequence)                      -> canonical bytes, then chain hash (32)
 //   streams      stream_id 0x00 BE64(stream_version) -> BE64(sequence)
 //   idempotency  idempotency_key                     -> BE64(sequence) content_digest(32)
 //   meta         "head"                              -> BE64(sequence) hash(32) BE64(recorded_at_us)

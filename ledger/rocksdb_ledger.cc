@@ -106,9 +106,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> RocksDbLedger::Open(const std::string& d
     }
     if (absl::StrContains(message, "Column families not opened")) {
       // An earlier layout, with families this build does not know.
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the directory ", directory, " holds a ledger format this build does not read (it reads \"",
-          kFormatName, "\"): ", message));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the directory ", directory,
+                       " holds a ledger format this build does not read (it reads \"",
+                       kFormatName, "\"): ", message));
     }
     if (status.IsInvalidArgument() && absl::StrContains(message, "does not exist")) {
       return absl::InvalidArgumentError(
@@ -120,7 +121,6 @@ absl::StatusOr<std::unique_ptr<Ledger>> RocksDbLedger::Open(const std::string& d
   std::unique_ptr<RocksDbLedger> ledger(new RocksDbLedger(options, std::move(db), handles));
   absl::Status loaded = ledger->LoadHead();
   if (!loaded.ok()) return loaded;
-  if (options.sync) ledger->sync_thread_ = std::thread([raw = ledger.get()] { raw->SyncLoop(); });
   return std::unique_ptr<Ledger>(std::move(ledger));
 }
 
@@ -132,14 +132,6 @@ RocksDbLedger::RocksDbLedger(const LedgerOptions& options, std::unique_ptr<rocks
       families_(std::move(families)) {}
 
 RocksDbLedger::~RocksDbLedger() {
-  if (sync_thread_.joinable()) {
-    {
-      std::lock_guard<std::mutex> lock(sync_mu_);
-      stopping_ = true;
-    }
-    sync_wanted_.notify_one();
-    sync_thread_.join();
-  }
   for (rocksdb::ColumnFamilyHandle* family : families_) {
     db_->DestroyColumnFamilyHandle(family);
   }
@@ -343,16 +335,6 @@ absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
 }
 
 void RocksDbLedger::LeadGroup(Writer* leader) {
-  if (options_.sync) {
-    // One group at a time may wait for a sync that has not started: a group
-    // written now would ride on the same sync as that one, so it may as well
-    // wait (gathering the writers that queue meanwhile) until that sync
-    // starts. It is then written while the sync runs.
-    std::unique_lock<std::mutex> lock(sync_mu_);
-    sync_done_.wait(lock, [this] {
-      return written_groups_ == covered_groups_ || !append_failure_.ok();
-    });
-  }
   // The leader is at the front: it writes its own batch and those queued
   // behind it, up to the group limit.
   std::vector<Writer*> group;
@@ -474,7 +456,6 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
     ticket = ++written_groups_;
     written_groups_head_ = new_head;
   }
-  if (options_.sync) sync_wanted_.notify_one();
   if (!options_.sync) {
     // Written is as far as it goes: publish now, still in order.
     std::lock_guard<std::mutex> lock(head_mu_);
@@ -486,28 +467,22 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
 
 absl::Status RocksDbLedger::WaitDurable(uint64_t ticket) {
   std::unique_lock<std::mutex> lock(sync_mu_);
-  sync_done_.wait(lock, [&] { return durable_groups_ >= ticket || !append_failure_.ok(); });
-  if (durable_groups_ >= ticket) return absl::OkStatus();
-  return append_failure_;
-}
-
-void RocksDbLedger::SyncLoop() {
-  std::unique_lock<std::mutex> lock(sync_mu_);
   while (true) {
-    sync_wanted_.wait(lock, [this] {
-      return stopping_ || (written_groups_ > covered_groups_ && append_failure_.ok());
-    });
-    if (written_groups_ == covered_groups_ || !append_failure_.ok()) return;  // stopping
-    // Sync everything written so far. This thread goes straight from one
-    // sync to the next while groups keep coming, so the disk never waits
-    // for a writer to be scheduled.
+    if (durable_groups_ >= ticket) return absl::OkStatus();
+    if (!append_failure_.ok()) return append_failure_;
+    if (syncing_) {
+      sync_done_.wait(lock);
+      continue;
+    }
+    // No sync is running: this writer syncs everything written so far (its
+    // own group and any written since), while the next group is written.
+    syncing_ = true;
     const uint64_t target = written_groups_;
     const ChainHead target_head = written_groups_head_;
-    covered_groups_ = target;
-    sync_done_.notify_all();  // the next group may be written now
     lock.unlock();
     const absl::Status synced = FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
     lock.lock();
+    syncing_ = false;
     if (synced.ok()) {
       durable_groups_ = target;
       // Syncs run one at a time and cover ever more groups: heads are
@@ -528,7 +503,6 @@ absl::Status RocksDbLedger::FailAppends(const absl::Status& cause) {
   std::lock_guard<std::mutex> lock(sync_mu_);
   if (append_failure_.ok()) append_failure_ = StoppedAppending(cause);
   sync_done_.notify_all();
-  sync_wanted_.notify_one();
   return append_failure_;
 }
 

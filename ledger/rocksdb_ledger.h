@@ -7,7 +7,6 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -119,13 +118,10 @@ class RocksDbLedger final : public Ledger {
   // of groups written so far that must be durable before the results may be
   // given out: its own if it wrote, else the ones before it.
   uint64_t WriteGroup(const std::vector<Writer*>& group);
-  // Blocks until every group up to `ticket` is durable. An error if a write
-  // or sync failed first.
+  // Blocks until every group up to `ticket` is durable, syncing the
+  // write-ahead log itself when no other writer is, and publishing the head
+  // of what its sync covered. An error if a write or sync failed first.
   absl::Status WaitDurable(uint64_t ticket);
-  // The sync thread (with `sync` on): syncs the write-ahead log whenever
-  // groups are written that no sync covers, and publishes the head of what
-  // each sync covered.
-  void SyncLoop();
   // After a storage error on the append path: appends fail from now on,
   // with the status returned.
   absl::Status FailAppends(const absl::Status& cause);
@@ -171,15 +167,12 @@ class RocksDbLedger final : public Ledger {
   // 1, 2, ... in the order they are written; a sync of the write-ahead log
   // makes every group written before it started durable.
   std::mutex sync_mu_;
-  std::condition_variable sync_wanted_;  // the sync thread waits for groups
-  std::condition_variable sync_done_;    // writers wait for syncs to start or end
+  std::condition_variable sync_done_;  // writers wait for the sync running
   uint64_t written_groups_ = 0;    // groups written to RocksDB
   ChainHead written_groups_head_;  // the head after the last of them
-  uint64_t covered_groups_ = 0;    // groups covered by the syncs started
   uint64_t durable_groups_ = 0;    // groups known to be synced
+  bool syncing_ = false;           // a writer is syncing, outside the lock
   absl::Status append_failure_;    // set once a write or sync fails: appends stop
-  bool stopping_ = false;          // the ledger is being destroyed
-  std::thread sync_thread_;
 
   // The published head: every event up to it is durable (with `sync` on)
   // and readable. Readers never look past it.

@@ -56,8 +56,8 @@ struct LedgerOptions {
   //    returns: it survives kill -9 of the process, but the most recent
   //    appends can be lost if the machine loses power or the OS crashes.
   //    Several times faster for small batches.
-  // With `sync` on, the ledger runs one thread of its own that syncs the
-  // log, so that the next group of appends is written during a sync.
+  // With `sync` on, the next group of concurrent appends is written while
+  // the previous group's sync runs; none is acknowledged before its sync.
   bool sync = true;
 
   // Source of recorded-at (ledger) time. Not owned; must outlive the ledger.
