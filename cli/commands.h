@@ -26,6 +26,12 @@ int RunDigests(CommandContext& context);
 int RunRebuild(CommandContext& context);
 int RunBirthdays(CommandContext& context);
 
+// cli/complaint_commands.cc: the working-day calendar, complaints and the
+// SLA report.
+int RunCalendar(CommandContext& context);
+int RunComplaint(CommandContext& context);
+int RunSla(CommandContext& context);
+
 // cli/audit_commands.cc: what an auditor runs: replays, signed checkpoints,
 // Merkle proofs, audit bundles and the schema history.
 int RunReplay(CommandContext& context);

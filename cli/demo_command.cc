@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -50,19 +51,51 @@ class ProgressBar {
 
 std::string Section(absl::string_view title) { return absl::StrCat("\n", title, "\n"); }
 
+std::string Rate(int64_t rate_bp) {
+  return rate_bp < 0 ? "-" : FormatBasisPointsAsPercent(rate_bp);
+}
+
+// Per month of the deadlines: the reply clocks (3 working days) and the
+// notification clocks (5 working days), met, breached and the rate.
+std::string SlaByMonthText(const SlaReportView& sla) {
+  const SlaCountsView& all = sla.total.all;
+  std::string out = absl::StrFormat(
+      "%d complaint cycles (%d reopenings); %d clocks: %d met, %d breached, %d pending, "
+      "%d due unknown\ncompliance %s (reply %s, notification %s)\n",
+      sla.cycles, sla.reopens, all.met + all.breached + all.pending + all.due_unknown, all.met,
+      all.breached, all.pending, all.due_unknown, Rate(all.compliance_bp),
+      Rate(sla.total.reply.compliance_bp), Rate(sla.total.notification.compliance_bp));
+  if (sla.by_due_month.empty()) return out;
+  TextTable table({TextTable::Align::kLeft, TextTable::Align::kRight, TextTable::Align::kRight,
+                   TextTable::Align::kRight, TextTable::Align::kRight, TextTable::Align::kRight,
+                   TextTable::Align::kRight});
+  table.AddRow({"MONTH", "REPLY MET", "BREACHED", "RATE", "NOTIFY MET", "BREACHED", "RATE"});
+  for (const SlaGroupView& month : sla.by_due_month) {
+    table.AddRow({month.key, absl::StrCat(month.reply.met), absl::StrCat(month.reply.breached),
+                  Rate(month.reply.compliance_bp), absl::StrCat(month.notification.met),
+                  absl::StrCat(month.notification.breached),
+                  Rate(month.notification.compliance_bp)});
+  }
+  return out + table.Render();
+}
+
 std::string Report(Engine& engine, const std::string& directory,
                    const demo::RunSummary* summary) {
   std::string out;
   if (summary != nullptr) {
     const double seconds = static_cast<double>(summary->elapsed_ms) / 1000.0;
+    const demo::WorkloadCounts& generated = summary->generated;
     absl::StrAppend(&out, absl::StrFormat(
         "Generated a year of the member program: %d enrolments, %d purchases, %d refunds,\n"
-        "%d redemptions, %d adjustments, %d policy changes, %d birthday-job runs.\n"
+        "%d redemptions, %d adjustments, %d policy changes, %d birthday-job runs,\n"
+        "%d official holiday schedules, %d complaints (%d steps of their handling, %d of them\n"
+        "late; %d reopenings; %d goodwill grants), %d satisfaction surveys.\n"
         "Appended %d events in %.1f s through the engine (%d commands).\n",
-        summary->generated.enrolments, summary->generated.purchases, summary->generated.refunds,
-        summary->generated.redemptions, summary->generated.adjustments,
-        summary->generated.policies, summary->generated.birthday_runs, summary->events_appended,
-        seconds, summary->commands_executed));
+        generated.enrolments, generated.purchases, generated.refunds, generated.redemptions,
+        generated.adjustments, generated.policies, generated.birthday_runs,
+        generated.calendar_declarations, generated.complaints, generated.complaint_steps,
+        generated.late_steps, generated.reopenings, generated.goodwill_grants, generated.surveys,
+        summary->events_appended, seconds, summary->commands_executed));
     if (!summary->refused.empty()) {
       absl::StrAppend(&out, "Commands the engine refused, as it should:\n");
       for (const auto& [what, count] : summary->refused) {
@@ -92,15 +125,41 @@ std::string Report(Engine& engine, const std::string& directory,
   worst_view.partners = worst;
   absl::StrAppend(&out, Section("Partners with the highest refund rates"),
                   PartnersText(worst_view));
+  std::vector<PartnerScorecard> lowest_sla;
+  for (const PartnerScorecard& partner : program->partners) {
+    if (partner.sla_compliance_bp >= 0) lowest_sla.push_back(partner);
+  }
+  std::sort(lowest_sla.begin(), lowest_sla.end(), [](const auto& a, const auto& b) {
+    if (a.sla_compliance_bp != b.sla_compliance_bp) return a.sla_compliance_bp < b.sla_compliance_bp;
+    if (a.sla_breached != b.sla_breached) return a.sla_breached > b.sla_breached;
+    return a.partner_id < b.partner_id;
+  });
+  if (lowest_sla.size() > 5) lowest_sla.resize(5);
+  worst_view.partners = lowest_sla;
+  absl::StrAppend(&out, Section("Partners with the lowest SLA compliance on their complaints"),
+                  PartnersText(worst_view));
+  absl::StatusOr<SlaReportView> sla = engine.SlaReport(
+      absl::CivilDay(1970, 1, 1), absl::CivilDay(2999, 12, 31), AsOf::Sequence(head.sequence));
+  if (!sla.ok()) return absl::StrCat(out, "report failed: ", sla.status().ToString(), "\n");
+  absl::StrAppend(&out, Section("Complaint SLA compliance by month of the deadline"),
+                  SlaByMonthText(*sla));
   absl::StrAppend(&out, Section("Chain head"),
                   absl::StrFormat("sequence %d\nhash     %s\n", head.sequence, HashHex(head.hash)));
   absl::StrAppend(&out, Section("Projection digests"), DigestsText(program->digests));
-  // The first member the log enrols: one that exists at every later point.
+  // The first member the log enrols: one that exists at every later point;
+  // and the first complaint it files.
   std::string member = "M000001";
+  std::string complaint;
+  bool member_found = false;
   (void)engine.ledger().Scan(1, head.sequence, [&](const v1::Envelope& envelope) {
-    if (!envelope.event().has_member_enrolled()) return absl::OkStatus();
-    member = envelope.event().member_enrolled().member_id();
-    return absl::CancelledError();
+    if (!member_found && envelope.event().has_member_enrolled()) {
+      member = envelope.event().member_enrolled().member_id();
+      member_found = true;
+    }
+    if (complaint.empty() && envelope.event().has_complaint_filed()) {
+      complaint = envelope.event().complaint_filed().complaint_id();
+    }
+    return member_found && !complaint.empty() ? absl::CancelledError() : absl::OkStatus();
   });
   const std::string db = absl::StrCat(" --db ", directory);
   absl::StrAppend(&out, Section("Explore further"),
@@ -108,6 +167,12 @@ std::string Report(Engine& engine, const std::string& directory,
                   "  loyalty", db, " member show ", member, " --as-of 2024-06-30\n",
                   "  loyalty", db, " tiers --as-of 2024-03-31\n",
                   "  loyalty", db, " partners\n",
+                  "  loyalty", db, " sla report --from 2024-02-01 --to 2024-02-29\n");
+  if (!complaint.empty()) {
+    absl::StrAppend(&out, "  loyalty", db, " complaint show ", complaint, "\n");
+  }
+  absl::StrAppend(&out,
+                  "  loyalty", db, " calendar due --from 2024-09-29 --working-days 5\n",
                   "  loyalty", db, " verify\n",
                   "  loyalty", db, " rebuild\n");
   return out;

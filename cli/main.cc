@@ -78,9 +78,11 @@ constexpr Command kCommands[] = {
      "debt is what members owe after clawbacks, not netted against them.\n"
      "As of now, --as-of TIME or --at-seq N (see `loyalty help member`).\n",
      RunLiability},
-    {"partners", "", "print each partner's sales, refunds and points issued",
+    {"partners", "", "print each partner's sales, refunds, points, complaints and SLA",
      "One row per partner, by partner id: gross, refunded and net sales in CNY,\n"
-     "purchases, refunds, refund rate (refunded / gross) and points issued.\n"
+     "purchases, refunds, refund rate (refunded / gross), points issued,\n"
+     "complaints, their SLA clocks met and breached and the compliance rate,\n"
+     "and the average satisfaction score (1 to 5).\n"
      "As of now, --as-of TIME or --at-seq N (see `loyalty help member`).\n",
      RunPartners},
     {"digests", "", "print the digest of each projection",
@@ -102,16 +104,44 @@ constexpr Command kCommands[] = {
      "sequences. Needs an existing ledger.\n"
      "Running it again for the same year grants nothing more.\n",
      RunBirthdays},
+    {"calendar", "load FILE | due", "load a working-day calendar file, or count a deadline",
+     "calendar load FILE: parses a calendar file (docs/calendar.md; the\n"
+     "official schedules are data/calendar/cn-YYYY.txt) and records its days.\n"
+     "A line that does not parse is named (\"FILE: calendar file line 7: ...\")\n"
+     "and nothing is recorded. Loading a file whose days are all declared so\n"
+     "already says so and records nothing.\n"
+     "calendar due --from TIME --working-days N: prints the deadline N working\n"
+     "days after TIME (the end of the N-th working day after TIME's local day),\n"
+     "by the calendar recorded in the log; a year with no schedule loaded is\n"
+     "an error that names it (exit code 3).\n",
+     RunCalendar},
+    {"complaint", "show ID", "print one complaint: its cycles and SLA clocks",
+     "Replays the complaint's stream (and the calendar and policy streams) up\n"
+     "to the state --as-of or --at-seq selects: state, partner, category, each\n"
+     "cycle's resolution and the customer's answer, and each SLA clock with\n"
+     "its deadline, when it was done and its status (pending, met, breached,\n"
+     "due unknown) as of that time. An unknown complaint is exit code 3.\n",
+     RunComplaint},
+    {"sla", "report", "print SLA compliance by month, partner and category",
+     "The reply and notification clocks of the complaint cycles started in\n"
+     "--from..--to (local days; default: every cycle): counts and compliance\n"
+     "(met / (met + breached)) by the month of the deadline, by partner and by\n"
+     "category, and the open clocks nearest their deadline, evaluated as of\n"
+     "now, --as-of TIME or the business time of --at-seq N.\n",
+     RunSla},
     {"demo", "", "generate a seeded year of a mall's program and report on it",
-     "Enrols members, records purchases at many partner stores (heavy and\n"
-     "occasional spenders, weekends, holidays and shopping festivals), partial\n"
-     "and full refunds, redemptions, birthday bonuses, operators' adjustments\n"
-     "and policy changes, through the engine, into --db (default\n"
-     "./loyalty-data). Then prints members per tier, points outstanding and\n"
-     "when they expire, the partners with the highest refund rates, the chain\n"
-     "head and the projection digests. The ledger's clock follows business\n"
-     "time, so equal flags give an equal log and an equal chain head. A\n"
-     "directory that already holds a ledger is reused (only the report is\n"
+     "Loads the official holiday schedules (data/calendar), enrols members,\n"
+     "records purchases at many partner stores (heavy and occasional spenders,\n"
+     "weekends, holidays and shopping festivals), partial and full refunds,\n"
+     "redemptions, birthday bonuses, operators' adjustments, policy changes,\n"
+     "complaints through their handling (some late across holidays, some\n"
+     "reopened) and satisfaction surveys, through the engine, into --db\n"
+     "(default ./loyalty-data). Then prints members per tier, points\n"
+     "outstanding and when they expire, the partners with the highest refund\n"
+     "rates and with the lowest SLA compliance, the SLA compliance by month,\n"
+     "the chain head and the projection digests. The ledger's clock follows\n"
+     "business time, so equal flags give an equal log and an equal chain head.\n"
+     "A directory that already holds a ledger is reused (only the report is\n"
      "printed) unless --replace is given.\n",
      RunDemo},
     {"replay", "", "replay every projection into a fresh state and print its digests",

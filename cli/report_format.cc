@@ -12,16 +12,6 @@
 namespace loyalty::cli {
 namespace {
 
-// `hundredths` / 100 with exactly two decimals, computed on the magnitude in
-// unsigned arithmetic so that INT64_MIN has one too.
-std::string FormatHundredths(int64_t hundredths) {
-  const bool negative = hundredths < 0;
-  const uint64_t magnitude =
-      negative ? 0 - static_cast<uint64_t>(hundredths) : static_cast<uint64_t>(hundredths);
-  return absl::StrCat(negative ? "-" : "", magnitude / 100, ".",
-                      absl::Dec(magnitude % 100, absl::kZeroPad2));
-}
-
 // The enum value's name without `prefix`, in lower case.
 std::string ShortEnumName(const std::string& full_name, absl::string_view prefix, int value) {
   if (full_name.empty()) return absl::StrCat("unknown(", value, ")");
@@ -33,6 +23,16 @@ std::string ShortEnumName(const std::string& full_name, absl::string_view prefix
 }  // namespace
 
 absl::TimeZone MallTimeZone() { return absl::FixedTimeZone(kMallUtcOffsetSeconds); }
+
+// Computed on the magnitude in unsigned arithmetic so that INT64_MIN has one
+// too.
+std::string FormatHundredths(int64_t hundredths) {
+  const bool negative = hundredths < 0;
+  const uint64_t magnitude =
+      negative ? 0 - static_cast<uint64_t>(hundredths) : static_cast<uint64_t>(hundredths);
+  return absl::StrCat(negative ? "-" : "", magnitude / 100, ".",
+                      absl::Dec(magnitude % 100, absl::kZeroPad2));
+}
 
 std::string FormatFenAsYuan(int64_t amount_fen) { return FormatHundredths(amount_fen); }
 
@@ -52,6 +52,52 @@ std::string TierName(v1::Tier tier) {
 
 std::string GrantReasonName(v1::GrantReason reason) {
   return ShortEnumName(v1::GrantReason_Name(reason), "GRANT_REASON_", reason);
+}
+
+std::string ChannelName(v1::Channel channel) {
+  return ShortEnumName(v1::Channel_Name(channel), "CHANNEL_", channel);
+}
+
+std::string ComplaintStateName(ComplaintState state) {
+  switch (state) {
+    case ComplaintState::kFiled:
+      return "filed";
+    case ComplaintState::kReplied:
+      return "replied";
+    case ComplaintState::kInvestigating:
+      return "investigating";
+    case ComplaintState::kResolved:
+      return "resolved";
+    case ComplaintState::kCustomerNotified:
+      return "customer notified";
+    case ComplaintState::kClosed:
+      return "closed";
+    case ComplaintState::kReopened:
+      return "reopened";
+  }
+  return absl::StrCat("unknown(", static_cast<int>(state), ")");
+}
+
+std::string SlaClockKindName(SlaClockKind kind) {
+  return kind == SlaClockKind::kReply ? "reply" : "notification";
+}
+
+std::string SlaClockStatusName(SlaClockStatus status) {
+  switch (status) {
+    case SlaClockStatus::kPending:
+      return "pending";
+    case SlaClockStatus::kMet:
+      return "met";
+    case SlaClockStatus::kBreached:
+      return "breached";
+    case SlaClockStatus::kDueUnknown:
+      return "due unknown";
+  }
+  return absl::StrCat("unknown(", static_cast<int>(status), ")");
+}
+
+std::string LocalWeekdayName(int64_t instant_us) {
+  return absl::FormatTime("%A", absl::FromUnixMicros(instant_us), MallTimeZone());
 }
 
 TextTable::TextTable(std::vector<Align> columns, std::string indent)

@@ -15,6 +15,7 @@
 #include "absl/types/span.h"
 #include "loyalty/v1/common.pb.h"
 #include "loyalty/v1/points.pb.h"
+#include "loyalty/views.h"
 
 namespace loyalty::cli {
 
@@ -31,6 +32,10 @@ std::string FormatFenAsYuan(int64_t amount_fen);
 // 10000 -> "100.00%". Exact for every int64.
 std::string FormatBasisPointsAsPercent(int64_t rate_bp);
 
+// Hundredths with two decimals, no unit: 450 -> "4.50" (an average
+// satisfaction score), -5 -> "-0.05". Exact for every int64.
+std::string FormatHundredths(int64_t hundredths);
+
 // RFC 3339 in the mall's time zone, with microseconds:
 // "2024-01-01T08:00:00.000000+08:00".
 std::string FormatLocalTimeUs(int64_t instant_us);
@@ -40,6 +45,18 @@ std::string FormatLocalTimeUs(int64_t instant_us);
 // the schema does not name.
 std::string TierName(v1::Tier tier);
 std::string GrantReasonName(v1::GrantReason reason);
+// CHANNEL_PHONE -> "phone"; "unspecified" for CHANNEL_UNSPECIFIED.
+std::string ChannelName(v1::Channel channel);
+
+// The words of the complaint views: "filed", "replied", "investigating",
+// "resolved", "customer notified", "closed", "reopened"; "reply",
+// "notification"; "pending", "met", "breached", "due unknown".
+std::string ComplaintStateName(ComplaintState state);
+std::string SlaClockKindName(SlaClockKind kind);
+std::string SlaClockStatusName(SlaClockStatus status);
+
+// "Monday" ... "Sunday": the local weekday of an instant.
+std::string LocalWeekdayName(int64_t instant_us);
 
 // A table of text cells printed in aligned columns separated by two spaces,
 // each line starting with `indent`. Numbers are right-aligned. The last

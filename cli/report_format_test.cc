@@ -54,6 +54,26 @@ TEST(EnumNameTest, ShortLowerCaseNames) {
   EXPECT_EQ(GrantReasonName(v1::GRANT_REASON_PURCHASE), "purchase");
   EXPECT_EQ(GrantReasonName(v1::GRANT_REASON_BIRTHDAY), "birthday");
   EXPECT_EQ(GrantReasonName(static_cast<v1::GrantReason>(-1)), "unknown(-1)");
+  EXPECT_EQ(ChannelName(v1::CHANNEL_PHONE), "phone");
+  EXPECT_EQ(ChannelName(v1::CHANNEL_UNSPECIFIED), "unspecified");
+  EXPECT_EQ(ComplaintStateName(ComplaintState::kCustomerNotified), "customer notified");
+  EXPECT_EQ(ComplaintStateName(ComplaintState::kReopened), "reopened");
+  EXPECT_EQ(SlaClockKindName(SlaClockKind::kNotification), "notification");
+  EXPECT_EQ(SlaClockStatusName(SlaClockStatus::kDueUnknown), "due unknown");
+  EXPECT_EQ(SlaClockStatusName(SlaClockStatus::kBreached), "breached");
+}
+
+TEST(FormatHundredthsTest, TwoDecimals) {
+  EXPECT_EQ(FormatHundredths(450), "4.50");
+  EXPECT_EQ(FormatHundredths(100), "1.00");
+  EXPECT_EQ(FormatHundredths(7), "0.07");
+  EXPECT_EQ(FormatHundredths(-5), "-0.05");
+}
+
+TEST(LocalWeekdayNameTest, InTheMallsTimeZone) {
+  // 2024-02-09T23:30:00Z is Saturday 10 February at UTC+8.
+  EXPECT_EQ(LocalWeekdayName(1707521400LL * 1000000), "Saturday");
+  EXPECT_EQ(LocalWeekdayName(1707444000LL * 1000000), "Friday");
 }
 
 TEST(TextTableTest, AlignsColumnsWithoutTrailingSpaces) {

@@ -70,6 +70,100 @@ size_t GrantedCount(const CommandResult& result) {
 
 std::string FormatDay(absl::CivilDay day) { return absl::FormatCivilTime(day); }
 
+// A rate in basis points as a percentage; "-" for -1, no rate yet.
+std::string RateText(int64_t rate_bp) {
+  return rate_bp < 0 ? "-" : FormatBasisPointsAsPercent(rate_bp);
+}
+
+// A non-negative integer, or null for -1 (not known yet).
+std::string OptionalInt(int64_t value) { return value < 0 ? "null" : absl::StrCat(value); }
+
+// An instant, or "-" for 0 (has not happened).
+std::string TimeOrDash(int64_t instant_us) {
+  return instant_us == 0 ? "-" : FormatLocalTimeUs(instant_us);
+}
+
+// "(mall)" for the empty partner of complaints about the mall itself.
+std::string PartnerText(const std::string& partner_id) {
+  return partner_id.empty() ? "(mall)" : partner_id;
+}
+
+// A clock's deadline: the instant, or why it is not known yet.
+std::string DueText(const SlaClockView& clock) {
+  if (clock.due_at_us != 0) return FormatLocalTimeUs(clock.due_at_us);
+  return absl::StrCat("unknown: no holiday schedule is loaded for ", clock.missing_calendar_year);
+}
+
+std::string ClockJson(const SlaClockView& clock) {
+  return JsonObject()
+      .String("clock", SlaClockKindName(clock.kind))
+      .Instant("started_at", clock.started_at_us)
+      .Int("working_days", clock.working_days)
+      .Instant("due_at", clock.due_at_us, /*none_when_zero=*/true)
+      .Int("missing_calendar_year", clock.missing_calendar_year)
+      .Instant("done_at", clock.done_at_us, /*none_when_zero=*/true)
+      .String("status", SlaClockStatusName(clock.status))
+      .Build();
+}
+
+// "satisfied (4)", "dissatisfied", or "-" before the customer answered.
+std::string AnswerText(const ComplaintCycleView& cycle) {
+  if (cycle.confirmed_at_us == 0) return "-";
+  std::string answer = cycle.satisfied ? "satisfied" : "dissatisfied";
+  if (cycle.satisfaction_score != 0) absl::StrAppend(&answer, " (", cycle.satisfaction_score, ")");
+  return answer;
+}
+
+std::string CountsJson(const SlaCountsView& counts) {
+  return JsonObject()
+      .Int("met", counts.met)
+      .Int("breached", counts.breached)
+      .Int("pending", counts.pending)
+      .Int("due_unknown", counts.due_unknown)
+      .Raw("compliance_bp", OptionalInt(counts.compliance_bp))
+      .Build();
+}
+
+std::string GroupJson(absl::string_view key_name, const SlaGroupView& group) {
+  return JsonObject()
+      .String(key_name, group.key)
+      .Raw("all", CountsJson(group.all))
+      .Raw("reply", CountsJson(group.reply))
+      .Raw("notification", CountsJson(group.notification))
+      .Build();
+}
+
+std::string GroupsJson(absl::string_view key_name, const std::vector<SlaGroupView>& groups) {
+  std::vector<std::string> elements;
+  elements.reserve(groups.size());
+  for (const SlaGroupView& group : groups) elements.push_back(GroupJson(key_name, group));
+  return JsonArray(elements);
+}
+
+// A table of groups: counts and compliance, all clocks and by kind.
+std::string GroupsText(absl::string_view title, absl::string_view key_header,
+                       const std::vector<SlaGroupView>& groups, bool is_partner) {
+  if (groups.empty()) return absl::StrCat(title, ": none\n");
+  TextTable table({Align::kLeft, Align::kRight, Align::kRight, Align::kRight, Align::kRight,
+                   Align::kRight, Align::kRight, Align::kRight},
+                  "  ");
+  table.AddRow({std::string(key_header), "MET", "BREACHED", "PENDING", "UNKNOWN", "COMPLIANCE",
+                "REPLY", "NOTIFICATION"});
+  for (const SlaGroupView& group : groups) {
+    table.AddRow({is_partner ? PartnerText(group.key) : group.key, absl::StrCat(group.all.met),
+                  absl::StrCat(group.all.breached), absl::StrCat(group.all.pending),
+                  absl::StrCat(group.all.due_unknown), RateText(group.all.compliance_bp),
+                  RateText(group.reply.compliance_bp), RateText(group.notification.compliance_bp)});
+  }
+  return absl::StrCat(title, ":\n", table.Render());
+}
+
+std::string WindowText(const SlaReportView& report, bool window_given) {
+  if (!window_given) return "all cycles";
+  return absl::StrCat("cycles started ", FormatDay(report.from_day), " to ",
+                      FormatDay(report.to_day));
+}
+
 }  // namespace
 
 std::string MemberText(const MemberView& member) {
@@ -176,15 +270,22 @@ std::string PartnersText(const ProgramView& program) {
   std::string rows = "no partners\n";
   if (!program.partners.empty()) {
     TextTable table({Align::kLeft, Align::kRight, Align::kRight, Align::kRight, Align::kRight,
+                     Align::kRight, Align::kRight, Align::kRight, Align::kRight, Align::kRight,
                      Align::kRight, Align::kRight, Align::kRight});
     table.AddRow({"PARTNER", "GROSS CNY", "REFUNDED CNY", "NET CNY", "PURCHASES", "REFUNDS",
-                  "REFUND RATE", "POINTS ISSUED"});
+                  "REFUND RATE", "POINTS ISSUED", "COMPLAINTS", "SLA MET", "SLA BREACHED",
+                  "SLA RATE", "SATISFACTION"});
     for (const PartnerScorecard& partner : program.partners) {
       table.AddRow({partner.partner_id, FormatFenAsYuan(partner.gross_sales_fen),
                     FormatFenAsYuan(partner.refunded_fen), FormatFenAsYuan(partner.net_sales_fen),
                     absl::StrCat(partner.purchase_count), absl::StrCat(partner.refund_count),
                     FormatBasisPointsAsPercent(partner.refund_rate_bp),
-                    absl::StrCat(partner.points_issued)});
+                    absl::StrCat(partner.points_issued), absl::StrCat(partner.complaint_count),
+                    absl::StrCat(partner.sla_met), absl::StrCat(partner.sla_breached),
+                    RateText(partner.sla_compliance_bp),
+                    partner.average_satisfaction_centi < 0
+                        ? "-"
+                        : FormatHundredths(partner.average_satisfaction_centi)});
     }
     rows = table.Render();
   }
@@ -203,6 +304,12 @@ std::string PartnersJson(const ProgramView& program) {
                            .Int("refund_count", partner.refund_count)
                            .Int("refund_rate_bp", partner.refund_rate_bp)
                            .Int("points_issued", partner.points_issued)
+                           .Int("complaint_count", partner.complaint_count)
+                           .Int("sla_met", partner.sla_met)
+                           .Int("sla_breached", partner.sla_breached)
+                           .Raw("sla_compliance_bp", OptionalInt(partner.sla_compliance_bp))
+                           .Raw("average_satisfaction_centi",
+                                OptionalInt(partner.average_satisfaction_centi))
                            .Build());
   }
   JsonObject json;
@@ -232,6 +339,215 @@ std::string RebuildJson(const std::vector<ProjectionDigest>& digests, uint64_t a
              .Uint("as_of_sequence", as_of_sequence)
              .Build() +
          "\n";
+}
+
+std::string ComplaintText(const ComplaintView& complaint) {
+  TextTable summary = LabelTable();
+  summary.AddRow({"complaint", complaint.complaint_id});
+  summary.AddRow({"member", complaint.member_id});
+  summary.AddRow({"partner", PartnerText(complaint.partner_id)});
+  summary.AddRow({"category", complaint.category});
+  summary.AddRow({"channel", ChannelName(complaint.channel)});
+  summary.AddRow({"state", ComplaintStateName(complaint.state)});
+  summary.AddRow({"filed", FormatLocalTimeUs(complaint.filed_at_us)});
+  summary.AddRow({"goodwill", Points(complaint.goodwill_points_total)});
+  summary.AddRow({"satisfaction", complaint.satisfaction_score == 0
+                                      ? "-"
+                                      : absl::StrCat(complaint.satisfaction_score)});
+  TextTable cycles({Align::kRight, Align::kLeft, Align::kLeft, Align::kLeft, Align::kRight,
+                    Align::kLeft, Align::kLeft},
+                   "  ");
+  cycles.AddRow({"CYCLE", "STARTED", "RESOLVED", "RESOLUTION", "GOODWILL", "CONFIRMED", "ANSWER"});
+  TextTable clocks({Align::kRight, Align::kLeft, Align::kLeft, Align::kLeft, Align::kLeft}, "  ");
+  clocks.AddRow({"CYCLE", "CLOCK", "DUE", "DONE", "STATUS"});
+  auto add_clock = [&](int32_t cycle, const SlaClockView& clock) {
+    clocks.AddRow({absl::StrCat(cycle), SlaClockKindName(clock.kind), DueText(clock),
+                   TimeOrDash(clock.done_at_us), SlaClockStatusName(clock.status)});
+  };
+  for (const ComplaintCycleView& cycle : complaint.cycles) {
+    cycles.AddRow({absl::StrCat(cycle.cycle), FormatLocalTimeUs(cycle.started_at_us),
+                   TimeOrDash(cycle.resolved_at_us), cycle.resolution.empty() ? "-" : cycle.resolution,
+                   absl::StrCat(cycle.goodwill_points), TimeOrDash(cycle.confirmed_at_us),
+                   AnswerText(cycle)});
+    add_clock(cycle.cycle, cycle.reply);
+    if (cycle.has_notification) add_clock(cycle.cycle, cycle.notification);
+  }
+  return absl::StrCat(summary.Render(), "cycles:\n", cycles.Render(), "clocks:\n",
+                      clocks.Render(), AsOfLine(complaint.as_of_sequence, complaint.as_of_us));
+}
+
+std::string ComplaintJson(const ComplaintView& complaint) {
+  std::vector<std::string> cycles;
+  for (const ComplaintCycleView& cycle : complaint.cycles) {
+    cycles.push_back(
+        JsonObject()
+            .Int("cycle", cycle.cycle)
+            .Instant("started_at", cycle.started_at_us)
+            .Raw("reply", ClockJson(cycle.reply))
+            .Instant("investigation_started_at", cycle.investigation_started_at_us,
+                     /*none_when_zero=*/true)
+            .Instant("resolved_at", cycle.resolved_at_us, /*none_when_zero=*/true)
+            .String("resolution", cycle.resolution)
+            .Int("goodwill_points", cycle.goodwill_points)
+            .Raw("notification", cycle.has_notification ? ClockJson(cycle.notification) : "null")
+            .Instant("confirmed_at", cycle.confirmed_at_us, /*none_when_zero=*/true)
+            .Bool("satisfied", cycle.satisfied)
+            .Int("satisfaction_score", cycle.satisfaction_score)
+            .Build());
+  }
+  JsonObject json;
+  json.String("complaint_id", complaint.complaint_id)
+      .String("member_id", complaint.member_id)
+      .String("partner_id", complaint.partner_id)
+      .String("category", complaint.category)
+      .String("channel", ChannelName(complaint.channel))
+      .String("state", ComplaintStateName(complaint.state))
+      .Instant("filed_at", complaint.filed_at_us)
+      .Int("goodwill_points_total", complaint.goodwill_points_total)
+      .Int("satisfaction_score", complaint.satisfaction_score)
+      .Raw("cycles", JsonArray(cycles));
+  AddAsOf(json, complaint.as_of_sequence, complaint.as_of_us);
+  return json.Build() + "\n";
+}
+
+std::string SlaReportText(const SlaReportView& report, bool window_given) {
+  TextTable summary = LabelTable();
+  summary.AddRow({"window", WindowText(report, window_given)});
+  summary.AddRow({"cycles", absl::StrCat(report.cycles, " (", report.reopens,
+                                         report.reopens == 1 ? " reopening)" : " reopenings)")});
+  const SlaCountsView& all = report.total.all;
+  summary.AddRow({"clocks", absl::StrCat(all.met + all.breached + all.pending + all.due_unknown,
+                                         ": ", all.met, " met, ", all.breached, " breached, ",
+                                         all.pending, " pending, ", all.due_unknown,
+                                         " due unknown")});
+  summary.AddRow({"compliance",
+                  absl::StrCat(RateText(all.compliance_bp), " (reply ",
+                               RateText(report.total.reply.compliance_bp), ", notification ",
+                               RateText(report.total.notification.compliance_bp), ")")});
+  std::string open;
+  if (report.open_clocks.empty()) {
+    open = "open clocks: none\n";
+  } else {
+    TextTable table({Align::kLeft, Align::kLeft, Align::kLeft, Align::kRight, Align::kLeft,
+                     Align::kLeft, Align::kLeft},
+                    "  ");
+    table.AddRow({"DUE", "STATUS", "COMPLAINT", "CYCLE", "CLOCK", "PARTNER", "CATEGORY"});
+    for (const OpenClockView& clock : report.open_clocks) {
+      table.AddRow({DueText(clock.clock), SlaClockStatusName(clock.clock.status),
+                    clock.complaint_id, absl::StrCat(clock.cycle),
+                    SlaClockKindName(clock.clock.kind), PartnerText(clock.partner_id),
+                    clock.category});
+    }
+    open = absl::StrCat("open clocks nearest their deadline (", report.open_clocks.size(), " of ",
+                        report.open_clock_count, "):\n", table.Render());
+  }
+  return absl::StrCat(summary.Render(),
+                      GroupsText("by due month", "MONTH", report.by_due_month, false),
+                      GroupsText("by partner", "PARTNER", report.by_partner, true),
+                      GroupsText("by category", "CATEGORY", report.by_category, false), open,
+                      AsOfLine(report.as_of_sequence, report.as_of_us));
+}
+
+std::string SlaReportJson(const SlaReportView& report, bool window_given) {
+  std::vector<std::string> open;
+  for (const OpenClockView& clock : report.open_clocks) {
+    open.push_back(JsonObject()
+                       .String("complaint_id", clock.complaint_id)
+                       .String("partner_id", clock.partner_id)
+                       .String("category", clock.category)
+                       .Int("cycle", clock.cycle)
+                       .Raw("clock", ClockJson(clock.clock))
+                       .Build());
+  }
+  JsonObject json;
+  if (window_given) {
+    json.String("from", FormatDay(report.from_day)).String("to", FormatDay(report.to_day));
+  } else {
+    json.Raw("from", "null").Raw("to", "null");
+  }
+  json.Int("cycles", report.cycles)
+      .Int("reopens", report.reopens)
+      .Raw("all", CountsJson(report.total.all))
+      .Raw("reply", CountsJson(report.total.reply))
+      .Raw("notification", CountsJson(report.total.notification))
+      .Raw("by_due_month", GroupsJson("month", report.by_due_month))
+      .Raw("by_partner", GroupsJson("partner_id", report.by_partner))
+      .Raw("by_category", GroupsJson("category", report.by_category))
+      .Int("open_clock_count", report.open_clock_count)
+      .Raw("open_clocks", JsonArray(open));
+  AddAsOf(json, report.as_of_sequence, report.as_of_us);
+  return json.Build() + "\n";
+}
+
+std::string DeadlineText(int64_t from_us, int64_t working_days, int64_t due_us) {
+  TextTable table = LabelTable();
+  table.AddRow({"from", absl::StrCat(FormatLocalTimeUs(from_us), " (", LocalWeekdayName(from_us),
+                                     ")")});
+  table.AddRow({"working days", absl::StrCat(working_days)});
+  table.AddRow(
+      {"due", absl::StrCat(FormatLocalTimeUs(due_us), " (", LocalWeekdayName(due_us), ")")});
+  return table.Render();
+}
+
+std::string DeadlineJson(int64_t from_us, int64_t working_days, int64_t due_us) {
+  return JsonObject()
+             .Instant("from", from_us)
+             .Int("working_days", working_days)
+             .Instant("due", due_us)
+             .Build() +
+         "\n";
+}
+
+namespace {
+
+// "36 days (29 holidays, 7 working days)".
+std::string DaysText(const v1::CalendarDaysDeclared& declaration) {
+  int64_t holidays = 0;
+  for (const v1::DeclaredDay& day : declaration.days()) {
+    if (day.kind() == v1::DAY_KIND_HOLIDAY) ++holidays;
+  }
+  const int64_t working_days = declaration.days_size() - holidays;
+  return absl::StrCat(declaration.days_size(), declaration.days_size() == 1 ? " day (" : " days (",
+                      holidays, holidays == 1 ? " holiday, " : " holidays, ", working_days,
+                      working_days == 1 ? " working day)" : " working days)");
+}
+
+std::string CoversText(const v1::CalendarDaysDeclared& declaration) {
+  return declaration.covers_year() == 0 ? "covering no whole year"
+                                        : absl::StrCat("covering ", declaration.covers_year());
+}
+
+}  // namespace
+
+std::string CalendarLoadText(const v1::CalendarDaysDeclared& declaration,
+                             const CommandResult* result) {
+  if (result == nullptr || result->sequences.empty()) {
+    return absl::StrCat("calendar ", declaration.source(), " (", CoversText(declaration),
+                        ") is already loaded: its ", DaysText(declaration),
+                        " are declared so already; nothing appended\n");
+  }
+  return absl::StrCat("loaded calendar ", declaration.source(), " (", CoversText(declaration),
+                      "): ", DaysText(declaration), " at sequence ", result->sequences.back(),
+                      result->deduplicated ? " (duplicate)" : "", "\n");
+}
+
+std::string CalendarLoadJson(const v1::CalendarDaysDeclared& declaration,
+                             const CommandResult* result) {
+  int64_t holidays = 0;
+  for (const v1::DeclaredDay& day : declaration.days()) {
+    if (day.kind() == v1::DAY_KIND_HOLIDAY) ++holidays;
+  }
+  const bool loaded = result != nullptr && !result->sequences.empty();
+  JsonObject json;
+  json.String("source", declaration.source())
+      .Raw("covers_year",
+           declaration.covers_year() == 0 ? "null" : absl::StrCat(declaration.covers_year()))
+      .Int("days", declaration.days_size())
+      .Int("holidays", holidays)
+      .Int("working_days", declaration.days_size() - holidays)
+      .Bool("loaded", loaded)
+      .Raw("sequence", loaded ? absl::StrCat(result->sequences.back()) : "null");
+  return json.Build() + "\n";
 }
 
 std::string BirthdaysText(absl::CivilDay day, const CommandResult& result) {

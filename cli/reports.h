@@ -45,6 +45,30 @@ std::string DigestsText(const std::vector<ProjectionDigest>& digests);
 std::string DigestsJson(const ProgramView& program);
 std::string RebuildJson(const std::vector<ProjectionDigest>& digests, uint64_t as_of_sequence);
 
+// One complaint: who, what and where, its state, its cycles (resolution,
+// goodwill, the customer's answer) and its SLA clocks with their deadlines
+// and statuses.
+std::string ComplaintText(const ComplaintView& complaint);
+std::string ComplaintJson(const ComplaintView& complaint);
+
+// The SLA report: totals, compliance by deadline month, partner and
+// category, and the open clocks nearest their deadline. `window_given`
+// says whether --from/--to chose the window (otherwise "all cycles").
+std::string SlaReportText(const SlaReportView& report, bool window_given);
+std::string SlaReportJson(const SlaReportView& report, bool window_given);
+
+// A deadline asked for by hand: `working_days` working days after from_us.
+std::string DeadlineText(int64_t from_us, int64_t working_days, int64_t due_us);
+std::string DeadlineJson(int64_t from_us, int64_t working_days, int64_t due_us);
+
+// The outcome of loading a calendar file: its source, covered year and
+// days; `result` is null when the calendar was already loaded (nothing
+// appended).
+std::string CalendarLoadText(const v1::CalendarDaysDeclared& declaration,
+                             const CommandResult* result);
+std::string CalendarLoadJson(const v1::CalendarDaysDeclared& declaration,
+                             const CommandResult* result);
+
 // The outcome of a birthday run for local day `day`, at `occurred_at_us`.
 // A deduplicated result (a retry of a run already appended) granted nothing.
 std::string BirthdaysText(absl::CivilDay day, const CommandResult& result);

@@ -47,7 +47,8 @@ ProgramView Program() {
   program.as_of_us = kJan2024Us + 10 * kDayUs;
   program.tiers = {3, 1, 0, 0};
   program.liability = {5223, 40, 4, {}};
-  program.partners.push_back({"store-1", 1000000, 40500, 959500, 3, 1, 405, 10000});
+  program.partners.push_back(
+      {"store-1", 1000000, 40500, 959500, 3, 1, 405, 10000, 2, 3, 1, 7500, 425});
   program.partners.push_back({"store-22", 5, 0, 5, 1, 0, 0, 0});
   Hash first{};
   first[0] = 0xab;
@@ -160,26 +161,176 @@ TEST(ProgramReportTest, Liability) {
 TEST(ProgramReportTest, Partners) {
   EXPECT_EQ(PartnersText(Program()),
             "PARTNER   GROSS CNY  REFUNDED CNY  NET CNY  PURCHASES  REFUNDS  REFUND RATE  "
-            "POINTS ISSUED\n"
+            "POINTS ISSUED  COMPLAINTS  SLA MET  SLA BREACHED  SLA RATE  SATISFACTION\n"
             "store-1    10000.00        405.00  9595.00          3        1        4.05%  "
-            "        10000\n"
+            "        10000           2        3             1    75.00%          4.25\n"
             "store-22       0.05          0.00     0.05          1        0        0.00%  "
-            "            0\n"
+            "            0           0        0             0         -             -\n"
             "as of sequence 12, 2024-01-11T08:00:00.000000+08:00\n");
   const std::string json = PartnersJson(Program());
   EXPECT_EQ(json,
             "{\"partners\":[{\"partner_id\":\"store-1\",\"gross_sales_fen\":1000000,"
             "\"refunded_fen\":40500,\"net_sales_fen\":959500,\"purchase_count\":3,"
-            "\"refund_count\":1,\"refund_rate_bp\":405,\"points_issued\":10000},"
+            "\"refund_count\":1,\"refund_rate_bp\":405,\"points_issued\":10000,"
+            "\"complaint_count\":2,\"sla_met\":3,\"sla_breached\":1,\"sla_compliance_bp\":7500,"
+            "\"average_satisfaction_centi\":425},"
             "{\"partner_id\":\"store-22\",\"gross_sales_fen\":5,\"refunded_fen\":0,"
             "\"net_sales_fen\":5,\"purchase_count\":1,\"refund_count\":0,\"refund_rate_bp\":0,"
-            "\"points_issued\":0}],\"as_of_sequence\":12,"
+            "\"points_issued\":0,\"complaint_count\":0,\"sla_met\":0,\"sla_breached\":0,"
+            "\"sla_compliance_bp\":null,\"average_satisfaction_centi\":null}],"
+            "\"as_of_sequence\":12,"
             "\"as_of\":\"2024-01-11T08:00:00.000000+08:00\",\"as_of_us\":1704931200000000}\n");
   ExpectValidJson(json);
   ProgramView empty;
   EXPECT_EQ(PartnersText(empty), "no partners\nas of sequence 0, none\n");
   EXPECT_EQ(PartnersJson(empty),
             "{\"partners\":[],\"as_of_sequence\":0,\"as_of\":null,\"as_of_us\":0}\n");
+}
+
+// A complaint of two cycles: the first resolved and answered, the second
+// started, its reply's deadline unknown (no schedule for 2025).
+ComplaintView TwoCycleComplaint() {
+  ComplaintView complaint;
+  complaint.complaint_id = "C1";
+  complaint.member_id = "M1";
+  complaint.category = "parking";
+  complaint.channel = v1::CHANNEL_APP;
+  complaint.state = ComplaintState::kReopened;
+  complaint.filed_at_us = kJan2024Us;
+  complaint.goodwill_points_total = 50;
+  complaint.satisfaction_score = 1;
+  ComplaintCycleView& first = complaint.cycles.emplace_back();
+  first.cycle = 1;
+  first.started_at_us = kJan2024Us;
+  first.reply = {SlaClockKind::kReply, kJan2024Us, 3, kJan2024Us + 3 * kDayUs, 0,
+                 kJan2024Us + kDayUs, SlaClockStatus::kMet};
+  first.resolved_at_us = kJan2024Us + 2 * kDayUs;
+  first.resolution = "apology";
+  first.goodwill_points = 50;
+  first.has_notification = true;
+  first.notification = {SlaClockKind::kNotification, first.resolved_at_us, 5,
+                        kJan2024Us + 9 * kDayUs, 0, 0, SlaClockStatus::kBreached};
+  first.confirmed_at_us = kJan2024Us + 12 * kDayUs;
+  first.satisfaction_score = 1;
+  ComplaintCycleView& second = complaint.cycles.emplace_back();
+  second.cycle = 2;
+  second.started_at_us = first.confirmed_at_us;
+  second.reply = {SlaClockKind::kReply, second.started_at_us, 3, 0, 2025, 0,
+                  SlaClockStatus::kDueUnknown};
+  complaint.as_of_sequence = 30;
+  complaint.as_of_us = kJan2024Us + 20 * kDayUs;
+  return complaint;
+}
+
+TEST(ComplaintReportTest, TextShowsCyclesAndClocks) {
+  const std::string text = ComplaintText(TwoCycleComplaint());
+  EXPECT_THAT(text, ::testing::StartsWith("complaint     C1\n"
+                                          "member        M1\n"
+                                          "partner       (mall)\n"
+                                          "category      parking\n"
+                                          "channel       app\n"
+                                          "state         reopened\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr(
+                        "      1  notification  2024-01-10T08:00:00.000000+08:00                 -"
+                        "                                 breached\n"
+                        "      2  reply         unknown: no holiday schedule is loaded for 2025  -"
+                        "                                 due unknown\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr("  dissatisfied (1)\n"));
+  EXPECT_THAT(text, EndsWith("as of sequence 30, 2024-01-21T08:00:00.000000+08:00\n"));
+}
+
+TEST(ComplaintReportTest, JsonHasNullsForWhatHasNotHappened) {
+  const std::string json = ComplaintJson(TwoCycleComplaint());
+  ExpectValidJson(json);
+  EXPECT_THAT(json, ::testing::HasSubstr("\"state\":\"reopened\""));
+  EXPECT_THAT(json, ::testing::HasSubstr("\"due_at\":null,\"due_at_us\":0,"
+                                         "\"missing_calendar_year\":2025"));
+  EXPECT_THAT(json, ::testing::HasSubstr("\"notification\":null"));
+  EXPECT_THAT(json, ::testing::HasSubstr("\"investigation_started_at\":null"));
+}
+
+TEST(SlaReportTest, TextAndJson) {
+  SlaReportView report;
+  report.from_day = absl::CivilDay(2024, 1, 1);
+  report.to_day = absl::CivilDay(2024, 1, 31);
+  report.cycles = 2;
+  report.reopens = 1;
+  report.total = {"", {1, 1, 0, 1, 5000}, {1, 0, 0, 1, 10000}, {0, 1, 0, 0, 0}};
+  report.by_due_month = {{"2024-01", {1, 1, 0, 0, 5000}, {1, 0, 0, 0, 10000}, {0, 1, 0, 0, 0}}};
+  report.by_partner = {{"", report.total.all, report.total.reply, report.total.notification}};
+  report.by_category = {{"parking", report.total.all, report.total.reply,
+                         report.total.notification}};
+  report.open_clocks.push_back({"C1", "", "parking", 2,
+                                TwoCycleComplaint().cycles[1].reply});
+  report.open_clock_count = 1;
+  report.as_of_sequence = 30;
+  report.as_of_us = kJan2024Us + 20 * kDayUs;
+  const std::string text = SlaReportText(report, true);
+  EXPECT_THAT(text, ::testing::StartsWith(
+                        "window      cycles started 2024-01-01 to 2024-01-31\n"
+                        "cycles      2 (1 reopening)\n"
+                        "clocks      3: 1 met, 1 breached, 0 pending, 1 due unknown\n"
+                        "compliance  50.00% (reply 100.00%, notification 0.00%)\n"
+                        "by due month:\n"
+                        "  MONTH    MET  BREACHED  PENDING  UNKNOWN  COMPLIANCE    REPLY  "
+                        "NOTIFICATION\n"
+                        "  2024-01    1         1        0        0      50.00%  100.00%         "
+                        "0.00%\n"
+                        "by partner:\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr("  (mall)     1"));
+  EXPECT_THAT(text, ::testing::HasSubstr("open clocks nearest their deadline (1 of 1):\n"));
+  EXPECT_THAT(text, ::testing::HasSubstr(
+                        "  unknown: no holiday schedule is loaded for 2025  due unknown  C1"));
+  EXPECT_THAT(SlaReportText(SlaReportView(), false),
+              ::testing::HasSubstr("window      all cycles\n"));
+  EXPECT_THAT(SlaReportText(SlaReportView(), false),
+              ::testing::HasSubstr("compliance  - (reply -, notification -)\n"
+                                   "by due month: none\nby partner: none\nby category: none\n"
+                                   "open clocks: none\n"));
+  const std::string json = SlaReportJson(report, true);
+  ExpectValidJson(json);
+  EXPECT_THAT(json, ::testing::StartsWith("{\"from\":\"2024-01-01\",\"to\":\"2024-01-31\","
+                                          "\"cycles\":2,\"reopens\":1,\"all\":{\"met\":1,"
+                                          "\"breached\":1,\"pending\":0,\"due_unknown\":1,"
+                                          "\"compliance_bp\":5000},"));
+  EXPECT_THAT(SlaReportJson(SlaReportView(), false),
+              ::testing::HasSubstr("\"from\":null,\"to\":null,"));
+  EXPECT_THAT(SlaReportJson(SlaReportView(), false),
+              ::testing::HasSubstr("\"compliance_bp\":null"));
+}
+
+TEST(DeadlineReportTest, NamesTheWeekdays) {
+  // 2024-02-09T10:00+08:00, due at the end of 2024-02-20.
+  EXPECT_EQ(DeadlineText(1707444000000000, 3, 1708444799999999),
+            "from          2024-02-09T10:00:00.000000+08:00 (Friday)\n"
+            "working days  3\n"
+            "due           2024-02-20T23:59:59.999999+08:00 (Tuesday)\n");
+  const std::string json = DeadlineJson(1707444000000000, 3, 1708444799999999);
+  ExpectValidJson(json);
+  EXPECT_EQ(json,
+            "{\"from\":\"2024-02-09T10:00:00.000000+08:00\",\"from_us\":1707444000000000,"
+            "\"working_days\":3,\"due\":\"2024-02-20T23:59:59.999999+08:00\","
+            "\"due_us\":1708444799999999}\n");
+}
+
+TEST(CalendarLoadReportTest, LoadedOrAlreadyLoaded) {
+  v1::CalendarDaysDeclared declaration;
+  declaration.set_source("mall");
+  v1::DeclaredDay* day = declaration.add_days();
+  day->set_kind(v1::DAY_KIND_WORKING_DAY);
+  CommandResult result;
+  result.sequences = {7};
+  EXPECT_EQ(CalendarLoadText(declaration, &result),
+            "loaded calendar mall (covering no whole year): 1 day (0 holidays, 1 working day) at "
+            "sequence 7\n");
+  EXPECT_EQ(CalendarLoadText(declaration, nullptr),
+            "calendar mall (covering no whole year) is already loaded: its 1 day (0 holidays, 1 "
+            "working day) are declared so already; nothing appended\n");
+  const std::string json = CalendarLoadJson(declaration, &result);
+  ExpectValidJson(json);
+  EXPECT_EQ(json,
+            "{\"source\":\"mall\",\"covers_year\":null,\"days\":1,\"holidays\":0,"
+            "\"working_days\":1,\"loaded\":true,\"sequence\":7}\n");
 }
 
 TEST(DigestReportTest, SameLinesForDigestsAndRebuild) {

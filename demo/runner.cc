@@ -12,15 +12,14 @@ namespace loyalty::demo {
 namespace {
 
 const char* KindName(const Command& command) {
-  switch (command.index()) {
-    case 0: return "enrolment";
-    case 1: return "policy";
-    case 2: return "purchase";
-    case 3: return "refund";
-    case 4: return "redemption";
-    case 5: return "adjustment";
-    default: return "birthday run";
-  }
+  static constexpr const char* kNames[] = {
+      "enrolment",  "policy",          "purchase",         "refund",
+      "redemption", "adjustment",      "birthday run",     "calendar declaration",
+      "complaint",  "complaint reply", "investigation",    "resolution",
+      "notification", "confirmation",  "survey"};
+  static_assert(sizeof(kNames) / sizeof(kNames[0]) == std::variant_size_v<Command>,
+                "one name per kind of command");
+  return kNames[command.index()];
 }
 
 }  // namespace

@@ -1,9 +1,16 @@
 #include "demo/workload.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
+#include <system_error>
+#include <utility>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
@@ -61,6 +68,60 @@ struct Purchase {
   int64_t day = 0;
 };
 
+// The working days the generator plans complaint handling with: the same
+// files the engine is given, so "late" here is late there. A day of a year
+// no file covers is a working day from Monday to Friday.
+class PlanningCalendar {
+ public:
+  void Declare(const v1::CalendarDaysDeclared& declaration) {
+    for (const v1::DeclaredDay& day : declaration.days()) {
+      working_[absl::CivilDay(day.date().year(), day.date().month(), day.date().day())] =
+          day.kind() == v1::DAY_KIND_WORKING_DAY;
+    }
+  }
+  bool IsWorkingDay(absl::CivilDay day) const {
+    if (auto it = working_.find(day); it != working_.end()) return it->second;
+    const absl::Weekday weekday = absl::GetWeekday(day);
+    return weekday != absl::Weekday::saturday && weekday != absl::Weekday::sunday;
+  }
+  bool IsHoliday(absl::CivilDay day) const {
+    auto it = working_.find(day);
+    return it != working_.end() && !it->second;
+  }
+  // The n-th working day after `day` (`day` itself not counted); `day` for 0.
+  absl::CivilDay NthWorkingDayAfter(absl::CivilDay day, int64_t n) const {
+    while (n > 0) {
+      ++day;
+      if (IsWorkingDay(day)) --n;
+    }
+    return day;
+  }
+  // Whether a declared holiday falls in the `days` days after `day`: the
+  // desk comes back to a backlog.
+  bool HolidayWithin(absl::CivilDay day, int64_t days) const {
+    for (int64_t i = 0; i <= days; ++i) {
+      if (IsHoliday(day + i)) return true;
+    }
+    return false;
+  }
+
+ private:
+  absl::btree_map<absl::CivilDay, bool> working_;  // declared days: working or not
+};
+
+// A command planned for a later day.
+struct PlannedCommand {
+  Command command;
+  bool late = false;  // a reply or notification after its deadline
+};
+
+const char* const kComplaintCategories[] = {"service", "product", "parking", "billing"};
+const char* const kResolutions[] = {"apology", "refund", "repair", "replacement", "voucher"};
+constexpr v1::Channel kComplaintChannels[] = {v1::CHANNEL_PHONE, v1::CHANNEL_APP,
+                                              v1::CHANNEL_COUNTER, v1::CHANNEL_EMAIL};
+// The complaint desk's cycles at most: a third answer is always accepted.
+constexpr int kMaxPlannedCycles = 3;
+
 // Busier days: weekends, holidays and the shopping festivals of the year.
 int64_t DayFactorPercent(absl::CivilDay day) {
   int64_t factor = 100;
@@ -90,7 +151,9 @@ class Generator {
 
   absl::Status Run() {
     PlanMembers();
-    absl::Status status = EmitPolicies();
+    absl::Status status = EmitCalendars();
+    if (!status.ok()) return status;
+    status = EmitPolicies();
     if (!status.ok()) return status;
     for (int64_t day = 0; day < options_.days; ++day) {
       status = EmitDay(day);
@@ -119,6 +182,41 @@ class Generator {
   }
 
   absl::Status Emit(const Command& command) { return emit_(command); }
+
+  // The official schedules of every year the workload spans and of the year
+  // after, from calendar_data_dir, declared at the first instant.
+  absl::Status EmitCalendars() {
+    if (options_.calendar_data_dir.empty()) return absl::OkStatus();
+    std::error_code error;
+    if (!std::filesystem::is_directory(options_.calendar_data_dir, error)) {
+      return absl::NotFoundError(absl::StrCat("workload: calendar directory ",
+                                              options_.calendar_data_dir, " does not exist"));
+    }
+    const int64_t first_year = LocalDay(0).year();
+    const int64_t last_year = LocalDay(std::max(options_.days, 1) - 1).year() + 1;
+    for (int64_t year = first_year; year <= last_year; ++year) {
+      const std::string path =
+          absl::StrCat(options_.calendar_data_dir, "/cn-", year, ".txt");
+      std::ifstream file(path, std::ios::binary);
+      if (!file) continue;  // not published yet: deadlines of that year stay unknown
+      std::stringstream text;
+      text << file.rdbuf();
+      absl::StatusOr<v1::CalendarDaysDeclared> declaration = ParseCalendarFile(text.str());
+      if (!declaration.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("workload: ", path, ": ", declaration.status().message()));
+      }
+      calendar_.Declare(*declaration);
+      DeclareCalendarDays command;
+      command.declaration = *std::move(declaration);
+      command.occurred_at_us = options_.start_us;
+      command.actor_id = "calendar-admin";
+      absl::Status status = Emit(command);
+      if (!status.ok()) return status;
+      if (counts_) ++counts_->calendar_declarations;
+    }
+    return absl::OkStatus();
+  }
 
   absl::Status EmitPolicies() {
     // The default policies, recorded explicitly so the log states its rules.
@@ -228,6 +326,10 @@ class Generator {
         member.estimated_points += purchase.amount_fen / 100;
         purchases_.push_back(purchase);
         if (counts_) ++counts_->purchases;
+        // About one purchase in 150 leads to a complaint about its store,
+        // and a few to a satisfaction survey about the store.
+        if (random_.Below(150) == 0) PlanComplaint(member.id, command.partner_id, day);
+        if (random_.PerMille(4)) PlanSurvey(member.id, command.partner_id, "", day, 0);
       }
       // Members with points redeem some of them now and then.
       if (member.estimated_points >= 600 && random_.PerMille(25)) {
@@ -245,6 +347,14 @@ class Generator {
     }
     EmitRefunds(day, start_us, &commands);
     EmitAdjustments(day, start_us, &commands);
+    // The complaint steps and surveys planned for this day.
+    const int64_t day_end_us = DayStartUs(day + 1);
+    while (!planned_.empty() && planned_.begin()->first.first < day_end_us) {
+      PlannedCommand& planned = planned_.begin()->second;
+      CountPlanned(planned);
+      commands.emplace_back(planned_.begin()->first.first, std::move(planned.command));
+      planned_.erase(planned_.begin());
+    }
 
     // Business-time order within the day; ties keep generation order.
     std::stable_sort(commands.begin(), commands.end(),
@@ -302,6 +412,141 @@ class Generator {
     if (counts_) ++counts_->adjustments;
   }
 
+  // Plans a command at `at_us`; it is emitted on its day (or never, past the
+  // last day). Ties keep the order they were planned in. `late`: a reply or
+  // notification planned after its deadline.
+  void Plan(int64_t at_us, Command command, bool late = false) {
+    planned_.emplace(std::make_pair(at_us, planned_count_++),
+                     PlannedCommand{std::move(command), late});
+  }
+
+  // Counts a planned command as it is emitted.
+  void CountPlanned(const PlannedCommand& planned) {
+    if (!counts_) return;
+    const Command& command = planned.command;
+    if (std::holds_alternative<FileComplaint>(command)) {
+      ++counts_->complaints;
+    } else if (std::holds_alternative<RecordSurvey>(command)) {
+      ++counts_->surveys;
+    } else {
+      ++counts_->complaint_steps;
+      if (planned.late) ++counts_->late_steps;
+      if (const auto* resolve = std::get_if<ResolveComplaint>(&command)) {
+        if (resolve->goodwill_points > 0) ++counts_->goodwill_grants;
+      }
+      if (const auto* confirm = std::get_if<ConfirmResolution>(&command)) {
+        if (!confirm->satisfied) ++counts_->reopenings;
+      }
+    }
+  }
+
+  // An instant on `day` (a local day) between `from_minute` and `to_minute`
+  // after local midnight, and never before `after_us` (plus a minute).
+  int64_t TimeOn(absl::CivilDay day, int64_t from_minute, int64_t to_minute, int64_t after_us) {
+    const int64_t midnight_us = (day - absl::CivilDay(1970, 1, 1)) * kDayUs - kLocalOffsetUs;
+    const int64_t at = midnight_us + random_.Between(from_minute, to_minute) * kMinuteUs;
+    return std::max(at, after_us + random_.Between(1, 30) * kMinuteUs);
+  }
+  static absl::CivilDay LocalDayOf(int64_t instant_us) {
+    const int64_t local_us = instant_us + kLocalOffsetUs;
+    return absl::CivilDay(1970, 1, 1) + (local_us >= 0 ? local_us / kDayUs : -1);
+  }
+
+  // A step done `late ? after : within` its deadline of `due_working_days`
+  // working days after `from_us`'s day; around holidays the desk comes back
+  // to a backlog and is late more often. Returns the instant planned.
+  int64_t PlanStepTime(int64_t from_us, int64_t due_working_days, bool* late) {
+    const absl::CivilDay from_day = LocalDayOf(from_us);
+    const bool backlog = calendar_.HolidayWithin(from_day, due_working_days + 2);
+    *late = random_.PerMille(backlog ? 380 : 50);
+    int64_t offset = 0;
+    if (*late) {
+      offset = due_working_days + random_.Between(1, 2);
+    } else {
+      const int64_t roll = random_.Below(100);
+      offset = roll < 15 ? 0 : roll < 55 ? 1 : roll < 85 ? 2 : due_working_days;
+      offset = std::min(offset, due_working_days);
+    }
+    if (offset == 0) return from_us + random_.Between(20, 240) * kMinuteUs;
+    return TimeOn(calendar_.NthWorkingDayAfter(from_day, offset), 9 * 60, 18 * 60, from_us);
+  }
+
+  // A complaint about `partner_id` by `member_id`, filed one to three days
+  // after a purchase on `day`, and its whole handling planned ahead: reply,
+  // investigation, resolution (sometimes with goodwill points), notification
+  // and the customer's answer; a dissatisfied answer reopens it, at most
+  // twice. Most steps are on time; around holidays many are late.
+  void PlanComplaint(const std::string& member_id, const std::string& partner_id, int64_t day) {
+    const std::string id = absl::StrFormat("C%06d", ++complaints_);
+    int64_t at = DayStartUs(day + random_.Between(1, 3)) +
+                 random_.Between(10 * 60, 21 * 60) * kMinuteUs;
+    FileComplaint file;
+    file.complaint_id = id;
+    file.member_id = member_id;
+    file.partner_id = partner_id;
+    file.category = kComplaintCategories[random_.Below(4)];
+    file.channel = kComplaintChannels[random_.Below(4)];
+    file.occurred_at_us = at;
+    file.actor_id = "complaint-desk";
+    Plan(at, file);
+    for (int cycle = 1; cycle <= kMaxPlannedCycles; ++cycle) {
+      bool late = false;
+      at = PlanStepTime(at, 3, &late);
+      Plan(at, ReplyToComplaint{id, file.channel, at, "complaint-desk"}, late);
+      if (cycle == 1) {
+        at += random_.Between(10, 180) * kMinuteUs;
+        Plan(at, StartInvestigation{id, at, "complaint-desk"});
+      }
+      at = TimeOn(calendar_.NthWorkingDayAfter(LocalDayOf(at), random_.Between(1, 6)), 9 * 60,
+                  18 * 60, at);
+      const int64_t goodwill = random_.PerMille(300) ? 10 * random_.Between(5, 50) : 0;
+      Plan(at, ResolveComplaint{id, kResolutions[random_.Below(5)], goodwill, at,
+                                "complaint-desk"});
+      at = PlanStepTime(at, 5, &late);
+      Plan(at, NotifyCustomer{id, file.channel, at, "complaint-desk"}, late);
+      if (random_.PerMille(50)) return;  // the customer never answers
+      at = TimeOn(LocalDayOf(at) + random_.Between(1, 4), 10 * 60, 21 * 60, at);
+      const bool satisfied = cycle == kMaxPlannedCycles || random_.PerMille(cycle == 1 ? 780 : 700);
+      const int32_t score = static_cast<int32_t>(satisfied ? random_.Between(3, 5)
+                                                           : random_.Between(1, 2));
+      Plan(at, ConfirmResolution{id, satisfied, score, at, "complaint-desk"});
+      if (satisfied) {
+        if (random_.PerMille(500)) {
+          PlanSurvey(member_id, "", id, -1,
+                     TimeOn(LocalDayOf(at) + random_.Between(1, 7), 10 * 60, 21 * 60, at),
+                     score);
+        }
+        return;
+      }
+    }
+  }
+
+  // A satisfaction survey: about `partner_id` a few days after a purchase
+  // on `day`, or, after a complaint closed, about its handling at `at_us`
+  // with a score near the customer's answer.
+  void PlanSurvey(const std::string& member_id, const std::string& partner_id,
+                  const std::string& complaint_id, int64_t day, int64_t at_us,
+                  int32_t near_score = 0) {
+    RecordSurvey survey;
+    survey.survey_id = absl::StrFormat("Q%06d", ++surveys_);
+    survey.member_id = member_id;
+    survey.partner_id = partner_id;
+    survey.complaint_id = complaint_id;
+    if (near_score > 0) {
+      survey.score = static_cast<int32_t>(
+          std::clamp<int64_t>(near_score + random_.Between(-1, 1), 1, 5));
+    } else {
+      const int64_t roll = random_.Below(100);
+      survey.score = roll < 5 ? 1 : roll < 12 ? 2 : roll < 35 ? 3 : roll < 75 ? 4 : 5;
+    }
+    if (day >= 0) {
+      at_us = DayStartUs(day + random_.Between(1, 5)) + random_.Between(10 * 60, 21 * 60) * kMinuteUs;
+    }
+    survey.occurred_at_us = at_us;
+    survey.actor_id = "survey-app";
+    Plan(at_us, survey);
+  }
+
   const WorkloadOptions options_;
   Random random_;
   absl::FunctionRef<absl::Status(const Command&)> emit_;
@@ -311,9 +556,17 @@ class Generator {
   int64_t redemptions_ = 0;
   int64_t refunds_ = 0;
   int64_t adjustments_ = 0;
+  PlanningCalendar calendar_;
+  // Commands planned for later days, by (instant, order planned).
+  std::map<std::pair<int64_t, int64_t>, PlannedCommand> planned_;
+  int64_t planned_count_ = 0;
+  int64_t complaints_ = 0;
+  int64_t surveys_ = 0;
 };
 
 }  // namespace
+
+std::string DefaultCalendarDataDir() { return LOYALTY_CALENDAR_DATA_DIR; }
 
 absl::Status GenerateWorkload(const WorkloadOptions& options,
                               absl::FunctionRef<absl::Status(const Command&)> emit,

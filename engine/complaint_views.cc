@@ -1,11 +1,13 @@
 #include "engine/complaint_views.h"
 
 #include <algorithm>
+#include <map>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "absl/container/btree_map.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "projections/local_time.h"
@@ -95,6 +97,9 @@ SlaGroupView GroupView(std::string key, const Group& group) {
           CountsView(group.notification)};
 }
 
+// floor(a / b) for b > 0.
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
+
 // An open clock found in the pass, turned into a view only if listed.
 struct OpenClock {
   const std::string* complaint_id;
@@ -156,25 +161,46 @@ absl::StatusOr<ComplaintView> MakeComplaintView(const projections::ComplaintProj
   return view;
 }
 
+absl::Status CheckSlaWindow(absl::CivilDay from_day, absl::CivilDay to_day) {
+  if (from_day <= to_day) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("the window starts on ",
+                                                 absl::FormatCivilTime(from_day),
+                                                 ", after its end ", absl::FormatCivilTime(to_day)));
+}
+
 absl::StatusOr<SlaReportView> MakeSlaReportView(const projections::ComplaintProjection& complaints,
                                                 absl::CivilDay from_day, absl::CivilDay to_day,
                                                 int64_t as_of_us, size_t open_clocks_max) {
-  if (from_day > to_day) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the window starts on ", absl::FormatCivilTime(from_day), ", after its end ",
-        absl::FormatCivilTime(to_day)));
-  }
+  absl::Status window = CheckSlaWindow(from_day, to_day);
+  if (!window.ok()) return window;
   SlaReportView view;
   view.from_day = from_day;
   view.to_day = to_day;
   view.as_of_us = as_of_us;
+  // The window as instants, and the month of each deadline's day cached:
+  // civil-time conversions would be most of the pass over a million
+  // complaints.
+  const int64_t window_first_us = projections::StartOfLocalDayUs(from_day);
+  const int64_t window_last_us = projections::EndOfLocalDayUs(to_day);
   Group total;
-  absl::btree_map<absl::CivilMonth, Group> months;
+  std::map<absl::CivilMonth, Group> months;  // node-based: pointers stay valid
+  absl::flat_hash_map<int64_t, Group*> month_of_day;  // local day number -> its month
   absl::btree_map<std::string, Group> partners;
   absl::btree_map<std::string, Group> categories;
   std::vector<OpenClock> open;
+  auto month_group = [&](int64_t due_at_us) -> Group* {
+    const int64_t day_number =
+        FloorDiv(due_at_us + projections::kLocalUtcOffsetSeconds * projections::kMicrosPerSecond,
+                 projections::kMicrosPerDay);
+    Group*& group = month_of_day[day_number];
+    if (group == nullptr) {
+      group = &months[absl::CivilMonth(absl::CivilDay(1970, 1, 1) + day_number)];
+    }
+    return group;
+  };
   for (const auto& [complaint_id, complaint] : complaints.complaints()) {
-    // Looked up once per complaint, when its first cycle in the window is.
+    // Looked up once per complaint, when its first cycle in the window is;
+    // used before anything else is added to their maps.
     Group* partner = nullptr;
     Group* category = nullptr;
     auto count = [&](int32_t cycle, ClockKind kind, const SlaClock& clock) {
@@ -182,17 +208,14 @@ absl::StatusOr<SlaReportView> MakeSlaReportView(const projections::ComplaintProj
       total.Add(kind, status);
       partner->Add(kind, status);
       category->Add(kind, status);
-      if (clock.due_at_us.has_value()) {
-        months[absl::CivilMonth(projections::LocalDayOf(*clock.due_at_us))].Add(kind, status);
-      }
+      if (clock.due_at_us.has_value()) month_group(*clock.due_at_us)->Add(kind, status);
       if (!clock.done_at_us.has_value()) {
         open.push_back({&complaint_id, &complaint, cycle, kind, &clock});
       }
     };
     for (size_t i = 0; i < complaint.cycles.size(); ++i) {
       const projections::ComplaintCycle& cycle = complaint.cycles[i];
-      const absl::CivilDay started = projections::LocalDayOf(cycle.started_at_us);
-      if (started < from_day || started > to_day) continue;
+      if (cycle.started_at_us < window_first_us || cycle.started_at_us > window_last_us) continue;
       if (partner == nullptr) {
         partner = &partners[complaint.partner_id];
         category = &categories[complaint.category];

@@ -21,6 +21,9 @@ namespace loyalty::internal {
 absl::StatusOr<ComplaintView> MakeComplaintView(const projections::ComplaintProjection& complaints,
                                                 absl::string_view complaint_id, int64_t as_of_us);
 
+// InvalidArgument when from_day is after to_day, naming both.
+absl::Status CheckSlaWindow(absl::CivilDay from_day, absl::CivilDay to_day);
+
 // The SLA report of the cycles started in [from_day, to_day], as of
 // `as_of_us`, in one pass over the complaints; as_of_sequence is left 0.
 // Its counts are those of ComplaintProjection::Report, split further by

@@ -267,7 +267,8 @@ class EngineImpl final : public Engine {
       if (view.ok()) view->as_of_sequence = applied_;
       return view;
     }
-    if (from_day > to_day) return MakeSlaReportView({}, from_day, to_day, 0).status();
+    absl::Status window = CheckSlaWindow(from_day, to_day);
+    if (!window.ok()) return window;
     absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
     if (!bound.ok()) return bound.status();
     projections::ComplaintProjection complaints;

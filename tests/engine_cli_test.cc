@@ -1,13 +1,18 @@
 // The `loyalty` tool's engine commands (member, tiers, liability, partners,
-// digests, rebuild, birthdays), run as a subprocess on a ledger that the
-// test builds through the public Engine API and closes first.
+// digests, rebuild, birthdays, calendar, complaint, sla), run as a
+// subprocess on a ledger that the test builds through the public Engine API
+// and closes first.
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -40,6 +45,19 @@ struct Built {
   uint64_t after_first_purchase = 0;  // M1 has 123 points
   uint64_t head = 0;
 };
+
+struct ComplaintsBuilt {
+  uint64_t calendar = 0;  // the 2024 schedule
+  uint64_t filed = 0;     // C1 filed
+  uint64_t resolved = 0;  // C1 resolved, with its goodwill grant
+  uint64_t head = 0;
+};
+
+// The instant of a local (UTC+8) wall-clock time.
+int64_t LocalUs(int year, int month, int day, int hour, int minute = 0) {
+  return absl::ToUnixMicros(absl::FromCivil(absl::CivilSecond(year, month, day, hour, minute, 0),
+                                            absl::FixedTimeZone(8 * 3600)));
+}
 
 // Builds, through the Engine, a small history in which each day's events are
 // recorded (ledger time) at 00:00Z of that day, 2024-01-01 to 2024-01-04:
@@ -89,10 +107,67 @@ class LedgerBuilder {
     return built;
   }
 
+  // Continues Build() with the 2024 calendar and two complaints, each event
+  // recorded (ledger time) a second after it occurred:
+  //   C1 (M1, store-7, service): filed Friday 2024-02-09, replied on
+  //      21 February (late: due 20 February, after the Spring Festival),
+  //      resolved on 30 April with 200 goodwill points, the customer
+  //      notified on 10 May (due 10 May, after Labour Day), dissatisfied
+  //      (score 2) on Sunday 12 May, replied again on 13 May: investigating.
+  //   C2 (M2, store-9, parking): filed Monday 2024-03-04, replied on
+  //      5 March, being investigated.
+  //   Q1: M2's survey about store-9, score 5.
+  ComplaintsBuilt BuildComplaints() {
+    ComplaintsBuilt built;
+    if (engine_ == nullptr) return built;
+    std::ifstream file(std::string(LOYALTY_CALENDAR_DATA_DIR) + "/cn-2024.txt");
+    std::stringstream text;
+    text << file.rdbuf();
+    auto declaration = ParseCalendarFile(text.str());
+    EXPECT_TRUE(declaration.ok()) << declaration.status();
+    if (!declaration.ok()) return built;
+    Occur(LocalUs(2024, 1, 5, 9));
+    built.calendar = Check(engine_->Execute(
+        DeclareCalendarDays{*declaration, clock_.NowMicros(), "calendar-admin"}));
+    Occur(LocalUs(2024, 2, 9, 10));
+    built.filed = Check(engine_->Execute(FileComplaint{"C1", "M1", "store-7", "service",
+                                                       v1::CHANNEL_PHONE, Now(), "desk"}));
+    Occur(LocalUs(2024, 3, 4, 10));
+    Check(engine_->Execute(
+        FileComplaint{"C2", "M2", "store-9", "parking", v1::CHANNEL_APP, Now(), "desk"}));
+    Occur(LocalUs(2024, 3, 5, 10));
+    Check(engine_->Execute(ReplyToComplaint{"C2", v1::CHANNEL_APP, Now(), "desk"}));
+    Occur(LocalUs(2024, 3, 5, 11));
+    Check(engine_->Execute(StartInvestigation{"C2", Now(), "desk"}));
+    Occur(LocalUs(2024, 2, 21, 10));
+    Check(engine_->Execute(ReplyToComplaint{"C1", v1::CHANNEL_SMS, Now(), "desk"}));
+    Occur(LocalUs(2024, 2, 21, 11));
+    Check(engine_->Execute(StartInvestigation{"C1", Now(), "desk"}));
+    Occur(LocalUs(2024, 3, 9, 12));
+    Check(engine_->Execute(RecordSurvey{"Q1", "M2", "store-9", "", 5, Now(), "survey-app"}));
+    Occur(LocalUs(2024, 4, 30, 10));
+    built.resolved = Check(engine_->Execute(ResolveComplaint{"C1", "apology", 200, Now(), "desk"}));
+    Occur(LocalUs(2024, 5, 10, 18));
+    Check(engine_->Execute(NotifyCustomer{"C1", v1::CHANNEL_SMS, Now(), "desk"}));
+    Occur(LocalUs(2024, 5, 12, 10));
+    Check(engine_->Execute(ConfirmResolution{"C1", false, 2, Now(), "desk"}));
+    Occur(LocalUs(2024, 5, 13, 10));
+    built.head = Check(engine_->Execute(ReplyToComplaint{"C1", v1::CHANNEL_SMS, Now(), "desk"}));
+    return built;
+  }
+
   Engine& engine() { return *engine_; }
 
  private:
   void At(int day) { clock_.Set(kJan2024Us + day * kDayUs); }
+  // Business time of the next command; the ledger records it a second later
+  // (never going back).
+  void Occur(int64_t at_us) {
+    occurred_at_us_ = at_us;
+    if (clock_.NowMicros() < at_us + 1000000) clock_.Set(at_us + 1000000);
+  }
+  int64_t Now() const { return occurred_at_us_; }
+  int64_t occurred_at_us_ = 0;
 
   // The last sequence the command appended.
   uint64_t Check(const absl::StatusOr<CommandResult>& result) {
@@ -313,11 +388,14 @@ TEST_F(EngineCliTest, Partners) {
   // 612345 = 1633 basis points.
   const std::vector<std::string> lines = Lines(OnLedger({"partners", "--at-seq", AtHead()}));
   EXPECT_THAT(lines, ElementsAre("PARTNER  GROSS CNY  REFUNDED CNY  NET CNY  PURCHASES  REFUNDS  "
-                                 "REFUND RATE  POINTS ISSUED",
+                                 "REFUND RATE  POINTS ISSUED  COMPLAINTS  SLA MET  SLA BREACHED  "
+                                 "SLA RATE  SATISFACTION",
                                  "store-7    6123.45       1000.00  5123.45          2        1  "
-                                 "     16.33%           6123",
+                                 "     16.33%           6123           0        0             0  "
+                                 "       -             -",
                                  "store-9      50.00          0.00    50.00          1        0  "
-                                 "      0.00%             50",
+                                 "      0.00%             50           0        0             0  "
+                                 "       -             -",
                                  StartsWith("as of sequence ")));
   const google::protobuf::Struct json = ParseJson(OnLedger({"partners", "--json"}));
   const auto& partners = json.fields().at("partners").list_value().values();
@@ -328,6 +406,11 @@ TEST_F(EngineCliTest, Partners) {
   EXPECT_EQ(Number(store, "refunded_fen"), 100000);
   EXPECT_EQ(Number(store, "net_sales_fen"), 512345);
   EXPECT_EQ(Number(store, "refund_rate_bp"), 1633);
+  EXPECT_EQ(Number(store, "complaint_count"), 0);
+  EXPECT_EQ(Number(store, "sla_met"), 0);
+  EXPECT_EQ(store.fields().at("sla_compliance_bp").kind_case(), google::protobuf::Value::kNullValue);
+  EXPECT_EQ(store.fields().at("average_satisfaction_centi").kind_case(),
+            google::protobuf::Value::kNullValue);
 
   EXPECT_THAT(OnLedger({"partners", "--at-seq", "0"}), StartsWith("no partners\n"));
 }
@@ -417,9 +500,12 @@ TEST_F(EngineCliTest, BirthdaysFlagErrors) {
 }
 
 TEST_F(EngineCliTest, BadAsOfNamesTheFlagAndTheValue) {
-  for (const char* command : {"member", "tiers", "liability", "partners", "digests"}) {
+  for (const char* command :
+       {"member", "tiers", "liability", "partners", "digests", "complaint", "sla"}) {
     std::vector<std::string> args = {"--db", db_, command};
     if (std::string(command) == "member") args.insert(args.end(), {"show", "M1"});
+    if (std::string(command) == "complaint") args.insert(args.end(), {"show", "C1"});
+    if (std::string(command) == "sla") args.insert(args.end(), {"report"});
     std::vector<std::string> bad = args;
     bad.insert(bad.end(), {"--as-of", "2024-13-01"});
     ToolRun run = Loyalty(bad);
@@ -444,7 +530,11 @@ TEST_F(EngineCliTest, EngineCommandsOnAMissingDirectoryFailWithoutCreatingIt) {
                                              {"partners"},
                                              {"digests"},
                                              {"rebuild"},
-                                             {"birthdays", "--date", "2024-01-10"}}) {
+                                             {"birthdays", "--date", "2024-01-10"},
+                                             {"complaint", "show", "C1"},
+                                             {"sla", "report"},
+                                             {"calendar", "due", "--from", "2024-02-09",
+                                              "--working-days", "3"}}) {
     command.insert(command.begin(), {"--db", missing});
     ToolRun run = Loyalty(command);
     EXPECT_EQ(run.exit_code, 1) << command[2];
@@ -458,7 +548,8 @@ TEST_F(EngineCliTest, HelpListsTheEngineCommands) {
   ToolRun run = Loyalty({"help"});
   EXPECT_EQ(run.exit_code, 0);
   for (const char* command :
-       {"member show ID", "tiers", "liability", "partners", "digests", "rebuild", "birthdays"}) {
+       {"member show ID", "tiers", "liability", "partners", "digests", "rebuild", "birthdays",
+        "calendar load FILE | due", "complaint show ID", "sla report"}) {
     EXPECT_THAT(run.out, HasSubstr(absl::StrCat("\n  ", command, " "))) << command;
   }
   ToolRun member = Loyalty({"help", "member"});
@@ -466,6 +557,221 @@ TEST_F(EngineCliTest, HelpListsTheEngineCommands) {
   EXPECT_THAT(member.out, StartsWith("usage: loyalty member show ID [flags]\n"));
   EXPECT_THAT(member.out, HasSubstr("--as-of TIME"));
   EXPECT_THAT(member.out, HasSubstr("--at-seq N"));
+}
+
+// The complaint, SLA and calendar commands on the ledger of EngineCliTest
+// continued with LedgerBuilder::BuildComplaints().
+class ComplaintCliTest : public EngineCliTest {
+ protected:
+  void SetUp() override {
+    LedgerBuilder builder(db_);
+    built_ = builder.Build();
+    complaints_ = builder.BuildComplaints();
+    ASSERT_GT(complaints_.head, complaints_.resolved);
+  }
+  std::string AtComplaintsHead() { return absl::StrCat(complaints_.head); }
+  std::string CalendarFile(int year) {
+    return absl::StrCat(LOYALTY_CALENDAR_DATA_DIR, "/cn-", year, ".txt");
+  }
+
+  ComplaintsBuilt complaints_;
+};
+
+TEST_F(ComplaintCliTest, ComplaintShowText) {
+  const std::string out = OnLedger({"complaint", "show", "C1", "--at-seq", AtComplaintsHead()});
+  EXPECT_THAT(out, StartsWith("complaint     C1\n"
+                              "member        M1\n"
+                              "partner       store-7\n"
+                              "category      service\n"
+                              "channel       phone\n"
+                              "state         investigating\n"
+                              "filed         2024-02-09T10:00:00.000000+08:00\n"
+                              "goodwill      200 points\n"
+                              "satisfaction  2\n"
+                              "cycles:\n"));
+  EXPECT_THAT(
+      out,
+      HasSubstr("clocks:\n"
+                "  CYCLE  CLOCK         DUE                               DONE"
+                "                              STATUS\n"
+                "      1  reply         2024-02-20T23:59:59.999999+08:00  "
+                "2024-02-21T10:00:00.000000+08:00  breached\n"
+                "      1  notification  2024-05-10T23:59:59.999999+08:00  "
+                "2024-05-10T18:00:00.000000+08:00  met\n"
+                "      2  reply         2024-05-15T23:59:59.999999+08:00  "
+                "2024-05-13T10:00:00.000000+08:00  met\n"));
+  EXPECT_THAT(out, HasSubstr("      1  2024-02-09T10:00:00.000000+08:00  "
+                             "2024-04-30T10:00:00.000000+08:00  apology          200  "
+                             "2024-05-12T10:00:00.000000+08:00  dissatisfied (2)\n"));
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("as of sequence ", complaints_.head,
+                                          ", 2024-05-13T10:00:00.000000+08:00\n")));
+}
+
+TEST_F(ComplaintCliTest, ComplaintShowJsonAndAsOf) {
+  const google::protobuf::Struct json =
+      ParseJson(OnLedger({"complaint", "show", "C1", "--at-seq", AtComplaintsHead(), "--json"}));
+  EXPECT_EQ(Text(json, "state"), "investigating");
+  EXPECT_EQ(Text(json, "partner_id"), "store-7");
+  EXPECT_EQ(Number(json, "goodwill_points_total"), 200);
+  const auto& cycles = json.fields().at("cycles").list_value().values();
+  ASSERT_EQ(cycles.size(), 2u);
+  const google::protobuf::Struct& reply = cycles[0].struct_value().fields().at("reply").struct_value();
+  EXPECT_EQ(Text(reply, "status"), "breached");
+  EXPECT_EQ(Text(reply, "due_at"), "2024-02-20T23:59:59.999999+08:00");
+  EXPECT_EQ(Number(reply, "working_days"), 3);
+  EXPECT_EQ(cycles[1].struct_value().fields().at("notification").kind_case(),
+            google::protobuf::Value::kNullValue);
+
+  // Before the deadline the reply is pending; the morning after, breached,
+  // though no event says so.
+  const google::protobuf::Struct early =
+      ParseJson(OnLedger({"complaint", "show", "C1", "--as-of", "2024-02-15", "--json"}));
+  EXPECT_EQ(Text(early, "state"), "filed");
+  EXPECT_EQ(Text(early.fields().at("cycles").list_value().values(0).struct_value().fields().at(
+                     "reply").struct_value(),
+                 "status"),
+            "pending");
+  EXPECT_THAT(OnLedger({"complaint", "show", "C1", "--as-of", "2024-02-21T08:00:00+08:00"}),
+              HasSubstr("  breached\n"));
+
+  ToolRun unknown = Loyalty({"--db", db_, "complaint", "show", "C404"});
+  EXPECT_EQ(unknown.exit_code, 3);
+  EXPECT_THAT(unknown.err, HasSubstr("\"C404\" is not filed"));
+  ToolRun before = Loyalty({"--db", db_, "complaint", "show", "C1", "--as-of", "2024-02-01"});
+  EXPECT_EQ(before.exit_code, 3);
+  EXPECT_THAT(before.err, HasSubstr("--as-of 2024-02-01"));
+  ToolRun list = Loyalty({"--db", db_, "complaint", "list", "C1"});
+  EXPECT_EQ(list.exit_code, 1);
+  EXPECT_THAT(list.err, HasSubstr("unknown subcommand \"list\""));
+}
+
+TEST_F(ComplaintCliTest, SlaReport) {
+  const std::string out = OnLedger({"sla", "report", "--at-seq", AtComplaintsHead()});
+  // C1: reply breached, notification met, second reply met; C2: reply met.
+  EXPECT_THAT(out, StartsWith("window      all cycles\n"
+                              "cycles      3 (1 reopening)\n"
+                              "clocks      4: 3 met, 1 breached, 0 pending, 0 due unknown\n"
+                              "compliance  75.00% (reply 66.66%, notification 100.00%)\n"));
+  EXPECT_THAT(out, HasSubstr("by due month:\n"
+                             "  MONTH    MET  BREACHED  PENDING  UNKNOWN  COMPLIANCE    REPLY"
+                             "  NOTIFICATION\n"
+                             "  2024-02    0         1        0        0       0.00%    0.00%"
+                             "             -\n"));
+  EXPECT_THAT(out, HasSubstr("by partner:\n"));
+  EXPECT_THAT(out, HasSubstr("  store-7    2         1        0        0      66.66%   50.00%"
+                             "       100.00%\n"
+                             "  store-9    1         0        0        0     100.00%  100.00%"
+                             "             -\n"));
+  EXPECT_THAT(out, HasSubstr("by category:\n"));
+  EXPECT_THAT(out, HasSubstr("open clocks: none\n"));
+
+  const google::protobuf::Struct march = ParseJson(OnLedger(
+      {"sla", "report", "--from", "2024-03-01", "--to", "2024-03-31", "--as-of", "2024-04-30",
+       "--json"}));
+  EXPECT_EQ(Text(march, "from"), "2024-03-01");
+  EXPECT_EQ(Number(march, "cycles"), 1);
+  EXPECT_EQ(Number(march.fields().at("all").struct_value(), "met"), 1);
+  EXPECT_EQ(Number(march.fields().at("all").struct_value(), "compliance_bp"), 10000);
+  EXPECT_EQ(Text(march, "as_of"), "2024-04-30T23:59:59.999999+08:00");
+
+  // As of 1 May, C1's notification (due 10 May) is open and pending.
+  const std::string may = OnLedger({"sla", "report", "--as-of", "2024-05-01"});
+  EXPECT_THAT(may, HasSubstr("open clocks nearest their deadline (1 of 1):\n"
+                             "  DUE                               STATUS   COMPLAINT  CYCLE"
+                             "  CLOCK         PARTNER  CATEGORY\n"
+                             "  2024-05-10T23:59:59.999999+08:00  pending  C1             1"
+                             "  notification  store-7  service\n"));
+
+  ToolRun half = Loyalty({"--db", db_, "sla", "report", "--from", "2024-03-01"});
+  EXPECT_EQ(half.exit_code, 1);
+  EXPECT_THAT(half.err, HasSubstr("give both or neither"));
+  ToolRun backwards =
+      Loyalty({"--db", db_, "sla", "report", "--from", "2024-03-02", "--to", "2024-03-01"});
+  EXPECT_EQ(backwards.exit_code, 1);
+  ToolRun other = Loyalty({"--db", db_, "sla", "list"});
+  EXPECT_EQ(other.exit_code, 1);
+}
+
+TEST_F(ComplaintCliTest, PartnersShowComplaintsSlaAndSatisfaction) {
+  const std::vector<std::string> lines =
+      Lines(OnLedger({"partners", "--at-seq", AtComplaintsHead()}));
+  ASSERT_EQ(lines.size(), 4u);
+  // store-7: C1's clocks, 2 met and 1 breached; satisfaction 2 (C1).
+  EXPECT_THAT(lines[1], ::testing::EndsWith("           1        2             1    66.66%          2.00"));
+  // store-9: C2's reply met; satisfaction 5 (the survey).
+  EXPECT_THAT(lines[2], ::testing::EndsWith("           1        1             0   100.00%          5.00"));
+  const google::protobuf::Struct json =
+      ParseJson(OnLedger({"partners", "--at-seq", AtComplaintsHead(), "--json"}));
+  const google::protobuf::Struct& store =
+      json.fields().at("partners").list_value().values(0).struct_value();
+  EXPECT_EQ(Number(store, "complaint_count"), 1);
+  EXPECT_EQ(Number(store, "sla_met"), 2);
+  EXPECT_EQ(Number(store, "sla_breached"), 1);
+  EXPECT_EQ(Number(store, "sla_compliance_bp"), 6666);
+  EXPECT_EQ(Number(store, "average_satisfaction_centi"), 200);
+}
+
+TEST_F(ComplaintCliTest, CalendarDue) {
+  EXPECT_EQ(OnLedger({"calendar", "due", "--from", "2024-02-09T10:00:00+08:00", "--working-days",
+                      "3"}),
+            "from          2024-02-09T10:00:00.000000+08:00 (Friday)\n"
+            "working days  3\n"
+            "due           2024-02-20T23:59:59.999999+08:00 (Tuesday)\n");
+  const google::protobuf::Struct json = ParseJson(
+      OnLedger({"calendar", "due", "--from", "2024-04-30", "--working-days", "5", "--json"}));
+  EXPECT_EQ(Text(json, "due"), "2024-05-10T23:59:59.999999+08:00");
+  EXPECT_EQ(Number(json, "working_days"), 5);
+
+  // Only 2024 is loaded: a count into 2025 is refused, naming the year.
+  ToolRun beyond =
+      Loyalty({"--db", db_, "calendar", "due", "--from", "2024-12-30", "--working-days", "3"});
+  EXPECT_EQ(beyond.exit_code, 3);
+  EXPECT_THAT(beyond.err, HasSubstr("no holiday schedule is loaded for 2025"));
+  ToolRun missing = Loyalty({"--db", db_, "calendar", "due", "--from", "2024-02-09"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("--working-days"));
+  ToolRun zero =
+      Loyalty({"--db", db_, "calendar", "due", "--from", "2024-02-09", "--working-days", "0"});
+  EXPECT_EQ(zero.exit_code, 1);
+  ToolRun other = Loyalty({"--db", db_, "calendar", "show"});
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_THAT(other.err, HasSubstr("unknown subcommand \"show\""));
+}
+
+TEST_F(ComplaintCliTest, CalendarLoadIsIdempotentAndNamesTheBadLine) {
+  // 2024 is loaded already: nothing is appended.
+  const std::string again = OnLedger({"calendar", "load", CalendarFile(2024)});
+  EXPECT_THAT(again, StartsWith("calendar cn-official-2024 (covering 2024) is already loaded: "));
+  EXPECT_THAT(again, HasSubstr("nothing appended"));
+  const google::protobuf::Struct again_json =
+      ParseJson(OnLedger({"calendar", "load", CalendarFile(2024), "--json"}));
+  EXPECT_FALSE(again_json.fields().at("loaded").bool_value());
+
+  const std::string loaded = OnLedger({"calendar", "load", CalendarFile(2025)});
+  EXPECT_THAT(loaded, StartsWith("loaded calendar cn-official-2025 (covering 2025): "));
+  EXPECT_THAT(loaded, HasSubstr(absl::StrCat(" at sequence ", complaints_.head + 1, "\n")));
+  EXPECT_THAT(OnLedger({"calendar", "load", CalendarFile(2025)}), HasSubstr("already loaded"));
+  EXPECT_THAT(OnLedger({"calendar", "due", "--from", "2024-12-30", "--working-days", "3"}),
+              HasSubstr("due           2025-01-03T23:59:59.999999+08:00 (Friday)\n"));
+
+  const std::string bad = dir_.Sub("bad.txt");
+  std::ofstream(bad) << "source mall\ncovers none\n2024-10-03 workday Open\n2024-02-30 holiday\n";
+  ToolRun run = Loyalty({"--db", db_, "calendar", "load", bad});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, HasSubstr(absl::StrCat(bad, ": calendar file line 4: ")));
+  EXPECT_THAT(run.err, HasSubstr("2024-02-30"));
+  ToolRun absent = Loyalty({"--db", db_, "calendar", "load", dir_.Sub("absent.txt")});
+  EXPECT_EQ(absent.exit_code, 1);
+  EXPECT_THAT(absent.err, HasSubstr("cannot read"));
+  const google::protobuf::Struct head = ParseJson(OnLedger({"head", "--json"}));
+  EXPECT_EQ(Number(head, "sequence"), static_cast<double>(complaints_.head + 1));
+
+  // A mall's own days: covers no year.
+  const std::string mall = dir_.Sub("mall.txt");
+  std::ofstream(mall) << "source mall\ncovers none\n2024-10-03 workday Open for the sale\n";
+  EXPECT_THAT(OnLedger({"calendar", "load", mall}),
+              StartsWith("loaded calendar mall (covering no whole year): 1 day (0 holidays, 1 "
+                         "working day) at sequence "));
 }
 
 }  // namespace
@@ -487,6 +793,13 @@ TEST(DemoCliTest, GeneratesReportsAndReuses) {
   EXPECT_THAT(first.out, HasSubstr("40 enrolments"));
   EXPECT_THAT(first.out, HasSubstr("Chain head"));
   EXPECT_THAT(first.out, HasSubstr("balances  "));
+  // The official calendars come first; complaints and surveys follow the
+  // purchases, and the report shows their SLA.
+  EXPECT_THAT(first.out, HasSubstr("2 official holiday schedules, "));
+  EXPECT_THAT(first.out, HasSubstr("Complaint SLA compliance by month of the deadline\n"));
+  EXPECT_THAT(first.out, HasSubstr("Partners with the lowest SLA compliance on their complaints\n"));
+  EXPECT_THAT(first.out, HasSubstr("complaints  "));
+  EXPECT_THAT(first.out, HasSubstr("calendar  "));
 
   ToolRun again = run({"demo"}, "again");
   ASSERT_EQ(again.exit_code, 0) << again.err;

@@ -286,7 +286,9 @@ struct ProgramView {
   int64_t as_of_us = 0;
   TierCounts tiers;
   LiabilityView liability;
-  std::vector<PartnerScorecard> partners;  // by partner id
+  // By partner id; their SLA figures evaluated at the SLA instant of the
+  // query's AsOf (Engine::Program).
+  std::vector<PartnerScorecard> partners;
   std::vector<ProjectionDigest> digests;   // by projection name
 };
 
