@@ -1,32 +1,25 @@
-// The read side of RocksDbLedger: scans, streams, hashes, verification.
+// The read side of RocksDbLedger: scans, streams, hashes.
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "ledger/envelope_header.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
+#include "ledger/read_status.h"
 #include "ledger/rocks_util.h"
 #include "ledger/rocksdb_ledger.h"
 
 namespace loyalty::internal {
 namespace {
 
-absl::Status FromRocksStatus(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  if (status.IsCorruption() || status.IsNotFound()) {
-    return absl::DataLossError(absl::StrCat(what, ": ", status.ToString()));
-  }
-  return absl::InternalError(absl::StrCat(what, ": ", status.ToString()));
-}
+// Long scans read ahead in large steps; short ones (a proof's event, a
+// cursor's next page) leave RocksDB's adaptive readahead alone, which
+// would otherwise copy megabytes to return a handful of events.
+constexpr uint64_t kLongScanEvents = 4096;
 
-absl::Status IteratorError(const rocksdb::Iterator& iterator, absl::string_view what) {
-  if (iterator.status().ok()) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat(what, ": ", iterator.status().ToString()));
-}
-
-rocksdb::ReadOptions ScanOptions() {
+rocksdb::ReadOptions ScanOptions(uint64_t event_count) {
   rocksdb::ReadOptions options;
-  options.readahead_size = 2 << 20;
+  if (event_count >= kLongScanEvents) options.readahead_size = 2 << 20;
   options.async_io = false;
   return options;
 }
@@ -38,7 +31,7 @@ absl::Status RocksDbLedger::ScanRaw(uint64_t from, uint64_t to,
   to = std::min(to, Head().sequence);
   if (from == 0) from = 1;
   if (from > to) return absl::OkStatus();
-  rocksdb::ReadOptions options = ScanOptions();
+  rocksdb::ReadOptions options = ScanOptions(to - from + 1);
   const std::string upper = BigEndian64(to + 1);
   rocksdb::Slice upper_bound(upper);
   options.iterate_upper_bound = &upper_bound;
@@ -246,87 +239,6 @@ absl::StatusOr<uint64_t> RocksDbLedger::SequenceAtTime(int64_t recorded_at_us) c
     }
   }
   return low;
-}
-
-absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
-  if (from == 0) from = 1;
-  const ChainHead head = Head();
-  to = std::min(to, head.sequence);
-  if (from > to) return absl::OkStatus();
-  absl::StatusOr<Hash> start = HashAt(from - 1);
-  if (!start.ok()) return start.status();
-  Hash previous = *start;
-  int64_t previous_recorded_at_us = 0;
-  absl::Status status = ScanRaw(from, to, [&](const RawEvent& raw) -> absl::Status {
-    EnvelopeHeader header;
-    if (!ReadEnvelopeHeader(raw.canonical_bytes, &header)) {
-      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence,
-                                              ": stored bytes are not a valid envelope"));
-    }
-    if (header.sequence != raw.sequence) {
-      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence,
-                                              ": holds the event recorded as sequence ",
-                                              header.sequence));
-    }
-    if (header.previous_hash != HashBytes(previous)) {
-      return absl::DataLossError(absl::StrCat(
-          "sequence ", raw.sequence, ": previous_hash does not match the hash of sequence ",
-          raw.sequence - 1));
-    }
-    if (header.recorded_at_us < previous_recorded_at_us) {
-      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence,
-                                              ": recorded_at_us goes back in time"));
-    }
-    const Hash hash = ChainHash(previous, raw.canonical_bytes);
-    if (hash != raw.hash) {
-      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence,
-                                              ": its bytes do not match its chain hash"));
-    }
-    previous = hash;
-    previous_recorded_at_us = header.recorded_at_us;
-    return absl::OkStatus();
-  });
-  if (!status.ok()) return status;
-  if (to == head.sequence) {
-    if (previous != head.hash) {
-      return absl::DataLossError(absl::StrCat("sequence ", to,
-                                              ": the chain does not end at the stored head"));
-    }
-    // Nothing may follow the head, except appends that are written but not
-    // yet published (their sync is pending). Those were written together
-    // with the stored head, so one snapshot shows both: nothing may follow
-    // the stored head in it.
-    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
-    rocksdb::ReadOptions options;
-    options.snapshot = snapshot;
-    struct Release {
-      rocksdb::DB* db;
-      const rocksdb::Snapshot* snapshot;
-      ~Release() { db->ReleaseSnapshot(snapshot); }
-    } release{db_.get(), snapshot};
-    std::string stored_head;
-    absl::Status read =
-        FromRocksStatus(db_->Get(options, meta(), kHeadKey, &stored_head), "reading the head");
-    if (!read.ok()) return read;
-    if (stored_head.size() < 8) {
-      return absl::DataLossError("the stored chain head is too short");
-    }
-    const uint64_t stored_sequence = DecodeBigEndian64(stored_head);
-    if (stored_sequence < head.sequence) {
-      return absl::DataLossError(absl::StrCat("sequence ", head.sequence,
-                                              ": past the stored head ", stored_sequence));
-    }
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, events()));
-    it->Seek(BigEndian64(stored_sequence + 1));
-    if (it->Valid()) {
-      return absl::DataLossError(absl::StrCat("sequence ",
-                                              DecodeBigEndian64(View(it->key())),
-                                              ": stored beyond the head ", stored_sequence));
-    }
-    absl::Status scanned = IteratorError(*it, "reading past the head");
-    if (!scanned.ok()) return scanned;
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace loyalty::internal
