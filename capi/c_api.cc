@@ -7,6 +7,7 @@
 #include "loyalty/c.h"
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <limits>
@@ -14,14 +15,19 @@
 #include <new>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "loyalty/commands.h"
 #include "loyalty/engine.h"
+#include "loyalty/metrics.h"
 #include "loyalty/views.h"
 
 #ifndef LOYALTY_VERSION_STRING
@@ -30,6 +36,13 @@
 
 struct loyalty_engine {
   std::unique_ptr<loyalty::Engine> engine;
+};
+
+struct loyalty_cursor {
+  std::unique_ptr<loyalty::Cursor> cursor;
+  // Events read ahead from the ledger's cursor, handed out one by one.
+  std::vector<loyalty::v1::Envelope> pending;
+  size_t next_pending = 0;
 };
 
 namespace {
@@ -161,6 +174,14 @@ int loyalty_engine_open(const char* directory, size_t directory_length, int sync
     if (path->empty()) return absl::InvalidArgumentError("directory: empty");
     loyalty::EngineOptions options;
     options.ledger.sync = sync != 0;
+    // The master key sits beside the directory, never inside it
+    // (docs/privacy.md); a new one is made on first use.
+    std::string key_path = *path;
+    while (key_path.size() > 1 && key_path.back() == '/') key_path.pop_back();
+    key_path += ".key";
+    absl::StatusOr<std::string> created = loyalty::CreateMasterKeyFile(key_path);
+    if (!created.ok() && !absl::IsAlreadyExists(created.status())) return created.status();
+    options.master_key = loyalty::MasterKeyFromFile(key_path);
     absl::StatusOr<std::unique_ptr<loyalty::Engine>> opened =
         loyalty::Engine::Open(*path, options);
     if (!opened.ok()) return opened.status();
@@ -337,6 +358,96 @@ int loyalty_verify(loyalty_engine* engine) {
     absl::Status status = CheckEngine(engine);
     if (!status.ok()) return status;
     return engine->engine->ledger().Verify(1, std::numeric_limits<uint64_t>::max());
+  });
+}
+
+void loyalty_free(void* pointer) { std::free(pointer); }
+
+int loyalty_cursor_open(loyalty_engine* engine, int64_t after_sequence,
+                        loyalty_cursor** cursor_out) {
+  return Guard([&]() -> absl::Status {
+    absl::Status status = CheckEngine(engine);
+    if (!status.ok()) return status;
+    if (cursor_out == nullptr) return absl::InvalidArgumentError("cursor_out: NULL");
+    if (after_sequence < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("after_sequence: ", after_sequence, " is negative"));
+    }
+    auto handle = std::make_unique<loyalty_cursor>();
+    handle->cursor = engine->engine->ledger().NewCursor(static_cast<uint64_t>(after_sequence));
+    *cursor_out = handle.release();
+    return absl::OkStatus();
+  });
+}
+
+int loyalty_cursor_next(loyalty_cursor* cursor, int64_t wait_ms, int64_t* sequence_out,
+                        uint8_t** envelope_out, size_t* length_out) {
+  return Guard([&]() -> absl::Status {
+    if (cursor == nullptr || cursor->cursor == nullptr) {
+      return absl::InvalidArgumentError("cursor: NULL");
+    }
+    if (sequence_out == nullptr || envelope_out == nullptr || length_out == nullptr) {
+      return absl::InvalidArgumentError("sequence_out, envelope_out and length_out: one is NULL");
+    }
+    if (wait_ms < 0) return absl::InvalidArgumentError(absl::StrCat("wait_ms: ", wait_ms, " < 0"));
+    // Read ahead in chunks: one call into the ledger per event would cost a
+    // read per event.
+    constexpr size_t kReadAheadEvents = 256;
+    if (cursor->next_pending == cursor->pending.size()) {
+      absl::StatusOr<std::vector<loyalty::v1::Envelope>> events =
+          cursor->cursor->Next(kReadAheadEvents, absl::Milliseconds(wait_ms));
+      if (!events.ok()) return events.status();
+      cursor->pending = std::move(*events);
+      cursor->next_pending = 0;
+    }
+    if (cursor->pending.empty()) {
+      *sequence_out = 0;
+      *envelope_out = nullptr;
+      *length_out = 0;
+      return absl::OkStatus();
+    }
+    const loyalty::v1::Envelope& envelope = cursor->pending[cursor->next_pending];
+    std::string bytes;
+    {
+      google::protobuf::io::StringOutputStream stream(&bytes);
+      google::protobuf::io::CodedOutputStream coded(&stream);
+      coded.SetSerializationDeterministic(true);
+      if (!envelope.SerializeToCodedStream(&coded)) {
+        return absl::InternalError(
+            absl::StrCat("event ", envelope.sequence(), ": could not be serialized"));
+      }
+    }
+    // malloc(0) may return NULL: allocate at least a byte.
+    auto* copy = static_cast<uint8_t*>(std::malloc(bytes.empty() ? 1 : bytes.size()));
+    if (copy == nullptr) return absl::ResourceExhaustedError("out of memory");
+    std::memcpy(copy, bytes.data(), bytes.size());
+    ++cursor->next_pending;
+    *sequence_out = static_cast<int64_t>(envelope.sequence());
+    *envelope_out = copy;
+    *length_out = bytes.size();
+    return absl::OkStatus();
+  });
+}
+
+void loyalty_cursor_close(loyalty_cursor* cursor) {
+  Guard([&]() -> absl::Status {
+    delete cursor;
+    return absl::OkStatus();
+  });
+}
+
+int loyalty_metrics_prometheus(loyalty_engine* engine, char** text_out, size_t* length_out) {
+  return Guard([&]() -> absl::Status {
+    absl::Status status = CheckEngine(engine);
+    if (!status.ok()) return status;
+    if (text_out == nullptr) return absl::InvalidArgumentError("text_out: NULL");
+    const std::string text = loyalty::ToPrometheusText(engine->engine->Metrics());
+    auto* copy = static_cast<char*>(std::malloc(text.size() + 1));
+    if (copy == nullptr) return absl::ResourceExhaustedError("out of memory");
+    std::memcpy(copy, text.c_str(), text.size() + 1);
+    *text_out = copy;
+    if (length_out != nullptr) *length_out = text.size();
+    return absl::OkStatus();
   });
 }
 

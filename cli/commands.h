@@ -10,6 +10,9 @@ namespace loyalty::cli {
 // cli/append_command.cc: writing events.
 int RunAppend(CommandContext& context);
 
+// cli/import_command.cc: a purchase history from CSV (docs/import.md).
+int RunImport(CommandContext& context);
+
 // cli/read_commands.cc: reading and checking the log.
 int RunExport(CommandContext& context);
 int RunHead(CommandContext& context);
@@ -25,6 +28,10 @@ int RunPartners(CommandContext& context);
 int RunDigests(CommandContext& context);
 int RunRebuild(CommandContext& context);
 int RunBirthdays(CommandContext& context);
+
+// cli/privacy_commands.cc: the retention job (member erase is a subcommand
+// of member).
+int RunRetention(CommandContext& context);
 
 // cli/complaint_commands.cc: the working-day calendar, complaints and the
 // SLA report.
@@ -43,6 +50,9 @@ int RunSchema(CommandContext& context);
 
 // cli/demo_command.cc: a generated year of the program and its report.
 int RunDemo(CommandContext& context);
+
+// cli/metrics_command.cc: the metrics in the Prometheus text format.
+int RunMetrics(CommandContext& context);
 
 }  // namespace loyalty::cli
 

@@ -20,6 +20,7 @@
 #include "cli/reports.h"
 #include "demo/runner.h"
 #include "loyalty/engine.h"
+#include "loyalty/privacy.h"
 
 namespace loyalty::cli {
 namespace {
@@ -219,6 +220,18 @@ int RunDemo(CommandContext& context) {
     Print(Report(**engine, directory, nullptr));
     return kExitOk;
   }
+
+  // The master key that seals the members' personal data lives beside the
+  // directory, never inside it; the first run makes it (docs/privacy.md).
+  const std::string key_path = DefaultMasterKeyPath(directory);
+  absl::StatusOr<std::string> created = CreateMasterKeyFile(key_path);
+  if (created.ok()) {
+    Print(absl::StrCat("Created the master key file ", key_path,
+                       " (mode 0600): keep it apart from the data.\n"));
+  } else if (!absl::IsAlreadyExists(created.status())) {
+    return ReportError(created.status());
+  }
+  options.master_key = MasterKeyFromFile(key_path);
 
   const bool terminal = isatty(STDERR_FILENO) == 1;
   ProgressBar bar(options.workload.days);

@@ -15,6 +15,7 @@
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/ledger_io.h"
+#include "cli/privacy_commands.h"
 #include "cli/report_format.h"
 #include "cli/reports.h"
 #include "loyalty/commands.h"
@@ -84,15 +85,27 @@ absl::Status ClassifyRebuildError(Engine& engine, const std::string& directory,
 }  // namespace
 
 int RunMember(CommandContext& context) {
+  if (!context.args.empty() && context.args[0] == "erase") return RunMemberErase(context);
   ReportFlags values;
+  bool personal = false;
+  std::string master_key_file;
   FlagSet flags = context.NewFlagSet();
   AddReportFlags(flags, &values);
+  flags.Bool("personal", "also print the member's personal data (needs --master-key)", &personal);
+  flags.String("master-key", "FILE", "the master key file that reveals personal data",
+               &master_key_file);
   std::vector<std::string> positional;
   if (auto done = context.ParseArgs(flags, 2, 2, &positional)) return *done;
   if (positional[0] != "show") {
     return ReportError(absl::InvalidArgumentError(
         absl::StrCat("member: unknown subcommand \"", positional[0],
-                     "\": the only one is `member show ID` (see `loyalty help member`)")));
+                     "\": the subcommands are `member show ID` and `member erase ID` (see "
+                     "`loyalty help member`)")));
+  }
+  if (personal && master_key_file.empty()) {
+    return ReportError(absl::InvalidArgumentError(
+        "member show: flag --personal needs --master-key FILE: personal data is revealed only "
+        "with the master key given explicitly"));
   }
   const std::string& member_id = positional[1];
   if (member_id.empty()) {
@@ -101,7 +114,9 @@ int RunMember(CommandContext& context) {
   absl::StatusOr<AsOf> as_of = AsOfFromFlags("member show", flags, values.as_of);
   if (!as_of.ok()) return ReportError(as_of.status());
 
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  absl::StatusOr<std::unique_ptr<Engine>> engine =
+      personal ? OpenEngineWithMasterKey(context.global.db_directory, master_key_file)
+               : OpenEngine(context.global.db_directory);
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<MemberView> member = (*engine)->Member(member_id, *as_of);
   if (!member.ok()) {
@@ -115,6 +130,13 @@ int RunMember(CommandContext& context) {
     return ReportError(member.status());
   }
   Print(values.json ? MemberJson(*member) : MemberText(*member));
+  if (personal) {
+    // Personal data is the current one, whatever --as-of says: an erased
+    // member's is gone at every point of history.
+    absl::StatusOr<v1::PersonalData> data = (*engine)->PersonalDataOf(member_id);
+    if (!data.ok()) return ReportError(data.status());
+    Print(values.json ? PersonalDataJson(*data) : PersonalDataText(*data));
+  }
   return kExitOk;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "loyalty/privacy.h"
 
 namespace loyalty::cli {
 namespace {
@@ -59,15 +60,33 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& 
 }
 
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory) {
+  // The master key file beside the directory (the demo makes one), when
+  // there is one: the birthday job reads birth dates through it.
+  const std::string key_path = DefaultMasterKeyPath(directory);
+  std::error_code error;
+  return OpenEngine(directory, std::filesystem::exists(key_path, error)
+                                   ? MasterKeyFromFile(key_path)
+                                   : MasterKeySource());
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
+                                                   MasterKeySource master_key) {
   if (absl::Status checked = CheckLedgerDirectory(directory); !checked.ok()) return checked;
   EngineOptions options;
   options.ledger.create_if_missing = false;
   options.ledger.sync = true;
+  options.master_key = std::move(master_key);
   return Engine::Open(directory, options);
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForAppending(const std::string& directory) {
   return OpenLedger(directory, /*create_if_missing=*/true);
+}
+
+std::string DefaultMasterKeyPath(const std::string& directory) {
+  std::string path = directory;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path + ".key";
 }
 
 std::string FormatTimeUs(int64_t time_us) {

@@ -33,7 +33,18 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForAppending(const std::string
 // engine commands. Like OpenLedgerForReading it never creates a ledger (the
 // same InvalidArgument errors); it may write the projections' checkpoint
 // beside an existing one. Otherwise the errors of Engine::Open.
+// The master key is read from DefaultMasterKeyPath(directory) when that file
+// exists; without it, commands that need personal data fail with
+// FailedPrecondition "no master key: ...".
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory);
+// The same with the master key from `master_key` (empty: none).
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
+                                                   MasterKeySource master_key);
+
+// Where the tool looks for the master key of the ledger in `directory`: the
+// file DIRECTORY.key beside it ("./loyalty-data" -> "./loyalty-data.key"),
+// never inside it (docs/privacy.md).
+std::string DefaultMasterKeyPath(const std::string& directory);
 
 // RFC 3339 in UTC with microseconds: "2024-01-01T08:30:00.000000Z".
 std::string FormatTimeUs(int64_t time_us);

@@ -37,6 +37,21 @@ constexpr Command kCommands[] = {
      "\" (duplicate)\" when its batch repeated one appended before (same\n"
      "idempotency keys, same content). Creates the ledger if there is none.\n",
      RunAppend},
+    {"import", "purchases FILE.csv", "import a purchase history (purchases and refunds) from CSV",
+     "Reads a CSV file with a header line naming its columns: purchase_id,\n"
+     "member_id, store_id, amount (CNY, at most two decimals), occurred_at\n"
+     "(RFC 3339 with an offset), and optionally refund_of (the purchase a\n"
+     "refund row refunds; the row's purchase_id is the refund's id) and\n"
+     "category (docs/import.md). Rows are executed in file order through the\n"
+     "engine, each as RecordPurchase or RecordRefund. A row that does not\n"
+     "parse or that the ledger rejects is reported as \"loyalty: line N: ...\"\n"
+     "and skipped; a row whose id is recorded already is a duplicate and is\n"
+     "skipped, so importing a file again changes nothing. Prints \"imported N,\n"
+     "rejected R, duplicates skipped D (T rows)\". Exit code 0 when no row is\n"
+     "rejected, 1 otherwise. --all-or-nothing checks every row first (against\n"
+     "the ledger and the rows before it) and imports nothing unless all are\n"
+     "valid. Needs an existing ledger.\n",
+     RunImport},
     {"export", "", "write the events of a sequence range as JSON Lines or binary",
      "jsonl: one Envelope per line in protobuf's JSON mapping with the .proto\n"
      "field names. binary: for each event, its length as a protobuf varint and\n"
@@ -69,7 +84,13 @@ constexpr Command kCommands[] = {
      "--as-of TIME reads the events recorded (ledger time) at or before TIME\n"
      "and evaluates expiry and tiers at TIME; TIME is RFC 3339 with an offset\n"
      "or a date, meaning the end of that day at UTC+8. --at-seq N reads the\n"
-     "events with sequence <= N. Without either: everything, evaluated now.\n",
+     "events with sequence <= N. Without either: everything, evaluated now.\n"
+     "\n"
+     "member show ID --personal --master-key FILE also prints the member's\n"
+     "personal data, decrypted with that key (without them: ids and figures\n"
+     "only). member erase ID --reason TEXT [--actor ID] destroys the member's\n"
+     "key and records the erasure: the personal data can never be read again,\n"
+     "points and amounts stay, new commands for the member are refused.\n",
      RunMember},
     {"tiers", "", "count the members in each tier",
      "As of now, --as-of TIME or --at-seq N (see `loyalty help member`).\n", RunTiers},
@@ -104,6 +125,13 @@ constexpr Command kCommands[] = {
      "sequences. Needs an existing ledger.\n"
      "Running it again for the same year grants nothing more.\n",
      RunBirthdays},
+    {"retention", "run --as-of YYYY-MM-DD", "erase the personal data of long-inactive members",
+     "Erases the personal data of every member with no purchase, redemption,\n"
+     "complaint or survey for the retention policy's days (default 1095)\n"
+     "before that day, dated at the start of the day (UTC+8), with the reason\n"
+     "\"retention: inactive since YYYY-MM-DD\". Prints the members erased; a\n"
+     "second run erases nothing new. Points and amounts stay (docs/privacy.md).\n",
+     RunRetention},
     {"calendar", "load FILE | due", "load a working-day calendar file, or count a deadline",
      "calendar load FILE: parses a calendar file (docs/calendar.md; the\n"
      "official schedules are data/calendar/cn-YYYY.txt) and records its days.\n"
@@ -192,6 +220,14 @@ constexpr Command kCommands[] = {
      "the schemas this build was compiled from and its SHA-256, unless the\n"
      "latest recorded one is the same. list: the recorded descriptor sets.\n",
      RunSchema},
+    {"metrics", "", "print the engine's and the ledger's metrics in the Prometheus text format",
+     "Opens the engine (which catches its projections up with the log) and\n"
+     "prints the metrics of that open: the events replayed past the\n"
+     "checkpoint and how long it took, the head, the projections' lag and the\n"
+     "storage (directory, table files, memtables). Counters of appends and\n"
+     "commands are those of this process, so zero here: a service reports\n"
+     "its own with Engine::Metrics() (docs/embedding.md, \"Metrics\").\n",
+     RunMetrics},
     {"help", "[COMMAND]", "print this text, or the usage and flags of COMMAND", "", RunHelp},
 };
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "loyalty/clock.h"
 #include "loyalty/engine.h"
+#include "privacy/aead.h"
 
 namespace loyalty::demo {
 namespace {
@@ -42,6 +43,15 @@ absl::StatusOr<RunSummary> RunWorkload(const std::string& directory, const RunOp
   EngineOptions engine_options;
   engine_options.ledger.clock = &clock;
   engine_options.ledger.sync = options.sync;
+  engine_options.master_key = options.master_key;
+  if (!engine_options.master_key) {
+    absl::StatusOr<std::string> throwaway = privacy::RandomBytes(kMasterKeyBytes);
+    if (!throwaway.ok()) return throwaway.status();
+    engine_options.master_key = MasterKeyFromBytes(std::move(*throwaway));
+  }
+  // The demo's personal data is made up: its keys and nonces may follow the
+  // seed, which keeps the log the same on every run.
+  engine_options.random_bytes = privacy::SeededRandomBytes(options.workload.seed);
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(directory, engine_options);
   if (!engine.ok()) return engine.status();
 

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "demo/workload.h"
+#include "loyalty/privacy.h"
 
 namespace loyalty::demo {
 
@@ -19,6 +20,12 @@ struct RunOptions {
   // fsync every command (the default of an embedded ledger). Off makes the
   // demo faster and still safe from a crash of the process.
   bool sync = true;
+  // The master key that seals the members' personal data. Empty: a fresh
+  // random key that is not kept anywhere, so the run's personal data can
+  // never be read afterwards (tests and benchmarks). Data keys and nonces
+  // come from the workload's seed, so the same options give the same log
+  // whatever the master key (docs/privacy.md).
+  MasterKeySource master_key;
 };
 
 struct RunSummary {

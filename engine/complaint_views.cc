@@ -198,7 +198,11 @@ absl::StatusOr<SlaReportView> MakeSlaReportView(const projections::ComplaintProj
     }
     return group;
   };
-  for (const auto& [complaint_id, complaint] : complaints.complaints()) {
+  for (const auto& entry : complaints.complaints()) {
+    // Named references, not a structured binding: the lambda below captures
+    // them, which clang 14 (the fuzz build's compiler) does not allow.
+    const std::string& complaint_id = entry.first;
+    const auto& complaint = entry.second;
     // Looked up once per complaint, when its first cycle in the window is;
     // used before anything else is added to their maps.
     Group* partner = nullptr;

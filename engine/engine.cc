@@ -3,15 +3,20 @@
 #include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "engine/complaint_views.h"
+#include "engine/personal_data.h"
+#include "engine/engine_metrics.h"
+#include "engine/open_with_hooks.h"
 #include "engine/projection_set.h"
 #include "engine/projection_store.h"
 #include "projections/calendar_file.h"
 #include "projections/complaint_deciders.h"
 #include "projections/deciders.h"
+#include "projections/local_time.h"
 #include "projections/survey_deciders.h"
 
 namespace loyalty {
@@ -50,7 +55,11 @@ class EngineImpl final : public Engine {
     }
     if (checkpoint->applied_sequence > 0 && !live_->HasEveryState(*checkpoint)) {
       // Saved by a build with fewer projections: the log is the source of
-      // truth, so every projection is rebuilt from it.
+      // truth, so every projection is rebuilt from it. Cleared first: such
+      // a checkpoint may hold states no longer saved (the birth dates of
+      // builds that kept them in the clear).
+      absl::Status cleared = store_->Clear();
+      if (!cleared.ok()) return cleared;
       *checkpoint = ProjectionCheckpoint();
     }
     if (checkpoint->applied_sequence > 0) {
@@ -59,87 +68,263 @@ class EngineImpl final : public Engine {
     }
     std::lock_guard<std::mutex> lock(mu_);
     applied_ = saved_ = checkpoint->applied_sequence;
-    return CatchUpLocked();
+    const uint64_t checkpoint_sequence = applied_;
+    const Stopwatch catch_up;
+    absl::Status caught_up = CatchUpLocked();
+    metrics_.CaughtUpOnOpen(applied_ - checkpoint_sequence, catch_up.ElapsedMicros());
+    return caught_up;
+  }
+
+  // Opens the member keys beside the ledger with the master key of the
+  // options (docs/privacy.md). Called by Open before Start, so that a wrong
+  // key stops the engine before anything is written.
+  absl::Status OpenMemberKeys(const std::string& directory) {
+    std::optional<std::string> master_key;
+    if (options_.master_key) {
+      absl::StatusOr<std::string> key = options_.master_key();
+      if (!key.ok()) return key.status();
+      master_key = std::move(*key);
+    }
+    absl::StatusOr<std::unique_ptr<privacy::MemberKeys>> keys = privacy::MemberKeys::Open(
+        (std::filesystem::path(directory) / "member-keys").string(), std::move(master_key),
+        options_.random_bytes);
+    if (!keys.ok()) return keys.status();
+    personal_ = std::make_unique<PersonalData>(std::move(*keys), ledger_.get());
+    return absl::OkStatus();
   }
 
   absl::StatusOr<CommandResult> Execute(const EnrolMember& command) override {
-    return Run([&](const ProjectionSet& set) {
-      return projections::DecideEnrolMember(set.decision_state(), command);
+    return RunCommand(command, [&](const ProjectionSet& set) -> absl::StatusOr<projections::Events> {
+      absl::StatusOr<projections::Events> events =
+          projections::DecideEnrolMember(set.decision_state(), command);
+      if (!events.ok()) return events;
+      absl::Status sealed = personal_->Seal(
+          *events, [&](const std::string& stream) { return StreamVersionLocked(stream); });
+      if (!sealed.ok()) return sealed;
+      return events;
     });
   }
   absl::StatusOr<CommandResult> Execute(const EraseMember& command) override {
-    return Run([&](const ProjectionSet& set) {
+    // The key goes first: once the decision says the erasure is valid, the
+    // data becomes unreadable even if the append then fails (a retry finds
+    // no key to destroy and appends).
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::Status status = CatchUpLocked();
+      if (!status.ok()) return status;
+      absl::StatusOr<projections::Events> events =
+          projections::DecideEraseMember(live_->decision_state(), command);
+      if (!events.ok()) return events.status();
+      status = personal_->Destroy({command.member_id});
+      if (!status.ok()) return status;
+    }
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideEraseMember(set.decision_state(), command);
     });
   }
+
+  absl::StatusOr<v1::PersonalData> PersonalDataOf(const std::string& member_id) const override {
+    // The member's stream alone says which event holds the data now and
+    // whether it was erased.
+    std::optional<v1::Envelope> latest;
+    std::optional<v1::Envelope> erased;
+    bool enrolled = false;
+    absl::Status status = ledger_->ScanStream(
+        projections::MemberStreamId(member_id), 1, [&](const v1::Envelope& envelope) {
+          std::string owner;
+          const v1::Personal* personal = PersonalOf(envelope, &owner);
+          enrolled = enrolled || envelope.event().has_member_enrolled();
+          if (personal != nullptr) latest = envelope;
+          if (envelope.event().has_member_erased()) erased = envelope;
+          return absl::OkStatus();
+        });
+    if (!status.ok()) return status;
+    if (!enrolled) {
+      return absl::NotFoundError(absl::StrCat("member_id: \"", member_id, "\" is not enrolled"));
+    }
+    if (erased.has_value()) {
+      const absl::CivilDay day = projections::LocalDayOf(erased->occurred_at_us());
+      return absl::FailedPreconditionError(
+          absl::StrCat("personal data of member \"", member_id, "\" was erased on ",
+                       absl::FormatCivilTime(day), " (", erased->event().member_erased().reason(),
+                       ")"));
+    }
+    if (!personal_->has_master_key()) {
+      return privacy::NoMasterKeyError(
+          absl::StrCat("reading the personal data of member \"", member_id, "\""));
+    }
+    std::string owner;
+    if (!latest.has_value() ||
+        PersonalOf(*latest, &owner)->form_case() == v1::Personal::FORM_NOT_SET) {
+      return v1::PersonalData();
+    }
+    return personal_->Reveal(*latest);
+  }
+
+  absl::StatusOr<v1::PersonalData> RevealPersonal(const v1::Envelope& envelope) const override {
+    std::string member_id;
+    if (PersonalOf(envelope, &member_id) != nullptr) {
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::Status status = CatchUpLocked();
+      if (!status.ok()) return status;
+      const projections::MemberAccount* account = live_->balances().FindMember(member_id);
+      // Plain data of logs written before sealing is erased too.
+      if (account != nullptr && account->erased) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("personal data of member \"", member_id, "\" was erased"));
+      }
+    }
+    if (!personal_->has_master_key()) {
+      return privacy::NoMasterKeyError("revealing personal data");
+    }
+    return personal_->Reveal(envelope);
+  }
+
+  absl::StatusOr<std::vector<RetentionErasure>> RunRetention(
+      absl::CivilDay as_of_day, const std::string& actor_id) override {
+    if (actor_id.empty()) return absl::InvalidArgumentError("actor_id: must not be empty");
+    std::vector<RetentionErasure> candidates;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::Status status = CatchUpLocked();
+      if (!status.ok()) return status;
+      candidates = RetentionCandidates(*live_, as_of_day,
+                                       live_->policies().policy().retention_inactive_days());
+    }
+    const int64_t occurred_at_us = projections::StartOfLocalDayUs(as_of_day);
+    std::vector<RetentionErasure> erased;
+    for (RetentionErasure& candidate : candidates) {
+      EraseMember command;
+      command.member_id = candidate.member_id;
+      command.reason =
+          absl::StrCat("retention: inactive since ",
+                       absl::FormatCivilTime(projections::LocalDayOf(candidate.inactive_since_us)));
+      command.occurred_at_us = occurred_at_us;
+      command.actor_id = actor_id;
+      absl::StatusOr<CommandResult> result = Execute(command);
+      // FailedPrecondition: erased by another writer since the candidates
+      // were chosen.
+      if (absl::IsFailedPrecondition(result.status())) continue;
+      if (!result.ok()) return result.status();
+      if (!result->sequences.empty()) candidate.sequence = result->sequences.front();
+      erased.push_back(std::move(candidate));
+    }
+    return erased;
+  }
+
   absl::StatusOr<CommandResult> Execute(const RecordPurchase& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideRecordPurchase(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const RecordRefund& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideRecordRefund(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const Redeem& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideRedeem(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const Adjust& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideAdjust(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const SetPolicy& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideSetPolicy(set.decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const GrantBirthdayBonuses& command) override {
-    return Run([&](const ProjectionSet& set) {
-      return projections::DecideBirthdayBonuses(set.decision_state(), command, set.birth_dates());
+    return RunCommand(command, [&](const ProjectionSet& set) -> absl::StatusOr<projections::Events> {
+      // Birth dates are read through the members' keys; the projections
+      // never hold them.
+      absl::StatusOr<projections::BirthDates> birth_dates = personal_->BirthDates(
+          set, projections::LocalDayOf(std::max<int64_t>(command.occurred_at_us, 0)).year());
+      if (!birth_dates.ok()) return birth_dates.status();
+      return projections::DecideBirthdayBonuses(set.decision_state(), command, *birth_dates);
     });
   }
 
+  absl::StatusOr<std::vector<absl::Status>> CheckInOrder(
+      absl::Span<const PurchaseOrRefund> commands) const override {
+    std::unique_ptr<ProjectionSet> scratch;
+    uint64_t sequence = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::Status status = CatchUpLocked();
+      if (!status.ok()) return status;
+      absl::StatusOr<std::unique_ptr<ProjectionSet>> copied = live_->Copy();
+      if (!copied.ok()) return copied.status();
+      scratch = std::move(*copied);
+      sequence = applied_;
+    }
+    // The scratch events get the sequences and time an append would give
+    // them, so the projections see what they would see after the append.
+    const int64_t recorded_at_us = clock_->NowMicros();
+    std::vector<absl::Status> results;
+    results.reserve(commands.size());
+    for (const PurchaseOrRefund& command : commands) {
+      absl::StatusOr<projections::Events> events =
+          std::holds_alternative<RecordPurchase>(command)
+              ? projections::DecideRecordPurchase(scratch->decision_state(),
+                                                  std::get<RecordPurchase>(command))
+              : projections::DecideRecordRefund(scratch->decision_state(),
+                                                std::get<RecordRefund>(command));
+      if (!events.ok()) {
+        results.push_back(events.status());
+        continue;
+      }
+      for (v1::Envelope& envelope : *events) {
+        envelope.set_sequence(++sequence);
+        envelope.set_recorded_at_us(recorded_at_us);
+        absl::Status applied = scratch->Apply(envelope);
+        if (!applied.ok()) return applied;
+      }
+      results.push_back(absl::OkStatus());
+    }
+    return results;
+  }
+
   absl::StatusOr<CommandResult> Execute(const FileComplaint& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideFileComplaint(set.complaint_decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const ReplyToComplaint& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideReplyToComplaint(set.complaint_decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const StartInvestigation& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideStartInvestigation(set.complaint_decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const ResolveComplaint& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideResolveComplaint(set.complaint_decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const NotifyCustomer& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideNotifyCustomer(set.complaint_decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const ConfirmResolution& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideConfirmResolution(set.complaint_decision_state(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const DeclareCalendarDays& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideDeclareCalendarDays(set.calendar().calendar(), command);
     });
   }
   absl::StatusOr<CommandResult> Execute(const RecordSurvey& command) override {
-    return Run([&](const ProjectionSet& set) {
+    return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideRecordSurvey(set.survey_decision_state(), command);
     });
   }
@@ -320,7 +505,23 @@ class EngineImpl final : public Engine {
 
   Ledger& ledger() override { return *ledger_; }
 
+  MetricsSnapshot Metrics() const override {
+    MetricsSnapshot snapshot;
+    snapshot.ledger = ledger_->Metrics();
+    snapshot.engine = metrics_.Snapshot(snapshot.ledger.head_sequence);
+    return snapshot;
+  }
+
  private:
+  // Run, counted and timed as a command of `command`'s kind.
+  template <typename Command, typename Decide>
+  absl::StatusOr<CommandResult> RunCommand(const Command& command, Decide decide) {
+    const Stopwatch stopwatch;
+    absl::StatusOr<CommandResult> result = Run(decide);
+    metrics_.CommandDone(KindOf(command), result.ok(), stopwatch.ElapsedMicros());
+    return result;
+  }
+
   // Decides on the caught-up state, appends with the versions of the
   // streams the events go to (member, complaint, calendar, survey) as
   // expectations, and decides again if another writer got there first.
@@ -409,6 +610,7 @@ class EngineImpl final : public Engine {
   // a cache of the log, so queries may bring it up to date too.
   absl::Status CatchUpLocked() const {
     const uint64_t head = ledger_->Head().sequence;
+    const uint64_t applied_before = applied_;
     while (applied_ < head) {
       const uint64_t to = std::min<uint64_t>(head, applied_ + kCatchUpChunk);
       absl::Status status =
@@ -425,12 +627,16 @@ class EngineImpl final : public Engine {
         if (!status.ok()) return status;
       }
     }
+    metrics_.Applied(applied_, applied_ - applied_before, /*at_head=*/true);
     return absl::OkStatus();
   }
 
   absl::Status SaveLocked() const {
     absl::Status status = store_->Save(live_->ToCheckpoint(applied_));
-    if (status.ok()) saved_ = applied_;
+    if (status.ok()) {
+      saved_ = applied_;
+      metrics_.CheckpointSaved();
+    }
     return status;
   }
 
@@ -480,6 +686,13 @@ class EngineImpl final : public Engine {
   mutable uint64_t applied_ = 0;  // the last sequence applied to live_
   mutable uint64_t saved_ = 0;    // the sequence of the last checkpoint
   mutable absl::flat_hash_map<std::string, uint64_t> stream_versions_;
+  // Member keys and what was decrypted with them (birth dates). Set by
+  // OpenMemberKeys; used under mu_ but for the reads of PersonalDataOf and
+  // RevealPersonal.
+  std::unique_ptr<PersonalData> personal_;
+
+  // Lock-free: Metrics() reads them without mu_.
+  mutable EngineCounters metrics_;
 };
 
 }  // namespace
@@ -491,7 +704,13 @@ absl::StatusOr<v1::CalendarDaysDeclared> ParseCalendarFile(absl::string_view tex
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& directory,
                                                      const EngineOptions& options) {
-  absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(directory, options.ledger);
+  return internal::OpenEngineWithHooks(directory, options, internal::StorageHooks());
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> internal::OpenEngineWithHooks(
+    const std::string& directory, const EngineOptions& options, const StorageHooks& hooks) {
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger =
+      RocksDbLedger::Open(directory, options.ledger, hooks);
   if (!ledger.ok()) return ledger.status();
   // The ledger holds the directory's lock, so the store beside it is ours.
   absl::StatusOr<std::unique_ptr<internal::ProjectionStore>> store =
@@ -499,7 +718,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& director
   if (!store.ok()) return store.status();
   auto engine = std::make_unique<internal::EngineImpl>(options, std::move(*ledger),
                                                        std::move(*store));
-  absl::Status started = engine->Start();
+  absl::Status started = engine->OpenMemberKeys(directory);
+  if (!started.ok()) return started;
+  started = engine->Start();
   if (!started.ok()) return started;
   return std::unique_ptr<Engine>(std::move(engine));
 }

@@ -35,6 +35,7 @@ class EngineTest : public ::testing::Test {
     EngineOptions options;
     options.ledger.clock = &clock_;
     options.checkpoint_interval_events = checkpoint_interval;
+    options.master_key = MasterKeyFromBytes(std::string(32, 'k'));
     auto opened = Engine::Open(dir_.Sub("db"), options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     engine_ = std::move(*opened);

@@ -13,36 +13,33 @@
 namespace loyalty::internal {
 namespace {
 
-constexpr char kBirthDatesName[] = "birth-dates";
+constexpr char kMemberIndexName[] = "member-index";
 
-// "member\tYYYY-MM-DD\n" lines in member order: deterministic and small.
-std::string EncodeBirthDates(const projections::BirthDates& dates) {
-  std::vector<std::pair<std::string, v1::LocalDate>> sorted(dates.begin(), dates.end());
+// "member\tpersonal_sequence\tlast_survey_at_us\n" lines in member order:
+// deterministic and small, and no personal value.
+std::string EncodeMemberIndex(const ProjectionSet::MemberIndex& index) {
+  std::vector<std::pair<std::string, ProjectionSet::MemberIndexEntry>> sorted(index.begin(),
+                                                                             index.end());
   std::sort(sorted.begin(), sorted.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::string out;
-  for (const auto& [member, date] : sorted) {
-    absl::StrAppend(&out, member, "\t", date.year(), "-", date.month(), "-", date.day(), "\n");
+  for (const auto& [member, entry] : sorted) {
+    absl::StrAppend(&out, member, "\t", entry.personal_sequence, "\t", entry.last_survey_at_us,
+                    "\n");
   }
   return out;
 }
 
-absl::Status DecodeBirthDates(absl::string_view bytes, projections::BirthDates* dates) {
-  dates->clear();
+absl::Status DecodeMemberIndex(absl::string_view bytes, ProjectionSet::MemberIndex* index) {
+  index->clear();
   for (absl::string_view line : absl::StrSplit(bytes, '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> fields = absl::StrSplit(line, '\t');
-    std::vector<absl::string_view> parts =
-        fields.size() == 2 ? absl::StrSplit(fields[1], '-') : std::vector<absl::string_view>();
-    int year = 0, month = 0, day = 0;
-    if (parts.size() != 3 || !absl::SimpleAtoi(parts[0], &year) ||
-        !absl::SimpleAtoi(parts[1], &month) || !absl::SimpleAtoi(parts[2], &day)) {
-      return absl::DataLossError(absl::StrCat("birth-date checkpoint: bad line \"", line, "\""));
+    ProjectionSet::MemberIndexEntry entry;
+    if (fields.size() != 3 || !absl::SimpleAtoi(fields[1], &entry.personal_sequence) ||
+        !absl::SimpleAtoi(fields[2], &entry.last_survey_at_us)) {
+      return absl::DataLossError(absl::StrCat("member-index checkpoint: bad line \"", line, "\""));
     }
-    v1::LocalDate date;
-    date.set_year(year);
-    date.set_month(month);
-    date.set_day(day);
-    (*dates)[std::string(fields[0])] = date;
+    (*index)[std::string(fields[0])] = entry;
   }
   return absl::OkStatus();
 }
@@ -54,29 +51,27 @@ absl::Status ProjectionSet::Apply(const v1::Envelope& envelope) {
     absl::Status status = projection->Apply(envelope);
     if (!status.ok()) return status;
   }
-  IndexBirthDate(envelope);
+  IndexMember(envelope);
   return absl::OkStatus();
 }
 
-void ProjectionSet::IndexBirthDate(const v1::Envelope& envelope) {
+void ProjectionSet::IndexMember(const v1::Envelope& envelope) {
   const v1::Event& event = envelope.event();
-  const v1::Personal* personal = nullptr;
-  std::string member_id;
   if (event.has_member_enrolled()) {
-    personal = &event.member_enrolled().personal();
-    member_id = event.member_enrolled().member_id();
+    const v1::MemberEnrolled& enrolled = event.member_enrolled();
+    member_index_[enrolled.member_id()].personal_sequence =
+        enrolled.has_personal() && enrolled.personal().form_case() != v1::Personal::FORM_NOT_SET
+            ? envelope.sequence()
+            : 0;
   } else if (event.has_member_profile_updated()) {
-    personal = &event.member_profile_updated().personal();
-    member_id = event.member_profile_updated().member_id();
+    const v1::MemberProfileUpdated& updated = event.member_profile_updated();
+    member_index_[updated.member_id()].personal_sequence =
+        updated.personal().form_case() != v1::Personal::FORM_NOT_SET ? envelope.sequence() : 0;
   } else if (event.has_member_erased()) {
-    birth_dates_.erase(event.member_erased().member_id());
-    return;
-  }
-  if (personal == nullptr) return;
-  if (personal->has_plain() && personal->plain().has_birth_date()) {
-    birth_dates_[member_id] = personal->plain().birth_date();
-  } else {
-    birth_dates_.erase(member_id);
+    member_index_[event.member_erased().member_id()].personal_sequence = 0;
+  } else if (event.has_survey_answered()) {
+    MemberIndexEntry& entry = member_index_[event.survey_answered().member_id()];
+    entry.last_survey_at_us = std::max(entry.last_survey_at_us, envelope.occurred_at_us());
   }
 }
 
@@ -90,7 +85,7 @@ ProjectionCheckpoint ProjectionSet::ToCheckpoint(uint64_t applied_sequence) cons
   for (const projections::Projection* projection : all()) {
     checkpoint.states.emplace_back(std::string(projection->name()), projection->CanonicalState());
   }
-  checkpoint.states.emplace_back(kBirthDatesName, EncodeBirthDates(birth_dates_));
+  checkpoint.states.emplace_back(kMemberIndexName, EncodeMemberIndex(member_index_));
   return checkpoint;
 }
 
@@ -111,8 +106,12 @@ absl::Status ProjectionSet::Restore(const ProjectionCheckpoint& checkpoint) {
     absl::Status status = projection->Restore(*state);
     if (!status.ok()) return status;
   }
-  const std::string* dates = find(kBirthDatesName);
-  return dates == nullptr ? absl::OkStatus() : DecodeBirthDates(*dates, &birth_dates_);
+  const std::string* index = find(kMemberIndexName);
+  if (index == nullptr) {
+    return absl::DataLossError(absl::StrCat("checkpoint at sequence ", checkpoint.applied_sequence,
+                                            " has no state for ", kMemberIndexName));
+  }
+  return DecodeMemberIndex(*index, &member_index_);
 }
 
 bool ProjectionSet::HasEveryState(const ProjectionCheckpoint& checkpoint) const {
@@ -121,7 +120,12 @@ bool ProjectionSet::HasEveryState(const ProjectionCheckpoint& checkpoint) const 
     for (const auto& [name, state] : checkpoint.states) found = found || name == projection->name();
     if (!found) return false;
   }
-  return true;
+  // Checkpoints of builds that kept birth dates in the clear lack the index:
+  // they are rebuilt from the log (and their dates overwritten).
+  for (const auto& [name, state] : checkpoint.states) {
+    if (name == kMemberIndexName) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<std::unique_ptr<ProjectionSet>> ProjectionSet::Copy() const {

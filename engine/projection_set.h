@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "engine/projection_store.h"
 #include "loyalty/views.h"
@@ -27,7 +28,18 @@ class ProjectionSet {
   ProjectionSet(const ProjectionSet&) = delete;
   ProjectionSet& operator=(const ProjectionSet&) = delete;
 
-  // Applies one event to every projection and to the birth-date index.
+  // What the set keeps of each member beside the projections: nothing
+  // personal, and not part of any digest.
+  struct MemberIndexEntry {
+    // The sequence of the latest event carrying the member's personal data
+    // (enrolment or profile update); 0 if none, or since erasure.
+    uint64_t personal_sequence = 0;
+    // The latest occurred-at of the member's survey answers; 0 if none.
+    int64_t last_survey_at_us = 0;
+  };
+  using MemberIndex = absl::flat_hash_map<std::string, MemberIndexEntry>;
+
+  // Applies one event to every projection and to the member index.
   absl::Status Apply(const v1::Envelope& envelope);
   // Time-driven effects of every projection up to `instant_us`.
   void AdvanceTo(int64_t instant_us);
@@ -42,8 +54,8 @@ class ProjectionSet {
   // A copy, through the canonical states.
   absl::StatusOr<std::unique_ptr<ProjectionSet>> Copy() const;
 
-  // Digests of the projections, by name (the birth-date index is personal
-  // data, not a projection, and has none).
+  // Digests of the projections, by name (the member index is not a
+  // projection and has none).
   std::vector<ProjectionDigest> Digests() const;
 
   projections::DecisionState decision_state() const {
@@ -55,7 +67,7 @@ class ProjectionSet {
   projections::SurveyDecisionState survey_decision_state() const {
     return projections::SurveyDecisionState{balances_, complaints_, partners_};
   }
-  const projections::BirthDates& birth_dates() const { return birth_dates_; }
+  const MemberIndex& member_index() const { return member_index_; }
   const projections::BalanceProjection& balances() const { return balances_; }
   const projections::TierProjection& tiers() const { return tiers_; }
   const projections::PartnerProjection& partners() const { return partners_; }
@@ -70,7 +82,7 @@ class ProjectionSet {
   std::vector<const projections::Projection*> all() const {
     return {&policies_, &balances_, &tiers_, &partners_, &calendar_, &complaints_};
   }
-  void IndexBirthDate(const v1::Envelope& envelope);
+  void IndexMember(const v1::Envelope& envelope);
 
   projections::PolicyProjection policies_;
   projections::BalanceProjection balances_;
@@ -78,9 +90,10 @@ class ProjectionSet {
   projections::PartnerProjection partners_;
   projections::CalendarProjection calendar_;
   projections::ComplaintProjection complaints_;
-  // Member id -> birth date, for the birthday job; from enrolment and
-  // profile events, forgotten on erasure.
-  projections::BirthDates birth_dates_;
+  // Which event holds each member's personal data (the birthday job reads
+  // birth dates through it, decrypting), and survey activity (retention).
+  // Checkpointed with the projections.
+  MemberIndex member_index_;
 };
 
 // Fills a MemberView from the projections; NotFound for an unknown member.

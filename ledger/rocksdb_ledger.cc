@@ -99,6 +99,16 @@ absl::StatusOr<std::unique_ptr<Ledger>> RocksDbLedger::Open(const std::string& d
   rocksdb::Status status = rocksdb::DB::Open(db_options, directory, descriptors, &handles, &raw_db);
   if (!status.ok()) {
     const std::string message = status.ToString();
+    // A directory we may not write (read-only mount, permissions) also fails
+    // at the LOCK file first; say so rather than blame another process.
+    if (absl::StrContains(message, "Read-only file system")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "ledger directory ", directory, " is on a read-only file system: ", message));
+    }
+    if (absl::StrContains(message, "Permission denied")) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "ledger directory ", directory, " cannot be written by this user: ", message));
+    }
     if (absl::StrContains(message, "lock") || absl::StrContains(message, "LOCK")) {
       return absl::FailedPreconditionError(
           absl::StrCat("ledger directory ", directory,
@@ -309,9 +319,10 @@ absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
   // in parallel with other callers, before it joins the queue: checking,
   // serializing the caller's fields (once: the leader only prepends the
   // fields it assigns) and hashing them for idempotency.
+  const AppendMetrics::TimePoint started = AppendMetrics::Start();
   PreparedBatch prepared;
   absl::Status status = Prepare(batch, &prepared);
-  if (!status.ok()) return status;
+  if (!status.ok()) return append_metrics_.Failed(status);
 
   Writer writer;
   writer.prepared = &prepared;
@@ -331,6 +342,7 @@ absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
     }
   }
   if (lead || Wait(&writer) == Writer::State::kLeading) LeadGroup(&writer);
+  append_metrics_.Finished(started, writer.result);
   return std::move(writer.result);
 }
 
@@ -442,6 +454,8 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
     std::lock_guard<std::mutex> lock(sync_mu_);
     return written_groups_;
   }
+  append_metrics_.GroupWritten(new_head.sequence - written_head_.sequence,
+                               write_batch.GetDataSize());
   written_head_ = new_head;
   for (const auto& [stream_id, version] : state.stream_versions) {
     if (auto it = stream_version_cache_.find(stream_id); it != stream_version_cache_.end()) {
@@ -480,10 +494,12 @@ absl::Status RocksDbLedger::WaitDurable(uint64_t ticket) {
     const uint64_t target = written_groups_;
     const ChainHead target_head = written_groups_head_;
     lock.unlock();
+    const AppendMetrics::TimePoint sync_started = AppendMetrics::Start();
     const absl::Status synced = FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
     lock.lock();
     syncing_ = false;
     if (synced.ok()) {
+      append_metrics_.Synced(sync_started);
       durable_groups_ = target;
       // Syncs run one at a time and cover ever more groups: heads are
       // published in order.

@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "ledger/append_metrics.h"
 #include "loyalty/ledger.h"
 #include "rocksdb/db.h"
 
@@ -55,6 +56,7 @@ class RocksDbLedger final : public Ledger {
   std::unique_ptr<Cursor> NewCursor(uint64_t after_sequence) const override;
   std::unique_ptr<Subscription> Subscribe(
       uint64_t after_sequence, std::function<absl::Status(const v1::Envelope&)> on_event) override;
+  LedgerMetrics Metrics() const override;  // ledger_metrics.cc
 
   // Blocks until the head passes `after_sequence` or `deadline` passes;
   // returns the head sequence then.
@@ -179,6 +181,9 @@ class RocksDbLedger final : public Ledger {
   mutable std::mutex head_mu_;
   mutable std::condition_variable head_advanced_;
   ChainHead head_;
+
+  // Counters of the append path; atomics, touched without a lock.
+  AppendMetrics append_metrics_;
 };
 
 }  // namespace loyalty::internal

@@ -431,7 +431,11 @@ absl::StatusOr<SlaReport> ComplaintProjection::Report(absl::CivilDay from_day,
   report.from_day = from_day;
   report.to_day = to_day;
   report.as_of_us = as_of_us;
-  for (const auto& [complaint_id, complaint] : complaints_) {
+  // Named references rather than a structured binding: lambdas below
+  // capture them, which clang 14 (the fuzz build's compiler) does not allow
+  // for bindings.
+  for (const auto& entry : complaints_) {
+    const Complaint& complaint = entry.second;
     for (size_t i = 0; i < complaint.cycles.size(); ++i) {
       const absl::CivilDay started = LocalDayOf(complaint.cycles[i].started_at_us);
       if (started < from_day || started > to_day) continue;
@@ -468,7 +472,9 @@ absl::btree_map<std::string, SlaCounts> ComplaintProjection::CountsByPartner(
 
 std::vector<ClockView> ComplaintProjection::OpenClocks(int64_t as_of_us, size_t limit) const {
   std::vector<ClockView> open;
-  for (const auto& [complaint_id, complaint] : complaints_) {
+  for (const auto& entry : complaints_) {  // named: captured below (clang 14)
+    const std::string& complaint_id = entry.first;
+    const Complaint& complaint = entry.second;
     ForEachClock(complaint, [&](size_t cycle, ClockKind kind, const SlaClock& clock) {
       if (clock.done_at_us.has_value()) return;
       open.push_back(MakeClockView(complaint_id, complaint, cycle, kind, clock, as_of_us));

@@ -10,6 +10,8 @@ packages=(
   libabsl-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 openssl
+  clang libclang-rt-14-dev
+  libpq-dev postgresql
 )
 
 missing=()

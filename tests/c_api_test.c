@@ -1,6 +1,7 @@
 /* The C API (include/loyalty/c.h), compiled as C and linked against
  * libloyalty_ledger.so exactly as a C program would: commands, balances,
- * the head and verification, and the codes and messages of its errors.
+ * the head and verification, the pull cursor, the metrics, and the codes and
+ * messages of its errors.
  *
  * Each CHECK prints the failing line and counts it; main returns non-zero
  * if any failed. */
@@ -195,6 +196,124 @@ static void TestLifecycle(const char* directory) {
   loyalty_engine_close(engine);
 }
 
+/* Whether `haystack` (of `length` bytes, not NUL-terminated) holds `needle`. */
+static int Contains(const uint8_t* haystack, size_t length, const char* needle) {
+  const size_t needle_length = strlen(needle);
+  for (size_t i = 0; i + needle_length <= length; ++i) {
+    if (memcmp(haystack + i, needle, needle_length) == 0) return 1;
+  }
+  return 0;
+}
+
+/* The value of the sample line `name value` (a series without labels) in
+ * Prometheus text, or -1 when there is none. */
+static double Sample(const char* text, const char* name) {
+  const size_t name_length = strlen(name);
+  for (const char* line = text; *line != '\0';) {
+    const char* end = strchr(line, '\n');
+    if (end == NULL) break;
+    if (strncmp(line, name, name_length) == 0 && line[name_length] == ' ') {
+      return strtod(line + name_length + 1, NULL);
+    }
+    line = end + 1;
+  }
+  return -1;
+}
+
+/* A pull cursor from the start, then from a position, then waiting for an
+ * event that another call appends. */
+static void TestCursor(const char* directory) {
+  const int64_t at_us = NowUs() - kHourUs;
+  loyalty_engine* engine = NULL;
+  CHECK_OK(loyalty_engine_open(directory, strlen(directory), 0, &engine));
+  if (engine == NULL) return;
+  CHECK_OK(loyalty_enrol_member(engine, S("C1"), NULL, 0, NULL, 0, 0, 0, 0, at_us, S("app"),
+                                NULL));
+  CHECK_OK(loyalty_record_purchase(engine, S("CP1"), S("C1"), S("store-7"), 5000, NULL, 0, at_us,
+                                   S("pos"), NULL));
+  int64_t head = 0;
+  CHECK_OK(loyalty_head(engine, &head, NULL));
+  CHECK(head >= 3);
+
+  loyalty_cursor* cursor = NULL;
+  CHECK_ERROR(loyalty_cursor_open(engine, -1, &cursor), LOYALTY_INVALID_ARGUMENT,
+              "after_sequence");
+  CHECK_ERROR(loyalty_cursor_open(NULL, 0, &cursor), LOYALTY_INVALID_ARGUMENT, "engine");
+  CHECK_OK(loyalty_cursor_open(engine, head - 3, &cursor));
+  if (cursor == NULL) {
+    loyalty_engine_close(engine);
+    return;
+  }
+  int64_t sequence = -1;
+  uint8_t* envelope = NULL;
+  size_t length = 0;
+  CHECK_ERROR(loyalty_cursor_next(cursor, -1, &sequence, &envelope, &length),
+              LOYALTY_INVALID_ARGUMENT, "wait_ms");
+  CHECK_ERROR(loyalty_cursor_next(cursor, 0, NULL, &envelope, &length),
+              LOYALTY_INVALID_ARGUMENT, "NULL");
+  /* The three newest events, in order: the enrolment of C1, its purchase
+   * and the points the purchase earned. Protobuf keeps strings as they are,
+   * so the ids show in the bytes. */
+  const char* expected[3] = {"C1", "CP1", "CP1"};
+  for (int i = 0; i < 3; ++i) {
+    CHECK_OK(loyalty_cursor_next(cursor, 0, &sequence, &envelope, &length));
+    CHECK(sequence == head - 2 + i);
+    CHECK(envelope != NULL && length > 0);
+    if (envelope != NULL) CHECK(Contains(envelope, length, expected[i]));
+    loyalty_free(envelope);
+    envelope = NULL;
+  }
+  /* Nothing more: OK, with no event, after the wait. */
+  CHECK_OK(loyalty_cursor_next(cursor, 20, &sequence, &envelope, &length));
+  CHECK(sequence == 0 && envelope == NULL && length == 0);
+  /* A new append shows up at the next call. */
+  CHECK_OK(loyalty_redeem(engine, S("CR1"), S("C1"), 10, NULL, 0, at_us, S("app"), NULL));
+  CHECK_OK(loyalty_cursor_next(cursor, 1000, &sequence, &envelope, &length));
+  CHECK(sequence == head + 1);
+  if (envelope != NULL) CHECK(Contains(envelope, length, "CR1"));
+  loyalty_free(envelope);
+  loyalty_cursor_close(cursor);
+  loyalty_cursor_close(NULL); /* allowed */
+  loyalty_engine_close(engine);
+}
+
+/* The metrics of an engine after known commands, as Prometheus text. */
+static void TestMetrics(const char* directory) {
+  const int64_t at_us = NowUs() - kHourUs;
+  loyalty_engine* engine = NULL;
+  CHECK_OK(loyalty_engine_open(directory, strlen(directory), 1, &engine));
+  if (engine == NULL) return;
+  CHECK_OK(loyalty_enrol_member(engine, S("X1"), NULL, 0, NULL, 0, 0, 0, 0, at_us, S("app"),
+                                NULL));
+  CHECK_OK(loyalty_record_purchase(engine, S("XP1"), S("X1"), S("store-7"), 5000, NULL, 0, at_us,
+                                   S("pos"), NULL));
+  CHECK_ERROR(loyalty_redeem(engine, S("XR1"), S("X1"), 100000, NULL, 0, at_us, S("app"), NULL),
+              LOYALTY_FAILED_PRECONDITION, "X1");
+
+  char* text = NULL;
+  size_t length = 0;
+  CHECK_ERROR(loyalty_metrics_prometheus(NULL, &text, &length), LOYALTY_INVALID_ARGUMENT,
+              "engine");
+  CHECK_ERROR(loyalty_metrics_prometheus(engine, NULL, &length), LOYALTY_INVALID_ARGUMENT,
+              "text_out");
+  CHECK_OK(loyalty_metrics_prometheus(engine, &text, &length));
+  if (text != NULL) {
+    CHECK(length == strlen(text) && length > 0 && text[length - 1] == '\n');
+    /* An enrolment (1 event) and a purchase (2), each fsynced alone. */
+    CHECK(Sample(text, "loyalty_ledger_appends_total") == 2);
+    CHECK(Sample(text, "loyalty_ledger_events_appended_total") == 3);
+    CHECK(Sample(text, "loyalty_ledger_wal_syncs_total") == 2);
+    CHECK(Sample(text, "loyalty_engine_projection_lag_events") == 0);
+    CHECK(strstr(text, "loyalty_engine_commands_executed_total{kind=\"record_purchase\"} 1\n") !=
+          NULL);
+    CHECK(strstr(text, "loyalty_engine_commands_rejected_total{kind=\"redeem\"} 1\n") != NULL);
+    CHECK(strstr(text, "# TYPE loyalty_ledger_append_latency_seconds histogram\n") != NULL);
+  }
+  loyalty_free(text);
+  loyalty_free(NULL); /* allowed */
+  loyalty_engine_close(engine);
+}
+
 int main(void) {
   const char* base = getenv("TMPDIR");
   char directory[4096];
@@ -210,6 +329,10 @@ int main(void) {
   TestCodesAndVersion();
   TestOpenErrors(ledger);
   TestLifecycle(ledger);
+  snprintf(ledger, sizeof ledger, "%s/cursor-db", directory);
+  TestCursor(ledger);
+  snprintf(ledger, sizeof ledger, "%s/metrics-db", directory);
+  TestMetrics(ledger);
 
   char command[8400];
   snprintf(command, sizeof command, "rm -rf '%s'", directory);

@@ -20,6 +20,7 @@
 #include "loyalty/clock.h"
 #include "loyalty/commands.h"
 #include "loyalty/engine.h"
+#include "loyalty/privacy.h"
 #include "testing/temp_dir.h"
 #include "tests/tool_runner.h"
 
@@ -72,6 +73,12 @@ class LedgerBuilder {
   explicit LedgerBuilder(const std::string& directory) {
     EngineOptions options;
     options.ledger.clock = &clock_;
+    // The tool finds the key beside the directory, as the demo leaves it.
+    const std::string key_path = directory + ".key";
+    if (!std::filesystem::exists(key_path)) {
+      EXPECT_TRUE(CreateMasterKeyFile(key_path).ok());
+    }
+    options.master_key = MasterKeyFromFile(key_path);
     auto opened = Engine::Open(directory, options);
     EXPECT_TRUE(opened.ok()) << opened.status();
     if (opened.ok()) engine_ = std::move(*opened);
@@ -814,6 +821,29 @@ TEST(DemoCliTest, GeneratesReportsAndReuses) {
 
   ToolRun verify = run({"verify"}, "verify");
   EXPECT_EQ(verify.exit_code, 0) << verify.err;
+
+  // Personal data (docs/privacy.md): the master key sits beside the data,
+  // never inside it; no name or e-mail of the generated members is in any
+  // file of the ledger, in the report or in an export.
+  std::error_code error;
+  EXPECT_TRUE(std::filesystem::exists(dir.Sub("db.key")));
+  EXPECT_EQ(std::filesystem::status(dir.Sub("db.key")).permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  ToolRun exported = run({"export"}, "export");
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_THAT(exported.out, HasSubstr("\"sealed\""));
+  for (const std::string& personal : {std::string("Member 000001"), std::string("@example.com")}) {
+    EXPECT_EQ(first.out.find(personal), std::string::npos) << personal;
+    EXPECT_EQ(exported.out.find(personal), std::string::npos) << personal;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.Sub("db"))) {
+      if (!entry.is_regular_file()) continue;
+      std::ifstream file(entry.path(), std::ios::binary);
+      std::stringstream bytes;
+      bytes << file.rdbuf();
+      EXPECT_EQ(bytes.str().find(personal), std::string::npos) << entry.path() << " " << personal;
+    }
+  }
 }
 
 }  // namespace

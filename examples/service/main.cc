@@ -12,6 +12,8 @@
 //
 // Queries, one a line:
 //   balance MEMBER   ->  MEMBER available_points=N debt_points=N tier=NAME
+//   metrics          ->  the engine's metrics in the Prometheus text format,
+//                        then a line `# EOF`
 //   quit
 // An error answers `error: CODE: message` and the service goes on.
 //
@@ -37,6 +39,7 @@
 #include "loyalty/clock.h"
 #include "loyalty/commands.h"
 #include "loyalty/engine.h"
+#include "loyalty/metrics.h"
 #include "loyalty/views.h"
 
 namespace {
@@ -180,8 +183,13 @@ void Serve(const loyalty::Engine& engine, std::istream& in, std::ostream& out) {
     if (words[0] == "quit" && words.size() == 1) return;
     if (words[0] == "balance" && words.size() == 2) {
       out << Balance(engine, std::string(words[1])) << std::endl;
+    } else if (words[0] == "metrics" && words.size() == 1) {
+      // [START metrics_request]
+      // What a /metrics endpoint serves: cheap, never waits for a command.
+      out << loyalty::ToPrometheusText(engine.Metrics()) << "# EOF" << std::endl;
+      // [END metrics_request]
     } else {
-      out << "error: usage: balance MEMBER | quit" << std::endl;
+      out << "error: usage: balance MEMBER | metrics | quit" << std::endl;
     }
   }
 }

@@ -102,7 +102,10 @@ typedef struct loyalty_engine loyalty_engine;
 
 /* Opens the ledger and its projections in `directory`, creating both when
  * the directory holds no ledger (its parent must exist), and stores the
- * engine in *engine_out.
+ * engine in *engine_out. The master key that seals personal data is read
+ * from the file DIRECTORY.key (64 hex digits, docs/privacy.md), which is
+ * created with a fresh random key (mode 0600) when absent; a key file that
+ * does not match the ledger's is PERMISSION_DENIED.
  * `sync`: non-zero (recommended) fsyncs every command before it returns, so
  * an acknowledged command survives kill -9, an OS crash and power loss; 0
  * survives a crash of the process only, and is several times faster.
@@ -239,6 +242,56 @@ int loyalty_head(loyalty_engine* engine, int64_t* sequence_out, char* hash_hex_o
  * (docs/ledger.md). OK, or DATA_LOSS with a message naming the first
  * sequence that does not match and why. */
 int loyalty_verify(loyalty_engine* engine);
+
+/* ------------------------------------------------------------------------
+ * Memory the library allocates for the caller. */
+
+/* Releases what loyalty_metrics_prometheus() and loyalty_cursor_next()
+ * allocated (with malloc(), so free() does the same). NULL is allowed. */
+void loyalty_free(void* pointer);
+
+/* ------------------------------------------------------------------------
+ * Following the log: a pull cursor. */
+
+typedef struct loyalty_cursor loyalty_cursor;
+
+/* A cursor over the engine's log that delivers, in order and without gaps,
+ * every event after `after_sequence` (0: from the first), then each new one
+ * as it is appended. Close it with loyalty_cursor_close() before closing
+ * the engine. One consumer per cursor: a cursor must not be used by two
+ * threads at once (different cursors may).
+ * Errors: INVALID_ARGUMENT for a NULL engine or cursor_out, or a negative
+ * after_sequence. */
+int loyalty_cursor_open(loyalty_engine* engine, int64_t after_sequence,
+                        loyalty_cursor** cursor_out);
+
+/* The next event, waiting up to `wait_ms` milliseconds (0: not at all) for
+ * one to be appended. On success *sequence_out is its sequence and
+ * *envelope_out its loyalty.v1.Envelope serialized (deterministic protobuf
+ * bytes, decoded with schemas/loyalty/v1/envelope.proto), *length_out bytes
+ * allocated with malloc() that the caller releases with loyalty_free().
+ * When none arrived in time it is still LOYALTY_OK, with *sequence_out 0,
+ * *envelope_out NULL and *length_out 0.
+ * Errors: INVALID_ARGUMENT for a NULL argument or a negative wait_ms;
+ * DATA_LOSS when a stored event does not decode; INTERNAL/UNAVAILABLE for
+ * storage errors. */
+int loyalty_cursor_next(loyalty_cursor* cursor, int64_t wait_ms, int64_t* sequence_out,
+                        uint8_t** envelope_out, size_t* length_out);
+
+/* Releases a cursor. NULL is allowed. */
+void loyalty_cursor_close(loyalty_cursor* cursor);
+
+/* ------------------------------------------------------------------------
+ * Metrics. */
+
+/* The engine's and its ledger's metrics (appends, fsyncs, commands by kind,
+ * latencies, the projections' lag; docs/embedding.md, "Metrics") in the
+ * Prometheus text exposition format, for a service's /metrics endpoint.
+ * Stores a NUL-terminated string allocated with malloc() in *text_out (the
+ * caller releases it with loyalty_free()) and, if length_out is not NULL,
+ * its length in bytes without the NUL. Never waits for a command.
+ * Errors: INVALID_ARGUMENT for a NULL engine or text_out. */
+int loyalty_metrics_prometheus(loyalty_engine* engine, char** text_out, size_t* length_out);
 
 #ifdef __cplusplus
 }  /* extern "C" */

@@ -21,12 +21,15 @@
 
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
+#include "absl/types/span.h"
 #include "loyalty/commands.h"
 #include "loyalty/ledger.h"
+#include "loyalty/privacy.h"
 #include "loyalty/views.h"
 
 namespace loyalty {
@@ -36,11 +39,26 @@ struct EngineOptions {
   // Save the projections' checkpoint after this many newly applied events
   // (and on close). Smaller means less to replay after a crash.
   uint64_t checkpoint_interval_events = 100000;
+  // Where the master key comes from (loyalty/privacy.h): it wraps the member
+  // data keys that seal personal data. Called once by Open. Empty: no master
+  // key; the engine still opens and serves everything but personal data:
+  // EnrolMember with personal data, PersonalDataOf, RevealPersonal and the
+  // birthday job fail with FailedPrecondition "no master key: ...". Open
+  // fails with PermissionDenied for a key other than the one the ledger's
+  // member keys were sealed with, and InvalidArgument for one that is not
+  // 32 bytes, before anything is written.
+  MasterKeySource master_key;
+  // Where member data keys and nonces come from (loyalty/privacy.h); empty:
+  // OpenSSL's RAND_bytes.
+  RandomBytesSource random_bytes;
 };
 
 // The sequences a command appended (in batch order); `deduplicated` when the
 // ledger already held them (a retry).
 using CommandResult = AppendResult;
+
+// One line of a purchase history being imported: a purchase or a refund.
+using PurchaseOrRefund = std::variant<RecordPurchase, RecordRefund>;
 
 class Engine {
  public:
@@ -51,7 +69,15 @@ class Engine {
   virtual ~Engine() = default;
 
   // Commands. Errors: see commands.h; nothing is appended on error.
+  // EnrolMember's personal data (given plain) is stored sealed with the
+  // member's data key, created then (docs/privacy.md); FailedPrecondition
+  // without a master key, InvalidArgument for data given sealed.
   virtual absl::StatusOr<CommandResult> Execute(const EnrolMember& command) = 0;
+  // Destroys the member's data key (and makes RocksDB drop it from disk),
+  // then appends MemberErased: from then on the member's personal data
+  // reads as erased and new commands for the member are rejected. Points
+  // and amounts stay. Needs no master key. A retry after the key was
+  // destroyed but the append failed succeeds.
   virtual absl::StatusOr<CommandResult> Execute(const EraseMember& command) = 0;
   virtual absl::StatusOr<CommandResult> Execute(const RecordPurchase& command) = 0;
   virtual absl::StatusOr<CommandResult> Execute(const RecordRefund& command) = 0;
@@ -81,6 +107,41 @@ class Engine {
   virtual absl::StatusOr<CommandResult> Execute(const DeclareCalendarDays& command) = 0;
   // A satisfaction survey, on the stream "survey-<survey_id>".
   virtual absl::StatusOr<CommandResult> Execute(const RecordSurvey& command) = 0;
+
+  // Checks purchases and refunds in order, as executing them one after the
+  // other would, and appends nothing: each is decided against a scratch copy
+  // of the live projections to which the events of the commands before it
+  // were applied, so a refund may name a purchase earlier in `commands`.
+  // Returns one status per command: OK when Execute would append it,
+  // AlreadyExists when its id is recorded already (in the ledger or earlier
+  // in `commands`: a retry that Execute would skip), otherwise the error
+  // Execute would return. Errors of its own: those of reading the log. The
+  // live state is not changed; another writer may change the ledger before
+  // the commands are executed.
+  virtual absl::StatusOr<std::vector<absl::Status>> CheckInOrder(
+      absl::Span<const PurchaseOrRefund> commands) const = 0;
+
+  // The member's current personal data, decrypted with the member's key
+  // (an empty PersonalData when none was recorded). NotFound for an unknown
+  // member; FailedPrecondition "personal data of member \"M1\" was erased on
+  // 2024-05-01 (member request)" after erasure, and without a master key.
+  virtual absl::StatusOr<v1::PersonalData> PersonalDataOf(const std::string& member_id) const = 0;
+
+  // The personal data one event of the log carries (an enrolment or a
+  // profile update), decrypted: for exports asked to reveal it.
+  // InvalidArgument for an event without personal data; FailedPrecondition
+  // for an erased member, and without a master key.
+  virtual absl::StatusOr<v1::PersonalData> RevealPersonal(const v1::Envelope& envelope) const = 0;
+
+  // The retention job (docs/privacy.md): erases, as EraseMember with reason
+  // "retention: inactive since YYYY-MM-DD" at the start of `as_of_day`
+  // (local time), every member whose last purchase, redemption, complaint
+  // event or survey (the enrolment when none) is more than the retention
+  // policy's inactive_days (default 1095) before `as_of_day`. Returns the
+  // members erased, in id order; a second run erases nothing new. Needs no
+  // master key. InvalidArgument for an empty actor_id.
+  virtual absl::StatusOr<std::vector<RetentionErasure>> RunRetention(
+      absl::CivilDay as_of_day, const std::string& actor_id) = 0;
 
   // One member, replaying only the member's own stream (and the policy
   // stream): cheap at any point of history. NotFound for an unknown member.
@@ -145,6 +206,12 @@ class Engine {
 
   // The underlying log, for reads, verification and subscriptions.
   virtual Ledger& ledger() = 0;
+
+  // The ledger's metrics and the engine's: commands by kind, their latency,
+  // the projections' lag behind the head, checkpoints, the catch-up on open
+  // (loyalty/metrics.h; ToPrometheusText renders them). Lock-free: never
+  // waits for a command or a catch-up, so a scrape sees a stuck one.
+  virtual MetricsSnapshot Metrics() const = 0;
 };
 
 }  // namespace loyalty

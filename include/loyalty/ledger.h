@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "loyalty/clock.h"
 #include "loyalty/limits.h"
+#include "loyalty/metrics.h"
 #include "loyalty/v1/envelope.pb.h"
 
 namespace loyalty {
@@ -228,6 +229,12 @@ class Ledger {
   // status from `on_event` stops the subscription with that status.
   virtual std::unique_ptr<Subscription> Subscribe(
       uint64_t after_sequence, std::function<absl::Status(const v1::Envelope&)> on_event) = 0;
+
+  // What this ledger has done since it was opened (appends, events, errors,
+  // group commits, syncs, latencies) and its storage figures
+  // (loyalty/metrics.h). Never blocks appends; the storage figures read the
+  // directory, so call it per scrape, not per request.
+  virtual LedgerMetrics Metrics() const = 0;
 };
 
 }  // namespace loyalty

@@ -15,7 +15,10 @@ int main(int argc, char** argv) {
     std::cerr << "usage: app LEDGER_DIR\n";
     return 2;
   }
-  auto engine = loyalty::Engine::Open(argv[1], loyalty::EngineOptions());
+  loyalty::EngineOptions options;
+  // Personal data is sealed under the master key (docs/privacy.md).
+  options.master_key = loyalty::MasterKeyFromBytes(std::string(loyalty::kMasterKeyBytes, 'k'));
+  auto engine = loyalty::Engine::Open(argv[1], options);
   if (!engine.ok()) {
     std::cerr << engine.status() << "\n";
     return 1;

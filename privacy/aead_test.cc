@@ -1,0 +1,122 @@
+#include "privacy/aead.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "loyalty/privacy.h"
+#include "privacy/personal_seal.h"
+#include "testing/temp_dir.h"
+
+namespace loyalty::privacy {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Key(char fill) { return std::string(kAeadKeyBytes, fill); }
+
+v1::PersonalData Sample() {
+  v1::PersonalData personal;
+  personal.set_name("Zhao Qiaoyun");
+  personal.set_phone("13912345678");
+  personal.set_email("zqy@example.com");
+  personal.set_gender(v1::GENDER_FEMALE);
+  personal.mutable_birth_date()->set_year(1988);
+  personal.mutable_birth_date()->set_month(2);
+  personal.mutable_birth_date()->set_day(29);
+  personal.set_occupation("teacher");
+  return personal;
+}
+
+TEST(AeadTest, SealThenOpenRoundTrips) {
+  absl::StatusOr<AeadSealed> sealed = AeadSeal(Key('k'), "hello", "aad");
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(sealed->nonce.size(), kAeadNonceBytes);
+  EXPECT_EQ(sealed->ciphertext.size(), 5 + kAeadTagBytes);
+  EXPECT_EQ(sealed->ciphertext.find("hello"), std::string::npos);
+  absl::StatusOr<std::string> opened = AeadOpen(Key('k'), sealed->nonce, sealed->ciphertext, "aad", "t");
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(*opened, "hello");
+}
+
+TEST(AeadTest, NoncesDiffer) {
+  absl::StatusOr<AeadSealed> a = AeadSeal(Key('k'), "same", "");
+  absl::StatusOr<AeadSealed> b = AeadSeal(Key('k'), "same", "");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->nonce, b->nonce);
+  EXPECT_NE(a->ciphertext, b->ciphertext);
+}
+
+TEST(AeadTest, TamperingWrongAadAndWrongKeyFail) {
+  absl::StatusOr<AeadSealed> sealed = AeadSeal(Key('k'), "secret", "aad");
+  ASSERT_TRUE(sealed.ok());
+  std::string flipped = sealed->ciphertext;
+  flipped[0] ^= 1;
+  EXPECT_EQ(AeadOpen(Key('k'), sealed->nonce, flipped, "aad", "t").status().code(),
+            absl::StatusCode::kDataLoss);
+  std::string flipped_tag = sealed->ciphertext;
+  flipped_tag.back() ^= 1;
+  EXPECT_EQ(AeadOpen(Key('k'), sealed->nonce, flipped_tag, "aad", "t").status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(AeadOpen(Key('k'), sealed->nonce, sealed->ciphertext, "aae", "t").status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(AeadOpen(Key('j'), sealed->nonce, sealed->ciphertext, "aad", "t").status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(AeadOpen(Key('k'), "short", sealed->ciphertext, "aad", "t").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(AeadSeal("short key", "x", "").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PersonalSealTest, RoundTripAndBinding) {
+  const std::string aad = PersonalDataAad("M1", "member-M1", 1);
+  absl::StatusOr<v1::SealedPersonalData> sealed = SealPersonalData(Key('d'), Sample(), aad);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(sealed->key_version(), kPersonalKeyVersion);
+  EXPECT_EQ(sealed->SerializeAsString().find("Zhao Qiaoyun"), std::string::npos);
+  EXPECT_EQ(sealed->SerializeAsString().find("13912345678"), std::string::npos);
+  absl::StatusOr<v1::PersonalData> opened = OpenPersonalData(Key('d'), *sealed, aad);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(opened->SerializeAsString(), Sample().SerializeAsString());
+  // Another member, another stream position: the same bytes do not open.
+  EXPECT_EQ(OpenPersonalData(Key('d'), *sealed, PersonalDataAad("M2", "member-M1", 1)).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(OpenPersonalData(Key('d'), *sealed, PersonalDataAad("M1", "member-M1", 2)).status().code(),
+            absl::StatusCode::kDataLoss);
+  v1::SealedPersonalData unknown = *sealed;
+  unknown.set_key_version(7);
+  EXPECT_EQ(OpenPersonalData(Key('d'), unknown, aad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(PersonalSealTest, WrappedKeysUnwrapOnlyForTheirMemberAndMasterKey) {
+  absl::StatusOr<std::string> wrapped = WrapMemberKey(Key('m'), "M1", Key('d'));
+  ASSERT_TRUE(wrapped.ok());
+  EXPECT_EQ(wrapped->find(Key('d')), std::string::npos);
+  absl::StatusOr<std::string> key = UnwrapMemberKey(Key('m'), "M1", *wrapped);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(*key, Key('d'));
+  EXPECT_EQ(UnwrapMemberKey(Key('n'), "M1", *wrapped).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(UnwrapMemberKey(Key('m'), "M2", *wrapped).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(MasterKeyCheckValue(Key('m')), MasterKeyCheckValue(Key('n')));
+}
+
+TEST(MasterKeyFileTest, CreateThenReadAndRejectBadFiles) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("master.key");
+  absl::StatusOr<std::string> created = CreateMasterKeyFile(path);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(created->size(), kMasterKeyBytes);
+  absl::StatusOr<std::string> read = ReadMasterKeyFile(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, *created);
+  EXPECT_EQ(CreateMasterKeyFile(path).status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReadMasterKeyFile(dir.Sub("absent")).status().code(), absl::StatusCode::kNotFound);
+  const std::string bad = dir.Sub("bad.key");
+  FILE* file = fopen(bad.c_str(), "w");
+  fputs("not hex\n", file);
+  fclose(file);
+  absl::Status status = ReadMasterKeyFile(bad).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("64 hexadecimal digits"));
+}
+
+}  // namespace
+}  // namespace loyalty::privacy

@@ -1,0 +1,70 @@
+#include "privacy/member_key_store.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "gtest/gtest.h"
+#include "privacy/member_keys.h"
+#include "testing/temp_dir.h"
+
+namespace loyalty::privacy {
+namespace {
+
+// Whether any file under `directory` holds `needle`.
+bool AnyFileHolds(const std::string& directory, const std::string& needle) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream file(entry.path(), std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (bytes.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(MemberKeysTest, CreateReadDestroyAndWrongMasterKey) {
+  testing::TempDir dir;
+  const std::string master(32, 'm');
+  std::string wrapped;
+  {
+    auto keys = MemberKeys::Open(dir.path(), master);
+    ASSERT_TRUE(keys.ok()) << keys.status();
+    EXPECT_EQ((*keys)->DataKey("M1", false, "test").status().code(), absl::StatusCode::kNotFound);
+    absl::StatusOr<std::string> key = (*keys)->DataKey("M1", true, "test");
+    ASSERT_TRUE(key.ok()) << key.status();
+    absl::StatusOr<std::string> again = (*keys)->DataKey("M1", false, "test");
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(*again, *key);
+    ASSERT_TRUE((*keys)->DataKey("M2", true, "test").ok());
+    auto stored = (*keys)->store().Get("M1");
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    wrapped = **stored;
+  }
+  // The wrapped key is on disk (in the log or a table) before erasure.
+  EXPECT_TRUE(AnyFileHolds(dir.path(), wrapped));
+  // A wrong master key: PermissionDenied, the store unchanged.
+  auto wrong = MemberKeys::Open(dir.path(), std::string(32, 'w'));
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(MemberKeys::Open(dir.path(), std::string(31, 'm')).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  {
+    auto without = MemberKeys::Open(dir.path(), std::nullopt);
+    ASSERT_TRUE(without.ok());
+    absl::Status status = (*without)->DataKey("M1", false, "reading M1").status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(status.message().substr(0, 14), "no master key:");
+    // Destroying needs no master key.
+    ASSERT_TRUE((*without)->Destroy({std::string("M1")}).ok());
+    auto ids = (*without)->store().MemberIds();
+    ASSERT_TRUE(ids.ok());
+    EXPECT_EQ(*ids, std::vector<std::string>{"M2"});
+  }
+  EXPECT_FALSE(AnyFileHolds(dir.path(), wrapped));
+  auto keys = MemberKeys::Open(dir.path(), master);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ((*keys)->DataKey("M1", false, "test").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE((*keys)->DataKey("M2", false, "test").ok());
+}
+
+}  // namespace
+}  // namespace loyalty::privacy

@@ -1,0 +1,202 @@
+// The tool and personal data (docs/privacy.md): member show reveals only with
+// --personal and the master key, member erase, retention run, and no
+// personal value in reports, exports or audit bundles. Runs the built
+// `loyalty` as a subprocess on a ledger the test builds through the Engine.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "loyalty/clock.h"
+#include "loyalty/engine.h"
+#include "loyalty/privacy.h"
+#include "testing/temp_dir.h"
+#include "tests/tool_runner.h"
+
+namespace loyalty {
+namespace {
+
+using ::loyalty::testing::RunTool;
+using ::loyalty::testing::TempDir;
+using ::loyalty::testing::ToolRun;
+using ::testing::HasSubstr;
+
+constexpr int64_t kJan2024Us = 1704067200LL * 1000000;
+constexpr int64_t kDayUs = 86400LL * 1000000;
+constexpr char kName[] = "Shangguan Wanru-4419";
+constexpr char kPhone[] = "13700934419";
+constexpr char kEmail[] = "wanru4419@example.net";
+
+// Every file under `directory`, recursively, concatenated.
+std::string AllBytes(const std::string& directory) {
+  std::string all;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream file(entry.path(), std::ios::binary);
+    std::stringstream bytes;
+    bytes << file.rdbuf();
+    all += bytes.str();
+  }
+  return all;
+}
+
+class PrivacyCliTest : public ::testing::Test {
+ protected:
+  // M1 (the distinctive one) and M2 enrol on 2024-01-01; M1 buys on
+  // 2024-01-02. The key file sits beside the directory, as the demo leaves it.
+  void SetUp() override {
+    ASSERT_TRUE(CreateMasterKeyFile(db_ + ".key").ok());
+    ManualClock clock(kJan2024Us);
+    EngineOptions options;
+    options.ledger.clock = &clock;
+    options.master_key = MasterKeyFromFile(db_ + ".key");
+    auto engine = Engine::Open(db_, options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    for (const char* member_id : {"M1", "M2"}) {
+      EnrolMember enrol;
+      enrol.member_id = member_id;
+      v1::PersonalData& personal = *enrol.personal.mutable_plain();
+      personal.set_name(member_id == std::string("M1") ? kName : "Second Member");
+      personal.set_phone(member_id == std::string("M1") ? kPhone : "13900000002");
+      personal.set_email(member_id == std::string("M1") ? kEmail : "m2@example.net");
+      personal.mutable_birth_date()->set_year(1991);
+      personal.mutable_birth_date()->set_month(3);
+      personal.mutable_birth_date()->set_day(8);
+      enrol.occurred_at_us = kJan2024Us;
+      enrol.actor_id = "counter";
+      ASSERT_TRUE((*engine)->Execute(enrol).ok());
+    }
+    RecordPurchase purchase;
+    purchase.purchase_id = "P1";
+    purchase.member_id = "M1";
+    purchase.partner_id = "store-7";
+    purchase.amount_fen = 12345;
+    purchase.category = "fashion";
+    purchase.occurred_at_us = kJan2024Us + kDayUs;
+    purchase.actor_id = "pos";
+    ASSERT_TRUE((*engine)->Execute(purchase).ok());
+  }
+
+  ToolRun Loyalty(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--db", db_});
+    return RunTool(LOYALTY_BINARY, args, "/dev/null", dir_.path(),
+                   dir_.Sub(absl::StrCat("run", ++runs_)));
+  }
+
+  void ExpectNoPersonalValue(const std::string& text, const std::string& what) {
+    for (const char* value : {kName, kPhone, kEmail}) {
+      EXPECT_EQ(text.find(value), std::string::npos) << what << " holds " << value;
+    }
+  }
+
+  TempDir dir_;
+  std::string db_ = dir_.Sub("db");
+  int runs_ = 0;
+};
+
+TEST_F(PrivacyCliTest, OutputsCarryNoPersonalValueByDefault) {
+  ToolRun show = Loyalty({"member", "show", "M1"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  ExpectNoPersonalValue(show.out, "member show");
+  ToolRun json = Loyalty({"member", "show", "M1", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  ExpectNoPersonalValue(json.out, "member show --json");
+  for (const char* format : {"jsonl", "binary"}) {
+    ToolRun exported = Loyalty({"export", "--format", format});
+    ASSERT_EQ(exported.exit_code, 0) << exported.err;
+    ExpectNoPersonalValue(exported.out, absl::StrCat("export --format ", format));
+  }
+  for (const char* report : {"tiers", "liability", "partners", "digests"}) {
+    ToolRun run = Loyalty({report});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    ExpectNoPersonalValue(run.out, report);
+  }
+  ToolRun bundle = Loyalty({"audit-bundle", "--out", dir_.Sub("bundle")});
+  ASSERT_EQ(bundle.exit_code, 0) << bundle.err;
+  ExpectNoPersonalValue(AllBytes(dir_.Sub("bundle")), "audit bundle");
+  ExpectNoPersonalValue(AllBytes(db_), "the ledger directory");
+}
+
+TEST_F(PrivacyCliTest, MemberShowRevealsOnlyWithTheMasterKey) {
+  ToolRun without = Loyalty({"member", "show", "M1", "--personal"});
+  EXPECT_EQ(without.exit_code, 1);
+  EXPECT_THAT(without.err, HasSubstr("--personal needs --master-key FILE"));
+  ToolRun revealed =
+      Loyalty({"member", "show", "M1", "--personal", "--master-key", db_ + ".key"});
+  ASSERT_EQ(revealed.exit_code, 0) << revealed.err;
+  EXPECT_THAT(revealed.out, HasSubstr(kName));
+  EXPECT_THAT(revealed.out, HasSubstr(kPhone));
+  EXPECT_THAT(revealed.out, HasSubstr("birth date  1991-03-08"));
+
+  ASSERT_TRUE(CreateMasterKeyFile(dir_.Sub("wrong.key")).ok());
+  ToolRun wrong =
+      Loyalty({"member", "show", "M1", "--personal", "--master-key", dir_.Sub("wrong.key")});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_THAT(wrong.err, HasSubstr("master key"));
+  ExpectNoPersonalValue(wrong.out + wrong.err, "a wrong key's output");
+  // Nothing was written: the right key still opens and shows the same data.
+  ToolRun still = Loyalty({"member", "show", "M1", "--personal", "--master-key", db_ + ".key"});
+  ASSERT_EQ(still.exit_code, 0) << still.err;
+  EXPECT_THAT(still.out, HasSubstr(kName));
+  ToolRun missing =
+      Loyalty({"member", "show", "M1", "--personal", "--master-key", dir_.Sub("absent.key")});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.err, HasSubstr("absent.key"));
+}
+
+TEST_F(PrivacyCliTest, EraseThenVerifyAndTheValuesAreGoneFromDisk) {
+  ToolRun erase = Loyalty({"member", "erase", "M1"});
+  EXPECT_EQ(erase.exit_code, 1);
+  EXPECT_THAT(erase.err, HasSubstr("--reason is required"));
+  erase = Loyalty({"member", "erase", "M1", "--reason", "member request"});
+  ASSERT_EQ(erase.exit_code, 0) << erase.err;
+  EXPECT_THAT(erase.out, HasSubstr("erased the personal data of member \"M1\": sequence 5"));
+  ToolRun again = Loyalty({"member", "erase", "M1", "--reason", "member request"});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_THAT(again.err, HasSubstr("is erased"));
+
+  ToolRun show = Loyalty({"member", "show", "M1", "--personal", "--master-key", db_ + ".key"});
+  EXPECT_NE(show.exit_code, 0);
+  EXPECT_THAT(show.err, HasSubstr("personal data of member \"M1\" was erased on"));
+  ToolRun figures = Loyalty({"member", "show", "M1", "--json"});
+  ASSERT_EQ(figures.exit_code, 0) << figures.err;
+  EXPECT_THAT(figures.out, HasSubstr("\"erased\":true"));
+  EXPECT_THAT(figures.out, HasSubstr("\"earned_points_total\":123"));
+  ToolRun verify = Loyalty({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.err;
+  ExpectNoPersonalValue(AllBytes(db_), "the ledger directory after erasure");
+  // M2 is untouched.
+  ToolRun other = Loyalty({"member", "show", "M2", "--personal", "--master-key", db_ + ".key"});
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_THAT(other.out, HasSubstr("Second Member"));
+}
+
+TEST_F(PrivacyCliTest, RetentionRunErasesTheInactiveOnce) {
+  ToolRun early = Loyalty({"retention", "run", "--as-of", "2026-06-01"});
+  ASSERT_EQ(early.exit_code, 0) << early.err;
+  EXPECT_THAT(early.out, HasSubstr("erased the personal data of 0 members"));
+  ToolRun run = Loyalty({"retention", "run", "--as-of", "2027-01-01"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // M2's last activity is its enrolment (2024-01-01), M1's its purchase
+  // (2024-01-02): 1095 days later is 2026-12-31 and 2027-01-01, and a
+  // member is past the policy on the days after.
+  EXPECT_THAT(run.out, HasSubstr("erased the personal data of 1 member "));
+  EXPECT_THAT(run.out, HasSubstr("  M2  inactive since 2024-01-01"));
+  ToolRun json = Loyalty({"retention", "run", "--as-of", "2027-01-01", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.out, "{\"as_of\":\"2027-01-01\",\"erased\":[]}\n");
+  ToolRun later = Loyalty({"retention", "run", "--as-of", "2027-01-02", "--json"});
+  ASSERT_EQ(later.exit_code, 0) << later.err;
+  EXPECT_THAT(later.out, HasSubstr("\"member_id\":\"M1\""));
+  ToolRun bad = Loyalty({"retention", "run", "--as-of", "2027-02-30"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(Loyalty({"retention", "run"}).err, HasSubstr("--as-of is required"));
+  EXPECT_EQ(Loyalty({"verify"}).exit_code, 0);
+}
+
+}  // namespace
+}  // namespace loyalty
