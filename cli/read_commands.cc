@@ -13,6 +13,7 @@
 #include "cli/command.h"
 #include "cli/commands.h"
 #include "cli/ledger_io.h"
+#include "cli/privacy_commands.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "loyalty/ledger.h"
 
@@ -40,10 +41,39 @@ void AddRangeFlags(FlagSet& flags, uint64_t* from_sequence, uint64_t* to_sequenc
   flags.Uint64("to", "N", "last sequence, clamped to the head (default: the head)", to_sequence);
 }
 
+// The sealed personal data an event carries (enrolment, profile update), to
+// be replaced by its plain form; nullptr for any other event.
+v1::Personal* SealedPersonalOf(v1::Envelope& envelope) {
+  v1::Event& event = *envelope.mutable_event();
+  v1::Personal* personal = nullptr;
+  if (event.has_member_enrolled()) {
+    personal = event.mutable_member_enrolled()->mutable_personal();
+  } else if (event.has_member_profile_updated()) {
+    personal = event.mutable_member_profile_updated()->mutable_personal();
+  }
+  return personal != nullptr && personal->has_sealed() ? personal : nullptr;
+}
+
+// `revealer`, when given, opens the sealed personal data of each event with
+// the member's key; an erased member's stays sealed, as stored.
 absl::Status ExportJsonLines(const Ledger& ledger, uint64_t from_sequence, uint64_t to_sequence,
-                             Output& output) {
+                             const Engine* revealer, Output& output) {
+  v1::Envelope revealed;
   return ledger.Scan(from_sequence, to_sequence, [&](const v1::Envelope& envelope) {
-    absl::StatusOr<std::string> json = EnvelopeToJson(envelope);
+    const v1::Envelope* shown = &envelope;
+    if (revealer != nullptr) {
+      revealed = envelope;
+      if (v1::Personal* personal = SealedPersonalOf(revealed)) {
+        absl::StatusOr<v1::PersonalData> plain = revealer->RevealPersonal(envelope);
+        if (plain.ok()) {
+          *personal->mutable_plain() = *std::move(plain);
+          shown = &revealed;
+        } else if (!absl::IsFailedPrecondition(plain.status())) {
+          return plain.status();
+        }
+      }
+    }
+    absl::StatusOr<std::string> json = EnvelopeToJson(*shown);
     if (!json.ok()) return json.status();
     json->push_back('\n');
     return output.Write(*json);
@@ -78,8 +108,15 @@ int RunExport(CommandContext& context) {
   uint64_t to_sequence = kNoLimit;
   std::string format = "jsonl";
   std::string out_path = "-";
+  bool reveal_personal = false;
+  std::string master_key_file;
   FlagSet flags = context.NewFlagSet();
   AddRangeFlags(flags, &from_sequence, &to_sequence);
+  flags.Bool("reveal-personal",
+             "write the personal data in the clear (jsonl only; needs --master-key)",
+             &reveal_personal);
+  flags.String("master-key", "FILE", "the master key file that reveals personal data",
+               &master_key_file);
   flags.String("format", "jsonl|binary", "what to write, as described above (default: jsonl)",
                &format);
   flags.String("out", "FILE", "write to FILE instead of standard output (default: -)", &out_path);
@@ -92,15 +129,38 @@ int RunExport(CommandContext& context) {
     return ReportError(absl::InvalidArgumentError(
         absl::StrCat("export: flag --format: \"", format, "\" is neither jsonl nor binary")));
   }
+  if (reveal_personal != !master_key_file.empty()) {
+    return ReportError(absl::InvalidArgumentError(
+        "export: flags --reveal-personal and --master-key FILE go together: personal data is "
+        "revealed only when asked for explicitly, with the master key"));
+  }
+  if (reveal_personal && format != "jsonl") {
+    return ReportError(absl::InvalidArgumentError(
+        "export: flag --reveal-personal: the binary format holds the events' bytes as stored "
+        "and chained; use --format jsonl"));
+  }
 
-  absl::StatusOr<std::unique_ptr<Ledger>> ledger =
-      OpenLedgerForReading(context.global.db_directory);
-  if (!ledger.ok()) return ReportError(ledger.status());
+  // Revealing needs the engine (the member keys); otherwise the log alone.
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<Ledger> opened_ledger;
+  if (reveal_personal) {
+    absl::StatusOr<std::unique_ptr<Engine>> opened =
+        OpenEngineWithMasterKey(context.global.db_directory, master_key_file);
+    if (!opened.ok()) return ReportError(opened.status());
+    engine = *std::move(opened);
+  } else {
+    absl::StatusOr<std::unique_ptr<Ledger>> opened =
+        OpenLedgerForReading(context.global.db_directory);
+    if (!opened.ok()) return ReportError(opened.status());
+    opened_ledger = *std::move(opened);
+  }
+  const Ledger& ledger = engine != nullptr ? engine->ledger() : *opened_ledger;
   absl::StatusOr<std::unique_ptr<Output>> output = Output::Open(out_path);
   if (!output.ok()) return ReportError(output.status());
-  absl::Status exported = format == "jsonl"
-                              ? ExportJsonLines(**ledger, from_sequence, to_sequence, **output)
-                              : ExportBinary(**ledger, from_sequence, to_sequence, **output);
+  absl::Status exported =
+      format == "jsonl"
+          ? ExportJsonLines(ledger, from_sequence, to_sequence, engine.get(), **output)
+          : ExportBinary(ledger, from_sequence, to_sequence, **output);
   if (!exported.ok()) return ReportError(exported);
   if (absl::Status finished = (*output)->Finish(); !finished.ok()) return ReportError(finished);
   return kExitOk;

@@ -148,6 +148,40 @@ TEST_F(PrivacyCliTest, MemberShowRevealsOnlyWithTheMasterKey) {
   EXPECT_THAT(missing.err, HasSubstr("absent.key"));
 }
 
+TEST_F(PrivacyCliTest, ExportRevealsOnlyWithTheFlagAndTheMasterKey) {
+  ToolRun flag_alone = Loyalty({"export", "--reveal-personal"});
+  EXPECT_EQ(flag_alone.exit_code, 1);
+  EXPECT_THAT(flag_alone.err, HasSubstr("--reveal-personal and --master-key FILE go together"));
+  ToolRun key_alone = Loyalty({"export", "--master-key", db_ + ".key"});
+  EXPECT_EQ(key_alone.exit_code, 1);
+  ToolRun binary = Loyalty(
+      {"export", "--format", "binary", "--reveal-personal", "--master-key", db_ + ".key"});
+  EXPECT_EQ(binary.exit_code, 1);
+  EXPECT_THAT(binary.err, HasSubstr("use --format jsonl"));
+  ExpectNoPersonalValue(flag_alone.out + key_alone.out + binary.out, "a refused export");
+
+  ToolRun revealed = Loyalty({"export", "--reveal-personal", "--master-key", db_ + ".key"});
+  ASSERT_EQ(revealed.exit_code, 0) << revealed.err;
+  EXPECT_THAT(revealed.out, HasSubstr(kName));
+  EXPECT_THAT(revealed.out, HasSubstr(kPhone));
+  EXPECT_THAT(revealed.out, HasSubstr("Second Member"));
+  EXPECT_EQ(revealed.out.find("\"sealed\""), std::string::npos) << revealed.out;
+
+  ASSERT_TRUE(CreateMasterKeyFile(dir_.Sub("wrong.key")).ok());
+  ToolRun wrong = Loyalty({"export", "--reveal-personal", "--master-key", dir_.Sub("wrong.key")});
+  EXPECT_NE(wrong.exit_code, 0);
+  EXPECT_THAT(wrong.err, HasSubstr("master key"));
+  ExpectNoPersonalValue(wrong.out + wrong.err, "an export with a wrong key");
+
+  // An erased member's data stays sealed, as stored; the others' is shown.
+  ASSERT_EQ(Loyalty({"member", "erase", "M1", "--reason", "member request"}).exit_code, 0);
+  ToolRun after = Loyalty({"export", "--reveal-personal", "--master-key", db_ + ".key"});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  ExpectNoPersonalValue(after.out, "an export after erasure");
+  EXPECT_THAT(after.out, HasSubstr("\"sealed\""));
+  EXPECT_THAT(after.out, HasSubstr("Second Member"));
+}
+
 TEST_F(PrivacyCliTest, EraseThenVerifyAndTheValuesAreGoneFromDisk) {
   ToolRun erase = Loyalty({"member", "erase", "M1"});
   EXPECT_EQ(erase.exit_code, 1);

@@ -216,8 +216,8 @@ class Ledger {
   // Recomputes the chain over from..to (clamped to the head; from >= 1) and
   // checks every event: present, in its place, decodable, linked to its
   // predecessor and with the stored hash. Returns DataLoss naming the first
-  // sequence that does not match and why; OK otherwise. Ranges of more than
-  // 16,384 events are read on the calling thread and checked on one more,
+  // sequence that does not match and why; OK otherwise. Ranges of 16,384 events
+  // or more are read on the calling thread and checked on one more,
   // started and joined within the call.
   virtual absl::Status Verify(uint64_t from, uint64_t to) const = 0;
 
