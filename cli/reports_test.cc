@@ -212,9 +212,11 @@ ComplaintView TwoCycleComplaint() {
                         kJan2024Us + 9 * kDayUs, 0, 0, SlaClockStatus::kBreached};
   first.confirmed_at_us = kJan2024Us + 12 * kDayUs;
   first.satisfaction_score = 1;
+  const int64_t reopened_at_us = first.confirmed_at_us;
+  // emplace_back may move the cycles: `first` is not used past it.
   ComplaintCycleView& second = complaint.cycles.emplace_back();
   second.cycle = 2;
-  second.started_at_us = first.confirmed_at_us;
+  second.started_at_us = reopened_at_us;
   second.reply = {SlaClockKind::kReply, second.started_at_us, 3, 0, 2025, 0,
                   SlaClockStatus::kDueUnknown};
   complaint.as_of_sequence = 30;
