@@ -81,14 +81,20 @@ int Guard(Body body) {
   }
 }
 
-// A C string argument as a std::string. `field` names it in the error.
-absl::StatusOr<std::string> Text(absl::string_view field, const char* data, size_t length) {
+// Copies a C string argument (data, length) into *out; NULL is the empty
+// text only with length 0. `field` names it in the error.
+absl::Status ReadText(absl::string_view field, const char* data, size_t length,
+                      std::string* out) {
   if (data == nullptr) {
-    if (length == 0) return std::string();
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": NULL pointer with length ", length));
+    if (length != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": NULL pointer with length ", length));
+    }
+    out->clear();
+    return absl::OkStatus();
   }
-  return std::string(data, length);
+  out->assign(data, length);
+  return absl::OkStatus();
 }
 
 absl::Status CheckEngine(const loyalty_engine* engine) {
@@ -169,21 +175,22 @@ int loyalty_engine_open(const char* directory, size_t directory_length, int sync
                         loyalty_engine** engine_out) {
   return Guard([&]() -> absl::Status {
     if (engine_out == nullptr) return absl::InvalidArgumentError("engine_out: NULL");
-    absl::StatusOr<std::string> path = Text("directory", directory, directory_length);
-    if (!path.ok()) return path.status();
-    if (path->empty()) return absl::InvalidArgumentError("directory: empty");
+    std::string path;
+    absl::Status status = ReadText("directory", directory, directory_length, &path);
+    if (!status.ok()) return status;
+    if (path.empty()) return absl::InvalidArgumentError("directory: empty");
     loyalty::EngineOptions options;
     options.ledger.sync = sync != 0;
     // The master key sits beside the directory, never inside it
     // (docs/privacy.md); a new one is made on first use.
-    std::string key_path = *path;
+    std::string key_path = path;
     while (key_path.size() > 1 && key_path.back() == '/') key_path.pop_back();
     key_path += ".key";
     absl::StatusOr<std::string> created = loyalty::CreateMasterKeyFile(key_path);
     if (!created.ok() && !absl::IsAlreadyExists(created.status())) return created.status();
     options.master_key = loyalty::MasterKeyFromFile(key_path);
     absl::StatusOr<std::unique_ptr<loyalty::Engine>> opened =
-        loyalty::Engine::Open(*path, options);
+        loyalty::Engine::Open(path, options);
     if (!opened.ok()) return opened.status();
     auto handle = std::make_unique<loyalty_engine>();
     handle->engine = std::move(*opened);
@@ -207,23 +214,20 @@ int loyalty_enrol_member(loyalty_engine* engine, const char* member_id, size_t m
                          int32_t birth_day, int64_t occurred_at_us, const char* actor_id,
                          size_t actor_id_length, loyalty_command_result* result_out) {
   return Guard([&]() -> absl::Status {
-    absl::Status status = CheckEngine(engine);
-    if (!status.ok()) return status;
     loyalty::EnrolMember command;
-    absl::StatusOr<std::string> text = Text("member_id", member_id, member_id_length);
-    if (!text.ok()) return text.status();
-    command.member_id = std::move(*text);
-    text = Text("name", name, name_length);
-    if (!text.ok()) return text.status();
-    if (!text->empty()) command.personal.mutable_plain()->set_name(std::move(*text));
-    text = Text("phone", phone, phone_length);
-    if (!text.ok()) return text.status();
-    if (!text->empty()) command.personal.mutable_plain()->set_phone(std::move(*text));
-    status = SetBirthDate(birth_year, birth_month, birth_day, command.personal);
+    std::string name_text;
+    std::string phone_text;
+    absl::Status status = CheckEngine(engine);
+    if (status.ok()) {
+      status = ReadText("member_id", member_id, member_id_length, &command.member_id);
+    }
+    if (status.ok()) status = ReadText("name", name, name_length, &name_text);
+    if (status.ok()) status = ReadText("phone", phone, phone_length, &phone_text);
+    if (status.ok()) status = SetBirthDate(birth_year, birth_month, birth_day, command.personal);
+    if (status.ok()) status = ReadText("actor_id", actor_id, actor_id_length, &command.actor_id);
     if (!status.ok()) return status;
-    text = Text("actor_id", actor_id, actor_id_length);
-    if (!text.ok()) return text.status();
-    command.actor_id = std::move(*text);
+    if (!name_text.empty()) command.personal.mutable_plain()->set_name(std::move(name_text));
+    if (!phone_text.empty()) command.personal.mutable_plain()->set_phone(std::move(phone_text));
     command.occurred_at_us = occurred_at_us;
     return Execute(engine, command, result_out);
   });
@@ -236,24 +240,20 @@ int loyalty_record_purchase(loyalty_engine* engine, const char* purchase_id,
                             size_t category_length, int64_t occurred_at_us, const char* actor_id,
                             size_t actor_id_length, loyalty_command_result* result_out) {
   return Guard([&]() -> absl::Status {
-    absl::Status status = CheckEngine(engine);
-    if (!status.ok()) return status;
     loyalty::RecordPurchase command;
-    absl::StatusOr<std::string> text = Text("purchase_id", purchase_id, purchase_id_length);
-    if (!text.ok()) return text.status();
-    command.purchase_id = std::move(*text);
-    text = Text("member_id", member_id, member_id_length);
-    if (!text.ok()) return text.status();
-    command.member_id = std::move(*text);
-    text = Text("partner_id", partner_id, partner_id_length);
-    if (!text.ok()) return text.status();
-    command.partner_id = std::move(*text);
-    text = Text("category", category, category_length);
-    if (!text.ok()) return text.status();
-    command.category = std::move(*text);
-    text = Text("actor_id", actor_id, actor_id_length);
-    if (!text.ok()) return text.status();
-    command.actor_id = std::move(*text);
+    absl::Status status = CheckEngine(engine);
+    if (status.ok()) {
+      status = ReadText("purchase_id", purchase_id, purchase_id_length, &command.purchase_id);
+    }
+    if (status.ok()) {
+      status = ReadText("member_id", member_id, member_id_length, &command.member_id);
+    }
+    if (status.ok()) {
+      status = ReadText("partner_id", partner_id, partner_id_length, &command.partner_id);
+    }
+    if (status.ok()) status = ReadText("category", category, category_length, &command.category);
+    if (status.ok()) status = ReadText("actor_id", actor_id, actor_id_length, &command.actor_id);
+    if (!status.ok()) return status;
     command.amount_fen = amount_fen;
     command.occurred_at_us = occurred_at_us;
     return Execute(engine, command, result_out);
@@ -265,18 +265,16 @@ int loyalty_record_refund(loyalty_engine* engine, const char* refund_id, size_t 
                           int64_t occurred_at_us, const char* actor_id, size_t actor_id_length,
                           loyalty_command_result* result_out) {
   return Guard([&]() -> absl::Status {
-    absl::Status status = CheckEngine(engine);
-    if (!status.ok()) return status;
     loyalty::RecordRefund command;
-    absl::StatusOr<std::string> text = Text("refund_id", refund_id, refund_id_length);
-    if (!text.ok()) return text.status();
-    command.refund_id = std::move(*text);
-    text = Text("purchase_id", purchase_id, purchase_id_length);
-    if (!text.ok()) return text.status();
-    command.purchase_id = std::move(*text);
-    text = Text("actor_id", actor_id, actor_id_length);
-    if (!text.ok()) return text.status();
-    command.actor_id = std::move(*text);
+    absl::Status status = CheckEngine(engine);
+    if (status.ok()) {
+      status = ReadText("refund_id", refund_id, refund_id_length, &command.refund_id);
+    }
+    if (status.ok()) {
+      status = ReadText("purchase_id", purchase_id, purchase_id_length, &command.purchase_id);
+    }
+    if (status.ok()) status = ReadText("actor_id", actor_id, actor_id_length, &command.actor_id);
+    if (!status.ok()) return status;
     command.amount_fen = amount_fen;
     command.occurred_at_us = occurred_at_us;
     return Execute(engine, command, result_out);
@@ -289,21 +287,18 @@ int loyalty_redeem(loyalty_engine* engine, const char* redemption_id,
                    int64_t occurred_at_us, const char* actor_id, size_t actor_id_length,
                    loyalty_command_result* result_out) {
   return Guard([&]() -> absl::Status {
-    absl::Status status = CheckEngine(engine);
-    if (!status.ok()) return status;
     loyalty::Redeem command;
-    absl::StatusOr<std::string> text = Text("redemption_id", redemption_id, redemption_id_length);
-    if (!text.ok()) return text.status();
-    command.redemption_id = std::move(*text);
-    text = Text("member_id", member_id, member_id_length);
-    if (!text.ok()) return text.status();
-    command.member_id = std::move(*text);
-    text = Text("reward", reward, reward_length);
-    if (!text.ok()) return text.status();
-    command.reward = std::move(*text);
-    text = Text("actor_id", actor_id, actor_id_length);
-    if (!text.ok()) return text.status();
-    command.actor_id = std::move(*text);
+    absl::Status status = CheckEngine(engine);
+    if (status.ok()) {
+      status =
+          ReadText("redemption_id", redemption_id, redemption_id_length, &command.redemption_id);
+    }
+    if (status.ok()) {
+      status = ReadText("member_id", member_id, member_id_length, &command.member_id);
+    }
+    if (status.ok()) status = ReadText("reward", reward, reward_length, &command.reward);
+    if (status.ok()) status = ReadText("actor_id", actor_id, actor_id_length, &command.actor_id);
+    if (!status.ok()) return status;
     command.points = points;
     command.occurred_at_us = occurred_at_us;
     return Execute(engine, command, result_out);
@@ -320,12 +315,13 @@ int loyalty_member_balance(loyalty_engine* engine, const char* member_id, size_t
       return absl::InvalidArgumentError(absl::StrCat(
           "as_of_sequence: ", as_of_sequence, " is neither >= 0 nor LOYALTY_AS_OF_NOW (-1)"));
     }
-    absl::StatusOr<std::string> id = Text("member_id", member_id, member_id_length);
-    if (!id.ok()) return id.status();
+    std::string id;
+    status = ReadText("member_id", member_id, member_id_length, &id);
+    if (!status.ok()) return status;
     const loyalty::AsOf as_of = as_of_sequence == LOYALTY_AS_OF_NOW
                                     ? loyalty::AsOf::Now()
                                     : loyalty::AsOf::Sequence(static_cast<uint64_t>(as_of_sequence));
-    absl::StatusOr<loyalty::MemberView> view = engine->engine->Member(*id, as_of);
+    absl::StatusOr<loyalty::MemberView> view = engine->engine->Member(id, as_of);
     if (!view.ok()) return view.status();
     loyalty_balance out{};
     out.available_points = view->available_points;
