@@ -566,13 +566,12 @@ std::string BirthdaysText(absl::CivilDay day, const CommandResult& result) {
 
 std::string BirthdaysJson(absl::CivilDay day, int64_t occurred_at_us, const CommandResult& result) {
   std::vector<std::string> sequences;
-  if (GrantedCount(result) > 0) {
-    for (uint64_t sequence : result.sequences) sequences.push_back(absl::StrCat(sequence));
-  }
+  for (uint64_t sequence : result.sequences) sequences.push_back(absl::StrCat(sequence));
   return JsonObject()
              .String("date", FormatDay(day))
              .Instant("occurred_at", occurred_at_us)
              .Uint("granted", GrantedCount(result))
+             .Bool("already_granted", result.deduplicated)
              .Raw("sequences", JsonArray(sequences))
              .Build() +
          "\n";

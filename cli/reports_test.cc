@@ -356,7 +356,8 @@ TEST(BirthdaysReportTest, CountsAndSequences) {
             "granted 2 birthday bonuses on 2024-01-10: sequences 7 8\n");
   EXPECT_EQ(BirthdaysJson(day, kJan2024Us + 9 * kDayUs + 3600000000LL, granted),
             "{\"date\":\"2024-01-10\",\"occurred_at\":\"2024-01-10T09:00:00.000000+08:00\","
-            "\"occurred_at_us\":1704848400000000,\"granted\":2,\"sequences\":[7,8]}\n");
+            "\"occurred_at_us\":1704848400000000,\"granted\":2,\"already_granted\":false,"
+            "\"sequences\":[7,8]}\n");
   CommandResult one;
   one.sequences = {7};
   EXPECT_EQ(BirthdaysText(day, one), "granted 1 birthday bonus on 2024-01-10: sequences 7\n");
@@ -365,7 +366,10 @@ TEST(BirthdaysReportTest, CountsAndSequences) {
   retried.deduplicated = true;
   EXPECT_EQ(BirthdaysText(day, retried),
             "granted 0 birthday bonuses on 2024-01-10 (already granted at sequences 7 8)\n");
-  ExpectValidJson(BirthdaysJson(day, 0, retried));
+  EXPECT_EQ(BirthdaysJson(day, kJan2024Us + 9 * kDayUs + 3600000000LL, retried),
+            "{\"date\":\"2024-01-10\",\"occurred_at\":\"2024-01-10T09:00:00.000000+08:00\","
+            "\"occurred_at_us\":1704848400000000,\"granted\":0,\"already_granted\":true,"
+            "\"sequences\":[7,8]}\n");
 }
 
 }  // namespace

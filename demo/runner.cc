@@ -66,7 +66,10 @@ absl::StatusOr<RunSummary> RunWorkload(const std::string& directory, const RunOp
             std::visit([&](const auto& c) { return (*engine)->Execute(c); }, command);
         ++summary.commands_executed;
         if (result.ok()) {
-          summary.events_appended += static_cast<int64_t>(result->sequences.size());
+          // A deduplicated result names events appended earlier.
+          if (!result->deduplicated) {
+            summary.events_appended += static_cast<int64_t>(result->sequences.size());
+          }
         } else if (absl::IsFailedPrecondition(result.status()) ||
                    absl::IsAlreadyExists(result.status())) {
           ++summary.refused[absl::StrCat(KindName(command), ": ",

@@ -54,10 +54,10 @@ class EngineImpl final : public Engine {
                                               ledger_->Head().sequence));
     }
     if (checkpoint->applied_sequence > 0 && !live_->HasEveryState(*checkpoint)) {
-      // Saved by a build with fewer projections: the log is the source of
-      // truth, so every projection is rebuilt from it. Cleared first: such
-      // a checkpoint may hold states no longer saved (the birth dates of
-      // builds that kept them in the clear).
+      // Saved by a build with fewer projections or an older state format:
+      // the log is the source of truth, so every projection is rebuilt from
+      // it. Cleared first: such a checkpoint may hold states no longer saved
+      // (the birth dates of builds that kept them in the clear).
       absl::Status cleared = store_->Clear();
       if (!cleared.ok()) return cleared;
       *checkpoint = ProjectionCheckpoint();
@@ -238,14 +238,27 @@ class EngineImpl final : public Engine {
     });
   }
   absl::StatusOr<CommandResult> Execute(const GrantBirthdayBonuses& command) override {
-    return RunCommand(command, [&](const ProjectionSet& set) -> absl::StatusOr<projections::Events> {
-      // Birth dates are read through the members' keys; the projections
-      // never hold them.
-      absl::StatusOr<projections::BirthDates> birth_dates = personal_->BirthDates(
-          set, projections::LocalDayOf(std::max<int64_t>(command.occurred_at_us, 0)).year());
-      if (!birth_dates.ok()) return birth_dates.status();
-      return projections::DecideBirthdayBonuses(set.decision_state(), command, *birth_dates);
-    });
+    const absl::CivilDay today =
+        projections::LocalDayOf(std::max<int64_t>(command.occurred_at_us, 0));
+    absl::StatusOr<CommandResult> result =
+        RunCommand(command, [&](const ProjectionSet& set) -> absl::StatusOr<projections::Events> {
+          // Birth dates are read through the members' keys; the projections
+          // never hold them.
+          absl::StatusOr<projections::BirthDates> birth_dates =
+              personal_->BirthDates(set, today.year());
+          if (!birth_dates.ok()) return birth_dates.status();
+          return projections::DecideBirthdayBonuses(set.decision_state(), command, *birth_dates);
+        });
+    if (!result.ok()) return result;
+    // The day's grants, this run's and any earlier run's for the same day: a
+    // rerun writes nothing and answers with the first run's sequences.
+    const bool appended = !result->sequences.empty() && !result->deduplicated;
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::Status status = CatchUpLocked();
+    if (!status.ok()) return status;
+    result->sequences = projections::BirthdayGrantsOn(live_->balances(), today);
+    result->deduplicated = !appended && !result->sequences.empty();
+    return result;
   }
 
   absl::StatusOr<std::vector<absl::Status>> CheckInOrder(

@@ -11,7 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/projection_set.h"
+#include "engine/projection_store.h"
 #include "engine/test_history.h"
+#include "projections/replay.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/events.h"
@@ -184,12 +186,76 @@ TEST_F(EngineTest, BirthdayBonusIsGrantedOncePerYear) {
   job.actor_id = "birthday-job";
   auto first = engine_->Execute(job);
   ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_EQ(first->sequences.size(), 1u);
+  ASSERT_EQ(first->sequences.size(), 1u);
+  EXPECT_FALSE(first->deduplicated);
+  EXPECT_EQ(first->sequences[0], engine_->ledger().Head().sequence);
+  const uint64_t head = engine_->ledger().Head().sequence;
+  // A rerun for the same day, even later that day, writes nothing and
+  // answers with the first run's sequence.
+  job.occurred_at_us += 3600LL * 1000000;
   auto second = engine_->Execute(job);
-  ASSERT_TRUE(second.ok());
-  EXPECT_TRUE(second->sequences.empty());
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->sequences, first->sequences);
+  EXPECT_TRUE(second->deduplicated);
+  EXPECT_EQ(engine_->ledger().Head().sequence, head);
+  // The next day's run has nothing to grant and nothing of its own to report.
+  job.occurred_at_us += kDayUs;
+  auto next_day = engine_->Execute(job);
+  ASSERT_TRUE(next_day.ok()) << next_day.status();
+  EXPECT_TRUE(next_day->sequences.empty());
+  EXPECT_FALSE(next_day->deduplicated);
   EXPECT_EQ(Member("M1").available_points, 200);
   EXPECT_EQ(Member("M2").available_points, 0);
+}
+
+TEST_F(EngineTest, BirthdayRerunAnswersTheSameAfterReopen) {
+  Enrol("M1", 1, 5);
+  Enrol("M2", 1, 7);
+  GrantBirthdayBonuses job;
+  job.occurred_at_us = kJan2024Us + 9 * kDayUs;
+  job.actor_id = "birthday-job";
+  auto first = engine_->Execute(job);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->sequences.size(), 2u);
+  // The grants' sequences are in the checkpoint's state, not only in memory.
+  Reopen(/*checkpoint_interval=*/1);
+  auto again = engine_->Execute(job);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->sequences, first->sequences);
+  EXPECT_TRUE(again->deduplicated);
+}
+
+// A checkpoint in an older state format (format 1 kept only the years of
+// the birthday bonuses, not their events) is set aside and rebuilt from the
+// log, not refused.
+TEST_F(EngineTest, ACheckpointInAnOlderStateFormatIsRebuiltFromTheLog) {
+  Enrol("M1", 1, 5);
+  GrantBirthdayBonuses job;
+  job.occurred_at_us = kJan2024Us + 9 * kDayUs;
+  job.actor_id = "birthday-job";
+  auto first = engine_->Execute(job);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE(engine_->Checkpoint().ok());
+  engine_.reset();
+  {
+    auto store = internal::ProjectionStore::Open(dir_.Sub("db") + "/projections");
+    ASSERT_TRUE(store.ok());
+    auto checkpoint = store.value()->Load();
+    ASSERT_TRUE(checkpoint.ok());
+    ASSERT_GT(checkpoint->applied_sequence, 0u);
+    // A later header field wins when protobuf parses concatenated bytes.
+    projections::state::HeaderOnly older;
+    older.mutable_header()->set_format_version(1);
+    for (auto& [name, state] : checkpoint->states) {
+      if (name == "balances") state += older.SerializeAsString();
+    }
+    ASSERT_TRUE(store.value()->Save(*checkpoint).ok());
+  }
+  Reopen();
+  EXPECT_EQ(Member("M1").available_points, 200);
+  auto again = engine_->Execute(job);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->sequences, first->sequences);
 }
 
 TEST_F(EngineTest, ReopenResumesFromTheCheckpointWithEqualDigests) {

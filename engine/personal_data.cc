@@ -105,7 +105,7 @@ absl::StatusOr<projections::BirthDates> PersonalData::BirthDates(const Projectio
     if (entry.personal_sequence == 0) continue;
     const projections::MemberAccount* account = set.balances().FindMember(member_id);
     if (account == nullptr || account->erased ||
-        account->birthday_years.contains(static_cast<int32_t>(year))) {
+        account->birthday_grants.contains(static_cast<int32_t>(year))) {
       continue;
     }
     CachedBirthDate& cached = birth_dates_[member_id];

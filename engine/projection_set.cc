@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "projections/local_time.h"
+#include "projections/replay.h"
 #include "projections/scorecard.h"
 
 namespace loyalty::internal {
@@ -117,7 +118,13 @@ absl::Status ProjectionSet::Restore(const ProjectionCheckpoint& checkpoint) {
 bool ProjectionSet::HasEveryState(const ProjectionCheckpoint& checkpoint) const {
   for (const projections::Projection* projection : all()) {
     bool found = false;
-    for (const auto& [name, state] : checkpoint.states) found = found || name == projection->name();
+    for (const auto& [name, state] : checkpoint.states) {
+      if (name != projection->name()) continue;
+      // A state in an older format is as good as missing: rebuilt too.
+      projections::state::HeaderOnly header_only;
+      found = header_only.ParseFromString(state) &&
+              header_only.header().format_version() == projections::kStateFormatVersion;
+    }
     if (!found) return false;
   }
   // Checkpoints of builds that kept birth dates in the clear lack the index:

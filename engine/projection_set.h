@@ -48,8 +48,9 @@ class ProjectionSet {
   ProjectionCheckpoint ToCheckpoint(uint64_t applied_sequence) const;
   // Restores every projection from `checkpoint`; DataLoss if one is missing.
   absl::Status Restore(const ProjectionCheckpoint& checkpoint);
-  // Whether `checkpoint` holds a state for every projection of the set (a
-  // checkpoint saved by a build with fewer projections does not).
+  // Whether `checkpoint` holds a state in this build's format for every
+  // projection of the set (one saved by a build with fewer projections or an
+  // older state format does not).
   bool HasEveryState(const ProjectionCheckpoint& checkpoint) const;
   // A copy, through the canonical states.
   absl::StatusOr<std::unique_ptr<ProjectionSet>> Copy() const;

@@ -67,7 +67,7 @@ absl::Status CheckGrantLink(const v1::Envelope& envelope, MemberAccount* account
       return EventError(absl::StatusCode::kDataLoss, envelope,
                         absl::StrCat("birthday_year ", grant.birthday_year(), " is not a year"));
     }
-    if (account->birthday_years.contains(grant.birthday_year())) {
+    if (account->birthday_grants.contains(grant.birthday_year())) {
       return Conflict(envelope,
                       absl::StrCat("member \"", grant.member_id(),
                                    "\" already had the birthday bonus of ", grant.birthday_year()));
@@ -224,7 +224,8 @@ absl::Status BalanceProjection::OnGranted(const v1::Envelope& envelope) {
     record.lot_number = lot_number;
   }
   if (grant.reason() == v1::GRANT_REASON_BIRTHDAY) {
-    (*account)->birthday_years.insert(grant.birthday_year());
+    (*account)->birthday_grants.emplace(
+        grant.birthday_year(), BirthdayGrantRecord{envelope.sequence(), envelope.occurred_at_us()});
   }
   return absl::OkStatus();
 }

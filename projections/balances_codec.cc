@@ -87,7 +87,12 @@ state::MemberBalance MemberToState(const std::string& member_id, const MemberAcc
   TotalsToState(account, &out);
   for (const auto* entry : SortedByKey(account.purchases))
     *out.add_purchases() = PurchaseToState(entry->first, entry->second);
-  for (int32_t year : account.birthday_years) out.add_birthday_years(year);
+  for (const auto& [year, grant] : account.birthday_grants) {
+    state::BirthdayGrant& out_grant = *out.add_birthday_grants();
+    out_grant.set_year(year);
+    out_grant.set_sequence(grant.sequence);
+    out_grant.set_granted_at_us(grant.granted_at_us);
+  }
   for (const std::string& id : account.redemption_ids) out.add_redemption_ids(id);
   out.set_last_activity_at_us(account.last_activity_at_us);
   out.set_next_lot_number(account.next_lot_number);
@@ -131,8 +136,9 @@ absl::Status CheckMemberState(const state::MemberBalance& in, int64_t header_now
     return p.purchase_id();
   };
   const auto self = [](const auto& value) -> const auto& { return value; };
+  const auto year = [](const state::BirthdayGrant& grant) { return grant.year(); };
   if (!StrictlyAscending(in.purchases(), purchase_id) ||
-      !StrictlyAscending(in.birthday_years(), self) ||
+      !StrictlyAscending(in.birthday_grants(), year) ||
       !StrictlyAscending(in.redemption_ids(), self)) {
     return fail("a collection is not sorted by key");
   }
@@ -148,7 +154,10 @@ MemberAccount MemberFromState(const state::MemberBalance& in) {
   for (const state::Purchase& purchase : in.purchases()) {
     account.purchases.emplace(purchase.purchase_id(), PurchaseFromState(purchase));
   }
-  account.birthday_years.insert(in.birthday_years().begin(), in.birthday_years().end());
+  for (const state::BirthdayGrant& grant : in.birthday_grants()) {
+    account.birthday_grants.emplace(grant.year(),
+                                    BirthdayGrantRecord{grant.sequence(), grant.granted_at_us()});
+  }
   account.redemption_ids.insert(in.redemption_ids().begin(), in.redemption_ids().end());
   account.last_activity_at_us = in.last_activity_at_us();
   account.next_lot_number = in.next_lot_number();

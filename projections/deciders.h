@@ -129,6 +129,12 @@ absl::StatusOr<Events> DecideBirthdayBonuses(const DecisionState& state,
                                              const GrantBirthdayBonuses& command,
                                              const BirthDates& birth_dates);
 
+// The sequences of the birthday bonuses granted on the local day `day`, in
+// ascending order: what the birthday job for that day appended, whichever
+// run appended it. A rerun for the same day appends nothing and answers
+// with these, the first run's positions.
+std::vector<uint64_t> BirthdayGrantsOn(const BalanceProjection& balances, absl::CivilDay day);
+
 // Changes a policy from occurred_at on. Emits PolicySet on stream "policy".
 // InvalidArgument when no policy is set, it sets no non-zero value, or the
 // policy it leads to is invalid (Policy::CheckChange).

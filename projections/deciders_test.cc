@@ -336,7 +336,7 @@ TEST_F(BirthdayTest, OnceAYearOnOrAfterTheBirthday) {
   EXPECT_EQ(world_.Balance("M1"), 200);
   EXPECT_EQ(Run(2026, 1, 1), Names{});
   EXPECT_EQ(Run(2026, 6, 1), Names({"LEAP", "M1"}));
-  EXPECT_EQ(world_.balances.FindMember("M1")->birthday_years.size(), 2u);
+  EXPECT_EQ(world_.balances.FindMember("M1")->birthday_grants.size(), 2u);
 }
 
 TEST_F(BirthdayTest, BornOn29FebruaryCelebratesOn28FebruaryInCommonYears) {

@@ -52,6 +52,12 @@ struct PurchaseRecord {
   int64_t refundable_fen() const { return amount_fen - refunded_fen; }
 };
 
+// The birthday bonus of one year, as granted.
+struct BirthdayGrantRecord {
+  uint64_t sequence = 0;  // the grant's event
+  int64_t granted_at_us = 0;
+};
+
 struct MemberAccount {
   int64_t enrolled_at_us = 0;
   bool erased = false;
@@ -64,7 +70,7 @@ struct MemberAccount {
   int64_t debited_points_total = 0;      // ADJUSTMENT debits
   // Hashed: canonical serialization sorts them by id.
   absl::flat_hash_map<std::string, PurchaseRecord> purchases;
-  absl::btree_set<int32_t> birthday_years;  // years a birthday bonus was granted for
+  absl::btree_map<int32_t, BirthdayGrantRecord> birthday_grants;  // by year
   absl::btree_set<std::string> redemption_ids;
   // The latest occurred-at of a purchase or redemption (events of the
   // member's own stream); 0 if none. Complaints and surveys live on other

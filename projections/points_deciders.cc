@@ -33,7 +33,7 @@ absl::StatusOr<bool> BirthdayDue(const DecisionState& state, const std::string& 
                                  const v1::LocalDate& birth_date, absl::CivilDay today) {
   absl::StatusOr<const MemberAccount*> account = FindEnrolled(state.balances, member_id);
   if (!account.ok()) return account.status();
-  if ((*account)->erased || (*account)->birthday_years.contains(today.year())) return false;
+  if ((*account)->erased || (*account)->birthday_grants.contains(today.year())) return false;
   absl::StatusOr<absl::CivilDay> birthday = BirthdayInYear(birth_date, today.year());
   if (!birthday.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("birth date of member ", Quoted(member_id), ": ",
@@ -143,6 +143,19 @@ absl::StatusOr<Events> DecideBirthdayBonuses(const DecisionState& state,
         BirthdayGrant(*member_id, today.year(), state.policy.birthday_bonus_points(), command));
   }
   return events;
+}
+
+std::vector<uint64_t> BirthdayGrantsOn(const BalanceProjection& balances, absl::CivilDay day) {
+  std::vector<uint64_t> sequences;
+  for (const auto& [member_id, account] : balances.members()) {
+    auto grant = account.birthday_grants.find(static_cast<int32_t>(day.year()));
+    if (grant != account.birthday_grants.end() &&
+        LocalDayOf(grant->second.granted_at_us) == day) {
+      sequences.push_back(grant->second.sequence);
+    }
+  }
+  std::sort(sequences.begin(), sequences.end());
+  return sequences;
 }
 
 }  // namespace loyalty::projections

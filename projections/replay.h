@@ -19,7 +19,7 @@
 namespace loyalty::projections {
 
 // The version of the canonical state format written by this build.
-inline constexpr uint32_t kStateFormatVersion = 1;
+inline constexpr uint32_t kStateFormatVersion = 2;
 
 // The last sequence applied and the projection-wide business time reached
 // (the latest occurred-at or AdvanceTo instant). That now is reported in the

@@ -467,7 +467,14 @@ TEST_F(EngineCliTest, BirthdaysAreGrantedOnce) {
   const google::protobuf::Struct again =
       ParseJson(OnLedger({"birthdays", "--date", "2024-01-10", "--json"}));
   EXPECT_EQ(Number(again, "granted"), 0);
+  EXPECT_TRUE(again.fields().at("already_granted").bool_value());
+  ASSERT_EQ(again.fields().at("sequences").list_value().values_size(), 1);
+  EXPECT_EQ(again.fields().at("sequences").list_value().values(0).number_value(),
+            static_cast<double>(built_.head + 1));
   EXPECT_EQ(Text(again, "occurred_at"), "2024-01-10T09:00:00.000000+08:00");
+  EXPECT_EQ(OnLedger({"birthdays", "--date", "2024-01-10"}),
+            absl::StrCat("granted 0 birthday bonuses on 2024-01-10 (already granted at sequences ",
+                         built_.head + 1, ")\n"));
 
   const google::protobuf::Struct member = ParseJson(
       OnLedger({"member", "show", "M1", "--at-seq", absl::StrCat(built_.head + 1), "--json"}));

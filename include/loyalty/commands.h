@@ -90,6 +90,9 @@ struct Adjust {
 // Grants the birthday bonus to every member whose birthday in the year of
 // occurred_at_us is on or before that local day and who has not had that
 // year's bonus. Running it again for the same year grants nothing more.
+// The result's sequences are every birthday bonus granted on that local day,
+// ascending: a rerun for the same day appends nothing and returns the first
+// run's sequences, with `deduplicated` set.
 struct GrantBirthdayBonuses {
   int64_t occurred_at_us = 0;
   std::string actor_id;
