@@ -345,6 +345,9 @@ class EngineImpl final : public Engine {
   absl::StatusOr<MemberView> Member(const std::string& member_id, AsOf as_of) const override {
     absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
     if (!bound.ok()) return bound.status();
+    absl::StatusOr<std::optional<MemberView>> live = MemberFromLive(member_id, as_of, *bound);
+    if (!live.ok()) return live.status();
+    if (live->has_value()) return std::move(**live);
     // The member's own stream and the policy stream hold every event that
     // decides the member's points and tier: merge them in log order.
     std::vector<v1::Envelope> policy_events;
@@ -355,13 +358,20 @@ class EngineImpl final : public Engine {
           return absl::OkStatus();
         });
     if (!status.ok() && !absl::IsCancelled(status)) return status;
-    ProjectionSet set;
+    // A member's view is made of its balance and its tier alone: the other
+    // projections are not replayed.
+    projections::BalanceProjection balances;
+    projections::TierProjection tiers;
+    auto apply = [&](const v1::Envelope& envelope) {
+      absl::Status applied = balances.Apply(envelope);
+      return applied.ok() ? tiers.Apply(envelope) : applied;
+    };
     size_t next_policy = 0;
     auto apply_policies_before = [&](uint64_t sequence) -> absl::Status {
       for (; next_policy < policy_events.size() &&
              policy_events[next_policy].sequence() < sequence;
            ++next_policy) {
-        absl::Status applied = set.Apply(policy_events[next_policy]);
+        absl::Status applied = apply(policy_events[next_policy]);
         if (!applied.ok()) return applied;
       }
       return absl::OkStatus();
@@ -371,13 +381,16 @@ class EngineImpl final : public Engine {
                                    if (envelope.sequence() > *bound) return absl::CancelledError();
                                    absl::Status applied = apply_policies_before(envelope.sequence());
                                    if (!applied.ok()) return applied;
-                                   return set.Apply(envelope);
+                                   return apply(envelope);
                                  });
     if (!status.ok() && !absl::IsCancelled(status)) return status;
     status = apply_policies_before(*bound + 1);
     if (!status.ok()) return status;
-    AdvanceForQuery(as_of, &set);
-    return MakeMemberView(set, member_id);
+    if (std::optional<int64_t> instant_us = QueryInstant(as_of)) {
+      balances.AdvanceTo(*instant_us);
+      tiers.AdvanceTo(*instant_us);
+    }
+    return MakeMemberView(balances, tiers, member_id);
   }
 
   absl::StatusOr<ProgramView> Program(AsOf as_of) const override {
@@ -683,9 +696,77 @@ class EngineImpl final : public Engine {
     return business_us;
   }
 
+  // A member as of `bound` from the live projections: a copy of the
+  // member's account and tier. Only the member's own events and the
+  // policies move them, so when none of those came after `bound` the copy
+  // is what a replay up to `bound` gives, without the replay. Nothing (and
+  // the caller replays) when one did, or when an append raced this read.
+  // NotFound for an unknown member.
+  absl::StatusOr<std::optional<MemberView>> MemberFromLive(const std::string& member_id,
+                                                           AsOf as_of, uint64_t bound) const {
+    // Read again after the copy: appends may go on meanwhile. This first
+    // read only spares the copy when a replay is needed anyway.
+    absl::StatusOr<uint64_t> own = LastSequenceOf(projections::MemberStreamId(member_id));
+    if (!own.ok()) return own.status();
+    if (*own > bound) return std::nullopt;
+    projections::MemberAccount account;
+    std::optional<projections::MemberTier> tier;
+    projections::Policy tier_policy;
+    uint64_t applied = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::Status status = CatchUpLocked();
+      if (!status.ok()) return status;
+      const projections::MemberAccount* found = live_->balances().FindMember(member_id);
+      if (found == nullptr) {
+        return absl::NotFoundError(absl::StrCat("member_id: \"", member_id, "\" is not enrolled"));
+      }
+      account = *found;
+      if (const projections::MemberTier* found_tier = live_->tiers().FindMember(member_id)) {
+        tier = *found_tier;
+      }
+      tier_policy = live_->tiers().policy();
+      applied = applied_;
+    }
+    // The view's sequence is the last event of the member or of the policies.
+    own = LastSequenceOf(projections::MemberStreamId(member_id));
+    if (!own.ok()) return own.status();
+    absl::StatusOr<uint64_t> policy = LastSequenceOf(projections::kPolicyStreamId);
+    if (!policy.ok()) return policy.status();
+    const uint64_t state_at = std::min(applied, bound);
+    if (*own > state_at || *policy > state_at) return std::nullopt;
+    if (std::optional<int64_t> instant_us = QueryInstant(as_of)) {
+      account.AdvanceTo(*instant_us);
+      if (tier.has_value()) tier->AdvanceTo(*instant_us, tier_policy);
+    }
+    return MakeMemberView(member_id, account, tier.has_value() ? &*tier : nullptr,
+                          tier_policy.window_us(), std::max(*own, *policy));
+  }
+
+  // The sequence of the last event of a stream; 0 for an empty stream.
+  absl::StatusOr<uint64_t> LastSequenceOf(absl::string_view stream_id) const {
+    absl::StatusOr<uint64_t> version = ledger_->StreamVersion(stream_id);
+    if (!version.ok() || *version == 0) return version;
+    uint64_t sequence = 0;
+    absl::Status status =
+        ledger_->ScanStream(stream_id, *version, [&](const v1::Envelope& envelope) {
+          sequence = envelope.sequence();
+          return absl::CancelledError();
+        });
+    if (!status.ok() && !absl::IsCancelled(status)) return status;
+    return sequence;
+  }
+
+  // The business time a query moves the projections to, if any: now for
+  // AsOf::Now(), the instant for AsOf::Time(); none for a sequence.
+  std::optional<int64_t> QueryInstant(AsOf as_of) const {
+    if (as_of.kind() == AsOf::Kind::kNow) return clock_->NowMicros();
+    if (as_of.kind() == AsOf::Kind::kTime) return as_of.instant_us();
+    return std::nullopt;
+  }
+
   void AdvanceForQuery(AsOf as_of, ProjectionSet* set) const {
-    if (as_of.kind() == AsOf::Kind::kNow) set->AdvanceTo(clock_->NowMicros());
-    if (as_of.kind() == AsOf::Kind::kTime) set->AdvanceTo(as_of.instant_us());
+    if (std::optional<int64_t> instant_us = QueryInstant(as_of)) set->AdvanceTo(*instant_us);
   }
 
   const EngineOptions options_;

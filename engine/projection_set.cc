@@ -153,22 +153,37 @@ std::vector<ProjectionDigest> ProjectionSet::Digests() const {
 }
 
 absl::StatusOr<MemberView> MakeMemberView(const ProjectionSet& set, const std::string& member_id) {
-  const projections::MemberAccount* account = set.balances().FindMember(member_id);
+  return MakeMemberView(set.balances(), set.tiers(), member_id);
+}
+
+absl::StatusOr<MemberView> MakeMemberView(const projections::BalanceProjection& balances,
+                                          const projections::TierProjection& tiers,
+                                          const std::string& member_id) {
+  const projections::MemberAccount* account = balances.FindMember(member_id);
   if (account == nullptr) {
     return absl::NotFoundError(absl::StrCat("member_id: \"", member_id, "\" is not enrolled"));
   }
+  // The member's own clock: a full replay and a replay of the member's
+  // stream agree on it, whatever other members did.
+  return MakeMemberView(member_id, *account, tiers.FindMember(member_id),
+                        tiers.policy().window_us(), balances.last_sequence());
+}
+
+MemberView MakeMemberView(const std::string& member_id, const projections::MemberAccount& account,
+                          const projections::MemberTier* tier, int64_t tier_window_us,
+                          uint64_t as_of_sequence) {
   MemberView view;
   view.member_id = member_id;
-  view.erased = account->erased;
-  view.enrolled_at_us = account->enrolled_at_us;
-  view.available_points = std::max<int64_t>(account->balance_points(), 0);
-  view.debt_points = account->debt_points;
-  view.earned_points_total = account->granted_points_total;
-  view.redeemed_points_total = account->redeemed_points_total;
-  view.expired_points_total = account->expired_points_total;
-  view.clawed_back_points_total = account->clawed_back_points_total;
-  view.last_activity_at_us = account->last_activity_at_us;
-  for (const projections::Lot& lot : account->lots) {
+  view.erased = account.erased;
+  view.enrolled_at_us = account.enrolled_at_us;
+  view.available_points = std::max<int64_t>(account.balance_points(), 0);
+  view.debt_points = account.debt_points;
+  view.earned_points_total = account.granted_points_total;
+  view.redeemed_points_total = account.redeemed_points_total;
+  view.expired_points_total = account.expired_points_total;
+  view.clawed_back_points_total = account.clawed_back_points_total;
+  view.last_activity_at_us = account.last_activity_at_us;
+  for (const projections::Lot& lot : account.lots) {
     if (lot.points_remaining == 0) continue;
     view.lots.push_back(
         {lot.points_remaining, lot.granted_at_us, lot.expires_at_us, lot.reason, lot.source_id});
@@ -176,11 +191,10 @@ absl::StatusOr<MemberView> MakeMemberView(const ProjectionSet& set, const std::s
   std::stable_sort(view.lots.begin(), view.lots.end(), [](const LotView& a, const LotView& b) {
     return a.expires_at_us < b.expires_at_us;
   });
-  if (const projections::MemberTier* tier = set.tiers().FindMember(member_id)) {
+  if (tier != nullptr) {
     view.tier = tier->tier;
     view.tier_protected_until_us = tier->protected_until_us;
-    view.qualifying_spend_fen =
-        tier->QualifyingSpendAt(tier->now_us, set.tiers().policy().window_us());
+    view.qualifying_spend_fen = tier->QualifyingSpendAt(tier->now_us, tier_window_us);
     for (const projections::TierChange& change : tier->history) {
       view.tier_history.push_back(
           {change.at_us, change.from, change.to,
@@ -188,10 +202,8 @@ absl::StatusOr<MemberView> MakeMemberView(const ProjectionSet& set, const std::s
            change.qualifying_spend_fen});
     }
   }
-  // The member's own clock: a full replay and a replay of the member's
-  // stream agree on it, whatever other members did.
-  view.as_of_sequence = set.balances().last_sequence();
-  view.as_of_us = account->now_us;
+  view.as_of_sequence = as_of_sequence;
+  view.as_of_us = account.now_us;
   return view;
 }
 

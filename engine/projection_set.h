@@ -99,6 +99,16 @@ class ProjectionSet {
 
 // Fills a MemberView from the projections; NotFound for an unknown member.
 absl::StatusOr<MemberView> MakeMemberView(const ProjectionSet& set, const std::string& member_id);
+// The same from the two projections a member's view is made of.
+absl::StatusOr<MemberView> MakeMemberView(const projections::BalanceProjection& balances,
+                                          const projections::TierProjection& tiers,
+                                          const std::string& member_id);
+// The same from the member's account and tier (nullptr: none yet), the tier
+// policy's window, and the last event of the member or of the policies
+// applied to them.
+MemberView MakeMemberView(const std::string& member_id, const projections::MemberAccount& account,
+                          const projections::MemberTier* tier, int64_t tier_window_us,
+                          uint64_t as_of_sequence);
 
 // Fills the whole-program figures from the projections, the partners' SLA
 // figures evaluated at `sla_as_of_us`.

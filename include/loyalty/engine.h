@@ -143,8 +143,11 @@ class Engine {
   virtual absl::StatusOr<std::vector<RetentionErasure>> RunRetention(
       absl::CivilDay as_of_day, const std::string& actor_id) = 0;
 
-  // One member, replaying only the member's own stream (and the policy
-  // stream): cheap at any point of history. NotFound for an unknown member.
+  // One member. As of a point after the member's last event and the last
+  // policy change (now, typically), a copy of the member's state from the
+  // live projections; at an earlier point, a replay of only the member's own
+  // stream and the policy stream: cheap at any point of history either way.
+  // NotFound for an unknown member.
   virtual absl::StatusOr<MemberView> Member(const std::string& member_id, AsOf as_of) const = 0;
 
   // The whole program: tiers, liability, partner scorecards and digests.
