@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -507,8 +508,14 @@ class EngineImpl final : public Engine {
     auto fresh = std::make_unique<ProjectionSet>();
     status = Replay(applied_, fresh.get());
     if (!status.ok()) return status;
-    std::vector<ProjectionDigest> rebuilt = fresh->Digests();
-    std::vector<ProjectionDigest> live = live_->Digests();
+    // Serializing the states is most of what follows the replay: the live
+    // digests are computed on a second thread, and the rebuilt states are
+    // serialized once, for their digests and the checkpoint.
+    std::vector<ProjectionDigest> live;
+    std::thread live_digests([&] { live = live_->Digests(); });
+    const ProjectionCheckpoint checkpoint = fresh->ToCheckpoint(applied_);
+    std::vector<ProjectionDigest> rebuilt = ProjectionSet::DigestsOf(checkpoint);
+    live_digests.join();
     for (size_t i = 0; i < rebuilt.size(); ++i) {
       if (rebuilt[i].digest != live[i].digest) {
         return absl::InternalError(absl::StrCat(
@@ -517,7 +524,7 @@ class EngineImpl final : public Engine {
       }
     }
     live_ = std::move(fresh);
-    status = SaveLocked();
+    status = SaveLocked(checkpoint);
     if (!status.ok()) return status;
     return rebuilt;
   }
@@ -657,8 +664,11 @@ class EngineImpl final : public Engine {
     return absl::OkStatus();
   }
 
-  absl::Status SaveLocked() const {
-    absl::Status status = store_->Save(live_->ToCheckpoint(applied_));
+  absl::Status SaveLocked() const { return SaveLocked(live_->ToCheckpoint(applied_)); }
+
+  // Saves `checkpoint`, which must be that of live_ at applied_.
+  absl::Status SaveLocked(const ProjectionCheckpoint& checkpoint) const {
+    absl::Status status = store_->Save(checkpoint);
     if (status.ok()) {
       saved_ = applied_;
       metrics_.CheckpointSaved();

@@ -278,6 +278,34 @@ TEST_F(EngineTest, ReopenResumesFromTheCheckpointWithEqualDigests) {
   EXPECT_NE(before->liability.outstanding_points, now->liability.outstanding_points);
 }
 
+// Rebuild takes the digests of the rebuilt states from the checkpoint it
+// saves: they must be the projections' own digests.
+TEST_F(EngineTest, DigestsOfACheckpointAreThoseOfItsProjections) {
+  for (int m = 0; m < 3; ++m) Enrol(absl::StrCat("M", m));
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(Purchase(absl::StrCat("M", i % 3), absl::StrCat("P", i), 1500 * (i + 1)).ok());
+  }
+  const uint64_t head = engine_->ledger().Head().sequence;
+  auto events = engine_->ledger().Read(1, head);
+  ASSERT_TRUE(events.ok());
+  internal::ProjectionSet set;
+  for (const v1::Envelope& envelope : *events) ASSERT_TRUE(set.Apply(envelope).ok());
+  const std::vector<ProjectionDigest> expected = set.Digests();
+  const std::vector<ProjectionDigest> from_checkpoint =
+      internal::ProjectionSet::DigestsOf(set.ToCheckpoint(head));
+  ASSERT_EQ(from_checkpoint.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(from_checkpoint[i].name, expected[i].name);
+    EXPECT_EQ(from_checkpoint[i].digest, expected[i].digest) << expected[i].name;
+  }
+  auto rebuilt = engine_->Rebuild();
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  ASSERT_EQ(rebuilt->size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ((*rebuilt)[i].digest, expected[i].digest) << expected[i].name;
+  }
+}
+
 TEST_F(EngineTest, ConcurrentRedemptionsNeverOverdraw) {
   Enrol("M1");
   ASSERT_TRUE(Purchase("M1", "P1", 10000).ok());  // 100 points

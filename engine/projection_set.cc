@@ -152,6 +152,17 @@ std::vector<ProjectionDigest> ProjectionSet::Digests() const {
   return digests;
 }
 
+std::vector<ProjectionDigest> ProjectionSet::DigestsOf(const ProjectionCheckpoint& checkpoint) {
+  std::vector<ProjectionDigest> digests;
+  for (const auto& [name, state] : checkpoint.states) {
+    if (name == kMemberIndexName) continue;
+    digests.push_back({name, projections::DigestOf(state)});
+  }
+  std::sort(digests.begin(), digests.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  return digests;
+}
+
 absl::StatusOr<MemberView> MakeMemberView(const ProjectionSet& set, const std::string& member_id) {
   return MakeMemberView(set.balances(), set.tiers(), member_id);
 }

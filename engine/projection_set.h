@@ -58,6 +58,9 @@ class ProjectionSet {
   // Digests of the projections, by name (the member index is not a
   // projection and has none).
   std::vector<ProjectionDigest> Digests() const;
+  // The same from a checkpoint of the set: equal to Digests() of the set it
+  // was taken from, without serializing the projections again.
+  static std::vector<ProjectionDigest> DigestsOf(const ProjectionCheckpoint& checkpoint);
 
   projections::DecisionState decision_state() const {
     return projections::DecisionState{policies_.policy(), balances_, tiers_};

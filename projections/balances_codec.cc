@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/arena.h"
 #include "projections/balances.h"
 
 namespace loyalty::projections {
@@ -9,8 +10,10 @@ namespace {
 
 constexpr absl::string_view kName = "balances";
 
-state::Lot LotToState(const Lot& lot) {
-  state::Lot out;
+// The ...ToState functions fill a message in place: the canonical state is
+// built on an arena, where a message made apart would be copied in.
+void LotToState(const Lot& lot, state::Lot* out_ptr) {
+  state::Lot& out = *out_ptr;
   out.set_lot_number(lot.lot_number);
   out.set_points_remaining(lot.points_remaining);
   out.set_granted_at_us(lot.granted_at_us);
@@ -18,7 +21,6 @@ state::Lot LotToState(const Lot& lot) {
   out.set_reason(lot.reason);
   out.set_source_id(lot.source_id);
   out.set_grant_sequence(lot.grant_sequence);
-  return out;
 }
 
 Lot LotFromState(const state::Lot& in) {
@@ -33,8 +35,9 @@ Lot LotFromState(const state::Lot& in) {
   return lot;
 }
 
-state::Purchase PurchaseToState(const std::string& purchase_id, const PurchaseRecord& record) {
-  state::Purchase out;
+void PurchaseToState(const std::string& purchase_id, const PurchaseRecord& record,
+                     state::Purchase* out_ptr) {
+  state::Purchase& out = *out_ptr;
   out.set_purchase_id(purchase_id);
   out.set_partner_id(record.partner_id);
   out.set_occurred_at_us(record.occurred_at_us);
@@ -44,7 +47,6 @@ state::Purchase PurchaseToState(const std::string& purchase_id, const PurchaseRe
   out.set_clawed_back_points(record.clawed_back_points);
   out.set_lot_number(record.lot_number);
   for (const std::string& refund_id : record.refund_ids) out.add_refund_ids(refund_id);
-  return out;
 }
 
 PurchaseRecord PurchaseFromState(const state::Purchase& in) {
@@ -78,15 +80,17 @@ void TotalsFromState(const state::MemberBalance& in, MemberAccount* account) {
   account->debited_points_total = in.debited_points_total();
 }
 
-state::MemberBalance MemberToState(const std::string& member_id, const MemberAccount& account) {
-  state::MemberBalance out;
+void MemberToState(const std::string& member_id, const MemberAccount& account,
+                   state::MemberBalance* out_ptr) {
+  state::MemberBalance& out = *out_ptr;
   out.set_member_id(member_id);
   out.set_enrolled_at_us(account.enrolled_at_us);
   out.set_erased(account.erased);
-  for (const Lot& lot : account.lots) *out.add_lots() = LotToState(lot);
+  for (const Lot& lot : account.lots) LotToState(lot, out.add_lots());
   TotalsToState(account, &out);
-  for (const auto* entry : SortedByKey(account.purchases))
-    *out.add_purchases() = PurchaseToState(entry->first, entry->second);
+  for (const auto* entry : SortedByKey(account.purchases)) {
+    PurchaseToState(entry->first, entry->second, out.add_purchases());
+  }
   for (const auto& [year, grant] : account.birthday_grants) {
     state::BirthdayGrant& out_grant = *out.add_birthday_grants();
     out_grant.set_year(year);
@@ -97,7 +101,6 @@ state::MemberBalance MemberToState(const std::string& member_id, const MemberAcc
   out.set_last_activity_at_us(account.last_activity_at_us);
   out.set_next_lot_number(account.next_lot_number);
   out.set_now_us(account.now_us);
-  return out;
 }
 
 // True when the strings are strictly ascending (sorted, no duplicates).
@@ -168,11 +171,14 @@ MemberAccount MemberFromState(const state::MemberBalance& in) {
 }  // namespace
 
 std::string BalanceProjection::CanonicalState() const {
-  state::BalanceState state;
+  // On an arena: the message has a few records per purchase of every
+  // member, and freeing them one by one cost as much as building them.
+  google::protobuf::Arena arena;
+  state::BalanceState& state = *google::protobuf::Arena::CreateMessage<state::BalanceState>(&arena);
   *state.mutable_header() = position_.ToHeader(kName);
   *state.mutable_policy() = policy_.values();
   for (const auto* entry : SortedByKey(members_)) {
-    *state.add_members() = MemberToState(entry->first, entry->second);
+    MemberToState(entry->first, entry->second, state.add_members());
   }
   return SerializeDeterministic(state);
 }

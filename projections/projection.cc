@@ -4,10 +4,12 @@
 
 namespace loyalty::projections {
 
-Hash Projection::Digest() const {
-  const std::string state = CanonicalState();
+Hash Projection::Digest() const { return DigestOf(CanonicalState()); }
+
+Hash DigestOf(absl::string_view canonical_state) {
   Hash hash{};
-  SHA256(reinterpret_cast<const unsigned char*>(state.data()), state.size(), hash.data());
+  SHA256(reinterpret_cast<const unsigned char*>(canonical_state.data()), canonical_state.size(),
+         hash.data());
   return hash;
 }
 

@@ -98,6 +98,10 @@ class Projection {
   Hash Digest() const;
 };
 
+// The digest of a canonical state: its SHA-256, what Projection::Digest()
+// gives for the projection the state was taken from.
+Hash DigestOf(absl::string_view canonical_state);
+
 }  // namespace projections
 }  // namespace loyalty
 
