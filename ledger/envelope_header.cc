@@ -1,5 +1,6 @@
 #include "ledger/envelope_header.h"
 
+#include <cassert>
 #include <cstring>
 
 #include "google/protobuf/io/coded_stream.h"
@@ -54,7 +55,37 @@ EncodedHeader EncodeEnvelopeHeader(const EnvelopeHeader& header) {
 
 void SerializeCallerFields(const v1::Envelope& envelope, uint32_t schema_version,
                            std::string* out) {
-  google::protobuf::io::StringOutputStream stream(out);
+  // The exact size first, then the bytes into that much room: a
+  // StringOutputStream would grow `out` to its whole capacity (zeroing it)
+  // for every event, and a batch's events share one growing buffer.
+  const auto string_field_bytes = [](int number, const std::string& value) -> size_t {
+    return value.empty() ? 0
+                         : WireFormatLite::TagSize(number, WireFormatLite::TYPE_STRING) +
+                               WireFormatLite::StringSize(value);
+  };
+  size_t size = string_field_bytes(v1::Envelope::kStreamIdFieldNumber, envelope.stream_id()) +
+                string_field_bytes(v1::Envelope::kIdempotencyKeyFieldNumber,
+                                   envelope.idempotency_key()) +
+                string_field_bytes(v1::Envelope::kActorIdFieldNumber, envelope.actor_id());
+  if (envelope.occurred_at_us() != 0) {
+    size += WireFormatLite::TagSize(v1::Envelope::kOccurredAtUsFieldNumber,
+                                    WireFormatLite::TYPE_INT64) +
+            WireFormatLite::Int64Size(envelope.occurred_at_us());
+  }
+  if (schema_version != 0) {
+    size += WireFormatLite::TagSize(v1::Envelope::kSchemaVersionFieldNumber,
+                                    WireFormatLite::TYPE_UINT32) +
+            WireFormatLite::UInt32Size(schema_version);
+  }
+  if (envelope.has_event()) {
+    // Also caches the event's size, which WriteMessage writes.
+    size += WireFormatLite::TagSize(v1::Envelope::kEventFieldNumber,
+                                    WireFormatLite::TYPE_MESSAGE) +
+            WireFormatLite::LengthDelimitedSize(envelope.event().ByteSizeLong());
+  }
+  const size_t offset = out->size();
+  out->resize(offset + size);
+  google::protobuf::io::ArrayOutputStream stream(out->data() + offset, static_cast<int>(size));
   CodedOutputStream output(&stream);
   output.SetSerializationDeterministic(true);
   if (!envelope.stream_id().empty()) {
@@ -75,10 +106,12 @@ void SerializeCallerFields(const v1::Envelope& envelope, uint32_t schema_version
     WireFormatLite::WriteUInt32(v1::Envelope::kSchemaVersionFieldNumber, schema_version, &output);
   }
   if (envelope.has_event()) {
-    envelope.event().ByteSizeLong();  // WriteMessage writes the cached size
     WireFormatLite::WriteMessage(v1::Envelope::kEventFieldNumber, envelope.event(), &output);
   }
-  // ~CodedOutputStream trims `out` to what was written.
+  output.Trim();
+  // The size above and the bytes written agree by construction; a mismatch
+  // (an event changed by another thread meanwhile) must not go unnoticed.
+  assert(static_cast<size_t>(output.ByteCount()) == size && !output.HadError());
 }
 
 bool ReadEnvelopeHeader(absl::string_view canonical_bytes, EnvelopeHeader* header) {

@@ -91,9 +91,9 @@ absl::StatusOr<std::vector<v1::Envelope>> RocksDbLedger::Read(uint64_t from,
   return out;
 }
 
-absl::StatusOr<uint64_t> RocksDbLedger::StoredStreamVersion(absl::string_view stream_id) const {
+absl::StatusOr<uint64_t> RocksDbLedger::StoredStreamVersion(absl::string_view stream_id,
+                                                             rocksdb::Iterator* it) const {
   const std::string prefix = StreamKeyPrefix(stream_id);
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), streams()));
   it->SeekForPrev(StreamKey(stream_id, ~uint64_t{0}));
   if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
     return DecodeBigEndian64(View(it->key()).substr(prefix.size()));

@@ -82,18 +82,15 @@ absl::StatusOr<std::unique_ptr<Ledger>> RocksDbLedger::Open(const std::string& d
   db_options.create_missing_column_families = options.create_if_missing;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  const size_t buffer = hooks.write_buffer_bytes;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-      {rocksdb::kDefaultColumnFamilyName, LedgerFamilyOptions(cache, LedgerFamily::kPlain)},
-      {kEventsFamily, LedgerFamilyOptions(cache, LedgerFamily::kEvents)},
-      {kStreamsFamily, LedgerFamilyOptions(cache, LedgerFamily::kStreams)},
-      {kIdempotencyFamily, LedgerFamilyOptions(cache, LedgerFamily::kIdempotency)},
-      {kMetaFamily, LedgerFamilyOptions(cache, LedgerFamily::kPlain)},
+      {rocksdb::kDefaultColumnFamilyName,
+       LedgerFamilyOptions(cache, LedgerFamily::kPlain, buffer)},
+      {kEventsFamily, LedgerFamilyOptions(cache, LedgerFamily::kEvents, buffer)},
+      {kStreamsFamily, LedgerFamilyOptions(cache, LedgerFamily::kStreams, buffer)},
+      {kIdempotencyFamily, LedgerFamilyOptions(cache, LedgerFamily::kIdempotency, buffer)},
+      {kMetaFamily, LedgerFamilyOptions(cache, LedgerFamily::kPlain, buffer)},
   };
-  if (hooks.write_buffer_bytes != 0) {
-    for (rocksdb::ColumnFamilyDescriptor& descriptor : descriptors) {
-      descriptor.options.write_buffer_size = hooks.write_buffer_bytes;
-    }
-  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(db_options, directory, descriptors, &handles, &raw_db);
@@ -395,7 +392,7 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
     }
   }
   GroupState state{written_head_.sequence + 1, written_head_.hash,
-                   std::max(clock_->NowMicros(), written_head_.recorded_at_us), {}, {}};
+                   std::max(clock_->NowMicros(), written_head_.recorded_at_us), {}, {}, nullptr};
   size_t group_events = 0;
   size_t group_bytes = 0;
   for (const Writer* writer : group) {
@@ -434,6 +431,7 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
     first += size;
     if (writer->result.ok() && !writer->result->deduplicated) appended.push_back(writer);
   }
+  state.streams_index.reset();  // it pins memtables and files; the checks are done
   if (appended.empty()) {
     // Nothing to write; the answers may rest on groups still being synced.
     std::lock_guard<std::mutex> lock(sync_mu_);
@@ -523,14 +521,20 @@ absl::Status RocksDbLedger::FailAppends(const absl::Status& cause) {
 }
 
 absl::StatusOr<uint64_t> RocksDbLedger::CurrentStreamVersion(absl::string_view stream_id,
-                                                             const GroupState& state) {
-  if (auto it = state.stream_versions.find(stream_id); it != state.stream_versions.end()) {
+                                                             GroupState* state) {
+  if (auto it = state->stream_versions.find(stream_id); it != state->stream_versions.end()) {
     return it->second;
   }
   if (auto it = stream_version_cache_.find(stream_id); it != stream_version_cache_.end()) {
     return it->second;
   }
-  absl::StatusOr<uint64_t> stored = StoredStreamVersion(stream_id);
+  // Every group before this one is written (the leader writes one group at
+  // a time) and this group writes only after all its checks: the iterator
+  // sees exactly the index as the group must find it.
+  if (state->streams_index == nullptr) {
+    state->streams_index.reset(db_->NewIterator(rocksdb::ReadOptions(), streams()));
+  }
+  absl::StatusOr<uint64_t> stored = StoredStreamVersion(stream_id, state->streams_index.get());
   if (stored.ok()) stream_version_cache_.emplace(std::string(stream_id), *stored);
   return stored;
 }
@@ -586,7 +590,7 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
   }
 
   for (const auto& [stream_id, expected] : writer->batch->expected_versions()) {
-    absl::StatusOr<uint64_t> actual = CurrentStreamVersion(stream_id, *state);
+    absl::StatusOr<uint64_t> actual = CurrentStreamVersion(stream_id, state);
     if (!actual.ok()) return actual.status();
     if (*actual != expected) {
       return absl::FailedPreconditionError(absl::StrCat("stream \"", stream_id,
@@ -603,7 +607,7 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
     const absl::string_view stream_id = prepared[i].envelope->stream_id();
     auto it = versions.find(stream_id);
     if (it == versions.end()) {
-      absl::StatusOr<uint64_t> current = CurrentStreamVersion(stream_id, *state);
+      absl::StatusOr<uint64_t> current = CurrentStreamVersion(stream_id, state);
       if (!current.ok()) return current.status();
       it = versions.emplace(stream_id, *current).first;
     }

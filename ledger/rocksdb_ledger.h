@@ -103,6 +103,10 @@ class RocksDbLedger final : public Ledger {
     int64_t recorded_at_us;
     absl::flat_hash_map<absl::string_view, uint64_t> stream_versions;
     absl::flat_hash_map<absl::string_view, std::pair<uint64_t, Hash>> idempotency;
+    // The streams index as the group found it, opened at the group's first
+    // stream that is in neither map nor stream_version_cache_ and shared by
+    // the others (opening an iterator costs more than a seek).
+    std::unique_ptr<rocksdb::Iterator> streams_index;
   };
 
   RocksDbLedger(const LedgerOptions& options, std::unique_ptr<rocksdb::DB> db,
@@ -136,9 +140,11 @@ class RocksDbLedger final : public Ledger {
                                            absl::Span<const rocksdb::PinnableSlice> stored_keys,
                                            absl::Span<const rocksdb::Status> stored_key_statuses,
                                            GroupState* state, rocksdb::WriteBatch* write_batch);
-  absl::StatusOr<uint64_t> CurrentStreamVersion(absl::string_view stream_id,
-                                                const GroupState& state);
-  absl::StatusOr<uint64_t> StoredStreamVersion(absl::string_view stream_id) const;
+  absl::StatusOr<uint64_t> CurrentStreamVersion(absl::string_view stream_id, GroupState* state);
+  // The newest version of `stream_id` in the streams index, read through
+  // `streams_index`, an iterator over it.
+  absl::StatusOr<uint64_t> StoredStreamVersion(absl::string_view stream_id,
+                                               rocksdb::Iterator* streams_index) const;
   absl::StatusOr<int64_t> RecordedAtOf(uint64_t sequence) const;
 
   rocksdb::ColumnFamilyHandle* events() const { return families_[1]; }

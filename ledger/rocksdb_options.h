@@ -18,12 +18,17 @@ enum class LedgerFamily {
   kPlain,        // default, meta
   kEvents,       // sequential keys, read by range
   kStreams,      // stream_id 0x00 BE64(version): looked up and appended per stream
-  kIdempotency,  // caller-chosen keys, looked up by every append
+  kIdempotency,  // caller-chosen keys, looked up by every append; point look-ups only:
+                 // its memtable is a hash table and it cannot be iterated in order
 };
 
 // The options of one column family. Every family shares `cache`.
+// `write_buffer_bytes` is the memtable size (0: RocksDB's default); it is set
+// here rather than afterwards because the idempotency family's memtable is
+// sized from it.
 rocksdb::ColumnFamilyOptions LedgerFamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
-                                                 LedgerFamily family);
+                                                 LedgerFamily family,
+                                                 size_t write_buffer_bytes = 0);
 
 }  // namespace loyalty::internal
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -74,8 +75,14 @@ struct MessagePlan {
     const FieldDescriptor* field;
     Kind kind;
     const MessagePlan* plan;  // the submessage's, for kMessage and kRepeatedMessage
+    // For a member of a oneof: its index in `oneofs`; -1 otherwise.
+    int oneof_slot = -1;
   };
   std::vector<Check> checks;
+  // The oneofs with a member among the checks. Which member of each is set
+  // is read once per message rather than once per member (an event type is
+  // one member of Event's oneof of dozens).
+  std::vector<const google::protobuf::OneofDescriptor*> oneofs;
 };
 
 class MessagePlans {
@@ -102,6 +109,11 @@ class MessagePlans {
                                 field->is_repeated() ? MessagePlan::Kind::kRepeatedMessage
                                                      : MessagePlan::Kind::kMessage,
                                 Build(field->message_type())});
+        if (const google::protobuf::OneofDescriptor* oneof = field->real_containing_oneof()) {
+          auto slot = std::find(plan->oneofs.begin(), plan->oneofs.end(), oneof);
+          if (slot == plan->oneofs.end()) slot = plan->oneofs.insert(slot, oneof);
+          plan->checks.back().oneof_slot = static_cast<int>(slot - plan->oneofs.begin());
+        }
       } else if (field->type() == FieldDescriptor::TYPE_STRING && field->is_repeated()) {
         plan->checks.push_back({field, MessagePlan::Kind::kRepeatedText, nullptr});
       } else if (field->is_repeated()) {
@@ -159,11 +171,19 @@ absl::Status CheckFields(const Message& message, const MessagePlan& plan, const 
                    absl::StrCat("unknown field number ", unknown.field(0).number(),
                                 " (an unknown event type or a newer schema)"));
   }
+  // The set member of each of the plan's oneofs (null: none is set).
+  absl::InlinedVector<const FieldDescriptor*, 2> oneof_set(plan.oneofs.size());
+  for (size_t i = 0; i < plan.oneofs.size(); ++i) {
+    oneof_set[i] = reflection->GetOneofFieldDescriptor(message, plan.oneofs[i]);
+  }
   for (const MessagePlan::Check& check : plan.checks) {
     const FieldDescriptor* field = check.field;
     switch (check.kind) {
       case MessagePlan::Kind::kMessage: {
-        if (!reflection->HasField(message, field)) break;
+        if (check.oneof_slot >= 0 ? oneof_set[static_cast<size_t>(check.oneof_slot)] != field
+                                  : !reflection->HasField(message, field)) {
+          break;
+        }
         absl::Status status =
             CheckFields(reflection->GetMessage(message, field), *check.plan,
                         FieldPath{&path, field, -1}, index);
