@@ -2,6 +2,7 @@
 #ifndef LOYALTY_ENGINE_PROJECTION_SET_H_
 #define LOYALTY_ENGINE_PROJECTION_SET_H_
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -80,10 +81,11 @@ class ProjectionSet {
   const projections::ComplaintProjection& complaints() const { return complaints_; }
 
  private:
-  std::vector<projections::Projection*> all() {
+  // Arrays, not vectors: Apply() calls all() once per event.
+  std::array<projections::Projection*, 6> all() {
     return {&policies_, &balances_, &tiers_, &partners_, &calendar_, &complaints_};
   }
-  std::vector<const projections::Projection*> all() const {
+  std::array<const projections::Projection*, 6> all() const {
     return {&policies_, &balances_, &tiers_, &partners_, &calendar_, &complaints_};
   }
   void IndexMember(const v1::Envelope& envelope);

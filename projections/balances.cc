@@ -84,6 +84,8 @@ absl::Status BalanceProjection::Apply(const v1::Envelope& envelope) {
   position_.MoveTo(envelope.occurred_at_us());
   AdvanceOwnMember(envelope);
   status = Dispatch(envelope);
+  own_account_ = nullptr;
+  own_member_id_ = {};
   if (status.ok()) position_.Record(envelope);
   return status;
 }
@@ -92,7 +94,10 @@ void BalanceProjection::AdvanceOwnMember(const v1::Envelope& envelope) {
   const absl::string_view member_id = TimeOwningMemberId(envelope.event());
   if (member_id.empty()) return;
   auto it = members_.find(member_id);
-  if (it != members_.end()) it->second.AdvanceTo(envelope.occurred_at_us());
+  if (it == members_.end()) return;
+  it->second.AdvanceTo(envelope.occurred_at_us());
+  own_account_ = &it->second;
+  own_member_id_ = member_id;
 }
 
 // Every member, not only those with lots due: each member's now is state.
@@ -129,6 +134,7 @@ absl::StatusOr<MemberAccount*> BalanceProjection::AccountFor(const v1::Envelope&
                                                              absl::string_view member_id) {
   absl::Status status = CheckEventId(envelope, "member_id", member_id);
   if (!status.ok()) return status;
+  if (own_account_ != nullptr && member_id == own_member_id_) return own_account_;
   auto it = members_.find(member_id);
   if (it == members_.end()) {
     return Conflict(envelope, absl::StrCat("member \"", member_id, "\" is not enrolled"));
@@ -163,7 +169,8 @@ absl::Status BalanceProjection::OnPurchase(const v1::Envelope& envelope) {
   absl::Status status = CheckEventId(envelope, "purchase_id", purchase.purchase_id());
   if (status.ok()) status = CheckEventAmount(envelope, purchase.amount_fen());
   if (!status.ok()) return status;
-  if (purchase_member_.contains(purchase.purchase_id())) {
+  // One probe both checks and records: every check above has passed.
+  if (!purchase_member_.try_emplace(purchase.purchase_id(), purchase.member_id()).second) {
     return Conflict(envelope,
                     absl::StrCat("purchase \"", purchase.purchase_id(), "\" is already recorded"));
   }
@@ -171,7 +178,6 @@ absl::Status BalanceProjection::OnPurchase(const v1::Envelope& envelope) {
   record.partner_id = purchase.partner_id();
   record.occurred_at_us = envelope.occurred_at_us();
   record.amount_fen = purchase.amount_fen();
-  purchase_member_[purchase.purchase_id()] = purchase.member_id();
   OnActivity(purchase.member_id(), envelope.occurred_at_us());
   return absl::OkStatus();
 }
@@ -275,9 +281,13 @@ absl::Status BalanceProjection::OnDebited(const v1::Envelope& envelope) {
 }
 
 void BalanceProjection::OnActivity(absl::string_view member_id, int64_t occurred_at_us) {
-  auto it = members_.find(member_id);
-  if (it == members_.end()) return;
-  it->second.last_activity_at_us = std::max(it->second.last_activity_at_us, occurred_at_us);
+  MemberAccount* account = own_account_;
+  if (account == nullptr || member_id != own_member_id_) {
+    auto it = members_.find(member_id);
+    if (it == members_.end()) return;
+    account = &it->second;
+  }
+  account->last_activity_at_us = std::max(account->last_activity_at_us, occurred_at_us);
 }
 
 const MemberAccount* BalanceProjection::FindMember(absl::string_view member_id) const {

@@ -106,7 +106,8 @@ class BalanceProjection final : public Projection {
   // the member is unknown.
   absl::StatusOr<MemberAccount*> AccountFor(const v1::Envelope& envelope,
                                             absl::string_view member_id);
-  // Moves the member whose stream holds `envelope` to its occurred-at.
+  // Moves the member whose stream holds `envelope` to its occurred-at, and
+  // remembers its account for the rest of the event (own_account_).
   void AdvanceOwnMember(const v1::Envelope& envelope);
   // Rebuilds the index derived from members_ (after Restore). False if
   // two members hold one purchase id.
@@ -118,6 +119,11 @@ class BalanceProjection final : public Projection {
   absl::flat_hash_map<std::string, MemberAccount> members_;
   // Derived from members_, not part of the canonical state.
   absl::flat_hash_map<std::string, std::string> purchase_member_;
+  // While one event is applied: the account of the member whose stream
+  // holds it, found once instead of once per step (nullptr: none, or not
+  // enrolled), and that member's id (a view into the event).
+  MemberAccount* own_account_ = nullptr;
+  absl::string_view own_member_id_;
 };
 
 }  // namespace loyalty::projections

@@ -4,7 +4,13 @@
 
 namespace loyalty::projections {
 
-absl::TimeZone LocalTimeZone() { return absl::FixedTimeZone(kLocalUtcOffsetSeconds); }
+// Made once: FixedTimeZone names the zone and looks the name up in cctz's
+// registry, under its lock, on every call, and grants, SLA clocks and
+// calendars convert instants for most events of a replay.
+absl::TimeZone LocalTimeZone() {
+  static const absl::TimeZone zone = absl::FixedTimeZone(kLocalUtcOffsetSeconds);
+  return zone;
+}
 
 absl::CivilSecond LocalSecondOf(int64_t instant_us) {
   return absl::ToCivilSecond(absl::FromUnixMicros(instant_us), LocalTimeZone());

@@ -57,10 +57,10 @@ std::string PartnerProjection::CanonicalState() const {
   for (const auto& [partner_id, score] : partners_) {
     *state.add_partners() = ScoreToState(partner_id, score);
   }
-  for (const auto& [purchase_id, partner_id] : purchase_partner_) {
+  for (const auto* purchase : SortedByKey(purchase_partner_)) {
     state::PurchasePartner& entry = *state.add_purchases();
-    entry.set_purchase_id(purchase_id);
-    entry.set_partner_id(partner_id);
+    entry.set_purchase_id(purchase->first);
+    entry.set_partner_id(purchase->second);
   }
   for (const auto& [complaint_id, partner_id] : complaint_partner_) {
     state::ComplaintPartner& entry = *state.add_complaints();
@@ -102,7 +102,11 @@ absl::Status PartnerProjection::Restore(absl::string_view canonical_state) {
   if (!sorted) return CorruptState(kName, "a collection is not sorted by key");
   position_ = *position;
   partners_ = std::move(partners);
-  purchase_partner_ = std::move(purchases);
+  purchase_partner_.clear();
+  purchase_partner_.reserve(purchases.size());
+  for (auto& [purchase_id, partner_id] : purchases) {
+    purchase_partner_.emplace(purchase_id, std::move(partner_id));
+  }
   complaint_partner_ = std::move(complaints);
   survey_ids_ = std::move(surveys);
   return absl::OkStatus();

@@ -16,6 +16,8 @@ absl::Status TierProjection::Apply(const v1::Envelope& envelope) {
   position_.MoveTo(envelope.occurred_at_us());
   AdvanceOwnMember(envelope);
   status = Dispatch(envelope);
+  own_member_ = nullptr;
+  own_member_id_ = {};
   if (status.ok()) position_.Record(envelope);
   return status;
 }
@@ -24,7 +26,10 @@ void TierProjection::AdvanceOwnMember(const v1::Envelope& envelope) {
   const absl::string_view member_id = TimeOwningMemberId(envelope.event());
   if (member_id.empty()) return;
   auto it = members_.find(member_id);
-  if (it != members_.end()) it->second.AdvanceTo(envelope.occurred_at_us(), policy_);
+  if (it == members_.end()) return;
+  it->second.AdvanceTo(envelope.occurred_at_us(), policy_);
+  own_member_ = &it->second;
+  own_member_id_ = member_id;
 }
 
 // Every member, not only those whose protection ends: each member's now is
@@ -53,6 +58,7 @@ absl::StatusOr<MemberTier*> TierProjection::MemberFor(const v1::Envelope& envelo
                                                       absl::string_view member_id) {
   absl::Status status = CheckEventId(envelope, "member_id", member_id);
   if (!status.ok()) return status;
+  if (own_member_ != nullptr && member_id == own_member_id_) return own_member_;
   auto it = members_.find(member_id);
   if (it == members_.end()) {
     return EventError(absl::StatusCode::kFailedPrecondition, envelope,

@@ -108,13 +108,19 @@ class TierProjection final : public Projection {
   absl::Status OnPurchase(const v1::Envelope& envelope);
   absl::Status OnRefund(const v1::Envelope& envelope);
   absl::StatusOr<MemberTier*> MemberFor(const v1::Envelope& envelope, absl::string_view member_id);
-  // Moves the member whose stream holds `envelope` to its occurred-at.
+  // Moves the member whose stream holds `envelope` to its occurred-at, and
+  // remembers it for the rest of the event (own_member_).
   void AdvanceOwnMember(const v1::Envelope& envelope);
 
   ReplayPosition position_;
   Policy policy_;
   // Hashed, not ordered: looking a member up is the hot path of a replay.
   absl::flat_hash_map<std::string, MemberTier> members_;
+  // While one event is applied: the state of the member whose stream holds
+  // it, found once (nullptr: none, or not enrolled), and its id (a view
+  // into the event).
+  MemberTier* own_member_ = nullptr;
+  absl::string_view own_member_id_;
 };
 
 }  // namespace loyalty::projections
