@@ -43,6 +43,14 @@ class EngineTest : public ::testing::Test {
     engine_ = std::move(*opened);
   }
 
+  // The birthday job for 10 January 2024.
+  static GrantBirthdayBonuses BirthdayJobOn10January2024() {
+    GrantBirthdayBonuses job;
+    job.occurred_at_us = kJan2024Us + 9 * kDayUs;
+    job.actor_id = "birthday-job";
+    return job;
+  }
+
   void Enrol(const std::string& member_id, int month = 6, int day = 15) {
     EnrolMember command;
     command.member_id = member_id;
@@ -181,9 +189,7 @@ TEST_F(EngineTest, PointsExpireAsOfALaterTime) {
 TEST_F(EngineTest, BirthdayBonusIsGrantedOncePerYear) {
   Enrol("M1", 1, 5);
   Enrol("M2", 12, 31);
-  GrantBirthdayBonuses job;
-  job.occurred_at_us = kJan2024Us + 9 * kDayUs;
-  job.actor_id = "birthday-job";
+  GrantBirthdayBonuses job = BirthdayJobOn10January2024();
   auto first = engine_->Execute(job);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_EQ(first->sequences.size(), 1u);
@@ -211,9 +217,7 @@ TEST_F(EngineTest, BirthdayBonusIsGrantedOncePerYear) {
 TEST_F(EngineTest, BirthdayRerunAnswersTheSameAfterReopen) {
   Enrol("M1", 1, 5);
   Enrol("M2", 1, 7);
-  GrantBirthdayBonuses job;
-  job.occurred_at_us = kJan2024Us + 9 * kDayUs;
-  job.actor_id = "birthday-job";
+  GrantBirthdayBonuses job = BirthdayJobOn10January2024();
   auto first = engine_->Execute(job);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_EQ(first->sequences.size(), 2u);
@@ -230,9 +234,7 @@ TEST_F(EngineTest, BirthdayRerunAnswersTheSameAfterReopen) {
 // log, not refused.
 TEST_F(EngineTest, ACheckpointInAnOlderStateFormatIsRebuiltFromTheLog) {
   Enrol("M1", 1, 5);
-  GrantBirthdayBonuses job;
-  job.occurred_at_us = kJan2024Us + 9 * kDayUs;
-  job.actor_id = "birthday-job";
+  GrantBirthdayBonuses job = BirthdayJobOn10January2024();
   auto first = engine_->Execute(job);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_TRUE(engine_->Checkpoint().ok());
