@@ -1,9 +1,5 @@
 // Personal data through the engine: sealed at rest, revealed through the
 // member's key, erased for good, purged by retention (docs/privacy.md).
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -16,25 +12,17 @@
 namespace loyalty {
 namespace {
 
+using ::loyalty::testing::FilesHolding;
 using ::loyalty::testing::kJan2024Us;
 using ::loyalty::testing::TempDir;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr int64_t kDayUs = 86400LL * 1000000;
 constexpr char kName[] = "Ouyang Xiuzhen-7731";
 constexpr char kPhone[] = "13800457731";
-
-// Whether any file under `directory`, recursively, holds `needle`.
-bool AnyFileHolds(const std::string& directory, const std::string& needle) {
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream file(entry.path(), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (bytes.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
 
 class EnginePrivacyTest : public ::testing::Test {
  protected:
@@ -197,7 +185,7 @@ TEST_F(EnginePrivacyTest, ErasureKeepsTheChainAndFiguresAndLeavesNoTraceOnDisk) 
     ASSERT_TRUE(wrapped.ok() && wrapped->has_value());
     wrapped_key = **wrapped;
   }
-  EXPECT_TRUE(AnyFileHolds(dir_.path(), wrapped_key));
+  EXPECT_THAT(FilesHolding(dir_.path(), wrapped_key), Not(IsEmpty()));
   Open(MasterKeyFromBytes(master_key_));
 
   absl::StatusOr<CommandResult> erased = Erase("M1");
@@ -227,9 +215,9 @@ TEST_F(EnginePrivacyTest, ErasureKeepsTheChainAndFiguresAndLeavesNoTraceOnDisk) 
             absl::StatusCode::kAlreadyExists);
   engine_.reset();
 
-  EXPECT_FALSE(AnyFileHolds(dir_.path(), kName));
-  EXPECT_FALSE(AnyFileHolds(dir_.path(), kPhone));
-  EXPECT_FALSE(AnyFileHolds(dir_.path(), wrapped_key));
+  EXPECT_THAT(FilesHolding(dir_.path(), kName), IsEmpty());
+  EXPECT_THAT(FilesHolding(dir_.path(), kPhone), IsEmpty());
+  EXPECT_THAT(FilesHolding(dir_.path(), wrapped_key), IsEmpty());
   Open(MasterKeyFromBytes(master_key_));
   EXPECT_TRUE(engine_->ledger().Verify(1, engine_->ledger().Head().sequence).ok());
   EXPECT_TRUE(engine_->Rebuild().ok());

@@ -1,9 +1,6 @@
 #include "privacy/member_key_store.h"
 
-#include <filesystem>
-#include <fstream>
-#include <iterator>
-
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "privacy/member_keys.h"
 #include "testing/temp_dir.h"
@@ -11,16 +8,9 @@
 namespace loyalty::privacy {
 namespace {
 
-// Whether any file under `directory` holds `needle`.
-bool AnyFileHolds(const std::string& directory, const std::string& needle) {
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream file(entry.path(), std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-    if (bytes.find(needle) != std::string::npos) return true;
-  }
-  return false;
-}
+using ::loyalty::testing::FilesHolding;
+using ::testing::IsEmpty;
+using ::testing::Not;
 
 TEST(MemberKeysTest, CreateReadDestroyAndWrongMasterKey) {
   testing::TempDir dir;
@@ -41,7 +31,7 @@ TEST(MemberKeysTest, CreateReadDestroyAndWrongMasterKey) {
     wrapped = **stored;
   }
   // The wrapped key is on disk (in the log or a table) before erasure.
-  EXPECT_TRUE(AnyFileHolds(dir.path(), wrapped));
+  EXPECT_THAT(FilesHolding(dir.path(), wrapped), Not(IsEmpty()));
   // A wrong master key: PermissionDenied, the store unchanged.
   auto wrong = MemberKeys::Open(dir.path(), std::string(32, 'w'));
   EXPECT_EQ(wrong.status().code(), absl::StatusCode::kPermissionDenied);
@@ -59,7 +49,7 @@ TEST(MemberKeysTest, CreateReadDestroyAndWrongMasterKey) {
     ASSERT_TRUE(ids.ok());
     EXPECT_EQ(*ids, std::vector<std::string>{"M2"});
   }
-  EXPECT_FALSE(AnyFileHolds(dir.path(), wrapped));
+  EXPECT_THAT(FilesHolding(dir.path(), wrapped), IsEmpty());
   auto keys = MemberKeys::Open(dir.path(), master);
   ASSERT_TRUE(keys.ok());
   EXPECT_EQ((*keys)->DataKey("M1", false, "test").status().code(), absl::StatusCode::kNotFound);

@@ -1,10 +1,14 @@
-// A fresh directory under the system's temporary folder, removed at scope end.
+// A fresh directory under the system's temporary folder, removed at scope end,
+// and what the tests look for in the files below one.
 #ifndef LOYALTY_TESTING_TEMP_DIR_H_
 #define LOYALTY_TESTING_TEMP_DIR_H_
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <vector>
 
 namespace loyalty::testing {
 
@@ -29,6 +33,21 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The regular files under `directory`, recursively, whose bytes hold
+// `needle`: where a value that must not be stored (or must be) was written.
+inline std::vector<std::string> FilesHolding(const std::string& directory,
+                                             const std::string& needle) {
+  std::vector<std::string> holding;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream file(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(file)),
+                            std::istreambuf_iterator<char>());
+    if (bytes.find(needle) != std::string::npos) holding.push_back(entry.path().string());
+  }
+  return holding;
+}
 
 }  // namespace loyalty::testing
 
