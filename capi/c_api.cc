@@ -28,6 +28,7 @@
 #include "loyalty/commands.h"
 #include "loyalty/engine.h"
 #include "loyalty/metrics.h"
+#include "loyalty/privacy.h"
 #include "loyalty/views.h"
 
 #ifndef LOYALTY_VERSION_STRING
@@ -183,9 +184,7 @@ int loyalty_engine_open(const char* directory, size_t directory_length, int sync
     options.ledger.sync = sync != 0;
     // The master key sits beside the directory, never inside it
     // (docs/privacy.md); a new one is made on first use.
-    std::string key_path = path;
-    while (key_path.size() > 1 && key_path.back() == '/') key_path.pop_back();
-    key_path += ".key";
+    const std::string key_path = loyalty::DefaultMasterKeyPath(path);
     absl::StatusOr<std::string> created = loyalty::CreateMasterKeyFile(key_path);
     if (!created.ok() && !absl::IsAlreadyExists(created.status())) return created.status();
     options.master_key = loyalty::MasterKeyFromFile(key_path);

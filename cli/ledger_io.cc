@@ -83,12 +83,6 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForAppending(const std::string
   return OpenLedger(directory, /*create_if_missing=*/true);
 }
 
-std::string DefaultMasterKeyPath(const std::string& directory) {
-  std::string path = directory;
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  return path + ".key";
-}
-
 std::string FormatTimeUs(int64_t time_us) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(time_us),
                           absl::UTCTimeZone());

@@ -41,11 +41,6 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory)
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
                                                    MasterKeySource master_key);
 
-// Where the tool looks for the master key of the ledger in `directory`: the
-// file DIRECTORY.key beside it ("./loyalty-data" -> "./loyalty-data.key"),
-// never inside it (docs/privacy.md).
-std::string DefaultMasterKeyPath(const std::string& directory);
-
 // RFC 3339 in UTC with microseconds: "2024-01-01T08:30:00.000000Z".
 std::string FormatTimeUs(int64_t time_us);
 

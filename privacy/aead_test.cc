@@ -118,5 +118,11 @@ TEST(MasterKeyFileTest, CreateThenReadAndRejectBadFiles) {
   EXPECT_THAT(status.message(), HasSubstr("64 hexadecimal digits"));
 }
 
+TEST(MasterKeyFileTest, DefaultPathIsBesideTheDirectory) {
+  EXPECT_EQ(DefaultMasterKeyPath("./loyalty-data"), "./loyalty-data.key");
+  EXPECT_EQ(DefaultMasterKeyPath("/var/lib/mall//"), "/var/lib/mall.key");
+  EXPECT_EQ(DefaultMasterKeyPath("/"), "/.key");
+}
+
 }  // namespace
 }  // namespace loyalty::privacy

@@ -44,6 +44,12 @@ absl::StatusOr<std::string> ReadMasterKeyFile(const std::string& path) {
   return absl::HexStringToBytes(digits);
 }
 
+std::string DefaultMasterKeyPath(const std::string& directory) {
+  std::string path = directory;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path + ".key";
+}
+
 absl::StatusOr<std::string> CreateMasterKeyFile(const std::string& path) {
   absl::StatusOr<std::string> key = privacy::RandomBytes(kMasterKeyBytes);
   if (!key.ok()) return key.status();

@@ -57,6 +57,12 @@ absl::StatusOr<std::string> ReadMasterKeyFile(const std::string& path);
 // Internal if the file cannot be written. Returns the key's bytes.
 absl::StatusOr<std::string> CreateMasterKeyFile(const std::string& path);
 
+// Where the tool and the C API keep the master key of the ledger in
+// `directory`: the file DIRECTORY.key beside it, never inside it
+// ("./loyalty-data" and "./loyalty-data/" -> "./loyalty-data.key";
+// docs/privacy.md).
+std::string DefaultMasterKeyPath(const std::string& directory);
+
 // One member whose personal data the retention job erased.
 struct RetentionErasure {
   std::string member_id;
