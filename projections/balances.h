@@ -69,6 +69,20 @@ class BalanceProjection final : public Projection {
   // for an unknown member.
   absl::StatusOr<int64_t> BalancePointsAt(absl::string_view member_id, int64_t instant_us) const;
 
+  // One member's account in canonical form, for a snapshot of that member
+  // alone (see member_snapshot.h). False, leaving `out` as it was, for a
+  // member never enrolled.
+  bool MemberState(absl::string_view member_id, state::MemberBalance* out) const;
+
+  // Adds a member that MemberState took from another balance projection, as
+  // if its events had been applied here: applying the member's later events
+  // and the policy events (in log order) then gives the member the state the
+  // other projection gives it. Moves the projection-wide now to the
+  // member's now. Errors, leaving the state as it was: DataLoss if the state
+  // breaks an invariant Restore checks, FailedPrecondition if the member or
+  // one of its purchase ids is already here.
+  absl::Status AdoptMember(const state::MemberBalance& member);
+
   // The member who made purchase `purchase_id`, or nullptr if none did.
   const std::string* FindPurchaseMember(absl::string_view purchase_id) const;
 

@@ -170,6 +170,37 @@ MemberAccount MemberFromState(const state::MemberBalance& in) {
 
 }  // namespace
 
+bool BalanceProjection::MemberState(absl::string_view member_id,
+                                    state::MemberBalance* out) const {
+  auto it = members_.find(member_id);
+  if (it == members_.end()) return false;
+  out->Clear();
+  MemberToState(it->first, it->second, out);
+  return true;
+}
+
+absl::Status BalanceProjection::AdoptMember(const state::MemberBalance& member) {
+  // The member's own now is the only time its state can be checked against.
+  absl::Status status = CheckMemberState(member, member.now_us());
+  if (!status.ok()) return status;
+  if (members_.contains(member.member_id())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("balances: member \"", member.member_id(), "\" is already here"));
+  }
+  for (const state::Purchase& purchase : member.purchases()) {
+    if (purchase_member_.contains(purchase.purchase_id())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "balances: purchase \"", purchase.purchase_id(), "\" is already another member's"));
+    }
+  }
+  for (const state::Purchase& purchase : member.purchases()) {
+    purchase_member_.emplace(purchase.purchase_id(), member.member_id());
+  }
+  members_.emplace(member.member_id(), MemberFromState(member));
+  position_.MoveTo(member.now_us());
+  return absl::OkStatus();
+}
+
 std::string BalanceProjection::CanonicalState() const {
   // On an arena: the message has a few records per purchase of every
   // member, and freeing them one by one cost as much as building them.

@@ -9,7 +9,8 @@
 //   before it changes nothing; AdvanceTo in steps equals AdvanceTo at once;
 // - the balance invariants hold for every member;
 // - for every member and every cut of the log, the member's stream plus the
-//   policy stream gives exactly that member's state of the full replay.
+//   policy stream gives exactly that member's state of the full replay, and
+//   so does that replay resumed from a snapshot of the member.
 #include <algorithm>
 #include <functional>
 #include <iostream>
@@ -24,6 +25,8 @@
 #include "gtest/gtest.h"
 #include "loyalty/ledger.h"
 #include "projections/local_time.h"
+#include "projections/member_snapshot.h"
+#include "projections/member_time.h"
 #include "projections/replay.h"
 #include "projections/survey_deciders.h"
 #include "projections/test_world.h"
@@ -501,6 +504,76 @@ TEST_P(ReplayPropertyTest, EveryMembersStreamGivesThatMembersStateAtEveryCut) {
     }
   }
   EXPECT_GT(compared, 50);
+}
+
+// The engine's member snapshots (member_snapshot.h): a replay of the
+// member's stream that starts from a snapshot taken during the full replay
+// gives the member's state of the full replay, at every later cut and after
+// the same AdvanceTo.
+TEST_P(ReplayPropertyTest, AMemberReplayResumedFromASnapshotEqualsTheFullReplay) {
+  const std::vector<v1::Envelope>& log = world_.log;
+  const size_t n = log.size();
+  struct Taken {
+    std::string member_id;
+    MemberSnapshotPosition position;
+    std::string bytes;
+  };
+  std::vector<Taken> taken;
+  BalanceProjection full_balances;
+  TierProjection full_tiers;
+  size_t applied = 0;
+  int compared = 0;
+  for (size_t cut : {n / 3, 2 * n / 3, n}) {
+    for (; applied < cut; ++applied) {
+      const v1::Envelope& e = log[applied];
+      ASSERT_TRUE(full_balances.Apply(e).ok());
+      ASSERT_TRUE(full_tiers.Apply(e).ok());
+      const absl::string_view member_id = TimeOwningMemberId(e.event());
+      if (!member_id.empty() && e.stream_version() % 3 == 0) {
+        absl::StatusOr<std::string> bytes = EncodeMemberSnapshot(
+            full_balances, full_tiers, member_id, {e.sequence(), e.stream_version()});
+        ASSERT_TRUE(bytes.ok()) << bytes.status();
+        taken.push_back({std::string(member_id), {e.sequence(), e.stream_version()}, *bytes});
+      }
+    }
+    const int64_t later_us = full_balances.now_us() + 400 * kMicrosPerDay;
+    BalanceProjection advanced_balances;
+    TierProjection advanced_tiers;
+    ASSERT_TRUE(advanced_balances.Restore(full_balances.CanonicalState()).ok());
+    ASSERT_TRUE(advanced_tiers.Restore(full_tiers.CanonicalState()).ok());
+    advanced_balances.AdvanceTo(later_us);
+    advanced_tiers.AdvanceTo(later_us);
+    for (const Taken& snapshot : taken) {
+      BalanceProjection balances;
+      TierProjection tiers;
+      const std::vector<v1::Envelope> events = MemberAndPolicyEvents(log, cut, snapshot.member_id);
+      size_t next = 0;
+      for (; next < events.size() && events[next].sequence() <= snapshot.position.sequence;
+           ++next) {
+        if (events[next].stream_id() != kPolicyStreamId) continue;
+        ASSERT_TRUE(balances.Apply(events[next]).ok());
+        ASSERT_TRUE(tiers.Apply(events[next]).ok());
+      }
+      absl::StatusOr<MemberSnapshotPosition> adopted =
+          AdoptMemberSnapshot(snapshot.bytes, snapshot.member_id, &balances, &tiers);
+      ASSERT_TRUE(adopted.ok()) << adopted.status();
+      EXPECT_EQ(adopted->sequence, snapshot.position.sequence);
+      EXPECT_EQ(adopted->stream_version, snapshot.position.stream_version);
+      for (; next < events.size(); ++next) {
+        ASSERT_TRUE(balances.Apply(events[next]).ok());
+        ASSERT_TRUE(tiers.Apply(events[next]).ok());
+      }
+      const std::string where = absl::StrCat("seed ", GetParam(), " cut at ", cut,
+                                             " from the snapshot at ", snapshot.position.sequence);
+      ExpectSameMember(snapshot.member_id, full_balances, full_tiers, balances, tiers, where);
+      balances.AdvanceTo(later_us);
+      tiers.AdvanceTo(later_us);
+      ExpectSameMember(snapshot.member_id, advanced_balances, advanced_tiers, balances, tiers,
+                       where + " then advanced");
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 100);
 }
 
 TEST_P(ReplayPropertyTest, RestoreOfCanonicalStateIsTheIdentity) {

@@ -76,6 +76,18 @@ class TierProjection final : public Projection {
   // The member's tier state, or nullptr if never enrolled.
   const MemberTier* FindMember(absl::string_view member_id) const;
 
+  // One member's tier state in canonical form, for a snapshot of that
+  // member alone (see member_snapshot.h). False, leaving `out` as it was,
+  // for a member never enrolled.
+  bool MemberState(absl::string_view member_id, state::MemberTier* out) const;
+
+  // Adds a member that MemberState took from another tier projection, as if
+  // its events had been applied here (see BalanceProjection::AdoptMember).
+  // Errors, leaving the state as it was: DataLoss if the state breaks an
+  // invariant Restore checks, FailedPrecondition if the member is already
+  // here.
+  absl::Status AdoptMember(const state::MemberTier& member);
+
   // The tier an event of the member occurring at `instant_us` sees, before
   // it is applied: the tier as of max(instant_us, the member's now),
   // counting re-evaluations due before then under the policy in force now,

@@ -75,6 +75,25 @@ absl::StatusOr<MemberTier> MemberFromState(const state::MemberTier& in, int64_t 
 
 }  // namespace
 
+bool TierProjection::MemberState(absl::string_view member_id, state::MemberTier* out) const {
+  auto it = members_.find(member_id);
+  if (it == members_.end()) return false;
+  *out = MemberToState(it->first, it->second);
+  return true;
+}
+
+absl::Status TierProjection::AdoptMember(const state::MemberTier& member) {
+  // The member's own now is the only time its state can be checked against.
+  absl::StatusOr<MemberTier> adopted = MemberFromState(member, member.now_us());
+  if (!adopted.ok()) return adopted.status();
+  if (!members_.try_emplace(member.member_id(), *std::move(adopted)).second) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("tiers: member \"", member.member_id(), "\" is already here"));
+  }
+  position_.MoveTo(member.now_us());
+  return absl::OkStatus();
+}
+
 std::string TierProjection::CanonicalState() const {
   state::TierState state;
   *state.mutable_header() = position_.ToHeader(kName);
