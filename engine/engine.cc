@@ -18,6 +18,7 @@
 #include "projections/complaint_deciders.h"
 #include "projections/deciders.h"
 #include "projections/local_time.h"
+#include "projections/member_snapshot.h"
 #include "projections/survey_deciders.h"
 
 namespace loyalty {
@@ -38,7 +39,9 @@ class EngineImpl final : public Engine {
         clock_(options.ledger.clock != nullptr ? options.ledger.clock : DefaultClock()),
         ledger_(std::move(ledger)),
         store_(std::move(store)),
-        live_(std::make_unique<ProjectionSet>()) {}
+        live_(std::make_unique<ProjectionSet>()) {
+    live_->KeepMemberSnapshots(options_.member_snapshot_interval_events);
+  }
 
   ~EngineImpl() override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -349,12 +352,22 @@ class EngineImpl final : public Engine {
     absl::StatusOr<std::optional<MemberView>> live = MemberFromLive(member_id, as_of, *bound);
     if (!live.ok()) return live.status();
     if (live->has_value()) return std::move(**live);
-    // The member's own stream and the policy stream hold every event that
-    // decides the member's points and tier: merge them in log order.
+    return MemberReplayed(member_id, as_of, *bound);
+  }
+
+  // A member as of `bound` by a replay: the member's own stream and the
+  // policy stream hold every event that decides the member's points and
+  // tier, merged in log order, from the member's latest snapshot at or
+  // before `bound` (projections/member_snapshot.h) if there is one.
+  absl::StatusOr<MemberView> MemberReplayed(const std::string& member_id, AsOf as_of,
+                                            uint64_t bound) const {
+    absl::StatusOr<std::optional<StoredMemberSnapshot>> snapshot =
+        store_->LatestMemberSnapshot(member_id, bound);
+    if (!snapshot.ok()) return snapshot.status();
     std::vector<v1::Envelope> policy_events;
     absl::Status status = ledger_->ScanStream(
         projections::kPolicyStreamId, 1, [&](const v1::Envelope& envelope) {
-          if (envelope.sequence() > *bound) return absl::CancelledError();
+          if (envelope.sequence() > bound) return absl::CancelledError();
           policy_events.push_back(envelope);
           return absl::OkStatus();
         });
@@ -377,21 +390,44 @@ class EngineImpl final : public Engine {
       }
       return absl::OkStatus();
     };
-    status = ledger_->ScanStream(projections::MemberStreamId(member_id), 1,
+    uint64_t from_version = 1;
+    uint64_t snapshot_sequence = 0;
+    if (snapshot->has_value()) {
+      // The policies in force at the snapshot, then its member.
+      snapshot_sequence = (*snapshot)->sequence;
+      status = apply_policies_before(snapshot_sequence + 1);
+      if (!status.ok()) return status;
+      absl::StatusOr<projections::MemberSnapshotPosition> position =
+          projections::AdoptMemberSnapshot((*snapshot)->bytes, member_id, &balances, &tiers);
+      if (!position.ok()) return position.status();
+      if (position->sequence != snapshot_sequence) {
+        return absl::DataLossError(absl::StrCat("member snapshot of \"", member_id,
+                                                "\" stored at sequence ", snapshot_sequence,
+                                                " was taken at ", position->sequence));
+      }
+      from_version = position->stream_version + 1;
+    }
+    uint64_t member_events = 0;
+    status = ledger_->ScanStream(projections::MemberStreamId(member_id), from_version,
                                  [&](const v1::Envelope& envelope) -> absl::Status {
-                                   if (envelope.sequence() > *bound) return absl::CancelledError();
+                                   if (envelope.sequence() > bound) return absl::CancelledError();
                                    absl::Status applied = apply_policies_before(envelope.sequence());
                                    if (!applied.ok()) return applied;
+                                   ++member_events;
                                    return apply(envelope);
                                  });
     if (!status.ok() && !absl::IsCancelled(status)) return status;
-    status = apply_policies_before(*bound + 1);
+    metrics_.MemberReplayed(snapshot->has_value(), member_events);
+    status = apply_policies_before(bound + 1);
     if (!status.ok()) return status;
     if (std::optional<int64_t> instant_us = QueryInstant(as_of)) {
       balances.AdvanceTo(*instant_us);
       tiers.AdvanceTo(*instant_us);
     }
-    return MakeMemberView(balances, tiers, member_id);
+    absl::StatusOr<MemberView> view = MakeMemberView(balances, tiers, member_id);
+    // The snapshot's own event counts among the member's events applied.
+    if (view.ok()) view->as_of_sequence = std::max(view->as_of_sequence, snapshot_sequence);
+    return view;
   }
 
   absl::StatusOr<ProgramView> Program(AsOf as_of) const override {
@@ -506,6 +542,7 @@ class EngineImpl final : public Engine {
     absl::Status status = CatchUpLocked();
     if (!status.ok()) return status;
     auto fresh = std::make_unique<ProjectionSet>();
+    fresh->KeepMemberSnapshots(options_.member_snapshot_interval_events);
     status = Replay(applied_, fresh.get());
     if (!status.ok()) return status;
     // Serializing the states is most of what follows the replay: the live
@@ -513,7 +550,9 @@ class EngineImpl final : public Engine {
     // serialized once, for their digests and the checkpoint.
     std::vector<ProjectionDigest> live;
     std::thread live_digests([&] { live = live_->Digests(); });
-    const ProjectionCheckpoint checkpoint = fresh->ToCheckpoint(applied_);
+    ProjectionCheckpoint checkpoint = fresh->ToCheckpoint(applied_);
+    // Every snapshot again, equal to those saved before (or missing).
+    checkpoint.member_snapshots = fresh->TakeMemberSnapshots();
     std::vector<ProjectionDigest> rebuilt = ProjectionSet::DigestsOf(checkpoint);
     live_digests.join();
     for (size_t i = 0; i < rebuilt.size(); ++i) {
@@ -664,7 +703,12 @@ class EngineImpl final : public Engine {
     return absl::OkStatus();
   }
 
-  absl::Status SaveLocked() const { return SaveLocked(live_->ToCheckpoint(applied_)); }
+  absl::Status SaveLocked() const {
+    ProjectionCheckpoint checkpoint = live_->ToCheckpoint(applied_);
+    // Lost if the save fails: a query then starts from an earlier snapshot.
+    checkpoint.member_snapshots = live_->TakeMemberSnapshots();
+    return SaveLocked(checkpoint);
+  }
 
   // Saves `checkpoint`, which must be that of live_ at applied_.
   absl::Status SaveLocked(const ProjectionCheckpoint& checkpoint) const {

@@ -57,6 +57,9 @@ EngineMetrics EngineCounters::Snapshot(uint64_t head_sequence) const {
   metrics.checkpoints_total = checkpoints_.Value();
   metrics.catch_up_events_on_open = static_cast<uint64_t>(catch_up_events_on_open_.Value());
   metrics.catch_up_on_open_us = catch_up_on_open_us_.Value();
+  metrics.member_replays_total = member_replays_.Value();
+  metrics.member_replays_from_snapshot_total = member_replays_from_snapshot_.Value();
+  metrics.member_replayed_events_total = member_replayed_events_.Value();
   return metrics;
 }
 

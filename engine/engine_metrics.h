@@ -72,6 +72,13 @@ class EngineCounters {
   // when that is the head the catch-up saw.
   void Applied(uint64_t applied_sequence, uint64_t events, bool at_head);
   void CheckpointSaved() { checkpoints_.Increment(); }
+  // A Member() answer replayed `member_events` of the member's stream,
+  // from a snapshot or from the stream's start.
+  void MemberReplayed(bool from_snapshot, uint64_t member_events) {
+    member_replays_.Increment();
+    if (from_snapshot) member_replays_from_snapshot_.Increment();
+    member_replayed_events_.Add(member_events);
+  }
   void CaughtUpOnOpen(uint64_t events, int64_t duration_us) {
     catch_up_events_on_open_.Set(static_cast<int64_t>(events));
     catch_up_on_open_us_.Set(duration_us);
@@ -91,6 +98,9 @@ class EngineCounters {
   Counter checkpoints_;
   Gauge catch_up_events_on_open_;
   Gauge catch_up_on_open_us_;
+  Counter member_replays_;
+  Counter member_replays_from_snapshot_;
+  Counter member_replayed_events_;
 };
 
 }  // namespace loyalty::internal

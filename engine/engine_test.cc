@@ -346,20 +346,23 @@ TEST_F(EngineTest, ConcurrentPurchasesForManyMembers) {
 }
 
 // Member(id, Sequence(n)) replays only the member's stream and the policy
-// stream. In a generated history with complaints, goodwill grants and
-// surveys naming the member (on streams of their own), backdated events and
-// SLA policy changes, it must give every member exactly the view a full
-// replay of the log up to n gives, at every n tried.
-TEST(EngineReplayTest, MemberAsOfAnySequenceEqualsAFullReplay) {
+// stream, from the member's latest snapshot at or before n if there is one.
+// In a generated history with complaints, goodwill grants and surveys naming
+// the member (on streams of their own), backdated events and SLA policy
+// changes, it must give every member exactly the view a full replay of the
+// log up to n gives, at every n tried.
+void ExpectMemberAsOfAnySequenceEqualsAFullReplay(uint64_t snapshot_interval_events) {
   TempDir dir;
   ManualClock clock(testing::kHistoryStartUs);
   EngineOptions options;
   options.ledger.clock = &clock;
   options.ledger.sync = false;
+  options.member_snapshot_interval_events = snapshot_interval_events;
   auto engine = Engine::Open(dir.Sub("db"), options);
   ASSERT_TRUE(engine.ok()) << engine.status();
   testing::EngineHistory history(engine->get(), &clock, 7);
   history.Run(900);
+  ASSERT_TRUE((*engine)->Checkpoint().ok());  // saves the snapshots
   const uint64_t head = (*engine)->ledger().Head().sequence;
   auto events = (*engine)->ledger().Read(1, head);
   ASSERT_TRUE(events.ok());
@@ -395,6 +398,17 @@ TEST(EngineReplayTest, MemberAsOfAnySequenceEqualsAFullReplay) {
   }
   EXPECT_GT(compared, 200);
   EXPECT_GT(foreign_events, 50);
+  const EngineMetrics replays = *(*engine)->Metrics().engine;
+  EXPECT_GT(replays.member_replays_total, 100u);
+  if (snapshot_interval_events == 0) {
+    EXPECT_EQ(replays.member_replays_from_snapshot_total, 0u);
+  } else {
+    // From a snapshot, a replay applies fewer member events than the
+    // interval: the next snapshot would have been used.
+    EXPECT_GT(replays.member_replays_from_snapshot_total, 50u);
+    EXPECT_LT(replays.member_replayed_events_total,
+              replays.member_replays_total * snapshot_interval_events);
+  }
 
   // At the head the engine answers from its live projections, not a replay;
   // as of now and as of a later time they are moved to that instant, as the
@@ -418,6 +432,14 @@ TEST(EngineReplayTest, MemberAsOfAnySequenceEqualsAFullReplay) {
     }
     EXPECT_GT(members, 5);
   }
+}
+
+TEST(EngineReplayTest, MemberAsOfAnySequenceEqualsAFullReplay) {
+  ExpectMemberAsOfAnySequenceEqualsAFullReplay(0);
+}
+
+TEST(EngineReplayTest, MemberAsOfAnySequenceFromASnapshotEqualsAFullReplay) {
+  ExpectMemberAsOfAnySequenceEqualsAFullReplay(4);
 }
 
 // Kills a process while it catches its projections up with a long log and

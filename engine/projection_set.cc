@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "projections/local_time.h"
+#include "projections/member_snapshot.h"
 #include "projections/replay.h"
 #include "projections/scorecard.h"
 
@@ -53,6 +54,19 @@ absl::Status ProjectionSet::Apply(const v1::Envelope& envelope) {
     if (!status.ok()) return status;
   }
   IndexMember(envelope);
+  return KeepMemberSnapshot(envelope);
+}
+
+absl::Status ProjectionSet::KeepMemberSnapshot(const v1::Envelope& envelope) {
+  if (snapshot_every_events_ == 0 || envelope.stream_version() % snapshot_every_events_ != 0) {
+    return absl::OkStatus();
+  }
+  const absl::string_view member_id = projections::MemberIdOfStream(envelope.stream_id());
+  if (member_id.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> bytes = projections::EncodeMemberSnapshot(
+      balances_, tiers_, member_id, {envelope.sequence(), envelope.stream_version()});
+  if (!bytes.ok()) return bytes.status();
+  member_snapshots_.push_back({std::string(member_id), envelope.sequence(), *std::move(bytes)});
   return absl::OkStatus();
 }
 

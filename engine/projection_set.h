@@ -45,7 +45,16 @@ class ProjectionSet {
   // Time-driven effects of every projection up to `instant_us`.
   void AdvanceTo(int64_t instant_us);
 
-  // The checkpoint of every projection at `applied_sequence`.
+  // From now on, after every `every_events`-th event of each member's own
+  // stream (versions every_events, 2 * every_events, ...), keeps a snapshot
+  // of that member (projections/member_snapshot.h) until TakeMemberSnapshots.
+  // 0 (the default): none.
+  void KeepMemberSnapshots(uint64_t every_events) { snapshot_every_events_ = every_events; }
+  // The member snapshots kept since the last call, in log order.
+  std::vector<StoredMemberSnapshot> TakeMemberSnapshots() { return std::move(member_snapshots_); }
+
+  // The checkpoint of every projection at `applied_sequence` (without member
+  // snapshots).
   ProjectionCheckpoint ToCheckpoint(uint64_t applied_sequence) const;
   // Restores every projection from `checkpoint`; DataLoss if one is missing.
   absl::Status Restore(const ProjectionCheckpoint& checkpoint);
@@ -89,6 +98,7 @@ class ProjectionSet {
     return {&policies_, &balances_, &tiers_, &partners_, &calendar_, &complaints_};
   }
   void IndexMember(const v1::Envelope& envelope);
+  absl::Status KeepMemberSnapshot(const v1::Envelope& envelope);
 
   projections::PolicyProjection policies_;
   projections::BalanceProjection balances_;
@@ -100,6 +110,8 @@ class ProjectionSet {
   // birth dates through it, decrypting), and survey activity (retention).
   // Checkpointed with the projections.
   MemberIndex member_index_;
+  uint64_t snapshot_every_events_ = 0;
+  std::vector<StoredMemberSnapshot> member_snapshots_;
 };
 
 // Fills a MemberView from the projections; NotFound for an unknown member.

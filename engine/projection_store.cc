@@ -8,9 +8,33 @@
 namespace loyalty::internal {
 namespace {
 
-// Keys: "applied" -> decimal sequence; "state/<name>" -> canonical state.
+// Keys: "applied" -> decimal sequence; "state/<name>" -> canonical state;
+// "member/" <member id's length, 4 bytes> <member id> <sequence, 8 bytes>
+// -> member snapshot. Lengths and sequences are big-endian, so that one
+// member's snapshots sort together, by sequence.
 constexpr char kAppliedKey[] = "applied";
 constexpr char kStatePrefix[] = "state/";
+constexpr char kMemberPrefix[] = "member/";
+constexpr char kMemberPrefixEnd[] = "member0";  // '0' follows '/'
+
+void AppendBigEndian(uint64_t value, int bytes, std::string* out) {
+  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) {
+    out->push_back(static_cast<char>((value >> shift) & 0xff));
+  }
+}
+
+std::string MemberKeyPrefix(absl::string_view member_id) {
+  std::string key = kMemberPrefix;
+  AppendBigEndian(member_id.size(), 4, &key);
+  key.append(member_id.data(), member_id.size());
+  return key;
+}
+
+std::string MemberKey(absl::string_view member_id, uint64_t sequence) {
+  std::string key = MemberKeyPrefix(member_id);
+  AppendBigEndian(sequence, 8, &key);
+  return key;
+}
 
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   if (status.ok()) return absl::OkStatus();
@@ -70,10 +94,32 @@ absl::Status ProjectionStore::Save(const ProjectionCheckpoint& checkpoint) {
   for (const auto& [name, state] : checkpoint.states) {
     batch.Put(absl::StrCat(kStatePrefix, name), state);
   }
+  for (const StoredMemberSnapshot& snapshot : checkpoint.member_snapshots) {
+    batch.Put(MemberKey(snapshot.member_id, snapshot.sequence), snapshot.bytes);
+  }
   batch.Put(kAppliedKey, std::to_string(checkpoint.applied_sequence));
   rocksdb::WriteOptions options;
   options.sync = true;
   return FromRocks(db_->Write(options, &batch), "saving projection checkpoint");
+}
+
+absl::StatusOr<std::optional<StoredMemberSnapshot>> ProjectionStore::LatestMemberSnapshot(
+    absl::string_view member_id, uint64_t sequence) const {
+  const std::string prefix = MemberKeyPrefix(member_id);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  it->SeekForPrev(MemberKey(member_id, sequence));
+  if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
+    StoredMemberSnapshot snapshot;
+    snapshot.member_id = std::string(member_id);
+    for (size_t i = prefix.size(); i < it->key().size(); ++i) {
+      snapshot.sequence = (snapshot.sequence << 8) | static_cast<uint8_t>(it->key()[i]);
+    }
+    snapshot.bytes = it->value().ToString();
+    return snapshot;
+  }
+  absl::Status status = FromRocks(it->status(), "reading a member snapshot");
+  if (!status.ok()) return status;
+  return std::nullopt;
 }
 
 absl::Status ProjectionStore::Clear() {
@@ -83,6 +129,7 @@ absl::Status ProjectionStore::Clear() {
   for (it->Seek(kStatePrefix); it->Valid() && it->key().starts_with(kStatePrefix); it->Next()) {
     batch.Delete(it->key());
   }
+  batch.DeleteRange(db_->DefaultColumnFamily(), kMemberPrefix, kMemberPrefixEnd);
   rocksdb::WriteOptions options;
   options.sync = true;
   return FromRocks(db_->Write(options, &batch), "clearing projection checkpoint");

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,10 +23,22 @@ class DB;
 
 namespace loyalty::internal {
 
+// One member's snapshot (projections/member_snapshot.h), taken right after
+// the member's event at `sequence`.
+struct StoredMemberSnapshot {
+  std::string member_id;
+  uint64_t sequence = 0;
+  std::string bytes;
+};
+
 struct ProjectionCheckpoint {
   uint64_t applied_sequence = 0;
   // (projection name, canonical state), in the order they were saved.
   std::vector<std::pair<std::string, std::string>> states;
+  // Member snapshots taken since the last checkpoint, saved with it. They
+  // stay when later checkpoints replace this one (a snapshot at a sequence
+  // never changes: the log is append-only); Load does not read them.
+  std::vector<StoredMemberSnapshot> member_snapshots;
 };
 
 class ProjectionStore {
@@ -37,10 +50,17 @@ class ProjectionStore {
   // The last checkpoint saved; applied_sequence 0 and no states if none.
   absl::StatusOr<ProjectionCheckpoint> Load() const;
 
-  // Replaces the checkpoint, atomically and durably.
+  // Replaces the checkpoint and adds its member snapshots, atomically and
+  // durably.
   absl::Status Save(const ProjectionCheckpoint& checkpoint);
 
-  // Forgets every checkpoint (the projections will be rebuilt from zero).
+  // The member's latest snapshot taken at or before `sequence`; nullopt if
+  // there is none.
+  absl::StatusOr<std::optional<StoredMemberSnapshot>> LatestMemberSnapshot(
+      absl::string_view member_id, uint64_t sequence) const;
+
+  // Forgets every checkpoint and member snapshot (the projections will be
+  // rebuilt from zero).
   absl::Status Clear();
 
  private:

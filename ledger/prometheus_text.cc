@@ -154,6 +154,14 @@ void WriteEngine(const EngineMetrics& m, Writer& out) {
             m.catch_up_events_on_open);
   out.SecondsGauge("loyalty_engine_catch_up_on_open_seconds",
                    "How long the open's catch-up took.", m.catch_up_on_open_us);
+  out.Counter("loyalty_engine_member_replays_total",
+              "Member queries answered by a replay of the member's stream.",
+              m.member_replays_total);
+  out.Counter("loyalty_engine_member_replays_from_snapshot_total",
+              "Member replays that started from a member snapshot.",
+              m.member_replays_from_snapshot_total);
+  out.Counter("loyalty_engine_member_replayed_events_total",
+              "Member events applied by member replays.", m.member_replayed_events_total);
 }
 
 }  // namespace

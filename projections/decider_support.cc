@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "loyalty/limits.h"
 #include "projections/deciders.h"
 #include "projections/domain_limits.h"
@@ -88,8 +89,17 @@ v1::Envelope NewEnvelope(absl::string_view stream_id, std::string idempotency_ke
   return envelope;
 }
 
+namespace {
+constexpr absl::string_view kMemberStreamPrefix = "member-";
+}  // namespace
+
 std::string MemberStreamId(absl::string_view member_id) {
-  return absl::StrCat("member-", member_id);
+  return absl::StrCat(kMemberStreamPrefix, member_id);
+}
+
+absl::string_view MemberIdOfStream(absl::string_view stream_id) {
+  if (!absl::ConsumePrefix(&stream_id, kMemberStreamPrefix)) return {};
+  return stream_id;
 }
 
 }  // namespace loyalty::projections

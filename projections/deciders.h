@@ -147,6 +147,9 @@ absl::StatusOr<absl::CivilDay> BirthdayInYear(const v1::LocalDate& birth_date, i
 
 // "member-<member_id>".
 std::string MemberStreamId(absl::string_view member_id);
+// The member whose own stream `stream_id` is (the inverse of
+// MemberStreamId); empty for any other stream.
+absl::string_view MemberIdOfStream(absl::string_view stream_id);
 
 // "policy".
 inline constexpr absl::string_view kPolicyStreamId = "policy";

@@ -59,6 +59,14 @@ TEST_F(DecidersTest, EnrolmentFillsTheEnvelope) {
   EXPECT_EQ(e.event().member_enrolled().channel(), v1::CHANNEL_APP);
 }
 
+TEST(MemberStreamTest, TheMemberOfAStreamIsTheInverseOfItsStreamId) {
+  EXPECT_EQ(MemberIdOfStream(MemberStreamId("M2")), "M2");
+  EXPECT_EQ(MemberIdOfStream(MemberStreamId("member-M2")), "member-M2");
+  EXPECT_EQ(MemberIdOfStream(kPolicyStreamId), "");
+  EXPECT_EQ(MemberIdOfStream("complaint-C1"), "");
+  EXPECT_EQ(MemberIdOfStream("member"), "");
+}
+
 TEST_F(DecidersTest, EnrolmentRejections) {
   EnrolMember command;
   command.member_id = "M1";

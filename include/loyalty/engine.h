@@ -39,6 +39,14 @@ struct EngineOptions {
   // Save the projections' checkpoint after this many newly applied events
   // (and on close). Smaller means less to replay after a crash.
   uint64_t checkpoint_interval_events = 100000;
+  // Keep a snapshot of a member's balance and tier after every this many
+  // events of the member's own stream, saved with the next checkpoint.
+  // Member() as of a point before the member's latest event replays the
+  // member's stream from the latest snapshot at or before that point, so at
+  // most this many of its events, instead of from its start. 0: none. The
+  // snapshots are derived data, like the checkpoint: Rebuild writes them
+  // again, and no digest covers them.
+  uint64_t member_snapshot_interval_events = 128;
   // Where the master key comes from (loyalty/privacy.h): it wraps the member
   // data keys that seal personal data. Called once by Open. Empty: no master
   // key; the engine still opens and serves everything but personal data:

@@ -125,6 +125,14 @@ struct EngineMetrics {
   // long that took.
   uint64_t catch_up_events_on_open = 0;
   int64_t catch_up_on_open_us = 0;
+
+  // Member() answers computed by a replay of the member's stream (those as
+  // of a point before the member's latest event, or before a later policy
+  // change); how many of them started from a member snapshot; and the
+  // member events they applied.
+  uint64_t member_replays_total = 0;
+  uint64_t member_replays_from_snapshot_total = 0;
+  uint64_t member_replayed_events_total = 0;
 };
 
 struct MetricsSnapshot {
