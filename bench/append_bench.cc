@@ -292,6 +292,14 @@ void BM_ConcurrentAppenders(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * threads * per_thread);
   state.SetBytesProcessed(StoredEventBytes(ledger));
+  // How well the group commit grouped: events per written group, and per
+  // write-ahead-log sync (a sync covers every group written before it).
+  const LedgerMetrics metrics = ledger.Metrics();
+  const double events = static_cast<double>(metrics.group_commit_events.sum);
+  state.counters["events_per_group"] =
+      events / static_cast<double>(std::max<uint64_t>(metrics.group_commits_total, 1));
+  state.counters["events_per_sync"] =
+      events / static_cast<double>(std::max<uint64_t>(metrics.wal_syncs_total, 1));
 }
 
 // The same number of synced single-event writes straight to RocksDB, whose
