@@ -41,36 +41,37 @@ void AddRangeFlags(FlagSet& flags, uint64_t* from_sequence, uint64_t* to_sequenc
   flags.Uint64("to", "N", "last sequence, clamped to the head (default: the head)", to_sequence);
 }
 
-// The sealed personal data an event carries (enrolment, profile update), to
-// be replaced by its plain form; nullptr for any other event.
-v1::Personal* SealedPersonalOf(v1::Envelope& envelope) {
-  v1::Event& event = *envelope.mutable_event();
-  v1::Personal* personal = nullptr;
+// The sealed personal data an event carries (enrolment, profile update);
+// nullptr for any other event, and for personal data stored plain.
+const v1::Personal* SealedPersonalOf(const v1::Envelope& envelope) {
+  const v1::Event& event = envelope.event();
+  const v1::Personal* personal = nullptr;
   if (event.has_member_enrolled()) {
-    personal = event.mutable_member_enrolled()->mutable_personal();
+    personal = &event.member_enrolled().personal();
   } else if (event.has_member_profile_updated()) {
-    personal = event.mutable_member_profile_updated()->mutable_personal();
+    personal = &event.member_profile_updated().personal();
   }
   return personal != nullptr && personal->has_sealed() ? personal : nullptr;
 }
 
 // `revealer`, when given, opens the sealed personal data of each event with
-// the member's key; an erased member's stays sealed, as stored.
+// the member's key; an erased member's stays sealed, as stored. Only events
+// that carry sealed data are copied to be shown opened.
 absl::Status ExportJsonLines(const Ledger& ledger, uint64_t from_sequence, uint64_t to_sequence,
                              const Engine* revealer, Output& output) {
   v1::Envelope revealed;
   return ledger.Scan(from_sequence, to_sequence, [&](const v1::Envelope& envelope) {
     const v1::Envelope* shown = &envelope;
-    if (revealer != nullptr) {
-      revealed = envelope;
-      if (v1::Personal* personal = SealedPersonalOf(revealed)) {
-        absl::StatusOr<v1::PersonalData> plain = revealer->RevealPersonal(envelope);
-        if (plain.ok()) {
-          *personal->mutable_plain() = *std::move(plain);
-          shown = &revealed;
-        } else if (!absl::IsFailedPrecondition(plain.status())) {
-          return plain.status();
-        }
+    if (revealer != nullptr && SealedPersonalOf(envelope) != nullptr) {
+      absl::StatusOr<v1::PersonalData> plain = revealer->RevealPersonal(envelope);
+      if (plain.ok()) {
+        revealed = envelope;
+        // The copy is ours to change: the same field, found in the copy.
+        *const_cast<v1::Personal*>(SealedPersonalOf(revealed))->mutable_plain() =
+            *std::move(plain);
+        shown = &revealed;
+      } else if (!absl::IsFailedPrecondition(plain.status())) {
+        return plain.status();
       }
     }
     absl::StatusOr<std::string> json = EnvelopeToJson(*shown);
