@@ -300,6 +300,12 @@ void BM_ConcurrentAppenders(benchmark::State& state) {
       events / static_cast<double>(std::max<uint64_t>(metrics.group_commits_total, 1));
   state.counters["events_per_sync"] =
       events / static_cast<double>(std::max<uint64_t>(metrics.wal_syncs_total, 1));
+  state.counters["sync_us"] =
+      static_cast<double>(metrics.wal_sync_latency_us.sum) /
+      static_cast<double>(std::max<uint64_t>(metrics.wal_sync_latency_us.count, 1));
+  state.counters["append_us"] =
+      static_cast<double>(metrics.append_latency_us.sum) /
+      static_cast<double>(std::max<uint64_t>(metrics.append_latency_us.count, 1));
 }
 
 // The same number of synced single-event writes straight to RocksDB, whose

@@ -5,6 +5,7 @@
 #include <array>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -51,7 +52,9 @@ class ProjectionSet {
   // 0 (the default): none.
   void KeepMemberSnapshots(uint64_t every_events) { snapshot_every_events_ = every_events; }
   // The member snapshots kept since the last call, in log order.
-  std::vector<StoredMemberSnapshot> TakeMemberSnapshots() { return std::move(member_snapshots_); }
+  std::vector<StoredMemberSnapshot> TakeMemberSnapshots() {
+    return std::exchange(member_snapshots_, {});
+  }
 
   // The checkpoint of every projection at `applied_sequence` (without member
   // snapshots).
