@@ -352,6 +352,23 @@ auto MemberEntry(const std::string& canonical_state, const std::string& member_i
   return typename std::decay_t<decltype(state.members(0))>();
 }
 
+// The balances and tiers of a member-only replay (or of any replay).
+struct MemberReplay {
+  BalanceProjection balances;
+  TierProjection tiers;
+};
+
+// A copy of `balances` and `tiers` moved to `instant_us`.
+std::unique_ptr<MemberReplay> AdvancedCopy(const BalanceProjection& balances,
+                                           const TierProjection& tiers, int64_t instant_us) {
+  auto copy = std::make_unique<MemberReplay>();
+  EXPECT_TRUE(copy->balances.Restore(balances.CanonicalState()).ok());
+  EXPECT_TRUE(copy->tiers.Restore(tiers.CanonicalState()).ok());
+  copy->balances.AdvanceTo(instant_us);
+  copy->tiers.AdvanceTo(instant_us);
+  return copy;
+}
+
 // Expects the member's entries in the balance and tier states of a
 // member-only replay to be those of the full replay, byte for byte.
 void ExpectSameMember(const std::string& member_id, const BalanceProjection& full_balances,
@@ -479,12 +496,8 @@ TEST_P(ReplayPropertyTest, EveryMembersStreamGivesThatMembersStateAtEveryCut) {
       ASSERT_TRUE(full_tiers.Apply(log[applied]).ok());
     }
     const int64_t later_us = full_balances.now_us() + 200 * kMicrosPerDay;
-    BalanceProjection advanced_balances;
-    TierProjection advanced_tiers;
-    ASSERT_TRUE(advanced_balances.Restore(full_balances.CanonicalState()).ok());
-    ASSERT_TRUE(advanced_tiers.Restore(full_tiers.CanonicalState()).ok());
-    advanced_balances.AdvanceTo(later_us);
-    advanced_tiers.AdvanceTo(later_us);
+    const std::unique_ptr<MemberReplay> advanced =
+        AdvancedCopy(full_balances, full_tiers, later_us);
     for (const auto& [member_id, account] : full_balances.members()) {
       BalanceProjection alone_balances;
       TierProjection alone_tiers;
@@ -498,7 +511,7 @@ TEST_P(ReplayPropertyTest, EveryMembersStreamGivesThatMembersStateAtEveryCut) {
       ExpectSameMember(member_id, full_balances, full_tiers, alone_balances, alone_tiers, where);
       alone_balances.AdvanceTo(later_us);
       alone_tiers.AdvanceTo(later_us);
-      ExpectSameMember(member_id, advanced_balances, advanced_tiers, alone_balances, alone_tiers,
+      ExpectSameMember(member_id, advanced->balances, advanced->tiers, alone_balances, alone_tiers,
                        where + " then advanced");
       ++compared;
     }
@@ -537,12 +550,8 @@ TEST_P(ReplayPropertyTest, AMemberReplayResumedFromASnapshotEqualsTheFullReplay)
       }
     }
     const int64_t later_us = full_balances.now_us() + 400 * kMicrosPerDay;
-    BalanceProjection advanced_balances;
-    TierProjection advanced_tiers;
-    ASSERT_TRUE(advanced_balances.Restore(full_balances.CanonicalState()).ok());
-    ASSERT_TRUE(advanced_tiers.Restore(full_tiers.CanonicalState()).ok());
-    advanced_balances.AdvanceTo(later_us);
-    advanced_tiers.AdvanceTo(later_us);
+    const std::unique_ptr<MemberReplay> advanced =
+        AdvancedCopy(full_balances, full_tiers, later_us);
     for (const Taken& snapshot : taken) {
       BalanceProjection balances;
       TierProjection tiers;
@@ -568,7 +577,7 @@ TEST_P(ReplayPropertyTest, AMemberReplayResumedFromASnapshotEqualsTheFullReplay)
       ExpectSameMember(snapshot.member_id, full_balances, full_tiers, balances, tiers, where);
       balances.AdvanceTo(later_us);
       tiers.AdvanceTo(later_us);
-      ExpectSameMember(snapshot.member_id, advanced_balances, advanced_tiers, balances, tiers,
+      ExpectSameMember(snapshot.member_id, advanced->balances, advanced->tiers, balances, tiers,
                        where + " then advanced");
       ++compared;
     }
@@ -625,11 +634,6 @@ TEST_P(ReplayPropertyTest, BalanceInvariantsHold) {
 INSTANTIATE_TEST_SUITE_P(Seeds, ReplayPropertyTest, ::testing::Values(1, 2, 3, 4, 5, 6, 7, 8));
 
 // The projections a member-only replay of log[0, cut) gives.
-struct MemberReplay {
-  BalanceProjection balances;
-  TierProjection tiers;
-};
-
 std::unique_ptr<MemberReplay> ReplayMember(const std::vector<v1::Envelope>& log, size_t cut,
                                            const std::string& member_id) {
   auto replay = std::make_unique<MemberReplay>();
