@@ -1,6 +1,8 @@
 #include "engine/projection_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "ledger/keys.h"
+#include "ledger/rocks_util.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -9,30 +11,24 @@ namespace loyalty::internal {
 namespace {
 
 // Keys: "applied" -> decimal sequence; "state/<name>" -> canonical state;
-// "member/" <member id's length, 4 bytes> <member id> <sequence, 8 bytes>
-// -> member snapshot. Lengths and sequences are big-endian, so that one
-// member's snapshots sort together, by sequence.
+// "member/" <member id's length> <member id> <sequence> -> member snapshot.
+// The length and the sequence are 8 bytes big-endian (ledger/keys.h), so
+// that one member's snapshots sort together, by sequence.
 constexpr char kAppliedKey[] = "applied";
 constexpr char kStatePrefix[] = "state/";
 constexpr char kMemberPrefix[] = "member/";
 constexpr char kMemberPrefixEnd[] = "member0";  // '0' follows '/'
 
-void AppendBigEndian(uint64_t value, int bytes, std::string* out) {
-  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8) {
-    out->push_back(static_cast<char>((value >> shift) & 0xff));
-  }
-}
-
 std::string MemberKeyPrefix(absl::string_view member_id) {
   std::string key = kMemberPrefix;
-  AppendBigEndian(member_id.size(), 4, &key);
+  PutBigEndian64(&key, member_id.size());
   key.append(member_id.data(), member_id.size());
   return key;
 }
 
 std::string MemberKey(absl::string_view member_id, uint64_t sequence) {
   std::string key = MemberKeyPrefix(member_id);
-  AppendBigEndian(sequence, 8, &key);
+  PutBigEndian64(&key, sequence);
   return key;
 }
 
@@ -111,9 +107,7 @@ absl::StatusOr<std::optional<StoredMemberSnapshot>> ProjectionStore::LatestMembe
   if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
     StoredMemberSnapshot snapshot;
     snapshot.member_id = std::string(member_id);
-    for (size_t i = prefix.size(); i < it->key().size(); ++i) {
-      snapshot.sequence = (snapshot.sequence << 8) | static_cast<uint8_t>(it->key()[i]);
-    }
+    snapshot.sequence = DecodeBigEndian64(View(it->key()).substr(prefix.size()));
     snapshot.bytes = it->value().ToString();
     return snapshot;
   }
