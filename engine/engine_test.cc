@@ -13,6 +13,7 @@
 #include "engine/projection_set.h"
 #include "engine/projection_store.h"
 #include "engine/test_history.h"
+#include "projections/deciders.h"
 #include "projections/replay.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -377,7 +378,10 @@ void ExpectMemberAsOfAnySequenceEqualsAFullReplay(uint64_t snapshot_interval_eve
     ASSERT_TRUE(full.Apply(envelope).ok());
     const uint64_t n = envelope.sequence();
     if (envelope.stream_id() == "policy") last_policy = n;
-    if (envelope.stream_id().rfind("member-", 0) == 0) last_own[envelope.stream_id().substr(7)] = n;
+    if (const absl::string_view member_id = projections::MemberIdOfStream(envelope.stream_id());
+        !member_id.empty()) {
+      last_own[std::string(member_id)] = n;
+    }
     const v1::Event& event = envelope.event();
     if (event.has_complaint_filed() || event.has_survey_answered()) ++foreign_events;
     if (!cuts.contains(n)) continue;

@@ -29,7 +29,6 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/match.h"
 #include "bench/peer/pg.h"
 #include "demo/workload.h"
 #include "engine/projection_set.h"
@@ -546,8 +545,9 @@ SideResult RunPeer(const Source& source, const Options& options) {
       const Clock::time_point apply_start = Clock::now();
       CHECK_OK(live.Apply(envelope), "peer projections");
       batch_project_s += SecondsSince(apply_start);
-      if (absl::StartsWith(envelope.stream_id(), "member-")) {
-        touched_members.insert(envelope.stream_id().substr(7));
+      if (const absl::string_view member_id = projections::MemberIdOfStream(envelope.stream_id());
+          !member_id.empty()) {
+        touched_members.insert(std::string(member_id));
       }
     }
     CHECK_OK(pg.Exec("BEGIN"), "begin");
