@@ -12,11 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "ledger/keys.h"
 #include "ledger/rocksdb_ledger.h"
 #include "loyalty/ledger.h"
 #include "rocksdb/db.h"
 #include "testing/events.h"
+#include "testing/raw_ledger_db.h"
 #include "testing/temp_dir.h"
 
 namespace loyalty {
@@ -103,21 +103,11 @@ TEST(IdempotencyMemtableTest, RetriesAreRecognisedAcrossMemtablesFlushesAndReope
 // were written before: the log is replayed into skip lists and flushed into
 // files built with those options, and the options file records them.
 void RewriteWithDefaultOptions(const std::string& path) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : {"default", internal::kEventsFamily, internal::kStreamsFamily,
-                           internal::kIdempotencyFamily, internal::kMetaFamily}) {
-    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  testing::RawLedgerDb raw(path);
+  for (rocksdb::ColumnFamilyHandle* handle : raw.families()) {
+    ASSERT_TRUE(raw.db().Flush(rocksdb::FlushOptions(), handle).ok());
   }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw);
-  ASSERT_TRUE(status.ok()) << status.ToString();
-  std::unique_ptr<rocksdb::DB> db(raw);
-  for (rocksdb::ColumnFamilyHandle* handle : handles) {
-    ASSERT_TRUE(db->Flush(rocksdb::FlushOptions(), handle).ok());
-  }
-  for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
-  ASSERT_TRUE(db->Close().ok());
+  ASSERT_TRUE(raw.Close().ok());
 }
 
 TEST(IdempotencyMemtableTest, OpensADatabaseWrittenWithSkipListMemtables) {

@@ -10,52 +10,16 @@
 #include "loyalty/ledger.h"
 #include "rocksdb/db.h"
 #include "testing/events.h"
+#include "testing/raw_ledger_db.h"
 #include "testing/temp_dir.h"
 
 namespace loyalty {
 namespace {
 
 using ::loyalty::testing::Purchase;
+using ::loyalty::testing::RawLedgerDb;
 using ::loyalty::testing::TempDir;
 using ::testing::HasSubstr;
-
-// Opens the ledger's RocksDB directly, with every column family. An events
-// value is the event's canonical bytes followed by its 32-byte chain hash.
-class RawDb {
- public:
-  explicit RawDb(const std::string& path) {
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {"default", "events", "streams", "idempotency", "meta"}) {
-      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    rocksdb::DB* db = nullptr;
-    rocksdb::Status status = rocksdb::DB::Open(rocksdb::Options(), path, families, &handles_, &db);
-    EXPECT_TRUE(status.ok()) << status.ToString();
-    db_.reset(db);
-  }
-  ~RawDb() {
-    for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
-  }
-  rocksdb::ColumnFamilyHandle* events() { return handles_[1]; }
-  std::string Get(uint64_t sequence) {
-    std::string value;
-    EXPECT_TRUE(db_->Get(rocksdb::ReadOptions(), events(), internal::BigEndian64(sequence), &value)
-                    .ok());
-    return value;
-  }
-  void Put(uint64_t sequence, const std::string& value) {
-    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), events(), internal::BigEndian64(sequence), value)
-                    .ok());
-  }
-  void Delete(uint64_t sequence) {
-    ASSERT_TRUE(
-        db_->Delete(rocksdb::WriteOptions(), events(), internal::BigEndian64(sequence)).ok());
-  }
-
- private:
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::unique_ptr<rocksdb::DB> db_;
-};
 
 class TamperTest : public ::testing::Test {
  protected:
@@ -82,7 +46,7 @@ class TamperTest : public ::testing::Test {
 
 TEST_F(TamperTest, ChangedByteIsFoundAtItsSequence) {
   {
-    RawDb raw(path_);
+    RawLedgerDb raw(path_);
     std::string value = raw.Get(4);
     value[value.size() - 32 - 3] ^= 0x01;  // in the event's bytes, before its hash
     raw.Put(4, value);
@@ -94,7 +58,7 @@ TEST_F(TamperTest, ChangedByteIsFoundAtItsSequence) {
 
 TEST_F(TamperTest, ChangedStoredHashIsFoundAtItsSequence) {
   {
-    RawDb raw(path_);
+    RawLedgerDb raw(path_);
     std::string value = raw.Get(5);
     value[value.size() - 1] ^= 0x80;
     raw.Put(5, value);
@@ -105,21 +69,21 @@ TEST_F(TamperTest, ChangedStoredHashIsFoundAtItsSequence) {
 }
 
 TEST_F(TamperTest, TruncatedValueIsFound) {
-  { RawDb(path_).Put(2, std::string(20, 'x')); }
+  { RawLedgerDb(path_).Put(2, std::string(20, 'x')); }
   absl::Status status = VerifyAll();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(status.message(), HasSubstr("sequence 2: chain hash missing"));
 }
 
 TEST_F(TamperTest, RemovedEventIsFoundAtItsSequence) {
-  { RawDb(path_).Delete(6); }
+  { RawLedgerDb(path_).Delete(6); }
   absl::Status status = VerifyAll();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(status.message(), HasSubstr("sequence 6: missing"));
 }
 
 TEST_F(TamperTest, RemovedLastEventIsFound) {
-  { RawDb(path_).Delete(10); }
+  { RawLedgerDb(path_).Delete(10); }
   absl::Status status = VerifyAll();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(status.message(), HasSubstr("sequence 10: missing"));
@@ -127,7 +91,7 @@ TEST_F(TamperTest, RemovedLastEventIsFound) {
 
 TEST_F(TamperTest, SwappedEventsAreFoundAtTheFirst) {
   {
-    RawDb raw(path_);
+    RawLedgerDb raw(path_);
     std::string third = raw.Get(3);
     std::string seventh = raw.Get(7);
     raw.Put(3, seventh);
@@ -166,7 +130,7 @@ TEST(LongLogTamperTest, FirstBadSequenceIsNamedAcrossChunks) {
     return (*ledger)->Verify(from, ~uint64_t{0});
   };
   {
-    RawDb raw(path);
+    RawLedgerDb raw(path);
     std::string value = raw.Get(35000);
     value[value.size() - 32 - 3] ^= 0x01;
     raw.Put(35000, value);
@@ -176,14 +140,14 @@ TEST(LongLogTamperTest, FirstBadSequenceIsNamedAcrossChunks) {
   EXPECT_THAT(status.message(), HasSubstr("sequence 35000: its bytes do not match"));
   // A gap before it, in a chunk the checker has not seen when the scan
   // meets the gap: the gap is the first damage and is the one named.
-  { RawDb(path).Delete(20500); }
+  { RawLedgerDb(path).Delete(20500); }
   status = verify(1);
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(status.message(), HasSubstr("sequence 20500: missing"));
   // Damage early in the range, then the scan goes on to the gap: the
   // checker's earlier failure wins.
   {
-    RawDb raw(path);
+    RawLedgerDb raw(path);
     std::string value = raw.Get(4097);
     value[value.size() - 1] ^= 0x80;
     raw.Put(4097, value);
@@ -198,7 +162,7 @@ TEST(LongLogTamperTest, FirstBadSequenceIsNamedAcrossChunks) {
 
 TEST_F(TamperTest, EventAddedBeyondTheHeadIsFound) {
   {
-    RawDb raw(path_);
+    RawLedgerDb raw(path_);
     raw.Put(11, raw.Get(10));
   }
   absl::Status status = VerifyAll();

@@ -19,9 +19,8 @@
 #include "google/protobuf/util/delimited_message_util.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
-#include "ledger/keys.h"
 #include "loyalty/v1/envelope.pb.h"
-#include "rocksdb/db.h"
+#include "testing/raw_ledger_db.h"
 #include "testing/temp_dir.h"
 #include "tests/tool_runner.h"
 
@@ -364,21 +363,11 @@ TEST_F(CliTest, VerifyFindsACorruptedEvent) {
   {
     // The tool has exited: open its RocksDB directly and flip a byte of
     // event 3 (its value is the canonical bytes, then the 32-byte chain hash).
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {"default", "events", "streams", "idempotency", "meta"}) {
-      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    rocksdb::Status opened = rocksdb::DB::Open(rocksdb::Options(), db_, families, &handles, &raw);
-    ASSERT_TRUE(opened.ok()) << opened.ToString();
-    std::unique_ptr<rocksdb::DB> db(raw);
-    const std::string key = internal::BigEndian64(3);
-    std::string value;
-    ASSERT_TRUE(db->Get(rocksdb::ReadOptions(), handles[1], key, &value).ok());
+    ::loyalty::testing::RawLedgerDb raw(db_);
+    std::string value = raw.Get(3);
+    ASSERT_GT(value.size(), 32u + 3u);
     value[value.size() - 32 - 3] ^= 0x01;
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handles[1], key, value).ok());
-    for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+    raw.Put(3, value);
   }
   ToolRun run = OnLedger({"verify"});
   EXPECT_EQ(run.exit_code, 2);
