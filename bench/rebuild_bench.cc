@@ -16,6 +16,7 @@
 #include "benchmark/benchmark.h"
 #include "demo/runner.h"
 #include "engine/projection_set.h"
+#include "engine/set_replay.h"
 #include "loyalty/engine.h"
 
 namespace loyalty {
@@ -105,24 +106,30 @@ void BM_ScanAndParse(benchmark::State& state) {
 }
 BENCHMARK(BM_ScanAndParse)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
-// Every projection rebuilt from zero: the same scan, each event applied
-// with ProjectionSet::Apply as it is decoded, keeping member snapshots at
-// the default interval, as Engine::Rebuild does it.
+// Every projection rebuilt from zero: the same scan, each event applied as
+// it is decoded, keeping member snapshots at the default interval, as
+// Engine::Rebuild does it; on 1 thread, then on 2 (engine/set_replay.h).
 void BM_RebuildAllProjections(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
   std::unique_ptr<Engine> engine = OpenPrepared();
   const uint64_t head = engine->ledger().Head().sequence;
   for (auto _ : state) {
     internal::ProjectionSet set;
     set.KeepMemberSnapshots(EngineOptions().member_snapshot_interval_events);
-    absl::Status status = engine->ledger().Scan(
-        1, head, [&](const v1::Envelope& envelope) { return set.Apply(envelope); });
+    absl::Status status = internal::ReplayLog(engine->ledger(), 1, head, threads, &set);
     if (!status.ok()) state.SkipWithError(std::string(status.message()).c_str());
     benchmark::DoNotOptimize(set.balances().OutstandingPoints());
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * head));
   state.counters["events"] = static_cast<double>(head);
 }
-BENCHMARK(BM_RebuildAllProjections)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_RebuildAllProjections)
+    ->ArgName("threads")
+    ->Arg(1)
+    ->Arg(2)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 // One member's state as of the head, from the member's own stream of about
 // 1,000 events (and the policy stream).

@@ -14,6 +14,7 @@
 #include "engine/open_with_hooks.h"
 #include "engine/projection_set.h"
 #include "engine/projection_store.h"
+#include "engine/set_replay.h"
 #include "projections/calendar_file.h"
 #include "projections/complaint_deciders.h"
 #include "projections/deciders.h"
@@ -721,7 +722,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::Status Replay(uint64_t to, ProjectionSet* set) const {
-    return ledger_->Scan(1, to, [&](const v1::Envelope& envelope) { return set->Apply(envelope); });
+    return ReplayLog(*ledger_, 1, to, options_.replay_threads, set);
   }
 
   absl::StatusOr<uint64_t> SequenceBound(AsOf as_of) const {
@@ -857,6 +858,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& director
 
 absl::StatusOr<std::unique_ptr<Engine>> internal::OpenEngineWithHooks(
     const std::string& directory, const EngineOptions& options, const StorageHooks& hooks) {
+  if (options.replay_threads != 1 && options.replay_threads != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("replay_threads: ", options.replay_threads, " is not 1 or 2"));
+  }
   absl::StatusOr<std::unique_ptr<Ledger>> ledger =
       RocksDbLedger::Open(directory, options.ledger, hooks);
   if (!ledger.ok()) return ledger.status();

@@ -49,12 +49,34 @@ absl::Status DecodeMemberIndex(absl::string_view bytes, ProjectionSet::MemberInd
 }  // namespace
 
 absl::Status ProjectionSet::Apply(const v1::Envelope& envelope) {
-  for (projections::Projection* projection : all()) {
+  absl::Status status = ApplyMemberHalf(envelope);
+  return status.ok() ? ApplyProgramHalf(envelope) : status;
+}
+
+absl::Status ProjectionSet::ApplyMemberHalf(const v1::Envelope& envelope) {
+  absl::Status status = balances_.Apply(envelope);
+  if (status.ok()) status = tiers_.Apply(envelope);
+  if (!status.ok()) return status;
+  IndexMember(envelope);
+  return KeepMemberSnapshot(envelope);
+}
+
+absl::Status ProjectionSet::ApplyProgramHalf(const v1::Envelope& envelope) {
+  for (projections::Projection* projection :
+       std::array<projections::Projection*, 4>{&policies_, &partners_, &calendar_, &complaints_}) {
     absl::Status status = projection->Apply(envelope);
     if (!status.ok()) return status;
   }
-  IndexMember(envelope);
-  return KeepMemberSnapshot(envelope);
+  return absl::OkStatus();
+}
+
+void ProjectionSet::PrefetchMemberHalf(const v1::Envelope& envelope) const {
+  balances_.Prefetch(envelope);
+  tiers_.Prefetch(envelope);
+}
+
+void ProjectionSet::PrefetchProgramHalf(const v1::Envelope& envelope) const {
+  partners_.Prefetch(envelope);
 }
 
 absl::Status ProjectionSet::KeepMemberSnapshot(const v1::Envelope& envelope) {

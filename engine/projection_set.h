@@ -41,8 +41,19 @@ class ProjectionSet {
   };
   using MemberIndex = absl::flat_hash_map<std::string, MemberIndexEntry>;
 
-  // Applies one event to every projection and to the member index.
+  // Applies one event to every projection and to the member index:
+  // ApplyMemberHalf, then ApplyProgramHalf.
   absl::Status Apply(const v1::Envelope& envelope);
+  // The two halves of Apply. They read and write disjoint state, so two
+  // threads may run them at once, each half's events in log order
+  // (engine/set_replay.h). The member half: balances, tiers, the member
+  // index and member snapshots. The program half: policies, partners, the
+  // calendar and complaints.
+  absl::Status ApplyMemberHalf(const v1::Envelope& envelope);
+  absl::Status ApplyProgramHalf(const v1::Envelope& envelope);
+  // Projection::Prefetch of each half's projections.
+  void PrefetchMemberHalf(const v1::Envelope& envelope) const;
+  void PrefetchProgramHalf(const v1::Envelope& envelope) const;
   // Time-driven effects of every projection up to `instant_us`.
   void AdvanceTo(int64_t instant_us);
 
@@ -93,7 +104,6 @@ class ProjectionSet {
   const projections::ComplaintProjection& complaints() const { return complaints_; }
 
  private:
-  // Arrays, not vectors: Apply() calls all() once per event.
   std::array<projections::Projection*, 6> all() {
     return {&policies_, &balances_, &tiers_, &partners_, &calendar_, &complaints_};
   }

@@ -90,6 +90,14 @@ absl::Status BalanceProjection::Apply(const v1::Envelope& envelope) {
   return status;
 }
 
+void BalanceProjection::Prefetch(const v1::Envelope& envelope) const {
+  const absl::string_view member_id = TimeOwningMemberId(envelope.event());
+  if (!member_id.empty()) members_.prefetch(member_id);
+  if (envelope.event().has_purchase_recorded()) {
+    purchase_member_.prefetch(envelope.event().purchase_recorded().purchase_id());
+  }
+}
+
 void BalanceProjection::AdvanceOwnMember(const v1::Envelope& envelope) {
   const absl::string_view member_id = TimeOwningMemberId(envelope.event());
   if (member_id.empty()) return;

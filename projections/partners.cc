@@ -33,6 +33,15 @@ absl::Status PartnerProjection::Apply(const v1::Envelope& envelope) {
   return status;
 }
 
+void PartnerProjection::Prefetch(const v1::Envelope& envelope) const {
+  const v1::Event& event = envelope.event();
+  if (event.has_purchase_recorded()) {
+    purchase_partner_.prefetch(event.purchase_recorded().purchase_id());
+  } else if (event.has_refund_recorded()) {
+    purchase_partner_.prefetch(event.refund_recorded().purchase_id());
+  }
+}
+
 absl::Status PartnerProjection::Dispatch(const v1::Envelope& envelope) {
   const v1::Event& event = envelope.event();
   if (event.has_purchase_recorded()) return OnPurchase(envelope);

@@ -77,6 +77,12 @@ class Projection {
   // The deciders never produce such events.
   virtual absl::Status Apply(const v1::Envelope& envelope) = 0;
 
+  // A hint that `envelope` is applied soon: starts bringing into the cache
+  // what Apply will look up for it, and changes nothing. A replay with
+  // events decoded ahead calls it a few events before their Apply, so that
+  // the look-ups of several events wait for memory together.
+  virtual void Prefetch(const v1::Envelope& envelope) const { (void)envelope; }
+
   // Moves every member's now (and the projection-wide now) forward to
   // `instant_us`, performing every time-driven effect scheduled strictly
   // before it. A member already at or past `instant_us` is left as it is.

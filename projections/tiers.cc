@@ -22,6 +22,11 @@ absl::Status TierProjection::Apply(const v1::Envelope& envelope) {
   return status;
 }
 
+void TierProjection::Prefetch(const v1::Envelope& envelope) const {
+  const absl::string_view member_id = TimeOwningMemberId(envelope.event());
+  if (!member_id.empty()) members_.prefetch(member_id);
+}
+
 void TierProjection::AdvanceOwnMember(const v1::Envelope& envelope) {
   const absl::string_view member_id = TimeOwningMemberId(envelope.event());
   if (member_id.empty()) return;

@@ -1,0 +1,233 @@
+#include "engine/set_replay.h"
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/arena.h"
+
+namespace loyalty::internal {
+namespace {
+
+// Events per batch handed from the reading thread to the member thread: a
+// hand-off (a lock and a wake-up) per batch costs nothing per event.
+constexpr size_t kBatchEvents = 512;
+// How many batches the reader may decode ahead of the member thread.
+constexpr size_t kBatches = 4;
+// Each half prefetches what an event will look up this many events before
+// applying it (Projection::Prefetch).
+constexpr size_t kPrefetchAhead = 16;
+
+// The arena's first block, which it keeps across resets: room for a
+// typical batch's events, so that the arena seldom allocates blocks of its
+// own (which every reset frees).
+constexpr size_t kArenaBlockBytes = 512 << 10;
+
+google::protobuf::ArenaOptions ArenaOn(char* block) {
+  google::protobuf::ArenaOptions options;
+  options.initial_block = block;
+  options.initial_block_size = kArenaBlockBytes;
+  options.max_block_size = kArenaBlockBytes;
+  return options;
+}
+
+// Decoded events, on an arena that is reset when the batch is reused: no
+// allocation or release per event, and a batch's events lie together in
+// memory for the member thread.
+struct Batch {
+  Batch() : block(new char[kArenaBlockBytes]), arena(ArenaOn(block.get())) {}
+
+  std::unique_ptr<char[]> block;
+  google::protobuf::Arena arena;
+  std::vector<v1::Envelope*> envelopes;
+
+  void Clear() {
+    envelopes.clear();
+    arena.Reset();
+  }
+  // A new, empty envelope at the end of the batch.
+  v1::Envelope* Add() {
+    return envelopes.emplace_back(google::protobuf::Arena::CreateMessage<v1::Envelope>(&arena));
+  }
+};
+
+// The error of the earliest event that failed in one half.
+struct FirstError {
+  uint64_t sequence = std::numeric_limits<uint64_t>::max();
+  absl::Status status;
+
+  void Record(uint64_t at_sequence, absl::Status error) {
+    if (at_sequence >= sequence) return;
+    sequence = at_sequence;
+    status = std::move(error);
+  }
+};
+
+// The batches between the two threads: decoded ones on their way to the
+// member thread, and free ones on their way back to the reader.
+class BatchExchange {
+ public:
+  explicit BatchExchange(std::vector<Batch>* batches) {
+    for (Batch& batch : *batches) free_.push_back(&batch);
+  }
+
+  // Reader: a batch the member thread is done with; nullptr once the member
+  // thread stopped on an error.
+  Batch* TakeFree() {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return member_failed_ || !free_.empty(); });
+    if (member_failed_) return nullptr;
+    Batch* batch = free_.back();
+    free_.pop_back();
+    return batch;
+  }
+  // Reader: `batch` is ready for the member thread.
+  void PublishDecoded(Batch* batch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    decoded_.push_back(batch);
+    changed_.notify_all();
+  }
+  // Reader: no batch follows.
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    changed_.notify_all();
+  }
+
+  // Member thread: the next decoded batch, in log order; nullptr when the
+  // reader closed the exchange and every batch was taken.
+  Batch* TakeDecoded() {
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait(lock, [&] { return closed_ || !decoded_.empty(); });
+    if (decoded_.empty()) return nullptr;
+    Batch* batch = decoded_.front();
+    decoded_.pop_front();
+    return batch;
+  }
+  // Member thread: done with `batch`.
+  void ReturnFree(Batch* batch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(batch);
+    changed_.notify_all();
+  }
+  // Member thread: stopped on an error; takes no more batches.
+  void MemberFailed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    member_failed_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<Batch*> free_;
+  std::deque<Batch*> decoded_;
+  bool closed_ = false;
+  bool member_failed_ = false;
+};
+
+absl::Status DecodeError(uint64_t sequence) {
+  return absl::DataLossError(absl::StrCat("sequence ", sequence, ": does not decode"));
+}
+
+absl::Status ReplayOnTwoThreads(const Ledger& ledger, uint64_t from, uint64_t to,
+                                ProjectionSet* set) {
+  std::vector<Batch> batches(kBatches);
+  BatchExchange exchange(&batches);
+
+  FirstError member_error;
+  std::thread member_thread([&] {
+    while (Batch* batch = exchange.TakeDecoded()) {
+      const std::vector<v1::Envelope*>& envelopes = batch->envelopes;
+      for (size_t i = 0; i < envelopes.size(); ++i) {
+        if (i + kPrefetchAhead < envelopes.size()) {
+          set->PrefetchMemberHalf(*envelopes[i + kPrefetchAhead]);
+        }
+        const v1::Envelope& envelope = *envelopes[i];
+        absl::Status status = set->ApplyMemberHalf(envelope);
+        if (!status.ok()) {
+          member_error.Record(envelope.sequence(), std::move(status));
+          exchange.MemberFailed();
+          return;
+        }
+      }
+      exchange.ReturnFree(batch);
+    }
+  });
+
+  // The reader: decodes into `batch`; each full batch goes to the member
+  // thread and then through the program half here, while the member thread
+  // works on it.
+  FirstError program_error;
+  bool stopped = false;
+  uint64_t next_sequence = from;
+  Batch* batch = nullptr;
+  auto hand_over = [&] {
+    exchange.PublishDecoded(batch);
+    const std::vector<v1::Envelope*>& envelopes = batch->envelopes;
+    for (size_t i = 0; i < envelopes.size(); ++i) {
+      if (i + kPrefetchAhead < envelopes.size()) {
+        set->PrefetchProgramHalf(*envelopes[i + kPrefetchAhead]);
+      }
+      const v1::Envelope& envelope = *envelopes[i];
+      absl::Status status = set->ApplyProgramHalf(envelope);
+      if (!status.ok()) {
+        program_error.Record(envelope.sequence(), std::move(status));
+        stopped = true;
+        break;
+      }
+    }
+    batch = nullptr;
+  };
+  absl::Status scanned = ledger.ScanRaw(from, to, [&](const RawEvent& raw) -> absl::Status {
+    if (batch == nullptr) {
+      batch = exchange.TakeFree();
+      if (batch == nullptr) {
+        stopped = true;
+        return absl::CancelledError();
+      }
+      batch->Clear();
+    }
+    next_sequence = raw.sequence + 1;
+    if (!batch->Add()->ParseFromArray(raw.canonical_bytes.data(),
+                                      static_cast<int>(raw.canonical_bytes.size()))) {
+      batch->envelopes.pop_back();
+      program_error.Record(raw.sequence, DecodeError(raw.sequence));
+      stopped = true;
+      return absl::CancelledError();
+    }
+    if (batch->envelopes.size() == kBatchEvents) hand_over();
+    return stopped ? absl::CancelledError() : absl::OkStatus();
+  });
+  // The ledger's own error comes after every event it delivered.
+  if (!scanned.ok() && !stopped) program_error.Record(next_sequence, scanned);
+  if (batch != nullptr && !batch->envelopes.empty()) hand_over();
+  exchange.Close();
+  member_thread.join();
+
+  // At one event, the member half's error first, as in Apply.
+  if (!member_error.status.ok() && member_error.sequence <= program_error.sequence) {
+    return member_error.status;
+  }
+  return program_error.status;
+}
+
+}  // namespace
+
+absl::Status ReplayLog(const Ledger& ledger, uint64_t from, uint64_t to, int threads,
+                       ProjectionSet* set) {
+  if (threads == 1) {
+    return ledger.Scan(from, to, [&](const v1::Envelope& envelope) { return set->Apply(envelope); });
+  }
+  if (threads == 2) return ReplayOnTwoThreads(ledger, from, to, set);
+  return absl::InvalidArgumentError(absl::StrCat("replay threads: ", threads, " is not 1 or 2"));
+}
+
+}  // namespace loyalty::internal
