@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "audit/sha256.h"
 #include "engine/projection_set.h"
+#include "ledger/event_decode.h"
 #include "loyalty/audit.h"
 
 namespace loyalty::audit {
@@ -112,9 +113,8 @@ absl::StatusOr<ProgramView> ReplayBundle(const std::string& bundle_directory, As
     if (!*more) {
       return absl::DataLossError(absl::StrCat("sequence ", sequence, ": missing from events.bin"));
     }
-    if (!envelope.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      return absl::DataLossError(absl::StrCat("sequence ", sequence, ": does not decode"));
-    }
+    absl::Status decoded = loyalty::internal::DecodeEvent(sequence, bytes, &envelope);
+    if (!decoded.ok()) return decoded;
     if (envelope.sequence() != sequence) {
       return absl::DataLossError(absl::StrCat(
           "sequence ", sequence, ": the event in its place says sequence ", envelope.sequence()));

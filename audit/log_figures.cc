@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "audit/sha256.h"
 #include "engine/projection_set.h"
+#include "ledger/event_decode.h"
 #include "loyalty/audit.h"
 
 namespace loyalty::audit {
@@ -73,10 +74,9 @@ absl::StatusOr<std::vector<LogFigures>> RecomputeLogFigures(const Ledger& ledger
   if (next_target < targets.size()) {
     v1::Envelope envelope;
     absl::Status status = ledger.ScanRaw(1, targets.back(), [&](const RawEvent& raw) {
-      if (!envelope.ParseFromArray(raw.canonical_bytes.data(),
-                                   static_cast<int>(raw.canonical_bytes.size()))) {
-        return absl::DataLossError(absl::StrCat("sequence ", raw.sequence, ": does not decode"));
-      }
+      absl::Status decoded =
+          loyalty::internal::DecodeEvent(raw.sequence, raw.canonical_bytes, &envelope);
+      if (!decoded.ok()) return decoded;
       const Hash computed =
           internal::Sha256({internal::HashView(state.chain), raw.canonical_bytes});
       absl::Status checked = CheckEvent(raw, envelope, state.chain, computed);

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
+#include "ledger/event_decode.h"
 
 namespace loyalty::internal {
 namespace {
@@ -133,10 +134,6 @@ class BatchExchange {
   bool member_failed_ = false;
 };
 
-absl::Status DecodeError(uint64_t sequence) {
-  return absl::DataLossError(absl::StrCat("sequence ", sequence, ": does not decode"));
-}
-
 absl::Status ReplayOnTwoThreads(const Ledger& ledger, uint64_t from, uint64_t to,
                                 ProjectionSet* set) {
   std::vector<Batch> batches(kBatches);
@@ -196,10 +193,10 @@ absl::Status ReplayOnTwoThreads(const Ledger& ledger, uint64_t from, uint64_t to
       batch->Clear();
     }
     next_sequence = raw.sequence + 1;
-    if (!batch->Add()->ParseFromArray(raw.canonical_bytes.data(),
-                                      static_cast<int>(raw.canonical_bytes.size()))) {
+    absl::Status decoded = DecodeEvent(raw.sequence, raw.canonical_bytes, batch->Add());
+    if (!decoded.ok()) {
       batch->envelopes.pop_back();
-      program_error.Record(raw.sequence, DecodeError(raw.sequence));
+      program_error.Record(raw.sequence, std::move(decoded));
       stopped = true;
       return absl::CancelledError();
     }

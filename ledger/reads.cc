@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "ledger/envelope_header.h"
+#include "ledger/event_decode.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
 #include "ledger/read_status.h"
@@ -66,11 +67,8 @@ absl::Status RocksDbLedger::Scan(
     absl::FunctionRef<absl::Status(const v1::Envelope&)> visit) const {
   v1::Envelope envelope;
   return ScanRaw(from, to, [&](const RawEvent& raw) -> absl::Status {
-    if (!envelope.ParseFromArray(raw.canonical_bytes.data(),
-                                 static_cast<int>(raw.canonical_bytes.size()))) {
-      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence, ": does not decode"));
-    }
-    return visit(envelope);
+    absl::Status decoded = DecodeEvent(raw.sequence, raw.canonical_bytes, &envelope);
+    return decoded.ok() ? visit(envelope) : decoded;
   });
 }
 
@@ -160,12 +158,11 @@ absl::Status RocksDbLedger::ScanStream(
       }
       absl::string_view canonical_bytes;
       absl::string_view hash;
-      if (!SplitEventValue(View(values[i]), &canonical_bytes, &hash) ||
-          !envelope.ParseFromArray(canonical_bytes.data(),
-                                   static_cast<int>(canonical_bytes.size()))) {
-        return absl::DataLossError(absl::StrCat("sequence ", sequence, ": does not decode"));
+      if (!SplitEventValue(View(values[i]), &canonical_bytes, &hash)) {
+        return EventDoesNotDecode(sequence);
       }
-      absl::Status status = visit(envelope);
+      absl::Status status = DecodeEvent(sequence, canonical_bytes, &envelope);
+      if (status.ok()) status = visit(envelope);
       if (!status.ok()) return status;
     }
     sequence_keys.clear();
