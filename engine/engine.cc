@@ -858,10 +858,8 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& director
 
 absl::StatusOr<std::unique_ptr<Engine>> internal::OpenEngineWithHooks(
     const std::string& directory, const EngineOptions& options, const StorageHooks& hooks) {
-  if (options.replay_threads != 1 && options.replay_threads != 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("replay_threads: ", options.replay_threads, " is not 1 or 2"));
-  }
+  absl::Status valid = CheckReplayThreads(options.replay_threads);
+  if (!valid.ok()) return valid;
   absl::StatusOr<std::unique_ptr<Ledger>> ledger =
       RocksDbLedger::Open(directory, options.ledger, hooks);
   if (!ledger.ok()) return ledger.status();

@@ -220,11 +220,15 @@ absl::Status ReplayOnTwoThreads(const Ledger& ledger, uint64_t from, uint64_t to
 
 absl::Status ReplayLog(const Ledger& ledger, uint64_t from, uint64_t to, int threads,
                        ProjectionSet* set) {
-  if (threads == 1) {
-    return ledger.Scan(from, to, [&](const v1::Envelope& envelope) { return set->Apply(envelope); });
-  }
+  absl::Status valid = CheckReplayThreads(threads);
+  if (!valid.ok()) return valid;
   if (threads == 2) return ReplayOnTwoThreads(ledger, from, to, set);
-  return absl::InvalidArgumentError(absl::StrCat("replay threads: ", threads, " is not 1 or 2"));
+  return ledger.Scan(from, to, [&](const v1::Envelope& envelope) { return set->Apply(envelope); });
+}
+
+absl::Status CheckReplayThreads(int threads) {
+  if (threads == 1 || threads == 2) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("replay_threads: ", threads, " is not 1 or 2"));
 }
 
 }  // namespace loyalty::internal

@@ -23,10 +23,14 @@ namespace loyalty::internal {
 // Errors: the first event, in log order, that fails to decode (DataLoss
 // "sequence N: does not decode") or to apply; when both halves fail at one
 // event, the member half's error, as Apply would. The set is then partly
-// applied and must be discarded. InvalidArgument if `threads` is neither 1
-// nor 2.
+// applied and must be discarded. CheckReplayThreads' error if `threads` is
+// neither 1 nor 2.
 absl::Status ReplayLog(const Ledger& ledger, uint64_t from, uint64_t to, int threads,
                        ProjectionSet* set);
+
+// InvalidArgument "replay_threads: N is not 1 or 2" unless `threads` is 1 or
+// 2 (EngineOptions::replay_threads).
+absl::Status CheckReplayThreads(int threads);
 
 }  // namespace loyalty::internal
 
