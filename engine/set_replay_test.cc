@@ -88,11 +88,16 @@ TEST(SetReplayTest, ThreadsOtherThanOneOrTwoAreRefused) {
 // filed (the program half: partners, complaints), a redemption of points the
 // member does not have (the member half: balances), and points for a
 // purchase never recorded (both halves).
-v1::Envelope ConfirmationOfNoComplaint(int64_t at_us) {
+v1::Envelope EventOn(const std::string& stream_id, int64_t at_us) {
   v1::Envelope envelope;
-  envelope.set_stream_id("complaint-C404");
+  envelope.set_stream_id(stream_id);
   envelope.set_occurred_at_us(at_us);
   envelope.set_actor_id("test");
+  return envelope;
+}
+
+v1::Envelope ConfirmationOfNoComplaint(int64_t at_us) {
+  v1::Envelope envelope = EventOn("complaint-C404", at_us);
   auto* confirmed = envelope.mutable_event()->mutable_customer_confirmed();
   confirmed->set_complaint_id("C404");
   confirmed->set_satisfaction_score(4);
@@ -100,10 +105,7 @@ v1::Envelope ConfirmationOfNoComplaint(int64_t at_us) {
 }
 
 v1::Envelope RedemptionBeyondTheBalance(int64_t at_us) {
-  v1::Envelope envelope;
-  envelope.set_stream_id("member-M1");
-  envelope.set_occurred_at_us(at_us);
-  envelope.set_actor_id("test");
+  v1::Envelope envelope = EventOn("member-M1", at_us);
   auto* redeemed = envelope.mutable_event()->mutable_points_redeemed();
   redeemed->set_member_id("M1");
   redeemed->set_redemption_id(absl::StrCat("R", at_us));
@@ -112,10 +114,7 @@ v1::Envelope RedemptionBeyondTheBalance(int64_t at_us) {
 }
 
 v1::Envelope GrantForNoPurchase(int64_t at_us) {
-  v1::Envelope envelope;
-  envelope.set_stream_id("member-M1");
-  envelope.set_occurred_at_us(at_us);
-  envelope.set_actor_id("test");
+  v1::Envelope envelope = EventOn("member-M1", at_us);
   auto* granted = envelope.mutable_event()->mutable_points_granted();
   granted->set_member_id("M1");
   granted->set_reason(v1::GRANT_REASON_PURCHASE);
