@@ -70,13 +70,15 @@ absl::Status ProjectionSet::ApplyProgramHalf(const v1::Envelope& envelope) {
   return absl::OkStatus();
 }
 
-void ProjectionSet::PrefetchMemberHalf(const v1::Envelope& envelope) const {
-  balances_.Prefetch(envelope);
-  tiers_.Prefetch(envelope);
+void ProjectionSet::PrefetchMemberHalf(const v1::Envelope& envelope,
+                                       projections::Projection::PrefetchStep step) const {
+  balances_.Prefetch(envelope, step);
+  tiers_.Prefetch(envelope, step);
 }
 
-void ProjectionSet::PrefetchProgramHalf(const v1::Envelope& envelope) const {
-  partners_.Prefetch(envelope);
+void ProjectionSet::PrefetchProgramHalf(const v1::Envelope& envelope,
+                                        projections::Projection::PrefetchStep step) const {
+  partners_.Prefetch(envelope, step);
 }
 
 absl::Status ProjectionSet::KeepMemberSnapshot(const v1::Envelope& envelope) {

@@ -52,8 +52,10 @@ class ProjectionSet {
   absl::Status ApplyMemberHalf(const v1::Envelope& envelope);
   absl::Status ApplyProgramHalf(const v1::Envelope& envelope);
   // Projection::Prefetch of each half's projections.
-  void PrefetchMemberHalf(const v1::Envelope& envelope) const;
-  void PrefetchProgramHalf(const v1::Envelope& envelope) const;
+  void PrefetchMemberHalf(const v1::Envelope& envelope,
+                          projections::Projection::PrefetchStep step) const;
+  void PrefetchProgramHalf(const v1::Envelope& envelope,
+                           projections::Projection::PrefetchStep step) const;
   // Time-driven effects of every projection up to `instant_us`.
   void AdvanceTo(int64_t instant_us);
 

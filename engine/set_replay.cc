@@ -22,9 +22,13 @@ namespace {
 constexpr size_t kBatchEvents = 512;
 // How many batches the reader may decode ahead of the member thread.
 constexpr size_t kBatches = 4;
-// Each half prefetches what an event will look up this many events before
-// applying it (Projection::Prefetch).
-constexpr size_t kPrefetchAhead = 16;
+// Each half hints what an event will look up (Projection::Prefetch): the
+// entries kPrefetchEntriesAhead events before applying it, what they point
+// to kPrefetchBehindAhead events before.
+constexpr size_t kPrefetchEntriesAhead = 16;
+constexpr size_t kPrefetchBehindAhead = 8;
+
+using PrefetchStep = projections::Projection::PrefetchStep;
 
 // The arena's first block, which it keeps across resets: room for a
 // typical batch's events, so that the arena seldom allocates blocks of its
@@ -144,8 +148,12 @@ absl::Status ReplayOnTwoThreads(const Ledger& ledger, uint64_t from, uint64_t to
     while (Batch* batch = exchange.TakeDecoded()) {
       const std::vector<v1::Envelope*>& envelopes = batch->envelopes;
       for (size_t i = 0; i < envelopes.size(); ++i) {
-        if (i + kPrefetchAhead < envelopes.size()) {
-          set->PrefetchMemberHalf(*envelopes[i + kPrefetchAhead]);
+        if (i + kPrefetchEntriesAhead < envelopes.size()) {
+          set->PrefetchMemberHalf(*envelopes[i + kPrefetchEntriesAhead], PrefetchStep::kEntries);
+        }
+        if (i + kPrefetchBehindAhead < envelopes.size()) {
+          set->PrefetchMemberHalf(*envelopes[i + kPrefetchBehindAhead],
+                                  PrefetchStep::kBehindEntries);
         }
         const v1::Envelope& envelope = *envelopes[i];
         absl::Status status = set->ApplyMemberHalf(envelope);
@@ -170,8 +178,8 @@ absl::Status ReplayOnTwoThreads(const Ledger& ledger, uint64_t from, uint64_t to
     exchange.PublishDecoded(batch);
     const std::vector<v1::Envelope*>& envelopes = batch->envelopes;
     for (size_t i = 0; i < envelopes.size(); ++i) {
-      if (i + kPrefetchAhead < envelopes.size()) {
-        set->PrefetchProgramHalf(*envelopes[i + kPrefetchAhead]);
+      if (i + kPrefetchEntriesAhead < envelopes.size()) {
+        set->PrefetchProgramHalf(*envelopes[i + kPrefetchEntriesAhead], PrefetchStep::kEntries);
       }
       const v1::Envelope& envelope = *envelopes[i];
       absl::Status status = set->ApplyProgramHalf(envelope);

@@ -90,12 +90,27 @@ absl::Status BalanceProjection::Apply(const v1::Envelope& envelope) {
   return status;
 }
 
-void BalanceProjection::Prefetch(const v1::Envelope& envelope) const {
-  const absl::string_view member_id = TimeOwningMemberId(envelope.event());
-  if (!member_id.empty()) members_.prefetch(member_id);
-  if (envelope.event().has_purchase_recorded()) {
-    purchase_member_.prefetch(envelope.event().purchase_recorded().purchase_id());
+void BalanceProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step) const {
+  const v1::Event& event = envelope.event();
+  const absl::string_view member_id = TimeOwningMemberId(event);
+  if (step == PrefetchStep::kEntries) {
+    if (!member_id.empty()) members_.prefetch(member_id);
+    if (event.has_purchase_recorded()) {
+      purchase_member_.prefetch(event.purchase_recorded().purchase_id());
+    }
+    return;
   }
+  if (member_id.empty()) return;
+  auto it = members_.find(member_id);
+  if (it == members_.end()) return;
+  const MemberAccount& account = it->second;
+  // Every event of the member's stream expires its lots first.
+  if (!account.lots.empty()) __builtin_prefetch(account.lots.data());
+  absl::string_view purchase_id;
+  if (event.has_purchase_recorded()) purchase_id = event.purchase_recorded().purchase_id();
+  if (event.has_points_granted()) purchase_id = event.points_granted().purchase_id();
+  if (event.has_refund_recorded()) purchase_id = event.refund_recorded().purchase_id();
+  if (!purchase_id.empty()) account.purchases.prefetch(purchase_id);
 }
 
 void BalanceProjection::AdvanceOwnMember(const v1::Envelope& envelope) {

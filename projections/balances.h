@@ -56,7 +56,7 @@ class BalanceProjection final : public Projection {
   // "balances".
   absl::string_view name() const override { return "balances"; }
   absl::Status Apply(const v1::Envelope& envelope) override;
-  void Prefetch(const v1::Envelope& envelope) const override;
+  void Prefetch(const v1::Envelope& envelope, PrefetchStep step) const override;
   void AdvanceTo(int64_t instant_us) override;
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;

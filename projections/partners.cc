@@ -33,7 +33,9 @@ absl::Status PartnerProjection::Apply(const v1::Envelope& envelope) {
   return status;
 }
 
-void PartnerProjection::Prefetch(const v1::Envelope& envelope) const {
+void PartnerProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step) const {
+  // A partner's scorecard is one of a few hundred: in the cache already.
+  if (step != PrefetchStep::kEntries) return;
   const v1::Event& event = envelope.event();
   if (event.has_purchase_recorded()) {
     purchase_partner_.prefetch(event.purchase_recorded().purchase_id());

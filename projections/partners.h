@@ -65,7 +65,7 @@ class PartnerProjection final : public Projection {
   // confirmation of a complaint never filed, or a survey answered twice.
   // DataLoss for a score outside 0..5 or a survey without a survey_id.
   absl::Status Apply(const v1::Envelope& envelope) override;
-  void Prefetch(const v1::Envelope& envelope) const override;
+  void Prefetch(const v1::Envelope& envelope, PrefetchStep step) const override;
   void AdvanceTo(int64_t instant_us) override { position_.MoveTo(instant_us); }
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;

@@ -77,11 +77,24 @@ class Projection {
   // The deciders never produce such events.
   virtual absl::Status Apply(const v1::Envelope& envelope) = 0;
 
+  // What a Prefetch hint brings into the cache.
+  enum class PrefetchStep {
+    // The projection's entries for the event: its slots in hash tables.
+    kEntries,
+    // What those entries point to (a member's lots, its purchases). Pays
+    // only once the entries are in the cache: a few events after kEntries.
+    kBehindEntries,
+  };
+
   // A hint that `envelope` is applied soon: starts bringing into the cache
   // what Apply will look up for it, and changes nothing. A replay with
-  // events decoded ahead calls it a few events before their Apply, so that
-  // the look-ups of several events wait for memory together.
-  virtual void Prefetch(const v1::Envelope& envelope) const { (void)envelope; }
+  // events decoded ahead calls it with kEntries some events before their
+  // Apply and with kBehindEntries a few events later, so that the look-ups
+  // of several events wait for memory together.
+  virtual void Prefetch(const v1::Envelope& envelope, PrefetchStep step) const {
+    (void)envelope;
+    (void)step;
+  }
 
   // Moves every member's now (and the projection-wide now) forward to
   // `instant_us`, performing every time-driven effect scheduled strictly

@@ -22,9 +22,19 @@ absl::Status TierProjection::Apply(const v1::Envelope& envelope) {
   return status;
 }
 
-void TierProjection::Prefetch(const v1::Envelope& envelope) const {
+void TierProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step) const {
   const absl::string_view member_id = TimeOwningMemberId(envelope.event());
-  if (!member_id.empty()) members_.prefetch(member_id);
+  if (member_id.empty()) return;
+  if (step == PrefetchStep::kEntries) {
+    members_.prefetch(member_id);
+    return;
+  }
+  auto it = members_.find(member_id);
+  if (it == members_.end()) return;
+  // Every event of the member's stream drops the purchases that left the
+  // window, from the front.
+  const std::vector<WindowPurchase>& purchases = it->second.purchases;
+  if (!purchases.empty()) __builtin_prefetch(purchases.data());
 }
 
 void TierProjection::AdvanceOwnMember(const v1::Envelope& envelope) {

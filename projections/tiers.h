@@ -69,7 +69,7 @@ class TierProjection final : public Projection {
   // "tiers".
   absl::string_view name() const override { return "tiers"; }
   absl::Status Apply(const v1::Envelope& envelope) override;
-  void Prefetch(const v1::Envelope& envelope) const override;
+  void Prefetch(const v1::Envelope& envelope, PrefetchStep step) const override;
   void AdvanceTo(int64_t instant_us) override;
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
