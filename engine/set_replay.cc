@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
+#include "engine/replay_decode.h"
 #include "ledger/event_decode.h"
 
 namespace loyalty::internal {
@@ -174,6 +175,7 @@ absl::Status ReplayOnTwoThreads(const Ledger& ledger, uint64_t from, uint64_t to
   bool stopped = false;
   uint64_t next_sequence = from;
   Batch* batch = nullptr;
+  std::string scratch;
   auto hand_over = [&] {
     exchange.PublishDecoded(batch);
     const std::vector<v1::Envelope*>& envelopes = batch->envelopes;
@@ -201,7 +203,8 @@ absl::Status ReplayOnTwoThreads(const Ledger& ledger, uint64_t from, uint64_t to
       batch->Clear();
     }
     next_sequence = raw.sequence + 1;
-    absl::Status decoded = DecodeEvent(raw.sequence, raw.canonical_bytes, batch->Add());
+    absl::Status decoded =
+        DecodeForProjections(raw.sequence, raw.canonical_bytes, &scratch, batch->Add());
     if (!decoded.ok()) {
       batch->envelopes.pop_back();
       program_error.Record(raw.sequence, std::move(decoded));

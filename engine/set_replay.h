@@ -18,7 +18,10 @@ namespace loyalty::internal {
 // batches and applies ProjectionSet::ApplyProgramHalf to them, while a
 // second thread applies ApplyMemberHalf to the batches already decoded. On
 // two cores a rebuild then takes the time of the longer half instead of
-// the sum. With 1, everything happens on the calling thread.
+// the sum. The projections then see each event as DecodeForProjections
+// gives it (engine/replay_decode.h), without the two fields of the ledger's
+// own that no projection reads. With 1, everything happens on the calling
+// thread.
 //
 // Errors: the first event, in log order, that fails to decode (DataLoss
 // "sequence N: does not decode") or to apply; when both halves fail at one
