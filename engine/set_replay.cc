@@ -6,14 +6,14 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/arena.h"
 #include "engine/replay_decode.h"
-#include "ledger/event_decode.h"
+#include "google/protobuf/arena.h"
 
 namespace loyalty::internal {
 namespace {
