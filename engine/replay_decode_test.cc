@@ -8,27 +8,21 @@
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 #include "ledger/event_decode.h"
+#include "testing/events.h"
 
 namespace loyalty::internal {
 namespace {
 
-v1::Envelope Purchase(const std::string& idempotency_key) {
-  v1::Envelope envelope;
+// The tests' usual purchase, as the ledger stores it: with the fields it
+// assigns (the chain hash among them) and the caller's `idempotency_key`.
+v1::Envelope StoredPurchase(const std::string& idempotency_key) {
+  v1::Envelope envelope = ::loyalty::testing::Purchase("M000001", "P0000001", 12345);
   envelope.set_sequence(41);
   envelope.set_stream_version(7);
-  envelope.set_recorded_at_us(1704067200000000);
+  envelope.set_recorded_at_us(::loyalty::testing::kJan2024Us + 1000000);
   envelope.set_previous_hash(std::string(32, '\x9c'));
-  envelope.set_stream_id("member-M000001");
   envelope.set_idempotency_key(idempotency_key);
-  envelope.set_occurred_at_us(1704067100000000);
-  envelope.set_actor_id("pos");
   envelope.set_schema_version(1);
-  v1::PurchaseRecorded* purchase = envelope.mutable_event()->mutable_purchase_recorded();
-  purchase->set_purchase_id("P0000001");
-  purchase->set_member_id("M000001");
-  purchase->set_partner_id("S001");
-  purchase->set_amount_fen(12345);
-  purchase->set_category("dining");
   return envelope;
 }
 
@@ -51,7 +45,7 @@ void ExpectAsDecodeEventLessLedgerFields(const std::string& bytes) {
 }
 
 TEST(ReplayDecodeTest, LeavesOutTheHashAndTheKeyAndNothingElse) {
-  const v1::Envelope original = Purchase("purchase/P0000001/grant");
+  const v1::Envelope original = StoredPurchase("purchase/P0000001/grant");
   std::string scratch;
   v1::Envelope envelope;
   ASSERT_TRUE(DecodeForProjections(41, original.SerializeAsString(), &scratch, &envelope).ok());
@@ -67,7 +61,7 @@ TEST(ReplayDecodeTest, LeavesOutTheHashAndTheKeyAndNothingElse) {
 TEST(ReplayDecodeTest, ReusesTheScratchAcrossEvents) {
   std::string scratch;
   for (const char* key : {"a-much-longer-key-than-the-next-one", "k", ""}) {
-    v1::Envelope original = Purchase(key);
+    v1::Envelope original = StoredPurchase(key);
     original.mutable_event()->mutable_purchase_recorded()->set_purchase_id(key);
     v1::Envelope envelope;
     ASSERT_TRUE(DecodeForProjections(1, original.SerializeAsString(), &scratch, &envelope).ok());
@@ -79,8 +73,8 @@ TEST(ReplayDecodeTest, ReusesTheScratchAcrossEvents) {
 // A key that is not ASCII goes to the decoder, which checks its UTF-8: an
 // invalid one fails as it does for DecodeEvent.
 TEST(ReplayDecodeTest, AKeyThatIsNotAsciiIsJudgedByTheDecoder) {
-  ExpectAsDecodeEventLessLedgerFields(Purchase("caf\xc3\xa9").SerializeAsString());
-  v1::Envelope invalid = Purchase("");
+  ExpectAsDecodeEventLessLedgerFields(StoredPurchase("caf\xc3\xa9").SerializeAsString());
+  v1::Envelope invalid = StoredPurchase("");
   std::string bytes = invalid.SerializeAsString();
   // Field 6, length 2, bytes that are not UTF-8.
   bytes += std::string("\x32\x02\xff\xfe", 4);
@@ -93,7 +87,7 @@ TEST(ReplayDecodeTest, AKeyThatIsNotAsciiIsJudgedByTheDecoder) {
 }
 
 TEST(ReplayDecodeTest, TheLedgerFieldsInAnotherWireTypeAreJudgedByTheDecoder) {
-  const std::string bytes = Purchase("k").SerializeAsString();
+  const std::string bytes = StoredPurchase("k").SerializeAsString();
   // Field 4 and field 6 as varints: unknown fields to the decoder.
   ExpectAsDecodeEventLessLedgerFields(bytes + std::string("\x20\x05\x30\x07", 4));
 }
@@ -101,9 +95,9 @@ TEST(ReplayDecodeTest, TheLedgerFieldsInAnotherWireTypeAreJudgedByTheDecoder) {
 // Every single-byte change and every truncation of real envelopes: the
 // verdict and the envelope are DecodeEvent's, less the ledger fields.
 TEST(ReplayDecodeTest, CorruptedBytesGetDecodeEventsVerdict) {
-  std::vector<std::string> originals = {Purchase("purchase/P0000001").SerializeAsString(),
-                                        Purchase("").SerializeAsString()};
-  v1::Envelope granted = Purchase("purchase/P0000001/grant");
+  std::vector<std::string> originals = {StoredPurchase("purchase/P0000001").SerializeAsString(),
+                                        StoredPurchase("").SerializeAsString()};
+  v1::Envelope granted = StoredPurchase("purchase/P0000001/grant");
   v1::PointsGranted* grant = granted.mutable_event()->mutable_points_granted();
   grant->set_member_id("M000001");
   grant->set_points(123);
