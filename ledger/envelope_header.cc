@@ -114,17 +114,39 @@ void SerializeCallerFields(const v1::Envelope& envelope, uint32_t schema_version
   assert(static_cast<size_t>(output.ByteCount()) == size && !output.HadError());
 }
 
-bool ReadEnvelopeHeader(absl::string_view canonical_bytes, EnvelopeHeader* header) {
+namespace {
+
+// Reads `canonical_bytes` into `header`, and, when `keys` is set, the
+// caller half's offset and index keys into it.
+bool ReadHeader(absl::string_view canonical_bytes, EnvelopeHeader* header,
+                EnvelopeHeaderAndKeys* keys) {
   google::protobuf::io::CodedInputStream input(
       reinterpret_cast<const uint8_t*>(canonical_bytes.data()),
       static_cast<int>(canonical_bytes.size()));
   *header = EnvelopeHeader();
+  bool caller_half_found = false;
+  auto read_bytes = [&](absl::string_view* view) {
+    uint32_t length = 0;
+    if (!input.ReadVarint32(&length)) return false;
+    const int position = input.CurrentPosition();
+    if (length > canonical_bytes.size() - static_cast<size_t>(position)) return false;
+    *view = canonical_bytes.substr(position, length);
+    return input.Skip(static_cast<int>(length));
+  };
   while (true) {
+    const int tag_position = input.CurrentPosition();
     const uint32_t tag = input.ReadTag();
-    if (tag == 0) return input.ConsumedEntireMessage() || input.CurrentPosition() ==
-                                                              static_cast<int>(canonical_bytes.size());
+    if (tag == 0) {
+      if (keys != nullptr && !caller_half_found) keys->caller_offset = canonical_bytes.size();
+      return input.ConsumedEntireMessage() ||
+             input.CurrentPosition() == static_cast<int>(canonical_bytes.size());
+    }
     const int field = WireFormatLite::GetTagFieldNumber(tag);
     const auto wire_type = WireFormatLite::GetTagWireType(tag);
+    if (keys != nullptr && !caller_half_found && field > v1::Envelope::kPreviousHashFieldNumber) {
+      caller_half_found = true;
+      keys->caller_offset = static_cast<size_t>(tag_position);
+    }
     if (field == v1::Envelope::kSequenceFieldNumber &&
         wire_type == WireFormatLite::WIRETYPE_VARINT) {
       if (!input.ReadVarint64(&header->sequence)) return false;
@@ -138,16 +160,31 @@ bool ReadEnvelopeHeader(absl::string_view canonical_bytes, EnvelopeHeader* heade
       header->recorded_at_us = static_cast<int64_t>(value);
     } else if (field == v1::Envelope::kPreviousHashFieldNumber &&
                wire_type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
-      uint32_t length = 0;
-      if (!input.ReadVarint32(&length)) return false;
-      const int position = input.CurrentPosition();
-      if (length > canonical_bytes.size() - static_cast<size_t>(position)) return false;
-      header->previous_hash = canonical_bytes.substr(position, length);
-      if (!input.Skip(static_cast<int>(length))) return false;
+      if (!read_bytes(&header->previous_hash)) return false;
+    } else if (keys != nullptr && field == v1::Envelope::kStreamIdFieldNumber &&
+               wire_type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!read_bytes(&keys->stream_id)) return false;
+    } else if (keys != nullptr && field == v1::Envelope::kIdempotencyKeyFieldNumber &&
+               wire_type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!read_bytes(&keys->idempotency_key)) return false;
     } else if (!WireFormatLite::SkipField(&input, tag)) {
       return false;
     }
   }
+}
+
+}  // namespace
+
+bool ReadEnvelopeHeader(absl::string_view canonical_bytes, EnvelopeHeader* header) {
+  return ReadHeader(canonical_bytes, header, nullptr);
+}
+
+bool ReadEnvelopeHeader(absl::string_view canonical_bytes, EnvelopeHeaderAndKeys* header) {
+  *header = EnvelopeHeaderAndKeys();
+  EnvelopeHeader assigned;
+  if (!ReadHeader(canonical_bytes, &assigned, header)) return false;
+  static_cast<EnvelopeHeader&>(*header) = assigned;
+  return true;
 }
 
 }  // namespace loyalty::internal

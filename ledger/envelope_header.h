@@ -30,6 +30,15 @@ struct EnvelopeHeader {
   absl::string_view previous_hash;  // points into the bytes read, or the caller's hash
 };
 
+// What ReadEnvelopeHeader finds of the caller's half too: where it starts
+// (the bytes the ledger's content digest covers) and the two caller fields
+// the indexes are keyed by. Views into the bytes read.
+struct EnvelopeHeaderAndKeys : EnvelopeHeader {
+  size_t caller_offset = 0;
+  absl::string_view stream_id;
+  absl::string_view idempotency_key;
+};
+
 // Three varint fields of at most 1 + 10 bytes and a 32-byte hash with its tag
 // and length.
 inline constexpr size_t kMaxEnvelopeHeaderBytes = 3 * (1 + 10) + 1 + 1 + 32;
@@ -62,6 +71,8 @@ void SerializeCallerFields(const v1::Envelope& envelope, uint32_t schema_version
 // Reads the header of stored canonical bytes, walking the whole message to
 // check it is well-formed protobuf. False if it is not.
 bool ReadEnvelopeHeader(absl::string_view canonical_bytes, EnvelopeHeader* header);
+// The same, with the caller's half located and its index keys read.
+bool ReadEnvelopeHeader(absl::string_view canonical_bytes, EnvelopeHeaderAndKeys* header);
 
 }  // namespace loyalty::internal
 

@@ -149,6 +149,13 @@ void WriteEngine(const EngineMetrics& m, Writer& out) {
               "Events applied to the live projections since the open.", m.events_applied_total);
   out.Counter("loyalty_engine_checkpoints_total", "Projection checkpoints saved.",
               m.checkpoints_total);
+  out.Counter("loyalty_engine_checkpoints_set_aside_total",
+              "Projection checkpoints set aside at open (damaged, or not this log's) and rebuilt "
+              "from the log.",
+              m.checkpoints_set_aside_total);
+  out.Counter("loyalty_engine_erasures_completed_on_open_total",
+              "Erasures a crash left half done, completed at open.",
+              m.erasures_completed_on_open_total);
   out.Gauge("loyalty_engine_catch_up_on_open_events",
             "Events the open replayed after the checkpoint to reach the head.",
             m.catch_up_events_on_open);

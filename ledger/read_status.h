@@ -19,9 +19,10 @@ inline absl::Status FromRocksStatus(const rocksdb::Status& status, absl::string_
   return absl::InternalError(absl::StrCat(what, ": ", status.ToString()));
 }
 
+// A corrupt block met while iterating is damage (DataLoss, RocksDB's
+// message names the file), like one met by a point read.
 inline absl::Status IteratorError(const rocksdb::Iterator& iterator, absl::string_view what) {
-  if (iterator.status().ok()) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat(what, ": ", iterator.status().ToString()));
+  return FromRocksStatus(iterator.status(), what);
 }
 
 }  // namespace loyalty::internal

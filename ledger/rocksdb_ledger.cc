@@ -15,6 +15,7 @@
 #include "ledger/rocks_util.h"
 #include "ledger/rocksdb_options.h"
 #include "ledger/validation.h"
+#include "util/db_directory.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 
@@ -73,13 +74,131 @@ std::string EncodeHead(const ChainHead& head) {
 
 }  // namespace
 
+namespace {
+
+absl::Status InterruptedCreationError(const std::string& directory) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the ledger in ", directory,
+      " was not completely created (its creation was interrupted); nothing was changed: "
+      "`loyalty init --db ", directory, "` finishes it"));
+}
+
+// The message of an open that RocksDB refused, as the ledger reports it.
+absl::Status OpenError(const rocksdb::Status& status, const std::string& directory) {
+  const std::string message = status.ToString();
+  // A directory we may not write (read-only mount, permissions) also fails
+  // at the LOCK file first; say so rather than blame another process.
+  if (absl::StrContains(message, "Read-only file system")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "ledger directory ", directory, " is on a read-only file system: ", message));
+  }
+  if (absl::StrContains(message, "Permission denied")) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "ledger directory ", directory, " cannot be written by this user: ", message));
+  }
+  if (status.IsCorruption()) {
+    return absl::DataLossError(absl::StrCat("ledger directory ", directory,
+                                            " is damaged (a file of it fails its checks): ",
+                                            message));
+  }
+  // RocksDB names the LOCK file when another process (or another open in
+  // this one) holds it: "While lock file: D/LOCK: ..." or "lock hold by
+  // current process ...: D/LOCK: ...".
+  if (status.IsIOError() && absl::StrContains(message, "/LOCK")) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("ledger directory ", directory,
+                     " is in use by another process (its LOCK is held): ", message));
+  }
+  if (absl::StrContains(message, "Column families not opened")) {
+    // An earlier layout, with families this build does not know.
+    return absl::FailedPreconditionError(
+        absl::StrCat("the directory ", directory,
+                     " holds a ledger format this build does not read (it reads \"",
+                     kFormatName, "\"): ", message));
+  }
+  if (absl::StrContains(message, "Column family not found")) {
+    return InterruptedCreationError(directory);
+  }
+  return FromRocks(status, absl::StrCat("opening ledger directory ", directory));
+}
+
+// Creates the ledger's database in `directory` (empty or new): every column
+// family, the format and the empty chain's head, synced.
+absl::Status CreateLedgerDatabase(const std::string& directory, const StorageHooks& hooks) {
+  LedgerOptions options;
+  options.create_if_missing = true;
+  absl::StatusOr<std::unique_ptr<Ledger>> created =
+      RocksDbLedger::OpenDatabase(directory, options, hooks, /*create=*/true);
+  return created.status();
+}
+
+}  // namespace
+
+
 absl::StatusOr<std::unique_ptr<Ledger>> RocksDbLedger::Open(const std::string& directory,
                                                             const LedgerOptions& options,
                                                             const StorageHooks& hooks) {
+  absl::StatusOr<util::DbDirectory> found =
+      util::InspectDbDirectory(directory);
+  if (!found.ok()) return found.status();
+  const bool may_create = options.create_if_missing && !options.read_only;
+  switch (found->kind) {
+    case util::DbDirectoryKind::kNotADirectory:
+      return absl::InvalidArgumentError(
+          absl::StrCat("no ledger at ", directory, ": it is a file, not a directory"));
+    case util::DbDirectoryKind::kMissing:
+    case util::DbDirectoryKind::kEmpty:
+    case util::DbDirectoryKind::kInterruptedCreation: {
+      if (!may_create) {
+        if (found->kind == util::DbDirectoryKind::kInterruptedCreation) {
+          return InterruptedCreationError(directory);
+        }
+        return absl::InvalidArgumentError(absl::StrCat(
+            "no ledger at ", directory,
+            found->kind == util::DbDirectoryKind::kMissing ? ": it does not exist"
+                                                           : ": it is empty",
+            " (`loyalty init --db ", directory, "` creates one)"));
+      }
+      absl::Status created = util::CreateDbDirectoryAtomically(
+          directory, [&](const std::string& path) { return CreateLedgerDatabase(path, hooks); });
+      if (!created.ok()) return created;
+      break;
+    }
+    case util::DbDirectoryKind::kDamaged:
+      return absl::DataLossError(absl::StrCat(
+          "ledger directory ", directory, " is damaged: it holds the ledger's files (",
+          util::NamesForMessage(found->database_files),
+          ") but no usable CURRENT file; nothing was changed. Restore it from a backup, or "
+          "work on a copy with RocksDB's repair (`ldb repair --db=COPY`, Debian's "
+          "rocksdb-tools) and check the result with `loyalty verify`"));
+    case util::DbDirectoryKind::kForeign:
+      if (may_create) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "directory ", directory, " is not empty and holds no ledger (it holds ",
+            util::NamesForMessage(found->other_entries),
+            "); nothing was changed: give a new or empty directory"));
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          "no ledger at ", directory, ": it holds ",
+          util::NamesForMessage(found->other_entries), " and no ledger"));
+    case util::DbDirectoryKind::kDatabase:
+      break;
+  }
+  return OpenDatabase(directory, options, hooks, /*create=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> RocksDbLedger::OpenDatabase(const std::string& directory,
+                                                                    const LedgerOptions& options,
+                                                                    const StorageHooks& hooks,
+                                                                    bool create) {
   rocksdb::DBOptions db_options = LedgerDbOptions();
   if (hooks.env != nullptr) db_options.env = hooks.env;
-  db_options.create_if_missing = options.create_if_missing;
-  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.create_if_missing = create;
+  // A writing open finishes a creation interrupted after CURRENT was
+  // written (families or the format missing, no event yet); LoadHead checks
+  // that there is no event before it writes the format.
+  db_options.create_missing_column_families = !options.read_only;
+  if (options.read_only) db_options.info_log = util::NullRocksDbLogger();
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   const size_t buffer = hooks.write_buffer_bytes;
@@ -93,40 +212,16 @@ absl::StatusOr<std::unique_ptr<Ledger>> RocksDbLedger::Open(const std::string& d
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(db_options, directory, descriptors, &handles, &raw_db);
-  if (!status.ok()) {
-    const std::string message = status.ToString();
-    // A directory we may not write (read-only mount, permissions) also fails
-    // at the LOCK file first; say so rather than blame another process.
-    if (absl::StrContains(message, "Read-only file system")) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "ledger directory ", directory, " is on a read-only file system: ", message));
-    }
-    if (absl::StrContains(message, "Permission denied")) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "ledger directory ", directory, " cannot be written by this user: ", message));
-    }
-    if (absl::StrContains(message, "lock") || absl::StrContains(message, "LOCK")) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("ledger directory ", directory,
-                       " is in use by another process (its LOCK is held): ", message));
-    }
-    if (absl::StrContains(message, "Column families not opened")) {
-      // An earlier layout, with families this build does not know.
-      return absl::FailedPreconditionError(
-          absl::StrCat("the directory ", directory,
-                       " holds a ledger format this build does not read (it reads \"",
-                       kFormatName, "\"): ", message));
-    }
-    if (status.IsInvalidArgument() && absl::StrContains(message, "does not exist")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("no ledger in directory ", directory, ": ", message));
-    }
-    return FromRocks(status, absl::StrCat("opening ledger directory ", directory));
-  }
+  rocksdb::Status status =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, directory, descriptors, &handles, &raw_db,
+                                         /*error_if_wal_file_exists=*/false)
+          : rocksdb::DB::Open(db_options, directory, descriptors, &handles, &raw_db);
+  if (!status.ok()) return OpenError(status, directory);
   std::unique_ptr<rocksdb::DB> db(raw_db);
+  if (!options.read_only) util::RemoveEmptyEarlierWals(*db);
   std::unique_ptr<RocksDbLedger> ledger(new RocksDbLedger(options, std::move(db), handles));
-  absl::Status loaded = ledger->LoadHead();
+  absl::Status loaded = ledger->LoadHead(directory);
   if (!loaded.ok()) return loaded;
   return std::unique_ptr<Ledger>(std::move(ledger));
 }
@@ -145,10 +240,21 @@ RocksDbLedger::~RocksDbLedger() {
   db_->Close();
 }
 
-absl::Status RocksDbLedger::LoadHead() {
+absl::Status RocksDbLedger::LoadHead(const std::string& directory) {
   std::string format;
   rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), meta(), kFormatKey, &format);
   if (status.IsNotFound()) {
+    // A ledger being created. Anything already in its log means the
+    // metadata was lost instead: never start a new chain over events.
+    std::unique_ptr<rocksdb::Iterator> events_it(db_->NewIterator(rocksdb::ReadOptions(), events()));
+    events_it->SeekToFirst();
+    if (events_it->Valid() || !events_it->status().ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "ledger directory ", directory,
+          " is damaged: it holds events but its format and chain head are missing; nothing "
+          "was changed. Restore it from a backup"));
+    }
+    if (options_.read_only) return InterruptedCreationError(directory);
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
     rocksdb::WriteBatch batch;
@@ -158,7 +264,7 @@ absl::Status RocksDbLedger::LoadHead() {
     if (!written.ok()) return written;
     format = kFormatName;
   } else if (!status.ok()) {
-    return FromRocks(status, "reading the ledger format");
+    return FromRocks(status, absl::StrCat("reading the ledger format in ", directory));
   }
   if (format != kFormatName) {
     return absl::FailedPreconditionError(
@@ -312,6 +418,9 @@ absl::Status RocksDbLedger::Prepare(const AppendBatch& batch, PreparedBatch* pre
 }
 
 absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError("the ledger is open read-only: appending needs a writing open");
+  }
   // Everything that needs no ledger state is done by the caller's thread,
   // in parallel with other callers, before it joins the queue: checking,
   // serializing the caller's fields (once: the leader only prepends the

@@ -31,6 +31,8 @@ struct StorageHooks {
 // Where a thread sleeps while its Append waits for a leader
 // (rocksdb_ledger.cc).
 struct CommitWaiter;
+// The index entries Verify adds up (verify.cc).
+class IndexTally;
 
 class RocksDbLedger final : public Ledger {
  public:
@@ -38,6 +40,13 @@ class RocksDbLedger final : public Ledger {
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(const std::string& directory,
                                                       const LedgerOptions& options,
                                                       const StorageHooks& hooks = StorageHooks());
+  // Opens the database in `directory` as it is (creating it when `create`),
+  // without looking at the directory first: Open's last step, and the
+  // creation inside a fresh directory.
+  static absl::StatusOr<std::unique_ptr<Ledger>> OpenDatabase(const std::string& directory,
+                                                              const LedgerOptions& options,
+                                                              const StorageHooks& hooks,
+                                                              bool create);
   ~RocksDbLedger() override;
 
   absl::StatusOr<AppendResult> Append(const AppendBatch& batch) override;
@@ -112,7 +121,9 @@ class RocksDbLedger final : public Ledger {
   RocksDbLedger(const LedgerOptions& options, std::unique_ptr<rocksdb::DB> db,
                 std::vector<rocksdb::ColumnFamilyHandle*> families);
 
-  absl::Status LoadHead();
+  // Reads the format and the chain head; writes them on a ledger being
+  // created (no event yet) unless read-only.
+  absl::Status LoadHead(const std::string& directory);
   // The caller's share of Append: checks, serializes and hashes the batch.
   absl::Status Prepare(const AppendBatch& batch, PreparedBatch* prepared) const;
   // Runs `leader`'s group: takes the writers queued from `leader` on, writes
@@ -146,6 +157,12 @@ class RocksDbLedger final : public Ledger {
   absl::StatusOr<uint64_t> StoredStreamVersion(absl::string_view stream_id,
                                                rocksdb::Iterator* streams_index) const;
   absl::StatusOr<int64_t> RecordedAtOf(uint64_t sequence) const;
+  // Verify's check of the streams and idempotency indexes against the
+  // events 1..to, whose entries `expected` adds up (verify.cc).
+  absl::Status VerifyIndexes(uint64_t to, const IndexTally& expected) const;
+  // Names the first index entry that is wrong, after VerifyIndexes found
+  // that some is.
+  absl::Status FindIndexMismatch(uint64_t to) const;
 
   rocksdb::ColumnFamilyHandle* events() const { return families_[1]; }
   rocksdb::ColumnFamilyHandle* streams() const { return families_[2]; }

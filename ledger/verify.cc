@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/envelope_header.h"
 #include "ledger/hash.h"
@@ -26,6 +27,48 @@
 #include "ledger/rocksdb_ledger.h"
 
 namespace loyalty::internal {
+
+// The entries of the streams and idempotency indexes as an order-free sum
+// of their hashes, so that the entries the events call for and the entries
+// the indexes hold compare in one sequential pass over each, without a
+// look-up per event.
+class IndexTally {
+ public:
+  void AddStreamEntry(absl::string_view key, absl::string_view value) {
+    Add(&streams_, 's', key, value);
+  }
+  void AddIdempotencyEntry(absl::string_view key, absl::string_view value) {
+    Add(&idempotency_, 'i', key, value);
+  }
+  bool operator==(const IndexTally& other) const {
+    return streams_ == other.streams_ && idempotency_ == other.idempotency_;
+  }
+
+ private:
+  struct Sum {
+    uint64_t entries = 0;
+    uint64_t low = 0;
+    uint64_t high = 0;
+    bool operator==(const Sum& other) const {
+      return entries == other.entries && low == other.low && high == other.high;
+    }
+  };
+  static void Add(Sum* sum, char family, absl::string_view key, absl::string_view value) {
+    std::string entry(1, family);
+    PutBigEndian64(&entry, key.size());
+    entry.append(key.data(), key.size());
+    entry.append(value.data(), value.size());
+    const Hash hash = Sha256(entry);
+    const uint64_t low = DecodeBigEndian64(HashBytes(hash));
+    const uint64_t high = DecodeBigEndian64(HashBytes(hash).substr(8));
+    ++sum->entries;
+    sum->low += low;
+    sum->high += high + (sum->low < low ? 1 : 0);
+  }
+  Sum streams_;
+  Sum idempotency_;
+};
+
 namespace {
 
 // Events per chunk handed from the scan to the checker, and how many chunks
@@ -36,14 +79,27 @@ constexpr size_t kChunksInFlight = 3;
 // Below this many events a second thread costs more than it saves.
 constexpr uint64_t kPipelineMinEvents = 4 * kChunkEvents;
 
+// The index entries an event calls for: its stream entry and its
+// idempotency entry, as the append path writes them (keys.h).
+void TallyEventEntries(uint64_t sequence, absl::string_view canonical_bytes,
+                       const EnvelopeHeaderAndKeys& header, IndexTally* tally) {
+  const std::string sequence_bytes = BigEndian64(sequence);
+  tally->AddStreamEntry(StreamKey(header.stream_id, header.stream_version), sequence_bytes);
+  const Hash content_digest = Sha256(canonical_bytes.substr(header.caller_offset));
+  tally->AddIdempotencyEntry(header.idempotency_key,
+                             absl::StrCat(sequence_bytes, HashBytes(content_digest)));
+}
+
 // Checks events in log order: what Verify asks of each one.
 class ChainChecker {
  public:
-  explicit ChainChecker(const Hash& start) : previous_(start) {}
+  // With `tally`, also adds up the index entries the events call for.
+  explicit ChainChecker(const Hash& start, IndexTally* tally = nullptr)
+      : previous_(start), tally_(tally) {}
 
   absl::Status Check(uint64_t sequence, absl::string_view canonical_bytes,
                      const Hash& stored_hash) {
-    EnvelopeHeader header;
+    EnvelopeHeaderAndKeys header;
     if (!ReadEnvelopeHeader(canonical_bytes, &header)) {
       return absl::DataLossError(
           absl::StrCat("sequence ", sequence, ": stored bytes are not a valid envelope"));
@@ -69,6 +125,7 @@ class ChainChecker {
     }
     previous_ = hash;
     previous_recorded_at_us_ = header.recorded_at_us;
+    if (tally_ != nullptr) TallyEventEntries(sequence, canonical_bytes, header, tally_);
     return absl::OkStatus();
   }
 
@@ -78,6 +135,7 @@ class ChainChecker {
  private:
   Hash previous_;
   int64_t previous_recorded_at_us_ = 0;
+  IndexTally* const tally_;
 };
 
 // Consecutive events copied out of a scan.
@@ -194,7 +252,11 @@ absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
   if (from > to) return absl::OkStatus();
   absl::StatusOr<Hash> start = HashAt(from - 1);
   if (!start.ok()) return start.status();
-  ChainChecker checker(*start);
+  // The indexes are checked with the whole log: an entry may point at any
+  // event.
+  const bool whole_log = from == 1 && to == head.sequence;
+  IndexTally expected;
+  ChainChecker checker(*start, whole_log ? &expected : nullptr);
   absl::Status status =
       to - from + 1 >= kPipelineMinEvents
           ? ScanAndCheckInParallel(*this, from, to, checker)
@@ -241,7 +303,73 @@ absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
     absl::Status scanned = IteratorError(*it, "reading past the head");
     if (!scanned.ok()) return scanned;
   }
+  if (whole_log) return VerifyIndexes(to, expected);
   return absl::OkStatus();
+}
+
+absl::Status RocksDbLedger::VerifyIndexes(uint64_t to, const IndexTally& expected) const {
+  // Entries past `to` belong to appends after the scan began.
+  IndexTally stored;
+  rocksdb::ReadOptions options;
+  options.total_order_seek = true;  // the idempotency family has a prefix extractor
+  std::unique_ptr<rocksdb::Iterator> streams_it(db_->NewIterator(options, streams()));
+  for (streams_it->SeekToFirst(); streams_it->Valid(); streams_it->Next()) {
+    const absl::string_view value = View(streams_it->value());
+    if (value.size() == 8 && DecodeBigEndian64(value) > to) continue;
+    stored.AddStreamEntry(View(streams_it->key()), value);
+  }
+  absl::Status status = IteratorError(*streams_it, "reading the streams index");
+  if (!status.ok()) return status;
+  std::unique_ptr<rocksdb::Iterator> idempotency_it(db_->NewIterator(options, idempotency()));
+  for (idempotency_it->SeekToFirst(); idempotency_it->Valid(); idempotency_it->Next()) {
+    const absl::string_view value = View(idempotency_it->value());
+    if (value.size() == 8 + 32 && DecodeBigEndian64(value) > to) continue;
+    stored.AddIdempotencyEntry(View(idempotency_it->key()), value);
+  }
+  status = IteratorError(*idempotency_it, "reading the idempotency index");
+  if (!status.ok()) return status;
+  if (stored == expected) return absl::OkStatus();
+  return FindIndexMismatch(to);
+}
+
+absl::Status RocksDbLedger::FindIndexMismatch(uint64_t to) const {
+  // Every event's own entries first, in log order.
+  absl::Status status = ScanRaw(1, to, [&](const RawEvent& raw) -> absl::Status {
+    EnvelopeHeaderAndKeys header;
+    if (!ReadEnvelopeHeader(raw.canonical_bytes, &header)) {
+      return absl::DataLossError(
+          absl::StrCat("sequence ", raw.sequence, ": stored bytes are not a valid envelope"));
+    }
+    const std::string sequence_bytes = BigEndian64(raw.sequence);
+    std::string value;
+    rocksdb::Status read = db_->Get(rocksdb::ReadOptions(), streams(),
+                                    StreamKey(header.stream_id, header.stream_version), &value);
+    if (!read.ok() && !read.IsNotFound()) return FromRocksStatus(read, "reading the streams index");
+    if (read.IsNotFound() || value != sequence_bytes) {
+      return absl::DataLossError(absl::StrCat(
+          "sequence ", raw.sequence, ": the streams index ",
+          read.IsNotFound() ? "has no entry" : "has a wrong entry", " for stream \"",
+          absl::CHexEscape(header.stream_id), "\" version ", header.stream_version));
+    }
+    const Hash content_digest = Sha256(raw.canonical_bytes.substr(header.caller_offset));
+    read = db_->Get(rocksdb::ReadOptions(), idempotency(), ToSlice(header.idempotency_key),
+                    &value);
+    if (!read.ok() && !read.IsNotFound()) {
+      return FromRocksStatus(read, "reading the idempotency index");
+    }
+    if (read.IsNotFound() || value != absl::StrCat(sequence_bytes, HashBytes(content_digest))) {
+      return absl::DataLossError(absl::StrCat(
+          "sequence ", raw.sequence, ": the idempotency index ",
+          read.IsNotFound() ? "has no entry" : "has a wrong entry", " for key \"",
+          absl::CHexEscape(header.idempotency_key), "\""));
+    }
+    return absl::OkStatus();
+  });
+  if (!status.ok()) return status;
+  // Then the entries no event calls for.
+  return absl::DataLossError(
+      "the streams or idempotency index holds entries that no event of the log calls for "
+      "(each event's own entries are right): the indexes were altered");
 }
 
 }  // namespace loyalty::internal

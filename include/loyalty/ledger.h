@@ -47,8 +47,16 @@ using Hash = std::array<uint8_t, 32>;
 std::string HashHex(const Hash& hash);
 
 struct LedgerOptions {
-  // Create an empty ledger when `directory` holds none. Default: true.
+  // Create an empty ledger when `directory` does not exist or is empty.
+  // Never over anything else (see Ledger::Open). Default: true.
   bool create_if_missing = true;
+
+  // Open for reading only (default: false). Nothing in the directory is
+  // written, created or deleted (no lock file, no log files), so any number
+  // of readers may open a ledger while one process appends to it. A
+  // read-only ledger sees the log as it was when it was opened; Append
+  // fails with FailedPrecondition.
+  bool read_only = false;
 
   // Durability of an acknowledged append.
   //  true (default): the write-ahead log is fsynced before Append returns, so
@@ -147,11 +155,25 @@ class Subscription {
 
 class Ledger {
  public:
-  // Opens the ledger stored in `directory`, creating it if allowed.
-  // Errors: InvalidArgument for a directory with no ledger when
-  // create_if_missing is false; FailedPrecondition when another process has
-  // it open; DataLoss when its stored head disagrees with its events;
-  // Internal/Unavailable for storage errors, with RocksDB's message.
+  // Opens the ledger stored in `directory`, creating it if allowed. It looks
+  // at the directory first and creates a ledger only in a directory that
+  // does not exist or is empty, all at once (in a temporary directory beside
+  // it, renamed into place), so a crash never leaves half a ledger. Never
+  // over existing files: a directory holding the ledger's files without the
+  // RocksDB CURRENT file that leads to them is damaged, and is reported,
+  // not replaced.
+  // Errors, with nothing changed:
+  //  InvalidArgument: no ledger in `directory` (missing, empty, a file, or
+  //    other files) and create_if_missing is false or read_only is true.
+  //  FailedPrecondition: `directory` holds other files and no ledger (when
+  //    creating); another process has the ledger open (not for read_only);
+  //    a creation was interrupted and read_only (a writing open finishes
+  //    it); a format this build does not read.
+  //  DataLoss: the directory is damaged (the ledger's files without their
+  //    CURRENT, a file failing its checksum, the head missing beside
+  //    events); the message names what was found and how to recover.
+  //  PermissionDenied: the directory cannot be written by this user.
+  //  Internal/Unavailable for other storage errors, with RocksDB's message.
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(const std::string& directory,
                                                       const LedgerOptions& options);
 
