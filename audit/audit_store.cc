@@ -21,6 +21,7 @@
 #include "audit/merkle_internal.h"
 #include "audit/sha256.h"
 #include "loyalty/audit.h"
+#include "util/db_directory.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -499,8 +500,31 @@ class RocksDbAuditStore final : public AuditStore {
 
 absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& directory,
                                                              const Ledger* ledger) {
+  // Signed checkpoints cannot be made again: a store is created only where
+  // nothing is (all at once), never over files that lost their CURRENT.
+  absl::StatusOr<util::DbDirectory> found = util::InspectDbDirectory(directory);
+  if (!found.ok()) return found.status();
+  bool create = false;
+  switch (found->kind) {
+    case util::DbDirectoryKind::kDatabase:
+      break;
+    case util::DbDirectoryKind::kMissing:
+    case util::DbDirectoryKind::kEmpty:
+    case util::DbDirectoryKind::kInterruptedCreation:
+      create = true;
+      break;
+    default: {
+      std::vector<std::string> names = found->database_files;
+      names.insert(names.end(), found->other_entries.begin(), found->other_entries.end());
+      return absl::DataLossError(absl::StrCat(
+          "the audit store ", directory, " is damaged or not a store (it holds ",
+          util::NamesForMessage(names),
+          " but no usable CURRENT file); nothing was changed. Restore it from a backup, or work "
+          "on a copy with RocksDB's repair (`ldb repair --db=COPY`)"));
+    }
+  }
   rocksdb::DBOptions options;
-  options.create_if_missing = true;
+  options.create_if_missing = false;
   options.create_missing_column_families = true;
   options.max_background_jobs = 2;
   options.keep_log_file_num = 4;
@@ -511,12 +535,31 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& 
       {kCheckpointsFamily, family},
       {kSignerKeysFamily, family},
   };
+  if (create) {
+    absl::Status created = util::CreateDbDirectoryAtomically(directory, [&](const std::string& path) {
+      rocksdb::DBOptions create_options = options;
+      create_options.create_if_missing = true;
+      std::vector<rocksdb::ColumnFamilyHandle*> created_handles;
+      rocksdb::DB* created_db = nullptr;
+      rocksdb::Status opened =
+          rocksdb::DB::Open(create_options, path, descriptors, &created_handles, &created_db);
+      if (!opened.ok()) return FromRocks(opened, absl::StrCat("creating the audit store ", path));
+      for (rocksdb::ColumnFamilyHandle* handle : created_handles) {
+        (void)created_db->DestroyColumnFamilyHandle(handle);
+      }
+      opened = created_db->Close();
+      delete created_db;
+      return FromRocks(opened, absl::StrCat("creating the audit store ", path));
+    });
+    if (!created.ok()) return created;
+  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(options, directory, descriptors, &handles, &raw_db);
   if (!status.ok()) {
     return FromRocks(status, absl::StrCat("opening the audit store ", directory));
   }
+  util::RemoveEmptyEarlierWals(*raw_db);
   auto store = std::make_unique<RocksDbAuditStore>(ledger, std::unique_ptr<rocksdb::DB>(raw_db),
                                                    std::move(handles));
   absl::Status started = store->Start();

@@ -4,6 +4,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "util/db_directory.h"
 
 namespace loyalty::privacy {
 namespace {
@@ -11,40 +12,85 @@ namespace {
 constexpr char kCheckKey[] = "check";
 constexpr char kMemberPrefix[] = "m/";
 
+constexpr char kPendingPrefix[] = "p/";
+
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   if (status.ok()) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat("member key store: ", what, ": ", status.ToString()));
+  const std::string message = absl::StrCat("member key store: ", what, ": ", status.ToString());
+  if (status.IsCorruption()) return absl::DataLossError(message);
+  return absl::InternalError(message);
 }
 
 std::string MemberKey(absl::string_view member_id) { return absl::StrCat(kMemberPrefix, member_id); }
+std::string PendingKey(absl::string_view member_id) {
+  return absl::StrCat(kPendingPrefix, member_id);
+}
 
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<MemberKeyStore>> MemberKeyStore::Open(const std::string& directory) {
+rocksdb::DBOptions StoreOptions() {
   rocksdb::DBOptions options;
-  options.create_if_missing = true;
-  options.create_missing_column_families = true;
   // A recycled log file would keep old records (a destroyed key) past its
   // reuse; archived logs would keep them for good.
   options.recycle_log_file_num = 0;
   options.WAL_ttl_seconds = 0;
   options.WAL_size_limit_MB = 0;
   options.keep_log_file_num = 2;
+  return options;
+}
+
+std::vector<rocksdb::ColumnFamilyDescriptor> StoreFamilies() {
   rocksdb::ColumnFamilyOptions family_options;
   family_options.compression = rocksdb::kNoCompression;
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-      {rocksdb::kDefaultColumnFamilyName, family_options}, {kMemberKeysFamily, family_options}};
+  return {{rocksdb::kDefaultColumnFamilyName, family_options},
+          {kMemberKeysFamily, family_options}};
+}
+
+}  // namespace
+
+absl::Status MemberKeyStore::Create(const std::string& directory) {
+  return util::CreateDbDirectoryAtomically(directory, [](const std::string& path) {
+    rocksdb::DBOptions options = StoreOptions();
+    options.create_if_missing = true;
+    options.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status status = rocksdb::DB::Open(options, path, StoreFamilies(), &handles, &db);
+    if (!status.ok()) return FromRocks(status, absl::StrCat("creating ", path));
+    for (rocksdb::ColumnFamilyHandle* handle : handles) (void)db->DestroyColumnFamilyHandle(handle);
+    status = db->Close();
+    delete db;
+    return FromRocks(status, absl::StrCat("creating ", path));
+  });
+}
+
+absl::StatusOr<std::unique_ptr<MemberKeyStore>> MemberKeyStore::Open(const std::string& directory,
+                                                                     bool read_only) {
+  absl::Status exists = util::CheckDatabaseExists(directory, "member key store");
+  if (!exists.ok()) return exists;
+  rocksdb::DBOptions options = StoreOptions();
+  options.create_if_missing = false;
+  options.create_missing_column_families = !read_only;
+  if (read_only) options.info_log = util::NullRocksDbLogger();
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(options, directory, descriptors, &handles, &db);
+  rocksdb::Status status =
+      read_only ? rocksdb::DB::OpenForReadOnly(options, directory, StoreFamilies(), &handles, &db,
+                                               /*error_if_wal_file_exists=*/false)
+                : rocksdb::DB::Open(options, directory, StoreFamilies(), &handles, &db);
   if (!status.ok()) return FromRocks(status, absl::StrCat("opening ", directory));
+  if (!read_only) util::RemoveEmptyEarlierWals(*db);
   return std::unique_ptr<MemberKeyStore>(
-      new MemberKeyStore(std::unique_ptr<rocksdb::DB>(db), std::move(handles)));
+      new MemberKeyStore(std::unique_ptr<rocksdb::DB>(db), std::move(handles), read_only));
 }
 
 MemberKeyStore::MemberKeyStore(std::unique_ptr<rocksdb::DB> db,
-                               std::vector<rocksdb::ColumnFamilyHandle*> families)
-    : db_(std::move(db)), families_(std::move(families)) {}
+                               std::vector<rocksdb::ColumnFamilyHandle*> families, bool read_only)
+    : db_(std::move(db)), families_(std::move(families)), read_only_(read_only) {}
+
+absl::Status MemberKeyStore::CheckWritable(absl::string_view what) const {
+  if (!read_only_) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("member key store: ", what, ": the store is open read-only"));
+}
 
 MemberKeyStore::~MemberKeyStore() {
   for (rocksdb::ColumnFamilyHandle* family : families_) (void)db_->DestroyColumnFamilyHandle(family);
@@ -69,6 +115,7 @@ absl::StatusOr<std::optional<std::string>> MemberKeyStore::Get(absl::string_view
 
 absl::Status MemberKeyStore::Put(absl::string_view member_id, absl::string_view wrapped_key,
                                  absl::string_view check_value) {
+  if (absl::Status writable = CheckWritable("storing a key"); !writable.ok()) return writable;
   absl::StatusOr<std::optional<std::string>> check = CheckValue();
   if (!check.ok()) return check.status();
   rocksdb::WriteBatch batch;
@@ -81,8 +128,12 @@ absl::Status MemberKeyStore::Put(absl::string_view member_id, absl::string_view 
 
 absl::Status MemberKeyStore::Destroy(absl::Span<const std::string> member_ids) {
   if (member_ids.empty()) return absl::OkStatus();
+  if (absl::Status writable = CheckWritable("destroying keys"); !writable.ok()) return writable;
   rocksdb::WriteBatch batch;
-  for (const std::string& member_id : member_ids) batch.Delete(keys(), MemberKey(member_id));
+  for (const std::string& member_id : member_ids) {
+    batch.Delete(keys(), MemberKey(member_id));
+    batch.Delete(keys(), PendingKey(member_id));
+  }
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
   absl::Status status = FromRocks(db_->Write(write_options, &batch), "deleting member keys");
@@ -111,6 +162,37 @@ absl::StatusOr<std::vector<std::string>> MemberKeyStore::MemberIds() const {
   }
   if (!it->status().ok()) return FromRocks(it->status(), "listing member keys");
   return ids;
+}
+
+absl::Status MemberKeyStore::MarkErasurePending(absl::string_view member_id) {
+  if (absl::Status writable = CheckWritable("recording an erasure"); !writable.ok()) {
+    return writable;
+  }
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocks(db_->Put(options, keys(), PendingKey(member_id), rocksdb::Slice()),
+                   absl::StrCat("recording the erasure of ", member_id));
+}
+
+absl::StatusOr<std::vector<std::string>> MemberKeyStore::PendingErasures() const {
+  std::vector<std::string> ids;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys()));
+  for (it->Seek(kPendingPrefix); it->Valid() && it->key().starts_with(kPendingPrefix);
+       it->Next()) {
+    ids.push_back(it->key().ToString().substr(sizeof(kPendingPrefix) - 1));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "listing pending erasures");
+  return ids;
+}
+
+absl::Status MemberKeyStore::ClearPendingErasures(absl::Span<const std::string> member_ids) {
+  if (member_ids.empty()) return absl::OkStatus();
+  if (absl::Status writable = CheckWritable("clearing erasures"); !writable.ok()) return writable;
+  rocksdb::WriteBatch batch;
+  for (const std::string& member_id : member_ids) batch.Delete(keys(), PendingKey(member_id));
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  return FromRocks(db_->Write(options, &batch), "clearing pending erasures");
 }
 
 }  // namespace loyalty::privacy

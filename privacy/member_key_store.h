@@ -10,6 +10,7 @@
 //
 //   member_keys  "check"            -> MasterKeyCheckValue(master key)
 //                "m/" member_id     -> WrapMemberKey(...)
+//                "p/" member_id     -> "" (an erasure in progress)
 //
 // Thread safety: every method may be called from many threads.
 #ifndef LOYALTY_PRIVACY_MEMBER_KEY_STORE_H_
@@ -35,8 +36,17 @@ inline constexpr char kMemberKeysFamily[] = "member_keys";
 
 class MemberKeyStore {
  public:
-  // Opens (creating if needed) the store in `directory`.
-  static absl::StatusOr<std::unique_ptr<MemberKeyStore>> Open(const std::string& directory);
+  // Creates an empty store in `directory`, which must not exist or be
+  // empty, all at once (util/db_directory.h).
+  static absl::Status Create(const std::string& directory);
+
+  // Opens the existing store in `directory`; never creates one. With
+  // `read_only` nothing in the directory is written (no lock, no log file)
+  // and Put, Destroy and MarkErasurePending fail with FailedPrecondition.
+  // DataLoss when a file of the store fails its checks; Internal for other
+  // storage errors.
+  static absl::StatusOr<std::unique_ptr<MemberKeyStore>> Open(const std::string& directory,
+                                                              bool read_only);
   ~MemberKeyStore();
 
   // The recorded master-key check value; nullopt before the first key.
@@ -59,13 +69,25 @@ class MemberKeyStore {
   // Every member id that has a key, in order (for tests and tooling).
   absl::StatusOr<std::vector<std::string>> MemberIds() const;
 
+  // Erasure in two steps (docs/privacy.md): the intent is recorded here
+  // before the erasure event is appended, and Destroy clears it with the
+  // key. A crash between leaves the mark, so the next open can finish (or
+  // drop) the erasure. Synced.
+  absl::Status MarkErasurePending(absl::string_view member_id);
+  // The members marked and not destroyed yet, in order.
+  absl::StatusOr<std::vector<std::string>> PendingErasures() const;
+  // Drops the marks of erasures that never reached the log; keys stay.
+  absl::Status ClearPendingErasures(absl::Span<const std::string> member_ids);
+
  private:
   MemberKeyStore(std::unique_ptr<rocksdb::DB> db,
-                 std::vector<rocksdb::ColumnFamilyHandle*> families);
+                 std::vector<rocksdb::ColumnFamilyHandle*> families, bool read_only);
+  absl::Status CheckWritable(absl::string_view what) const;
   rocksdb::ColumnFamilyHandle* keys() const { return families_[1]; }
 
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> families_;  // [0] is RocksDB's default
+  const bool read_only_;
 };
 
 }  // namespace loyalty::privacy

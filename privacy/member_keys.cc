@@ -14,16 +14,14 @@ absl::Status NoMasterKeyError(absl::string_view purpose) {
 }
 
 absl::StatusOr<std::unique_ptr<MemberKeys>> MemberKeys::Open(
-    const std::string& directory, std::optional<std::string> master_key,
+    std::unique_ptr<MemberKeyStore> store, std::optional<std::string> master_key,
     RandomBytesSource random) {
   if (master_key.has_value() && master_key->size() != kMasterKeyBytes) {
     return absl::InvalidArgumentError(absl::StrCat("master key: ", master_key->size(),
                                                    " bytes, expected ", kMasterKeyBytes));
   }
-  absl::StatusOr<std::unique_ptr<MemberKeyStore>> store = MemberKeyStore::Open(directory);
-  if (!store.ok()) return store.status();
-  if (master_key.has_value()) {
-    absl::StatusOr<std::optional<std::string>> check = (*store)->CheckValue();
+  if (master_key.has_value() && store != nullptr) {
+    absl::StatusOr<std::optional<std::string>> check = store->CheckValue();
     if (!check.ok()) return check.status();
     if (check->has_value() &&
         !ConstantTimeEquals(**check, MasterKeyCheckValue(*master_key))) {
@@ -33,7 +31,12 @@ absl::StatusOr<std::unique_ptr<MemberKeys>> MemberKeys::Open(
     }
   }
   return std::unique_ptr<MemberKeys>(
-      new MemberKeys(std::move(*store), std::move(master_key), std::move(random)));
+      new MemberKeys(std::move(store), std::move(master_key), std::move(random)));
+}
+
+absl::Status MemberKeys::Destroy(absl::Span<const std::string> member_ids) {
+  if (store_ == nullptr) return absl::OkStatus();  // no key to destroy
+  return store_->Destroy(member_ids);
 }
 
 absl::StatusOr<std::string> MemberKeys::Random(size_t count) const {
@@ -47,6 +50,13 @@ absl::StatusOr<std::string> MemberKeys::Random(size_t count) const {
 absl::StatusOr<std::string> MemberKeys::DataKey(absl::string_view member_id, bool create,
                                                 absl::string_view purpose) {
   if (!master_key_.has_value()) return NoMasterKeyError(purpose);
+  if (store_ == nullptr) {
+    if (!create) {
+      return absl::NotFoundError(absl::StrCat("member \"", member_id, "\" has no data key"));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat(purpose, ": the ledger has no member key store and is open read-only"));
+  }
   absl::StatusOr<std::optional<std::string>> wrapped = store_->Get(member_id);
   if (!wrapped.ok()) return wrapped.status();
   if (wrapped->has_value()) return UnwrapMemberKey(*master_key_, member_id, **wrapped);

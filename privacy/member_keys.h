@@ -22,12 +22,14 @@ namespace loyalty::privacy {
 
 class MemberKeys {
  public:
-  // Opens the store in `directory`. `master_key` nullopt: no master key (keys
-  // can be destroyed, not created or read). InvalidArgument for a master key
-  // that is not 32 bytes; PermissionDenied when it does not match the check
-  // value recorded with the first member key. Nothing is written either way.
-  // New data keys come from `random` (empty: RandomBytes).
-  static absl::StatusOr<std::unique_ptr<MemberKeys>> Open(const std::string& directory,
+  // Member keys kept in `store` (nullptr: no store, as in a read-only open
+  // of a ledger that never had one: no member has a key and none can be
+  // made). `master_key` nullopt: no master key (keys can be destroyed, not
+  // created or read). InvalidArgument for a master key that is not 32
+  // bytes; PermissionDenied when it does not match the check value recorded
+  // with the first member key. Nothing is written either way. New data keys
+  // come from `random` (empty: RandomBytes).
+  static absl::StatusOr<std::unique_ptr<MemberKeys>> Open(std::unique_ptr<MemberKeyStore> store,
                                                           std::optional<std::string> master_key,
                                                           RandomBytesSource random = {});
 
@@ -44,11 +46,10 @@ class MemberKeys {
 
   // Destroys the members' keys for good (MemberKeyStore::Destroy). Needs no
   // master key.
-  absl::Status Destroy(absl::Span<const std::string> member_ids) {
-    return store_->Destroy(member_ids);
-  }
+  absl::Status Destroy(absl::Span<const std::string> member_ids);
 
-  const MemberKeyStore& store() const { return *store_; }
+  // The store; nullptr when there is none.
+  MemberKeyStore* store() const { return store_.get(); }
 
   // `count` bytes from the random source (for nonces).
   absl::StatusOr<std::string> Random(size_t count) const;

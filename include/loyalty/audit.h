@@ -223,10 +223,14 @@ struct SignedCheckpoint {
 // serialized internally.
 class AuditStore {
  public:
-  // Opens (or creates) the store in `directory` for `ledger` (not owned; it
-  // must outlive the store). DataLoss when the store was built from another
-  // log: its recorded chain hash at the last indexed sequence differs from
-  // the ledger's. Internal/Unavailable for storage errors.
+  // Opens the store in `directory` for `ledger` (not owned; it must outlive
+  // the store), creating it, all at once, when the directory does not exist
+  // or is empty. DataLoss when the store was built from another log (its
+  // recorded chain hash at the last indexed sequence differs from the
+  // ledger's), and, with nothing changed, when the directory holds a damaged
+  // store (files without their CURRENT) or other files: signed checkpoints
+  // cannot be made again, so no store is created over them.
+  // Internal/Unavailable for storage errors.
   static absl::StatusOr<std::unique_ptr<AuditStore>> Open(const std::string& directory,
                                                           const Ledger* ledger);
   virtual ~AuditStore() = default;
