@@ -11,6 +11,7 @@
 #include "engine/complaint_views.h"
 #include "engine/personal_data.h"
 #include "engine/engine_metrics.h"
+#include "engine/engine_stores.h"
 #include "engine/open_with_hooks.h"
 #include "engine/projection_set.h"
 #include "engine/projection_store.h"
@@ -34,9 +35,12 @@ constexpr size_t kCatchUpChunk = 4096;
 
 class EngineImpl final : public Engine {
  public:
-  EngineImpl(const EngineOptions& options, std::unique_ptr<Ledger> ledger,
+  EngineImpl(const EngineOptions& options, std::string directory, std::unique_ptr<Ledger> ledger,
              std::unique_ptr<ProjectionStore> store)
       : options_(options),
+        directory_(std::move(directory)),
+        read_only_(options.ledger.read_only),
+        notice_(NoticeSinkOf(options)),
         clock_(options.ledger.clock != nullptr ? options.ledger.clock : DefaultClock()),
         ledger_(std::move(ledger)),
         store_(std::move(store)),
@@ -46,55 +50,46 @@ class EngineImpl final : public Engine {
 
   ~EngineImpl() override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (applied_ != saved_) (void)SaveLocked();
+    if (applied_ != saved_ && !read_only_) (void)SaveLocked();
   }
 
-  absl::Status Start() {
-    absl::StatusOr<ProjectionCheckpoint> checkpoint = store_->Load();
-    if (!checkpoint.ok()) return checkpoint.status();
-    if (checkpoint->applied_sequence > ledger_->Head().sequence) {
-      return absl::DataLossError(absl::StrCat("the projection checkpoint is at sequence ",
-                                              checkpoint->applied_sequence,
-                                              ", past the ledger's head ",
-                                              ledger_->Head().sequence));
-    }
-    if (checkpoint->applied_sequence > 0 && !live_->HasEveryState(*checkpoint)) {
-      // Saved by a build with fewer projections or an older state format:
-      // the log is the source of truth, so every projection is rebuilt from
-      // it. Cleared first: such a checkpoint may hold states no longer saved
-      // (the birth dates of builds that kept them in the clear).
-      absl::Status cleared = store_->Clear();
-      if (!cleared.ok()) return cleared;
-      *checkpoint = ProjectionCheckpoint();
-    }
-    if (checkpoint->applied_sequence > 0) {
-      absl::Status restored = live_->Restore(*checkpoint);
-      if (!restored.ok()) return restored;
-    }
+  // Resumes the projections from the checkpoint (or sets it aside when it
+  // is damaged or not this log's), catches up with the log, and finishes
+  // the erasures a crash left half done.
+  absl::Status Start(int stores_set_aside) {
+    for (int i = 0; i < stores_set_aside; ++i) metrics_.CheckpointSetAside();
+    ProjectionCheckpoint checkpoint;
+    absl::Status resumed = ResumeFromCheckpoint(&checkpoint);
+    if (!resumed.ok()) return resumed;
     std::lock_guard<std::mutex> lock(mu_);
-    applied_ = saved_ = checkpoint->applied_sequence;
+    applied_ = saved_ = checkpoint.applied_sequence;
     const uint64_t checkpoint_sequence = applied_;
     const Stopwatch catch_up;
     absl::Status caught_up = CatchUpLocked();
     metrics_.CaughtUpOnOpen(applied_ - checkpoint_sequence, catch_up.ElapsedMicros());
-    return caught_up;
+    if (!caught_up.ok()) return caught_up;
+    return FinishPendingErasuresLocked();
   }
 
   // Opens the member keys beside the ledger with the master key of the
   // options (docs/privacy.md). Called by Open before Start, so that a wrong
   // key stops the engine before anything is written.
-  absl::Status OpenMemberKeys(const std::string& directory) {
+  absl::Status OpenMemberKeys() {
     std::optional<std::string> master_key;
     if (options_.master_key) {
       absl::StatusOr<std::string> key = options_.master_key();
       if (!key.ok()) return key.status();
       master_key = std::move(*key);
     }
+    absl::Status unusable;
+    absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> store =
+        OpenMemberKeyStore(directory_, read_only_, *ledger_, &unusable);
+    if (!store.ok()) return store.status();
+    if (!unusable.ok()) notice_(unusable.message());
     absl::StatusOr<std::unique_ptr<privacy::MemberKeys>> keys = privacy::MemberKeys::Open(
-        (std::filesystem::path(directory) / "member-keys").string(), std::move(master_key),
-        options_.random_bytes);
+        std::move(*store), std::move(master_key), options_.random_bytes);
     if (!keys.ok()) return keys.status();
-    personal_ = std::make_unique<PersonalData>(std::move(*keys), ledger_.get());
+    personal_ = std::make_unique<PersonalData>(std::move(*keys), ledger_.get(), unusable);
     return absl::OkStatus();
   }
 
@@ -110,22 +105,39 @@ class EngineImpl final : public Engine {
     });
   }
   absl::StatusOr<CommandResult> Execute(const EraseMember& command) override {
-    // The key goes first: once the decision says the erasure is valid, the
-    // data becomes unreadable even if the append then fails (a retry finds
-    // no key to destroy and appends).
+    // The intent, then the event, then the key (docs/privacy.md): a crash
+    // before the event leaves a mark that the next open drops (the erasure
+    // did not happen, and was not acknowledged); a crash after it leaves a
+    // key that the next open destroys. The log never holds a member whose
+    // key is gone without its erasure.
+    if (absl::Status writable = CheckWritable(); !writable.ok()) return writable;
     {
       std::lock_guard<std::mutex> lock(mu_);
       absl::Status status = CatchUpLocked();
       if (!status.ok()) return status;
       absl::StatusOr<projections::Events> events =
           projections::DecideEraseMember(live_->decision_state(), command);
-      if (!events.ok()) return events.status();
-      status = personal_->Destroy({command.member_id});
+      if (!events.ok()) {
+        // A retry of an erasure whose event is in the log: finish it.
+        const projections::MemberAccount* account =
+            live_->balances().FindMember(command.member_id);
+        if (account != nullptr && account->erased) {
+          status = personal_->Destroy({command.member_id});
+          if (!status.ok()) return status;
+        }
+        return events.status();
+      }
+      status = personal_->MarkErasurePending(command.member_id);
       if (!status.ok()) return status;
     }
-    return RunCommand(command, [&](const ProjectionSet& set) {
+    absl::StatusOr<CommandResult> result = RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideEraseMember(set.decision_state(), command);
     });
+    if (!result.ok()) return result;
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::Status destroyed = personal_->Destroy({command.member_id});
+    if (!destroyed.ok()) return destroyed;
+    return result;
   }
 
   absl::StatusOr<v1::PersonalData> PersonalDataOf(const std::string& member_id) const override {
@@ -362,9 +374,14 @@ class EngineImpl final : public Engine {
   // before `bound` (projections/member_snapshot.h) if there is one.
   absl::StatusOr<MemberView> MemberReplayed(const std::string& member_id, AsOf as_of,
                                             uint64_t bound) const {
-    absl::StatusOr<std::optional<StoredMemberSnapshot>> snapshot =
-        store_->LatestMemberSnapshot(member_id, bound);
-    if (!snapshot.ok()) return snapshot.status();
+    // Snapshots are derived data: a damaged one is passed over, and the
+    // member replayed from the start of its stream.
+    absl::StatusOr<std::optional<StoredMemberSnapshot>> snapshot = std::nullopt;
+    if (store_ != nullptr) snapshot = store_->LatestMemberSnapshot(member_id, bound);
+    if (!snapshot.ok()) {
+      if (!absl::IsDataLoss(snapshot.status())) return snapshot.status();
+      snapshot = std::nullopt;
+    }
     std::vector<v1::Envelope> policy_events;
     absl::Status status = ledger_->ScanStream(
         projections::kPolicyStreamId, 1, [&](const v1::Envelope& envelope) {
@@ -564,12 +581,17 @@ class EngineImpl final : public Engine {
       }
     }
     live_ = std::move(fresh);
+    if (read_only_) return rebuilt;
+    absl::StatusOr<std::string> hash = ChainHashBytesAt(applied_);
+    if (!hash.ok()) return hash.status();
+    checkpoint.applied_hash = std::move(*hash);
     status = SaveLocked(checkpoint);
     if (!status.ok()) return status;
     return rebuilt;
   }
 
   absl::Status Checkpoint() override {
+    if (absl::Status writable = CheckWritable(); !writable.ok()) return writable;
     std::lock_guard<std::mutex> lock(mu_);
     absl::Status status = CatchUpLocked();
     if (!status.ok()) return status;
@@ -589,6 +611,7 @@ class EngineImpl final : public Engine {
   // Run, counted and timed as a command of `command`'s kind.
   template <typename Command, typename Decide>
   absl::StatusOr<CommandResult> RunCommand(const Command& command, Decide decide) {
+    if (absl::Status writable = CheckWritable(); !writable.ok()) return writable;
     const Stopwatch stopwatch;
     absl::StatusOr<CommandResult> result = Run(decide);
     metrics_.CommandDone(KindOf(command), result.ok(), stopwatch.ElapsedMicros());
@@ -695,7 +718,7 @@ class EngineImpl final : public Engine {
             return absl::OkStatus();
           });
       if (!status.ok()) return status;
-      if (applied_ - saved_ >= options_.checkpoint_interval_events) {
+      if (applied_ - saved_ >= options_.checkpoint_interval_events && !read_only_) {
         status = SaveLocked();
         if (!status.ok()) return status;
       }
@@ -706,6 +729,9 @@ class EngineImpl final : public Engine {
 
   absl::Status SaveLocked() const {
     ProjectionCheckpoint checkpoint = live_->ToCheckpoint(applied_);
+    absl::StatusOr<std::string> hash = ChainHashBytesAt(applied_);
+    if (!hash.ok()) return hash.status();
+    checkpoint.applied_hash = std::move(*hash);
     // Lost if the save fails: a query then starts from an earlier snapshot.
     checkpoint.member_snapshots = live_->TakeMemberSnapshots();
     return SaveLocked(checkpoint);
@@ -719,6 +745,100 @@ class EngineImpl final : public Engine {
       metrics_.CheckpointSaved();
     }
     return status;
+  }
+
+  // FailedPrecondition in a read-only engine: every command writes.
+  absl::Status CheckWritable() const {
+    if (!read_only_) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        "the engine is open read-only (LedgerOptions::read_only): commands need a writing open");
+  }
+
+  // The chain hash at `sequence`, as the checkpoint records it.
+  absl::StatusOr<std::string> ChainHashBytesAt(uint64_t sequence) const {
+    absl::StatusOr<Hash> hash = ledger_->HashAt(sequence);
+    if (!hash.ok()) return hash.status();
+    return std::string(reinterpret_cast<const char*>(hash->data()), hash->size());
+  }
+
+  // Restores the live projections from the store's checkpoint into
+  // *checkpoint (left empty to rebuild from the log). A checkpoint of an
+  // older build is discarded; one that does not read back, is past the
+  // head, or was taken of another log is set aside (engine.h, "Damage").
+  absl::Status ResumeFromCheckpoint(ProjectionCheckpoint* checkpoint) {
+    if (store_ == nullptr) return absl::OkStatus();
+    absl::StatusOr<ProjectionCheckpoint> loaded = store_->Load();
+    std::string damage;
+    if (!loaded.ok()) {
+      if (!absl::IsDataLoss(loaded.status())) return loaded.status();
+      damage = std::string(loaded.status().message());
+    } else if (loaded->applied_sequence == 0) {
+      return absl::OkStatus();
+    } else if (loaded->applied_sequence > ledger_->Head().sequence) {
+      damage = absl::StrCat("it is at sequence ", loaded->applied_sequence,
+                            ", past the ledger's head ", ledger_->Head().sequence);
+    } else if (loaded->applied_hash.empty() || !live_->HasEveryState(*loaded)) {
+      // Saved by a build with fewer projections, an older state format or
+      // no chain hash: the log is the source of truth, so every projection
+      // is rebuilt from it. Cleared first: such a checkpoint may hold states
+      // no longer saved (the birth dates of builds that kept them in the
+      // clear).
+      return read_only_ ? absl::OkStatus() : store_->Clear();
+    } else {
+      absl::StatusOr<std::string> hash = ChainHashBytesAt(loaded->applied_sequence);
+      if (!hash.ok()) return hash.status();
+      if (*hash != loaded->applied_hash) {
+        damage = absl::StrCat("it was taken of another log (its chain hash at sequence ",
+                              loaded->applied_sequence, " differs from this ledger's)");
+      } else {
+        absl::Status restored = live_->Restore(*loaded);
+        if (restored.ok()) {
+          *checkpoint = std::move(*loaded);
+          return absl::OkStatus();
+        }
+        if (!absl::IsDataLoss(restored) && !absl::IsInvalidArgument(restored)) return restored;
+        damage = std::string(restored.message());
+        live_ = std::make_unique<ProjectionSet>();
+        live_->KeepMemberSnapshots(options_.member_snapshot_interval_events);
+      }
+    }
+    metrics_.CheckpointSetAside();
+    if (read_only_) {
+      notice_(absl::StrCat("the projections' checkpoint is not used: ", damage,
+                           "; the projections are replayed from the log (a writing command "
+                           "sets it aside and saves a new one)"));
+      store_.reset();
+      return absl::OkStatus();
+    }
+    store_.reset();  // closed before its directory is renamed
+    absl::StatusOr<std::unique_ptr<ProjectionStore>> fresh =
+        SetAsideProjectionStore(directory_, damage, notice_);
+    if (!fresh.ok()) return fresh.status();
+    store_ = std::move(*fresh);
+    return absl::OkStatus();
+  }
+
+  // Finishes the erasures that a crash interrupted (Execute(EraseMember)):
+  // a member whose erasure is in the log loses its key now; a mark whose
+  // erasure never reached the log is dropped, the key kept.
+  absl::Status FinishPendingErasuresLocked() {
+    if (read_only_) return absl::OkStatus();
+    absl::StatusOr<std::vector<std::string>> pending = personal_->PendingErasures();
+    if (!pending.ok()) return pending.status();
+    std::vector<std::string> never_recorded;
+    for (const std::string& member_id : *pending) {
+      const projections::MemberAccount* account = live_->balances().FindMember(member_id);
+      if (account == nullptr || !account->erased) {
+        never_recorded.push_back(member_id);
+        continue;
+      }
+      absl::Status destroyed = personal_->Destroy({member_id});
+      if (!destroyed.ok()) return destroyed;
+      metrics_.ErasureCompletedOnOpen();
+      notice_(absl::StrCat("finished the erasure of member \"", member_id,
+                           "\" that a crash interrupted: its key is destroyed now"));
+    }
+    return personal_->ClearPendingErasures(never_recorded);
   }
 
   absl::Status Replay(uint64_t to, ProjectionSet* set) const {
@@ -825,6 +945,9 @@ class EngineImpl final : public Engine {
   }
 
   const EngineOptions options_;
+  const std::string directory_;
+  const bool read_only_;
+  const NoticeSink notice_;
   const Clock* const clock_;
   std::unique_ptr<Ledger> ledger_;
   std::unique_ptr<ProjectionStore> store_;
@@ -863,15 +986,17 @@ absl::StatusOr<std::unique_ptr<Engine>> internal::OpenEngineWithHooks(
   absl::StatusOr<std::unique_ptr<Ledger>> ledger =
       RocksDbLedger::Open(directory, options.ledger, hooks);
   if (!ledger.ok()) return ledger.status();
-  // The ledger holds the directory's lock, so the store beside it is ours.
-  absl::StatusOr<std::unique_ptr<internal::ProjectionStore>> store =
-      internal::ProjectionStore::Open((std::filesystem::path(directory) / "projections").string());
+  // The ledger holds the directory's lock (unless read-only, when nothing
+  // is written), so the stores beside it are ours.
+  int stores_set_aside = 0;
+  absl::StatusOr<std::unique_ptr<internal::ProjectionStore>> store = internal::OpenProjectionStore(
+      directory, options.ledger.read_only, internal::NoticeSinkOf(options), &stores_set_aside);
   if (!store.ok()) return store.status();
-  auto engine = std::make_unique<internal::EngineImpl>(options, std::move(*ledger),
+  auto engine = std::make_unique<internal::EngineImpl>(options, directory, std::move(*ledger),
                                                        std::move(*store));
-  absl::Status started = engine->OpenMemberKeys(directory);
+  absl::Status started = engine->OpenMemberKeys();
   if (!started.ok()) return started;
-  started = engine->Start();
+  started = engine->Start(stores_set_aside);
   if (!started.ok()) return started;
   return std::unique_ptr<Engine>(std::move(engine));
 }

@@ -360,7 +360,7 @@ TEST_F(EngineComplaintTest, ACheckpointWithoutTheNewProjectionsIsRebuiltFromTheL
   const std::string before = Describe(View("C1"));
   engine_.reset();
   {
-    auto store = internal::ProjectionStore::Open(dir_.Sub("db") + "/projections");
+    auto store = internal::ProjectionStore::Open(dir_.Sub("db") + "/projections", /*read_only=*/false);
     ASSERT_TRUE(store.ok());
     auto checkpoint = (*store)->Load();
     ASSERT_TRUE(checkpoint.ok());

@@ -55,6 +55,8 @@ EngineMetrics EngineCounters::Snapshot(uint64_t head_sequence) const {
   metrics.since_last_apply_us = std::max<int64_t>(0, now_us - last_apply_at_us_.Value());
   metrics.events_applied_total = events_applied_.Value();
   metrics.checkpoints_total = checkpoints_.Value();
+  metrics.checkpoints_set_aside_total = checkpoints_set_aside_.Value();
+  metrics.erasures_completed_on_open_total = erasures_completed_on_open_.Value();
   metrics.catch_up_events_on_open = static_cast<uint64_t>(catch_up_events_on_open_.Value());
   metrics.catch_up_on_open_us = catch_up_on_open_us_.Value();
   metrics.member_replays_total = member_replays_.Value();

@@ -72,6 +72,8 @@ class EngineCounters {
   // when that is the head the catch-up saw.
   void Applied(uint64_t applied_sequence, uint64_t events, bool at_head);
   void CheckpointSaved() { checkpoints_.Increment(); }
+  void CheckpointSetAside() { checkpoints_set_aside_.Increment(); }
+  void ErasureCompletedOnOpen() { erasures_completed_on_open_.Increment(); }
   // A Member() answer replayed `member_events` of the member's stream,
   // from a snapshot or from the stream's start.
   void MemberReplayed(bool from_snapshot, uint64_t member_events) {
@@ -96,6 +98,8 @@ class EngineCounters {
   Gauge last_apply_at_us_;      // MonotonicMicros() of the last event applied
   Gauge last_at_head_at_us_;    // MonotonicMicros() when last seen at the head
   Counter checkpoints_;
+  Counter checkpoints_set_aside_;
+  Counter erasures_completed_on_open_;
   Gauge catch_up_events_on_open_;
   Gauge catch_up_on_open_us_;
   Counter member_replays_;

@@ -144,7 +144,7 @@ TEST_F(EnginePrivacyTest, WrongMasterKeyIsRejectedAndNothingIsWritten) {
   engine_.reset();
   std::vector<std::string> keys_before;
   {
-    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"));
+    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
     ASSERT_TRUE(store.ok());
     keys_before = *(*store)->MemberIds();
   }
@@ -160,7 +160,7 @@ TEST_F(EnginePrivacyTest, WrongMasterKeyIsRejectedAndNothingIsWritten) {
   options.master_key = [] { return absl::StatusOr<std::string>(absl::NotFoundError("no key")); };
   EXPECT_EQ(Engine::Open(dir_.Sub("db"), options).status().code(), absl::StatusCode::kNotFound);
   {
-    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"));
+    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
     ASSERT_TRUE(store.ok());
     EXPECT_EQ(*(*store)->MemberIds(), keys_before);
   }
@@ -179,7 +179,7 @@ TEST_F(EnginePrivacyTest, ErasureKeepsTheChainAndFiguresAndLeavesNoTraceOnDisk) 
   engine_.reset();
   std::string wrapped_key;
   {
-    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"));
+    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
     ASSERT_TRUE(store.ok());
     auto wrapped = (*store)->Get("M1");
     ASSERT_TRUE(wrapped.ok() && wrapped->has_value());
@@ -288,6 +288,105 @@ TEST_F(EnginePrivacyTest, RetentionErasesExactlyTheInactiveMembersOnce) {
   EXPECT_EQ(engine_->RunRetention(absl::CivilDay(2024, 1, 1), "").status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(engine_->ledger().Verify(1, engine_->ledger().Head().sequence).ok());
+}
+
+// Case 9 of the hostile campaign: an erasure is recorded before the key is
+// destroyed, and an open finishes one a crash interrupted.
+TEST_F(EnginePrivacyTest, AnOpenFinishesAnErasureWhoseEventIsInTheLog) {
+  Enrol("M1");
+  Enrol("M2");
+  // What a crash after the append and before the key's destruction leaves:
+  // the mark and the event, the key still there.
+  engine_.reset();
+  {
+    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->MarkErasurePending("M1").ok());
+  }
+  {
+    LedgerOptions options;
+    options.clock = &clock_;
+    auto ledger = Ledger::Open(dir_.Sub("db"), options);
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    v1::Envelope erased;
+    erased.set_stream_id("member-M1");
+    erased.set_idempotency_key("erase/M1");
+    erased.set_occurred_at_us(kJan2024Us + kDayUs);
+    erased.set_actor_id("dpo");
+    erased.mutable_event()->mutable_member_erased()->set_member_id("M1");
+    erased.mutable_event()->mutable_member_erased()->set_reason("member request");
+    AppendBatch batch;
+    batch.Add(erased);
+    ASSERT_TRUE((*ledger)->Append(batch).ok());
+  }
+  std::vector<std::string> notices;
+  EngineOptions options;
+  options.ledger.clock = &clock_;
+  options.master_key = MasterKeyFromBytes(master_key_);
+  options.notice = [&](absl::string_view message) { notices.emplace_back(message); };
+  auto opened = Engine::Open(dir_.Sub("db"), options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  engine_ = std::move(*opened);
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_THAT(notices[0], HasSubstr("finished the erasure of member \"M1\""));
+  EXPECT_EQ(engine_->Metrics().engine->erasures_completed_on_open_total, 1u);
+  engine_.reset();
+  auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ(*(*store)->MemberIds(), std::vector<std::string>{"M2"});
+  EXPECT_THAT(*(*store)->PendingErasures(), IsEmpty());
+}
+
+TEST_F(EnginePrivacyTest, AnOpenDropsTheMarkOfAnErasureThatNeverReachedTheLog) {
+  Enrol("M1");
+  engine_.reset();
+  {
+    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->MarkErasurePending("M1").ok());
+  }
+  Open(MasterKeyFromBytes(master_key_));
+  // Not erased: the data reads, purchases go on, and a real erasure works.
+  EXPECT_TRUE(engine_->PersonalDataOf("M1").ok());
+  EXPECT_TRUE(Purchase("M1", "P-1", kJan2024Us + kDayUs).ok());
+  EXPECT_TRUE(Erase("M1").ok());
+  EXPECT_EQ(engine_->PersonalDataOf("M1").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(EnginePrivacyTest, ErasureAppendsItsEventBeforeTheKeyIsDestroyed) {
+  Enrol("M1");
+  ASSERT_TRUE(Erase("M1").ok());
+  // A retry finds the erasure in the log (FailedPrecondition, as before) and
+  // leaves no key behind either way.
+  EXPECT_EQ(Erase("M1").status().code(), absl::StatusCode::kFailedPrecondition);
+  engine_.reset();
+  auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
+  ASSERT_TRUE(store.ok());
+  EXPECT_THAT(*(*store)->MemberIds(), IsEmpty());
+  EXPECT_THAT(*(*store)->PendingErasures(), IsEmpty());
+}
+
+TEST_F(EnginePrivacyTest, AReadOnlyEngineReadsPersonalDataAndRefusesCommands) {
+  Enrol("M1");
+  engine_.reset();
+  EngineOptions options;
+  options.ledger.clock = &clock_;
+  options.ledger.read_only = true;
+  options.master_key = MasterKeyFromBytes(master_key_);
+  auto opened = Engine::Open(dir_.Sub("db"), options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  absl::StatusOr<v1::PersonalData> personal = (*opened)->PersonalDataOf("M1");
+  ASSERT_TRUE(personal.ok()) << personal.status();
+  EXPECT_EQ(personal->name(), kName);
+  EXPECT_EQ((*opened)->Execute(EnrolCommand("M2")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EraseMember erase;
+  erase.member_id = "M1";
+  erase.reason = "member request";
+  erase.occurred_at_us = kJan2024Us + kDayUs;
+  erase.actor_id = "dpo";
+  EXPECT_EQ((*opened)->Execute(erase).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE((*opened)->PersonalDataOf("M1").ok());
 }
 
 }  // namespace

@@ -241,7 +241,7 @@ TEST_F(EngineTest, ACheckpointInAnOlderStateFormatIsRebuiltFromTheLog) {
   ASSERT_TRUE(engine_->Checkpoint().ok());
   engine_.reset();
   {
-    auto store = internal::ProjectionStore::Open(dir_.Sub("db") + "/projections");
+    auto store = internal::ProjectionStore::Open(dir_.Sub("db") + "/projections", /*read_only=*/false);
     ASSERT_TRUE(store.ok());
     auto checkpoint = store.value()->Load();
     ASSERT_TRUE(checkpoint.ok());

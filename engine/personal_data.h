@@ -30,8 +30,12 @@ const v1::Personal* PersonalOf(const v1::Envelope& envelope, std::string* member
 
 class PersonalData {
  public:
-  PersonalData(std::unique_ptr<privacy::MemberKeys> keys, const Ledger* ledger)
-      : keys_(std::move(keys)), ledger_(ledger) {}
+  // `store_problem`: why the member key store could not be opened (a
+  // read-only open goes on without it); every use of the keys then fails
+  // with it.
+  PersonalData(std::unique_ptr<privacy::MemberKeys> keys, const Ledger* ledger,
+               absl::Status store_problem = absl::OkStatus())
+      : keys_(std::move(keys)), ledger_(ledger), store_problem_(std::move(store_problem)) {}
 
   // Seals, in place, the plain personal data of every event of `events`
   // (creating the member's key on first use), bound to the member and the
@@ -54,8 +58,14 @@ class PersonalData {
   // it read (in memory only) until the member's personal data changes.
   absl::StatusOr<projections::BirthDates> BirthDates(const ProjectionSet& set, int64_t year);
 
-  // Destroys the members' keys and forgets what was read of them.
+  // Destroys the members' keys (and their erasure marks) and forgets what
+  // was read of them.
   absl::Status Destroy(const std::vector<std::string>& member_ids);
+
+  // The erasure marks of privacy::MemberKeyStore (none without a store).
+  absl::Status MarkErasurePending(const std::string& member_id);
+  absl::StatusOr<std::vector<std::string>> PendingErasures() const;
+  absl::Status ClearPendingErasures(const std::vector<std::string>& member_ids);
 
   bool has_master_key() const { return keys_->has_master_key(); }
   const privacy::MemberKeys& keys() const { return *keys_; }
@@ -69,6 +79,7 @@ class PersonalData {
 
   std::unique_ptr<privacy::MemberKeys> keys_;
   const Ledger* const ledger_;
+  const absl::Status store_problem_;
   absl::flat_hash_map<std::string, CachedBirthDate> birth_dates_;
 };
 

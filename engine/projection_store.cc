@@ -1,20 +1,25 @@
 #include "engine/projection_store.h"
 
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/keys.h"
 #include "ledger/rocks_util.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "util/db_directory.h"
 
 namespace loyalty::internal {
 namespace {
 
-// Keys: "applied" -> decimal sequence; "state/<name>" -> canonical state;
+// Keys: "applied" -> decimal sequence; "applied_hash" -> the chain hash at
+// it (32 bytes); "state/<name>" -> canonical state;
 // "member/" <member id's length> <member id> <sequence> -> member snapshot.
 // The length and the sequence are 8 bytes big-endian (ledger/keys.h), so
 // that one member's snapshots sort together, by sequence.
 constexpr char kAppliedKey[] = "applied";
+constexpr char kAppliedHashKey[] = "applied_hash";
 constexpr char kStatePrefix[] = "state/";
 constexpr char kMemberPrefix[] = "member/";
 constexpr char kMemberPrefixEnd[] = "member0";  // '0' follows '/'
@@ -34,28 +39,67 @@ std::string MemberKey(absl::string_view member_id, uint64_t sequence) {
 
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   if (status.ok()) return absl::OkStatus();
-  return absl::InternalError(absl::StrCat(what, ": ", status.ToString()));
+  const std::string message = absl::StrCat(what, ": ", status.ToString());
+  if (status.IsCorruption()) return absl::DataLossError(message);
+  return absl::InternalError(message);
+}
+
+rocksdb::Options StoreOptions() {
+  rocksdb::Options options;
+  options.compression = rocksdb::kLZ4Compression;
+  options.keep_log_file_num = 2;
+  return options;
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
-    const std::string& directory) {
-  rocksdb::Options options;
-  options.create_if_missing = true;
-  options.compression = rocksdb::kLZ4Compression;
-  options.keep_log_file_num = 2;
-  rocksdb::DB* db = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(options, directory, &db);
-  if (!status.ok()) {
-    return FromRocks(status, absl::StrCat("opening projection store ", directory));
-  }
-  return std::unique_ptr<ProjectionStore>(new ProjectionStore(std::unique_ptr<rocksdb::DB>(db)));
+absl::Status ProjectionStore::Create(const std::string& directory) {
+  return util::CreateDbDirectoryAtomically(directory, [](const std::string& path) {
+    rocksdb::Options options = StoreOptions();
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status status = rocksdb::DB::Open(options, path, &db);
+    if (!status.ok()) return FromRocks(status, absl::StrCat("creating projection store ", path));
+    status = db->Close();
+    delete db;
+    return FromRocks(status, absl::StrCat("creating projection store ", path));
+  });
 }
 
-ProjectionStore::ProjectionStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
+absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
+    const std::string& directory, bool read_only) {
+  absl::Status exists = util::CheckDatabaseExists(directory, "projection store");
+  if (!exists.ok()) return exists;
+  rocksdb::Options options = StoreOptions();
+  options.create_if_missing = false;
+  if (read_only) options.info_log = util::NullRocksDbLogger();
+  rocksdb::DB* db = nullptr;
+  rocksdb::Status status = read_only ? rocksdb::DB::OpenForReadOnly(options, directory, &db)
+                                     : rocksdb::DB::Open(options, directory, &db);
+  if (!status.ok()) {
+    // A lost manifest or CURRENT reads as a missing file: the store is
+    // incomplete, which for derived data is damage too.
+    if (status.IsIOError() || status.IsInvalidArgument() || status.IsNotFound()) {
+      return absl::DataLossError(
+          absl::StrCat("opening projection store ", directory, ": ", status.ToString()));
+    }
+    return FromRocks(status, absl::StrCat("opening projection store ", directory));
+  }
+  if (!read_only) util::RemoveEmptyEarlierWals(*db);
+  return std::unique_ptr<ProjectionStore>(
+      new ProjectionStore(std::unique_ptr<rocksdb::DB>(db), read_only));
+}
+
+ProjectionStore::ProjectionStore(std::unique_ptr<rocksdb::DB> db, bool read_only)
+    : db_(std::move(db)), read_only_(read_only) {}
 
 ProjectionStore::~ProjectionStore() { db_->Close(); }
+
+absl::Status ProjectionStore::CheckWritable(absl::string_view what) const {
+  if (!read_only_) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(what, ": the projection store is open read-only"));
+}
 
 absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
   ProjectionCheckpoint checkpoint;
@@ -72,7 +116,19 @@ absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
     db_->ReleaseSnapshot(snapshot);
     return FromRocks(status, "reading the applied sequence");
   }
-  checkpoint.applied_sequence = std::stoull(applied);
+  if (!absl::SimpleAtoi(applied, &checkpoint.applied_sequence)) {
+    db_->ReleaseSnapshot(snapshot);
+    return absl::DataLossError(
+        absl::StrCat("projection checkpoint: the applied sequence \"", absl::CHexEscape(applied),
+                     "\" is not a number"));
+  }
+  status = db_->Get(options, kAppliedHashKey, &checkpoint.applied_hash);
+  if (status.IsNotFound()) {
+    checkpoint.applied_hash.clear();
+  } else if (!status.ok()) {
+    db_->ReleaseSnapshot(snapshot);
+    return FromRocks(status, "reading the applied hash");
+  }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
   for (it->Seek(kStatePrefix); it->Valid() && it->key().starts_with(kStatePrefix); it->Next()) {
     checkpoint.states.emplace_back(it->key().ToString().substr(sizeof(kStatePrefix) - 1),
@@ -86,6 +142,9 @@ absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
 }
 
 absl::Status ProjectionStore::Save(const ProjectionCheckpoint& checkpoint) {
+  if (absl::Status writable = CheckWritable("saving projection checkpoint"); !writable.ok()) {
+    return writable;
+  }
   rocksdb::WriteBatch batch;
   for (const auto& [name, state] : checkpoint.states) {
     batch.Put(absl::StrCat(kStatePrefix, name), state);
@@ -94,6 +153,7 @@ absl::Status ProjectionStore::Save(const ProjectionCheckpoint& checkpoint) {
     batch.Put(MemberKey(snapshot.member_id, snapshot.sequence), snapshot.bytes);
   }
   batch.Put(kAppliedKey, std::to_string(checkpoint.applied_sequence));
+  batch.Put(kAppliedHashKey, checkpoint.applied_hash);
   rocksdb::WriteOptions options;
   options.sync = true;
   return FromRocks(db_->Write(options, &batch), "saving projection checkpoint");
@@ -117,8 +177,12 @@ absl::StatusOr<std::optional<StoredMemberSnapshot>> ProjectionStore::LatestMembe
 }
 
 absl::Status ProjectionStore::Clear() {
+  if (absl::Status writable = CheckWritable("clearing projection checkpoint"); !writable.ok()) {
+    return writable;
+  }
   rocksdb::WriteBatch batch;
   batch.Delete(kAppliedKey);
+  batch.Delete(kAppliedHashKey);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(kStatePrefix); it->Valid() && it->key().starts_with(kStatePrefix); it->Next()) {
     batch.Delete(it->key());

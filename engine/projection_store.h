@@ -33,6 +33,10 @@ struct StoredMemberSnapshot {
 
 struct ProjectionCheckpoint {
   uint64_t applied_sequence = 0;
+  // The chain hash of the event at applied_sequence: a checkpoint belongs to
+  // the log whose hash at that sequence is this one (empty: saved by a build
+  // that did not record it).
+  std::string applied_hash;
   // (projection name, canonical state), in the order they were saved.
   std::vector<std::pair<std::string, std::string>> states;
   // Member snapshots taken since the last checkpoint, saved with it. They
@@ -43,11 +47,20 @@ struct ProjectionCheckpoint {
 
 class ProjectionStore {
  public:
-  // Opens (creating if needed) the store in `directory`.
-  static absl::StatusOr<std::unique_ptr<ProjectionStore>> Open(const std::string& directory);
+  // Creates an empty store in `directory`, which must not exist or be
+  // empty, all at once (util/db_directory.h).
+  static absl::Status Create(const std::string& directory);
+
+  // Opens the existing store in `directory`; never creates one. With
+  // `read_only` nothing in the directory is written and Save and Clear fail
+  // with FailedPrecondition. DataLoss when a file of the store fails its
+  // checks (or the store is incomplete); Internal for other storage errors.
+  static absl::StatusOr<std::unique_ptr<ProjectionStore>> Open(const std::string& directory,
+                                                               bool read_only);
   ~ProjectionStore();
 
   // The last checkpoint saved; applied_sequence 0 and no states if none.
+  // DataLoss when what is stored does not read back (a damaged file).
   absl::StatusOr<ProjectionCheckpoint> Load() const;
 
   // Replaces the checkpoint and adds its member snapshots, atomically and
@@ -64,8 +77,10 @@ class ProjectionStore {
   absl::Status Clear();
 
  private:
-  explicit ProjectionStore(std::unique_ptr<rocksdb::DB> db);
+  ProjectionStore(std::unique_ptr<rocksdb::DB> db, bool read_only);
+  absl::Status CheckWritable(absl::string_view what) const;
   std::unique_ptr<rocksdb::DB> db_;
+  const bool read_only_;
 };
 
 }  // namespace loyalty::internal

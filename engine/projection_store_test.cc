@@ -13,7 +13,8 @@ using testing::TempDir;
 class ProjectionStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto store = ProjectionStore::Open(dir_.Sub("projections"));
+    ASSERT_TRUE(ProjectionStore::Create(dir_.Sub("projections")).ok());
+    auto store = ProjectionStore::Open(dir_.Sub("projections"), /*read_only=*/false);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
   }

@@ -170,6 +170,10 @@ Source GenerateSource(const Options& options) {
                            }),
            "reading the generated log");
   ledger->reset();
+  // The events carry personal data sealed with these keys: kept for the
+  // ledgers that take the events.
+  std::filesystem::remove_all(options.work_dir + "/source-member-keys");
+  std::filesystem::rename(directory + "/member-keys", options.work_dir + "/source-member-keys");
   std::filesystem::remove_all(directory);
   if (source.member_ids.empty()) {
     Die(absl::FailedPreconditionError("the workload enrolled no member"), "generating");
@@ -233,6 +237,17 @@ std::vector<std::string> QueryMembers(const Source& source, const Options& optio
 
 // ---------------------------------------------------------------- ours
 
+// The checkpoint of `live` at `applied`, with the chain hash there, as the
+// engine saves it.
+internal::ProjectionCheckpoint CheckpointOf(const internal::ProjectionSet& live,
+                                            const Ledger& ledger, uint64_t applied) {
+  internal::ProjectionCheckpoint checkpoint = live.ToCheckpoint(applied);
+  absl::StatusOr<Hash> hash = ledger.HashAt(applied);
+  if (!hash.ok()) Die(hash.status(), "reading the chain hash");
+  checkpoint.applied_hash.assign(reinterpret_cast<const char*>(hash->data()), hash->size());
+  return checkpoint;
+}
+
 SideResult RunOurs(const Source& source, const Options& options) {
   SideResult result;
   const std::string directory = options.work_dir + "/ours";
@@ -246,8 +261,10 @@ SideResult RunOurs(const Source& source, const Options& options) {
     ledger_options.clock = &clock;
     absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(directory, ledger_options);
     if (!ledger.ok()) Die(ledger.status(), "opening our ledger");
+    absl::Status created = internal::ProjectionStore::Create(directory + "/projections");
+    if (!created.ok()) Die(created, "creating our projection store");
     absl::StatusOr<std::unique_ptr<internal::ProjectionStore>> store =
-        internal::ProjectionStore::Open(directory + "/projections");
+        internal::ProjectionStore::Open(directory + "/projections", /*read_only=*/false);
     if (!store.ok()) Die(store.status(), "opening our projection store");
     internal::ProjectionSet live;
     const uint64_t checkpoint_interval = EngineOptions().checkpoint_interval_events;
@@ -273,14 +290,17 @@ SideResult RunOurs(const Source& source, const Options& options) {
                "applying our events");
       result.project_s += SecondsSince(apply_start);
       if (applied - saved >= checkpoint_interval) {
-        CHECK_OK((*store)->Save(live.ToCheckpoint(applied)), "checkpointing");
+        CHECK_OK((*store)->Save(CheckpointOf(live, **ledger, applied)), "checkpointing");
         saved = applied;
       }
     }
-    CHECK_OK((*store)->Save(live.ToCheckpoint(applied)), "checkpointing");
+    CHECK_OK((*store)->Save(CheckpointOf(live, **ledger, applied)), "checkpointing");
     result.ingest_s = SecondsSince(start);
   }
 
+  // The events carry personal data sealed with the source's member keys.
+  std::filesystem::copy(options.work_dir + "/source-member-keys", directory + "/member-keys",
+                        std::filesystem::copy_options::recursive);
   EngineOptions engine_options;
   engine_options.ledger.clock = &clock;
   absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(directory, engine_options);

@@ -7,11 +7,27 @@
 // together with the events it causes (points earned with a purchase,
 // clawbacks with a refund), so the log alone explains every point.
 //
-// Projection state is checkpointed with the sequence it reflects in one
-// write, under DIRECTORY/projections; on open the engine resumes from the
-// checkpoint and catches up with the log. A checkpoint that lacks the state
-// of a projection (written by a build that did not have it yet) is set aside
-// and every projection is rebuilt from the log.
+// Projection state is checkpointed with the sequence it reflects and the
+// chain hash there in one write, under DIRECTORY/projections; on open the
+// engine resumes from the checkpoint and catches up with the log. A
+// checkpoint that lacks the state of a projection (written by a build that
+// did not have it yet) is discarded and every projection is rebuilt from
+// the log.
+//
+// Damage. The log is the source of truth and the projections are derived
+// from it, so damaged derived data heals and damaged source data is named:
+// - A checkpoint that does not read back (a damaged or incomplete store),
+//   that is past the log's head, or whose chain hash differs from the log's
+//   at its sequence (copied from another ledger) is set aside (renamed to
+//   DIRECTORY/projections.damaged) and the projections are rebuilt from the
+//   log; EngineOptions::notice is told and the metrics count it.
+// - The member key store (DIRECTORY/member-keys) is never created over
+//   existing files: Open fails with DataLoss, naming the store, when it is
+//   damaged, or when it is missing while the log holds sealed personal data.
+//   A read-only open goes on without it, and only what needs personal data
+//   fails.
+// - An erasure is recorded before the member's key is destroyed; an open
+//   finishes one that a crash interrupted (docs/privacy.md).
 //
 // Thread safety: all methods may be called from many threads at once.
 // Commands for different members proceed concurrently (optimistic
@@ -19,6 +35,7 @@
 #ifndef LOYALTY_ENGINE_H_
 #define LOYALTY_ENGINE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -34,7 +51,17 @@
 
 namespace loyalty {
 
+// Receives a one-line message when the engine repairs derived data on its
+// own (engine.h, "Damage").
+using NoticeSink = std::function<void(absl::string_view message)>;
+
 struct EngineOptions {
+  // The ledger's options. ledger.read_only opens the whole engine for
+  // reading: nothing under the directory is written, created or deleted
+  // (the projections' checkpoint is read if it is there, never saved; the
+  // member keys are read, never made), so any number of read-only engines
+  // may run beside one writer. Every command fails with FailedPrecondition;
+  // views, reads and verification work, each as of the log when opened.
   LedgerOptions ledger;
   // Save the projections' checkpoint after this many newly applied events
   // (and on close). Smaller means less to replay after a crash.
@@ -65,6 +92,11 @@ struct EngineOptions {
   // Where member data keys and nonces come from (loyalty/privacy.h); empty:
   // OpenSSL's RAND_bytes.
   RandomBytesSource random_bytes;
+  // Told once about each repair of derived data the engine makes on its
+  // own (a damaged checkpoint set aside, an erasure finished); the metrics
+  // count them too. Empty (the default): "loyalty: <message>" on standard
+  // error.
+  NoticeSink notice;
 };
 
 // The sequences a command appended (in batch order); `deduplicated` when the
@@ -230,6 +262,16 @@ class Engine {
   // waits for a command or a catch-up, so a scrape sees a stuck one.
   virtual MetricsSnapshot Metrics() const = 0;
 };
+
+// Deletes the ledger in `directory`: the files of its log, of its member
+// keys and of its projections (with any set aside), and nothing else, as
+// RocksDB's DestroyDB deletes a database's files. The directory itself
+// stays. Personal data sealed with the deleted member keys can never be
+// read again. Errors, with nothing deleted: FailedPrecondition when the
+// directory holds anything a ledger is not made of (the message names it)
+// or the ledger is open in another process; NotFound when there is no
+// ledger (a missing or empty directory).
+absl::Status DestroyLedger(const std::string& directory);
 
 }  // namespace loyalty
 

@@ -125,6 +125,12 @@ struct EngineMetrics {
   // long that took.
   uint64_t catch_up_events_on_open = 0;
   int64_t catch_up_on_open_us = 0;
+  // Repairs of derived data the open made on its own (each also reported
+  // through EngineOptions::notice): projection checkpoints set aside as
+  // damaged or not this log's, then rebuilt from the log; erasures left
+  // half done by a crash, completed.
+  uint64_t checkpoints_set_aside_total = 0;
+  uint64_t erasures_completed_on_open_total = 0;
 
   // Member() answers computed by a replay of the member's stream (those as
   // of a point before the member's latest event, or before a later policy
