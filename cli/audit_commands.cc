@@ -378,7 +378,8 @@ int RunReplay(CommandContext& context) {
     if (!replayed.ok()) return ReportError(replayed.status());
     program = std::move(*replayed);
   } else {
-    absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+    absl::StatusOr<std::unique_ptr<Engine>> engine =
+        OpenEngineForReading(context.global.db_directory);
     if (!engine.ok()) return ReportError(engine.status());
     if (business_time) {
       absl::StatusOr<ProgramView> replayed =
@@ -638,7 +639,8 @@ int RunSchema(CommandContext& context) {
         absl::StrCat("schema record: flag --actor: must be 1 to ", kMaxActorIdBytes, " bytes")));
   }
   absl::StatusOr<std::unique_ptr<Ledger>> ledger =
-      OpenLedgerForReading(context.global.db_directory);
+      subcommand == "record" ? OpenLedgerForWriting(context.global.db_directory)
+                             : OpenLedgerForReading(context.global.db_directory);
   if (!ledger.ok()) return ReportError(ledger.status());
   if (subcommand == "record") {
     absl::StatusOr<audit::SchemaRecordResult> result =

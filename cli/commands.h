@@ -9,6 +9,8 @@ namespace loyalty::cli {
 
 // cli/append_command.cc: writing events.
 int RunAppend(CommandContext& context);
+// cli/init_command.cc: an empty ledger.
+int RunInit(CommandContext& context);
 
 // cli/import_command.cc: a purchase history from CSV (docs/import.md).
 int RunImport(CommandContext& context);

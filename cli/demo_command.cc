@@ -192,7 +192,9 @@ int RunDemo(CommandContext& context) {
   flags.Uint64("members", "N", "members in the program", &members);
   flags.Uint64("days", "N", "days to simulate, from 2024-01-01", &days);
   flags.Uint64("seed", "N", "seed of the generator: equal seeds give equal logs", &seed);
-  flags.Bool("replace", "remove an existing ledger in --db first", &replace);
+  flags.Bool("replace",
+             "delete the ledger in --db first (refused when the directory holds anything else)",
+             &replace);
   flags.Bool("no-sync", "do not fsync each command (faster; safe from a crash of the process)",
              &no_sync);
   std::vector<std::string> positional;
@@ -212,13 +214,16 @@ int RunDemo(CommandContext& context) {
   const bool exists =
       std::filesystem::exists(directory, error) && !std::filesystem::is_empty(directory, error);
   if (exists && !replace) {
-    // Reuse what an earlier run left, without generating anything.
-    absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(directory);
+    // Reuse what an earlier run left, without generating anything; a ledger
+    // with no event yet (`loyalty init`) is filled instead.
+    absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngineForReading(directory);
     if (!engine.ok()) return ReportError(engine.status());
-    Print(absl::StrCat("Reusing the ledger in ", directory,
-                       " (pass --replace to generate a new one).\n"));
-    Print(Report(**engine, directory, nullptr));
-    return kExitOk;
+    if ((*engine)->ledger().Head().sequence > 0) {
+      Print(absl::StrCat("Reusing the ledger in ", directory,
+                         " (pass --replace to generate a new one).\n"));
+      Print(Report(**engine, directory, nullptr));
+      return kExitOk;
+    }
   }
 
   // The master key that seals the members' personal data lives beside the
@@ -242,7 +247,7 @@ int RunDemo(CommandContext& context) {
       });
   if (terminal) bar.Finish();
   if (!summary.ok()) return ReportError(summary.status());
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(directory);
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngineForReading(directory);
   if (!engine.ok()) return ReportError(engine.status());
   Print(Report(**engine, directory, &*summary));
   return kExitOk;

@@ -52,7 +52,8 @@ int RunProgramReport(CommandContext& context, std::string (*text)(const ProgramV
   if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
   absl::StatusOr<AsOf> as_of = AsOfFromFlags(context.command->name, flags, values.as_of);
   if (!as_of.ok()) return ReportError(as_of.status());
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  absl::StatusOr<std::unique_ptr<Engine>> engine =
+      OpenEngineForReading(context.global.db_directory);
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<ProgramView> program = (*engine)->Program(*as_of);
   if (!program.ok()) return ReportError(program.status());
@@ -116,7 +117,7 @@ int RunMember(CommandContext& context) {
 
   absl::StatusOr<std::unique_ptr<Engine>> engine =
       personal ? OpenEngineWithMasterKey(context.global.db_directory, master_key_file)
-               : OpenEngine(context.global.db_directory);
+               : OpenEngineForReading(context.global.db_directory);
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<MemberView> member = (*engine)->Member(member_id, *as_of);
   if (!member.ok()) {

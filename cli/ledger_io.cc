@@ -21,66 +21,70 @@ absl::Status IoError(absl::string_view what, absl::string_view path, int error_n
   return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(error_number)));
 }
 
-absl::StatusOr<std::unique_ptr<Ledger>> OpenLedger(const std::string& directory,
-                                                   bool create_if_missing) {
-  LedgerOptions options;
-  options.create_if_missing = create_if_missing;
-  options.sync = true;
-  return Ledger::Open(directory, options);
-}
-
-// OK when `directory` may hold a ledger: an existing, non-empty directory.
-// RocksDB creates the directory (and its LOCK and LOG files) before it finds
-// that there is no database, so a command that must not create one looks
-// first.
-absl::Status CheckLedgerDirectory(const std::string& directory) {
-  std::error_code error;
-  const std::filesystem::file_status status = std::filesystem::status(directory, error);
-  if (!std::filesystem::exists(status)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no ledger at ", directory,
-                     ": the directory does not exist (`loyalty append` creates it)"));
-  }
-  if (!std::filesystem::is_directory(status)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no ledger at ", directory, ": it is not a directory"));
-  }
-  if (std::filesystem::is_empty(directory, error) && !error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("no ledger at ", directory, ": the directory is empty"));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& directory) {
-  if (absl::Status checked = CheckLedgerDirectory(directory); !checked.ok()) return checked;
-  return OpenLedger(directory, /*create_if_missing=*/false);
-}
-
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory) {
-  // The master key file beside the directory (the demo makes one), when
-  // there is one: the birthday job reads birth dates through it.
+// The master key file beside the directory (the demo makes one), when
+// there is one: the birthday job and --personal read it.
+MasterKeySource DefaultMasterKey(const std::string& directory) {
   const std::string key_path = DefaultMasterKeyPath(directory);
   std::error_code error;
-  return OpenEngine(directory, std::filesystem::exists(key_path, error)
-                                   ? MasterKeyFromFile(key_path)
-                                   : MasterKeySource());
+  return std::filesystem::exists(key_path, error) ? MasterKeyFromFile(key_path)
+                                                  : MasterKeySource();
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
-                                                   MasterKeySource master_key) {
-  if (absl::Status checked = CheckLedgerDirectory(directory); !checked.ok()) return checked;
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWith(const std::string& directory,
+                                                       MasterKeySource master_key, bool read_only,
+                                                       bool create) {
   EngineOptions options;
-  options.ledger.create_if_missing = false;
+  options.ledger.create_if_missing = create;
+  options.ledger.read_only = read_only;
   options.ledger.sync = true;
   options.master_key = std::move(master_key);
   return Engine::Open(directory, options);
 }
 
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& directory) {
+  LedgerOptions options;
+  options.create_if_missing = false;
+  options.read_only = true;
+  return Ledger::Open(directory, options);
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForWriting(const std::string& directory) {
+  LedgerOptions options;
+  options.create_if_missing = false;
+  options.sync = true;
+  return Ledger::Open(directory, options);
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& directory) {
+  return OpenEngineForReading(directory, DefaultMasterKey(directory));
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& directory,
+                                                             MasterKeySource master_key) {
+  return OpenEngineWith(directory, std::move(master_key), /*read_only=*/true, /*create=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory) {
+  return OpenEngine(directory, DefaultMasterKey(directory));
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
+                                                   MasterKeySource master_key) {
+  return OpenEngineWith(directory, std::move(master_key), /*read_only=*/false, /*create=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const std::string& directory) {
+  return OpenEngineWith(directory, DefaultMasterKey(directory), /*read_only=*/false,
+                        /*create=*/true);
+}
+
 absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForAppending(const std::string& directory) {
-  return OpenLedger(directory, /*create_if_missing=*/true);
+  LedgerOptions options;
+  options.create_if_missing = true;
+  options.sync = true;
+  return Ledger::Open(directory, options);
 }
 
 std::string FormatTimeUs(int64_t time_us) {

@@ -18,28 +18,42 @@
 
 namespace loyalty::cli {
 
-// Opens an existing ledger for a command that only reads, with sync on.
-// Never creates anything: InvalidArgument, naming the directory, when it does
-// not exist, is not a directory, is empty or holds no ledger. Otherwise the
-// errors of Ledger::Open (FailedPrecondition when another process has the
-// ledger open).
+// How the tool opens the ledger in --db. A command that only reads opens it
+// read-only: nothing under the directory is written, created or deleted,
+// and it may run while another process appends. A command that writes
+// opens an existing ledger (`loyalty init` creates one). None creates a
+// ledger over existing files (loyalty/ledger.h, Ledger::Open).
+
+// Opens an existing ledger, read-only. InvalidArgument, naming the
+// directory, when there is no ledger; otherwise the errors of Ledger::Open.
 absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& directory);
+
+// Opens an existing ledger for writing, with sync on; the errors of
+// OpenLedgerForReading otherwise.
+absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForWriting(const std::string& directory);
+
+// Opens the engine on an existing ledger, read-only, for the commands that
+// report on the projections. The master key is read from
+// DefaultMasterKeyPath(directory) when that file exists, or from
+// `master_key` when given.
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& directory);
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& directory,
+                                                             MasterKeySource master_key);
+
+// Opens the engine on an existing ledger for a command that writes, with
+// sync on; the master key as for OpenEngineForReading. InvalidArgument
+// when there is no ledger (the message says `loyalty init` makes one);
+// otherwise the errors of Engine::Open.
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory);
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
+                                                   MasterKeySource master_key);
+
+// Opens the engine for writing, creating the ledger when the directory does
+// not exist or is empty (`loyalty init`).
+absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const std::string& directory);
 
 // Opens the ledger for appending, with sync on, creating it if missing.
 absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForAppending(const std::string& directory);
-
-// Opens the engine on an existing ledger, with the default EngineOptions and
-// sync on, for the commands that report on the projections or execute
-// engine commands. Like OpenLedgerForReading it never creates a ledger (the
-// same InvalidArgument errors); it may write the projections' checkpoint
-// beside an existing one. Otherwise the errors of Engine::Open.
-// The master key is read from DefaultMasterKeyPath(directory) when that file
-// exists; without it, commands that need personal data fail with
-// FailedPrecondition "no master key: ...".
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory);
-// The same with the master key from `master_key` (empty: none).
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
-                                                   MasterKeySource master_key);
 
 // RFC 3339 in UTC with microseconds: "2024-01-01T08:30:00.000000Z".
 std::string FormatTimeUs(int64_t time_us);

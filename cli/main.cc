@@ -21,6 +21,14 @@ int RunHelp(CommandContext& context);
 
 // Every command, in the order `loyalty help` lists them.
 constexpr Command kCommands[] = {
+    {"init", "", "create an empty ledger in --db",
+     "Creates the ledger (its log, its member key store and its projections)\n"
+     "in --db, which must not exist or be empty: all at once, so that a crash\n"
+     "leaves either no ledger or a whole one. On a directory that already\n"
+     "holds a ledger it changes nothing (it finishes a creation that was\n"
+     "interrupted) and says how many events it holds. Refuses a directory that\n"
+     "holds other files, and one whose ledger is damaged.\n",
+     RunInit},
     {"append", "[FILE|-]", "append events read as JSON Lines, one Envelope per line",
      "Reads FILE, or standard input when FILE is - or absent. Blank lines are\n"
      "skipped. Every line is parsed before anything is appended: a line that\n"
@@ -169,8 +177,10 @@ constexpr Command kCommands[] = {
      "rates and with the lowest SLA compliance, the SLA compliance by month,\n"
      "the chain head and the projection digests. The ledger's clock follows\n"
      "business time, so equal flags give an equal log and an equal chain head.\n"
-     "A directory that already holds a ledger is reused (only the report is\n"
-     "printed) unless --replace is given.\n",
+     "A directory that already holds a ledger with events is reused (only the\n"
+     "report is printed, the ledger opened read-only) unless --replace is\n"
+     "given; --replace deletes only a ledger's own files and refuses a\n"
+     "directory that holds anything else, naming it.\n",
      RunDemo},
     {"replay", "", "replay every projection into a fresh state and print its digests",
      "Replays the log into fresh projections (never the saved ones) and prints\n"

@@ -19,7 +19,8 @@ int RunMetrics(CommandContext& context) {
   if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
   // Opening the engine is what this process does: the figures are those of
   // the open (the catch-up past the checkpoint) and of the storage.
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  absl::StatusOr<std::unique_ptr<Engine>> engine =
+      OpenEngineForReading(context.global.db_directory);
   if (!engine.ok()) return ReportError(engine.status());
   Print(ToPrometheusText((*engine)->Metrics()));
   return kExitOk;

@@ -48,7 +48,7 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWithMasterKey(const std::strin
                                                                 const std::string& key_file) {
   absl::StatusOr<std::string> key = ReadMasterKeyFile(key_file);
   if (!key.ok()) return key.status();
-  return OpenEngine(directory, MasterKeyFromBytes(std::move(*key)));
+  return OpenEngineForReading(directory, MasterKeyFromBytes(std::move(*key)));
 }
 
 int RunMemberErase(CommandContext& context) {

@@ -28,14 +28,21 @@ const char* KindName(const Command& command) {
 absl::StatusOr<RunSummary> RunWorkload(const std::string& directory, const RunOptions& options,
                                        const Progress& progress) {
   std::error_code error;
-  if (std::filesystem::exists(directory, error) && !std::filesystem::is_empty(directory, error)) {
-    if (!options.replace) {
+  if (options.replace && std::filesystem::exists(directory, error) &&
+      !std::filesystem::is_empty(directory, error)) {
+    absl::Status destroyed = DestroyLedger(directory);
+    if (!destroyed.ok()) return destroyed;
+  } else if (!options.replace && std::filesystem::exists(directory + "/CURRENT", error)) {
+    // Looked at before the engine opens it with this run's master key.
+    LedgerOptions read_only;
+    read_only.create_if_missing = false;
+    read_only.read_only = true;
+    absl::StatusOr<std::unique_ptr<Ledger>> existing = Ledger::Open(directory, read_only);
+    if (!existing.ok()) return existing.status();
+    if ((*existing)->Head().sequence > 0) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "directory ", directory, " is not empty; pass --replace to start over"));
-    }
-    std::filesystem::remove_all(directory, error);
-    if (error) {
-      return absl::InternalError(absl::StrCat("removing ", directory, ": ", error.message()));
+          "directory ", directory,
+          " already holds a ledger with events; pass --replace to start over"));
     }
   }
   // Ledger time follows business time, a second behind each command.

@@ -15,7 +15,8 @@ namespace loyalty::demo {
 
 struct RunOptions {
   WorkloadOptions workload;
-  // Remove whatever is in the directory first.
+  // Delete the ledger in the directory first (DestroyLedger: refused when
+  // the directory holds anything else).
   bool replace = false;
   // fsync every command (the default of an embedded ledger). Off makes the
   // demo faster and still safe from a crash of the process.
@@ -44,8 +45,8 @@ using Progress = std::function<void(int64_t done, int64_t occurred_at_us)>;
 // Generates the workload and executes every command, in order, on a ledger
 // in `directory`. The ledger clock follows business time, so the same
 // options give the same log, byte for byte, and the same chain head.
-// FailedPrecondition if the directory already holds a ledger and `replace`
-// is off.
+// FailedPrecondition if the directory already holds a ledger with events and
+// `replace` is off, or holds anything else than a ledger.
 absl::StatusOr<RunSummary> RunWorkload(const std::string& directory, const RunOptions& options,
                                        const Progress& progress);
 
