@@ -17,6 +17,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "engine/projection_store.h"
 #include "loyalty/clock.h"
 #include "loyalty/commands.h"
 #include "loyalty/engine.h"
@@ -451,6 +452,23 @@ TEST_F(EngineCliTest, RebuildFindsProjectionsThatDoNotMatchTheLog) {
   std::filesystem::remove_all(db_ + "/projections");
   std::filesystem::copy(other + "/projections", db_ + "/projections",
                         std::filesystem::copy_options::recursive);
+  // As such, it is set aside at open (tests/hostile/storage_test.cc); forged
+  // to claim this log's chain hash, it is used, and only a replay shows it
+  // wrong.
+  {
+    LedgerOptions read_only;
+    read_only.read_only = true;
+    auto ledger = Ledger::Open(db_, read_only);
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    auto store = internal::ProjectionStore::Open(db_ + "/projections", /*read_only=*/false);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto checkpoint = (*store)->Load();
+    ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+    auto hash = (*ledger)->HashAt(checkpoint->applied_sequence);
+    ASSERT_TRUE(hash.ok());
+    checkpoint->applied_hash.assign(reinterpret_cast<const char*>(hash->data()), hash->size());
+    ASSERT_TRUE((*store)->Save(*checkpoint).ok());
+  }
   ToolRun run = Loyalty({"--db", db_, "rebuild"});
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_THAT(run.out, IsEmpty());

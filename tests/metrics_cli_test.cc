@@ -62,7 +62,14 @@ TEST_F(MetricsCliTest, PrintsTheOpenAndTheStorageAsPrometheusText) {
   EXPECT_EQ(samples->at("loyalty_ledger_appends_total"), 0);  // this process appended none
   EXPECT_GT(samples->at("loyalty_ledger_directory_bytes"), 0);
 
-  // The first run saved the checkpoint on closing: nothing to replay now.
+  // A reading command writes nothing, so the catch-up is the same again;
+  // a writing one (rebuild) saves the checkpoint: nothing to replay after.
+  run = Loyalty({"--db", db, "metrics"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  samples = ParsePrometheusText(run.out);
+  ASSERT_TRUE(samples.ok()) << samples.status();
+  EXPECT_EQ(samples->at("loyalty_engine_catch_up_on_open_events"), 5);
+  ASSERT_EQ(Loyalty({"--db", db, "rebuild"}).exit_code, 0);
   run = Loyalty({"--db", db, "metrics"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   samples = ParsePrometheusText(run.out);
