@@ -5,10 +5,11 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/as_of.h"
+#include "cli/report_format.h"
+#include "text/quoted.h"
 
 namespace loyalty::cli {
 namespace {
@@ -19,15 +20,13 @@ struct CsvRecord {
   std::vector<std::string> fields;
 };
 
-// A value as it appears in a message: quoted, with control characters and
-// quotes escaped, so that every message stays one line.
+// A value as it appears in a message: quoted, with control characters,
+// invalid UTF-8 and quotes escaped, so that every message stays one line;
+// ids and names in Chinese (UTF-8) are shown as they are written.
 std::string Quoted(absl::string_view value) {
-  constexpr size_t kShownBytes = 80;
-  if (value.size() > kShownBytes) {
-    return absl::StrCat("\"", absl::CHexEscape(value.substr(0, kShownBytes)), "\"... (",
-                        value.size(), " bytes)");
-  }
-  return absl::StrCat("\"", absl::CHexEscape(value), "\"");
+  std::string quoted = text::Quoted(value);
+  if (value.size() > text::kMaxShownBytes) absl::StrAppend(&quoted, " (", value.size(), " bytes)");
+  return quoted;
 }
 
 absl::Status LineError(size_t line_number, absl::string_view message) {

@@ -7,13 +7,14 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "projections/calendar.h"
+#include "text/quoted.h"
 
 namespace loyalty::projections {
 namespace {
@@ -26,9 +27,7 @@ absl::Status FileError(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("calendar file: ", what));
 }
 
-std::string Shown(absl::string_view word) {
-  return absl::StrCat("\"", absl::CHexEscape(word.substr(0, 80)), word.size() > 80 ? "...\"" : "\"");
-}
+std::string Shown(absl::string_view word) { return text::Quoted(word); }
 
 bool AllDigits(absl::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
