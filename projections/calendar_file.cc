@@ -202,6 +202,10 @@ absl::StatusOr<v1::CalendarDaysDeclared> ParseCalendarFile(absl::string_view tex
                                   kMaxCalendarFileBytes));
   }
   if (text.find('\0') != absl::string_view::npos) return FileError("it holds a NUL byte");
+  // Editors on Windows start a UTF-8 file with a byte order mark; the
+  // purchase importer skips it too.
+  constexpr absl::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (absl::StartsWith(text, kByteOrderMark)) text.remove_prefix(kByteOrderMark.size());
   Parser parser;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
