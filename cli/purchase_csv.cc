@@ -200,6 +200,14 @@ absl::StatusOr<PurchaseRow> ReadRow(const CsvRecord& record, const ColumnIndex& 
     return FieldError(record.line_number, kAmount, field(kAmount),
                       "is not an amount in CNY with at most two decimals (123.45)");
   }
+  // Checked here rather than by the engine so that the message speaks the
+  // file's unit (CNY), not the ledger's (fen).
+  if (*amount_fen < kMinPurchaseCsvAmountFen || *amount_fen > kMaxPurchaseCsvAmountFen) {
+    return LineError(record.line_number,
+                     absl::StrCat("column amount: ", field(kAmount), " CNY is not in [",
+                                  FormatFenAsYuan(kMinPurchaseCsvAmountFen), ", ",
+                                  FormatFenAsYuan(kMaxPurchaseCsvAmountFen), "]"));
+  }
   row.amount_fen = *amount_fen;
   const absl::string_view time = field(kOccurredAt);
   // A bare date, which --as-of takes, is not the instant of a purchase.
