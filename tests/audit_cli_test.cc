@@ -486,6 +486,31 @@ TEST_F(AuditCliTest, PythonVerifierRefusesABundleWithNothingSigned) {
   EXPECT_EQ(from_checkpoint.exit_code, 0) << from_checkpoint.out << from_checkpoint.err;
 }
 
+// docs/audit-format.md, section 5, names the projections a checkpoint
+// record carries; the records the engine signs carry exactly those.
+TEST_F(AuditCliTest, TheDocumentedProjectionsAreThoseOfTheRecords) {
+  const std::string doc = ReadFile(LOYALTY_SOURCE_DIR "/docs/audit-format.md");
+  const size_t today = doc.find("Today: ");
+  ASSERT_NE(today, std::string::npos) << "the list of projections is gone from the document";
+  const std::string list = doc.substr(today, doc.find('.', today) - today);
+  std::vector<std::string> documented;
+  for (size_t open = list.find('`'); open != std::string::npos; open = list.find('`', open + 1)) {
+    const size_t close = list.find('`', open + 1);
+    ASSERT_NE(close, std::string::npos) << list;
+    documented.push_back(list.substr(open + 1, close - open - 1));
+    open = close;
+  }
+  std::vector<std::string> recorded;
+  for (const std::string& line :
+       Lines(ReadFile(Bundle() + "/checkpoints/000002.checkpoint"))) {
+    if (absl::StartsWith(line, "projection ")) {
+      recorded.push_back(std::vector<std::string>(absl::StrSplit(line, ' ')).at(1));
+    }
+  }
+  EXPECT_FALSE(recorded.empty());
+  EXPECT_EQ(documented, recorded) << list;
+}
+
 TEST_F(AuditCliTest, ConsistencyProofsCheckOffline) {
   const std::string proof = dir_.Sub("consistency.txt");
   ToolRun proved = OnLedger({"prove", "--consistency", "1", "2", "--out", proof});
