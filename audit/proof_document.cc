@@ -214,9 +214,11 @@ absl::Status CheckProofDocument(const ProofDocument& document, const PublicKey& 
     absl::Status verified = VerifyInclusion(
         document.inclusion, MerkleLeafHash(document.event_bytes), checkpoint.merkle_root);
     if (!verified.ok()) {
-      return absl::Status(verified.code(),
-                          absl::StrCat("sequence ", document.inclusion.sequence, " in checkpoint ",
-                                       document.checkpoints[0].number, ": ", verified.message()));
+      // A proof of the wrong shape (a sequence 0 or past the tree) is a
+      // proof that does not hold, as one whose path leads elsewhere.
+      return absl::DataLossError(absl::StrCat("sequence ", document.inclusion.sequence,
+                                              " in checkpoint ", document.checkpoints[0].number,
+                                              ": ", verified.message()));
     }
     return absl::OkStatus();
   }
@@ -232,10 +234,10 @@ absl::Status CheckProofDocument(const ProofDocument& document, const PublicKey& 
   absl::Status verified = VerifyConsistency(document.consistency, old_checkpoint.merkle_root,
                                             new_checkpoint.merkle_root);
   if (!verified.ok()) {
-    return absl::Status(verified.code(),
-                        absl::StrCat("checkpoint ", document.checkpoints[1].number,
-                                     " as an extension of checkpoint ",
-                                     document.checkpoints[0].number, ": ", verified.message()));
+    return absl::DataLossError(absl::StrCat("checkpoint ", document.checkpoints[1].number,
+                                            " as an extension of checkpoint ",
+                                            document.checkpoints[0].number, ": ",
+                                            verified.message()));
   }
   return absl::OkStatus();
 }

@@ -1,23 +1,35 @@
 // loyalty import purchases: a mall's purchase history from CSV into the
 // engine (docs/import.md).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/types/span.h"
 #include "cli/command.h"
 #include "cli/commands.h"
+#include "cli/import_duplicates.h"
+#include "cli/import_messages.h"
+#include "cli/import_order.h"
+#include "cli/import_progress.h"
 #include "cli/ledger_io.h"
 #include "cli/purchase_csv.h"
 #include "loyalty/engine.h"
-#include "loyalty/limits.h"
+#include "loyalty/ledger.h"
 
 namespace loyalty::cli {
 namespace {
@@ -104,8 +116,73 @@ void ReportRejections(std::vector<Rejection> rejections) {
   for (const Rejection& rejection : rejections) ReportError(rejection.status);
 }
 
-absl::Status RowStatus(size_t line_number, const absl::Status& status) {
-  return absl::Status(status.code(), absl::StrCat("line ", line_number, ": ", status.message()));
+// The engine's rejection of a row, in the file's columns and units, with
+// its line.
+absl::Status RowStatus(const PurchaseRow& row, const absl::Status& status) {
+  const absl::Status in_file_terms = InFileTerms(status, !row.refund_of.empty());
+  return absl::Status(in_file_terms.code(),
+                      absl::StrCat("line ", row.line_number, ": ", in_file_terms.message()));
+}
+
+// The purchases and refunds the ledger holds under the ids of the file. The
+// engine only says that an id is recorded; to tell a retry from a conflict
+// the recorded content is needed, so the first time a row's id turns out
+// to be recorded the log is read once, keeping the events of the file's ids.
+class RecordedRows {
+ public:
+  RecordedRows(const Ledger& ledger, absl::Span<const PurchaseRow> rows) : ledger_(ledger) {
+    for (const PurchaseRow& row : rows) wanted_.insert(Key(FactsOfRow(row)));
+  }
+
+  // What the ledger recorded under the row's id; nullptr if nothing.
+  absl::StatusOr<const PurchaseFacts*> Find(const PurchaseRow& row) {
+    if (!loaded_) {
+      absl::Status status =
+          ledger_.Scan(1, ledger_.Head().sequence, [&](const v1::Envelope& envelope) {
+            std::optional<PurchaseFacts> facts = FactsOfEvent(envelope);
+            if (facts.has_value() && wanted_.contains(Key(*facts))) {
+              std::pair<bool, std::string> key = Key(*facts);
+              recorded_.try_emplace(std::move(key), std::move(*facts));
+            }
+            return absl::OkStatus();
+          });
+      if (!status.ok()) return status;
+      loaded_ = true;
+    }
+    auto found = recorded_.find(Key(FactsOfRow(row)));
+    return found == recorded_.end() ? nullptr : &found->second;
+  }
+
+ private:
+  static std::pair<bool, std::string> Key(const PurchaseFacts& facts) {
+    return {facts.refund, facts.id};
+  }
+
+  const Ledger& ledger_;
+  bool loaded_ = false;
+  absl::flat_hash_set<std::pair<bool, std::string>> wanted_;
+  absl::flat_hash_map<std::pair<bool, std::string>, PurchaseFacts> recorded_;
+};
+
+// For a row whose id is recorded: OK when the recorded content is the
+// row's (a retry, skipped as a duplicate), AlreadyExists naming what differs
+// when it is not (a conflict).
+absl::Status CompareWithRecorded(RecordedRows& recorded, const PurchaseRow& row) {
+  absl::StatusOr<const PurchaseFacts*> found = recorded.Find(row);
+  if (!found.ok()) return found.status();
+  // The engine found the id; the log always holds its event.
+  if (*found == nullptr) return absl::OkStatus();
+  const PurchaseFacts facts = FactsOfRow(row);
+  const std::string differences = Differences(**found, facts, "recorded");
+  if (differences.empty()) return absl::OkStatus();
+  return ConflictStatus(row.line_number, facts, "recorded", differences);
+}
+
+bool StandardErrorIsATerminal() { return isatty(STDERR_FILENO) == 1; }
+
+void WriteToStandardError(absl::string_view text) {
+  std::fwrite(text.data(), 1, text.size(), stderr);
+  std::fflush(stderr);
 }
 
 }  // namespace
@@ -149,11 +226,34 @@ int RunImport(CommandContext& context) {
                      " rows do not parse")));
   }
 
+  // A row whose id is on an earlier line is not imported again: it is a
+  // duplicate, or a conflict if its content differs.
+  const FileRepeats repeats = FindFileRepeats(parsed->rows);
+  uint64_t duplicates = repeats.duplicate_rows.size();
+  std::vector<Rejection> conflicts;
+  for (const auto& [index, status] : repeats.conflicts) {
+    conflicts.push_back({parsed->rows[index].line_number, status});
+  }
+  std::vector<PurchaseRow> first_rows;
+  first_rows.reserve(repeats.first_rows.size());
+  for (size_t index : repeats.first_rows) first_rows.push_back(std::move(parsed->rows[index]));
+  parsed->rows.clear();
+
+  // Business-time order, so that the result does not depend on how the
+  // file happens to be sorted.
+  const ImportOrder order = BusinessTimeOrder(first_rows);
+  std::vector<const PurchaseRow*> ordered_rows;
+  std::vector<PurchaseOrRefund> commands;
+  ordered_rows.reserve(order.indices.size());
+  commands.reserve(order.indices.size());
+  for (size_t index : order.indices) {
+    ordered_rows.push_back(&first_rows[index]);
+    commands.push_back(ToCommand(first_rows[index], actor_id));
+  }
+
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
   if (!engine.ok()) return ReportError(engine.status());
-  std::vector<PurchaseOrRefund> commands;
-  commands.reserve(parsed->rows.size());
-  for (const PurchaseRow& row : parsed->rows) commands.push_back(ToCommand(row, actor_id));
+  RecordedRows recorded((*engine)->ledger(), first_rows);
 
   if (all_or_nothing) {
     absl::StatusOr<std::vector<absl::Status>> checked = (*engine)->CheckInOrder(commands);
@@ -161,50 +261,89 @@ int RunImport(CommandContext& context) {
     size_t invalid = 0;
     for (size_t i = 0; i < checked->size(); ++i) {
       const absl::Status& status = (*checked)[i];
-      if (status.ok() || status.code() == absl::StatusCode::kAlreadyExists) continue;
+      const PurchaseRow& row = *ordered_rows[i];
+      if (status.ok()) continue;
+      if (status.code() == absl::StatusCode::kAlreadyExists) {
+        absl::Status compared = CompareWithRecorded(recorded, row);
+        if (compared.ok()) continue;
+        if (compared.code() != absl::StatusCode::kAlreadyExists) return ReportError(compared);
+        conflicts.push_back({row.line_number, compared});
+        continue;
+      }
       ++invalid;
-      rejections.push_back(
-          {parsed->rows[i].line_number, RowStatus(parsed->rows[i].line_number, status)});
+      rejections.push_back({row.line_number, RowStatus(row, status)});
     }
-    if (invalid > 0) {
+    if (invalid > 0 || !conflicts.empty()) {
+      std::vector<std::string> reasons;
+      if (invalid > 0) {
+        reasons.push_back(absl::StrCat(invalid, " of ", rows, " rows are rejected by the ledger"));
+      }
+      if (!conflicts.empty()) {
+        reasons.push_back(absl::StrCat(conflicts.size(), " of ", rows,
+                                       " rows conflict with a row recorded or read before"));
+      }
+      rejections.insert(rejections.end(), conflicts.begin(), conflicts.end());
       ReportRejections(std::move(rejections));
-      return ReportError(absl::InvalidArgumentError(absl::StrCat(
-          "nothing imported: ", invalid, " of ", rows, " rows are rejected by the ledger")));
+      return ReportError(absl::InvalidArgumentError(
+          absl::StrCat("nothing imported: ", absl::StrJoin(reasons, "; "))));
     }
   }
 
+  ImportProgress progress(commands.size(), StandardErrorIsATerminal(), absl::Now,
+                          WriteToStandardError);
   uint64_t imported = 0;
-  uint64_t duplicates = 0;
+  size_t rejected = rejections.size();
   for (size_t i = 0; i < commands.size(); ++i) {
-    const size_t line_number = parsed->rows[i].line_number;
+    const PurchaseRow& row = *ordered_rows[i];
     absl::StatusOr<CommandResult> result =
         std::visit([&](const auto& command) { return (*engine)->Execute(command); }, commands[i]);
+    absl::Status failure = result.status();
     if (result.ok()) {
       // A deduplicated append is a retry of rows recorded before.
       ++(result->deduplicated ? duplicates : imported);
-      continue;
+    } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
+      absl::Status compared = CompareWithRecorded(recorded, row);
+      if (compared.ok()) {
+        ++duplicates;
+        failure = absl::OkStatus();
+      } else if (compared.code() == absl::StatusCode::kAlreadyExists) {
+        conflicts.push_back({row.line_number, compared});
+        failure = absl::OkStatus();
+      } else {
+        failure = compared;
+      }
+    } else if (IsRowError(result.status()) && !all_or_nothing) {
+      rejections.push_back({row.line_number, RowStatus(row, result.status())});
+      ++rejected;
+      failure = absl::OkStatus();
     }
-    if (result.status().code() == absl::StatusCode::kAlreadyExists) {
-      ++duplicates;
-      continue;
+    if (!failure.ok()) {
+      // The ledger failed (or, with --all-or-nothing, changed since the
+      // check): what was imported stays, and importing the file again
+      // resumes.
+      progress.Finish(i);
+      rejections.insert(rejections.end(), conflicts.begin(), conflicts.end());
+      ReportRejections(std::move(rejections));
+      ReportError(absl::Status(failure.code(),
+                               absl::StrCat("line ", row.line_number, ": ", failure.message())));
+      Print(absl::StrCat("stopped at line ", row.line_number, ": imported ", imported,
+                         ", duplicates skipped ", duplicates,
+                         "; importing the file again resumes\n"));
+      return ExitCodeFor(failure);
     }
-    if (IsRowError(result.status()) && !all_or_nothing) {
-      rejections.push_back({line_number, RowStatus(line_number, result.status())});
-      continue;
-    }
-    // The ledger failed (or, with --all-or-nothing, changed since the check):
-    // what was imported stays, and importing the file again resumes.
-    ReportRejections(std::move(rejections));
-    ReportError(RowStatus(line_number, result.status()));
-    Print(absl::StrCat("stopped at line ", line_number, ": imported ", imported,
-                       ", duplicates skipped ", duplicates, "; importing the file again resumes\n"));
-    return ExitCodeFor(result.status());
+    progress.Update(i + 1);
   }
-  const size_t rejected = rejections.size();
+  progress.Finish(commands.size());
+  const size_t conflicted = conflicts.size();
+  rejections.insert(rejections.end(), conflicts.begin(), conflicts.end());
   ReportRejections(std::move(rejections));
+  if (order.moved > 0) {
+    Print(absl::StrCat("reordered ", order.moved, " of ", commands.size(),
+                       " rows by occurred_at (refunds after their purchases)\n"));
+  }
   Print(absl::StrCat("imported ", imported, ", rejected ", rejected, ", duplicates skipped ",
-                     duplicates, " (", rows, " rows)\n"));
-  return rejected == 0 ? kExitOk : kExitUsage;
+                     duplicates, ", conflicts ", conflicted, " (", rows, " rows)\n"));
+  return rejected == 0 && conflicted == 0 ? kExitOk : kExitUsage;
 }
 
 }  // namespace loyalty::cli

@@ -50,15 +50,19 @@ constexpr Command kCommands[] = {
      "member_id, store_id, amount (CNY, at most two decimals), occurred_at\n"
      "(RFC 3339 with an offset), and optionally refund_of (the purchase a\n"
      "refund row refunds; the row's purchase_id is the refund's id) and\n"
-     "category (docs/import.md). Rows are executed in file order through the\n"
+     "category (docs/import.md). Rows are executed in business-time order\n"
+     "(by occurred_at; a refund after the purchase it names) through the\n"
      "engine, each as RecordPurchase or RecordRefund. A row that does not\n"
      "parse or that the ledger rejects is reported as \"loyalty: line N: ...\"\n"
-     "and skipped; a row whose id is recorded already is a duplicate and is\n"
-     "skipped, so importing a file again changes nothing. Prints \"imported N,\n"
-     "rejected R, duplicates skipped D (T rows)\". Exit code 0 when no row is\n"
-     "rejected, 1 otherwise. --all-or-nothing checks every row first (against\n"
-     "the ledger and the rows before it) and imports nothing unless all are\n"
-     "valid. Needs an existing ledger.\n",
+     "and skipped; a row whose id is recorded already (or on an earlier line)\n"
+     "with the same content is a duplicate and is skipped, so importing a file\n"
+     "again changes nothing; with other content it is a conflict, reported.\n"
+     "Prints \"imported N, rejected R, duplicates skipped D, conflicts C (T\n"
+     "rows)\"; progress (on a terminal) and the rate go to standard error.\n"
+     "Exit code 0 when no row is rejected or conflicts, 1 otherwise.\n"
+     "--all-or-nothing checks every row first (against the ledger and the rows\n"
+     "before it) and imports nothing unless all are valid. Needs an existing\n"
+     "ledger, whose members are enrolled.\n",
      RunImport},
     {"export", "", "write the events of a sequence range as JSON Lines or binary",
      "jsonl: one Envelope per line in protobuf's JSON mapping with the .proto\n"

@@ -5,10 +5,11 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/as_of.h"
+#include "cli/report_format.h"
+#include "text/quoted.h"
 
 namespace loyalty::cli {
 namespace {
@@ -19,15 +20,13 @@ struct CsvRecord {
   std::vector<std::string> fields;
 };
 
-// A value as it appears in a message: quoted, with control characters and
-// quotes escaped, so that every message stays one line.
+// A value as it appears in a message: quoted, with control characters,
+// invalid UTF-8 and quotes escaped, so that every message stays one line;
+// ids and names in Chinese (UTF-8) are shown as they are written.
 std::string Quoted(absl::string_view value) {
-  constexpr size_t kShownBytes = 80;
-  if (value.size() > kShownBytes) {
-    return absl::StrCat("\"", absl::CHexEscape(value.substr(0, kShownBytes)), "\"... (",
-                        value.size(), " bytes)");
-  }
-  return absl::StrCat("\"", absl::CHexEscape(value), "\"");
+  std::string quoted = text::Quoted(value);
+  if (value.size() > text::kMaxShownBytes) absl::StrAppend(&quoted, " (", value.size(), " bytes)");
+  return quoted;
 }
 
 absl::Status LineError(size_t line_number, absl::string_view message) {
@@ -200,6 +199,14 @@ absl::StatusOr<PurchaseRow> ReadRow(const CsvRecord& record, const ColumnIndex& 
   if (!amount_fen.ok()) {
     return FieldError(record.line_number, kAmount, field(kAmount),
                       "is not an amount in CNY with at most two decimals (123.45)");
+  }
+  // Checked here rather than by the engine so that the message speaks the
+  // file's unit (CNY), not the ledger's (fen).
+  if (*amount_fen < kMinPurchaseCsvAmountFen || *amount_fen > kMaxPurchaseCsvAmountFen) {
+    return LineError(record.line_number,
+                     absl::StrCat("column amount: ", field(kAmount), " CNY is not in [",
+                                  FormatFenAsYuan(kMinPurchaseCsvAmountFen), ", ",
+                                  FormatFenAsYuan(kMaxPurchaseCsvAmountFen), "]"));
   }
   row.amount_fen = *amount_fen;
   const absl::string_view time = field(kOccurredAt);

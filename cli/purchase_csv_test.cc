@@ -3,8 +3,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "projections/domain_limits.h"
 
 namespace loyalty::cli {
 namespace {
@@ -83,6 +85,38 @@ TEST(PurchaseCsvTest, BadAmountNamesLineColumnAndValue) {
     EXPECT_THAT(rows.status().message(),
                 HasSubstr(std::string("line 3: column amount: \"") + amount + "\""));
   }
+}
+
+// The engine takes 0.01 to 10,000,000,000.00 CNY; the row says so in CNY.
+TEST(PurchaseCsvTest, AmountOutsideTheEnginesRangeIsNamedInCny) {
+  for (const char* amount : {"0", "0.00", "10000000000.01", "999999999999.99"}) {
+    absl::StatusOr<std::vector<PurchaseRow>> rows = ParsePurchaseCsv(
+        std::string(kHeader) + "P1,M1,S," + amount + ",2024-01-02T10:00:00+08:00,\n");
+    ASSERT_FALSE(rows.ok()) << amount;
+    EXPECT_EQ(rows.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(rows.status().message(),
+              absl::StrCat("line 2: column amount: ", amount,
+                           " CNY is not in [0.01, 10000000000.00]"));
+  }
+  for (const char* amount : {"0.01", "10000000000.00"}) {
+    EXPECT_TRUE(ParsePurchaseCsv(std::string(kHeader) + "P1,M1,S," + amount +
+                                 ",2024-01-02T10:00:00+08:00,\n")
+                    .ok())
+        << amount;
+  }
+  EXPECT_EQ(kMaxPurchaseCsvAmountFen, projections::kMaxAmountFen);
+}
+
+// Ids in Chinese are shown as written in messages; a byte that is not UTF-8
+// is escaped.
+TEST(PurchaseCsvTest, ChineseValuesAreShownAsWrittenInMessages) {
+  absl::StatusOr<PurchaseCsv> parsed = ParsePurchaseCsvRows(
+      std::string(kHeader) + "订单1,会员001,万达店,一百,2024-01-02T10:00:00+08:00,\n" +
+      "订单2,会员001,万达店,1\xff,2024-01-02T10:00:00+08:00,\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->rejected, SizeIs(2));
+  EXPECT_THAT(parsed->rejected[0].status.message(), HasSubstr("column amount: \"一百\" is not"));
+  EXPECT_THAT(parsed->rejected[1].status.message(), HasSubstr("column amount: \"1\\xff\" is not"));
 }
 
 TEST(PurchaseCsvTest, AmountsInFen) {

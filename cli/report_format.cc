@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "text/display_width.h"
 
 namespace loyalty::cli {
 namespace {
@@ -112,7 +113,7 @@ std::string TextTable::Render() const {
   std::vector<size_t> widths(columns_.size(), 0);
   for (const std::vector<std::string>& row : rows_) {
     for (size_t column = 0; column < row.size(); ++column) {
-      widths[column] = std::max(widths[column], row[column].size());
+      widths[column] = std::max(widths[column], text::DisplayWidth(row[column]));
     }
   }
   std::string out;
@@ -120,7 +121,7 @@ std::string TextTable::Render() const {
     std::string line = indent_;
     for (size_t column = 0; column < row.size(); ++column) {
       const std::string& cell = row[column];
-      const std::string padding(widths[column] - cell.size(), ' ');
+      const std::string padding(widths[column] - text::DisplayWidth(cell), ' ');
       const bool last = column + 1 == row.size();
       if (columns_[column] == Align::kRight) {
         absl::StrAppend(&line, padding, cell);

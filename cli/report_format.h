@@ -60,7 +60,8 @@ std::string LocalWeekdayName(int64_t instant_us);
 
 // A table of text cells printed in aligned columns separated by two spaces,
 // each line starting with `indent`. Numbers are right-aligned. The last
-// column is not padded, so no line ends in spaces.
+// column is not padded, so no line ends in spaces. Columns are aligned on a
+// terminal: a Chinese character counts two columns (text/display_width.h).
 class TextTable {
  public:
   enum class Align { kLeft, kRight };

@@ -89,6 +89,22 @@ TEST(TextTableTest, AlignsColumnsWithoutTrailingSpaces) {
   EXPECT_EQ(TextTable({Align::kLeft}).Render(), "");
 }
 
+// A store named in Chinese lines up with the others on a terminal, where
+// each of its characters takes two columns.
+TEST(TextTableTest, AlignsChineseByTheColumnsItTakes) {
+  using Align = TextTable::Align;
+  TextTable table({Align::kLeft, Align::kRight});
+  table.AddRow({"PARTNER", "NET CNY"});
+  table.AddRow({"万达店", "100.00"});
+  table.AddRow({"store-7", "5.00"});
+  table.AddRow({"万达广场店", "1.00"});
+  EXPECT_EQ(table.Render(),
+            "PARTNER     NET CNY\n"
+            "万达店       100.00\n"
+            "store-7        5.00\n"
+            "万达广场店     1.00\n");
+}
+
 TEST(JsonQuoteTest, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(JsonQuote("M1"), "\"M1\"");
   EXPECT_EQ(JsonQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");

@@ -7,7 +7,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -16,6 +15,7 @@
 #include "google/protobuf/stubs/common.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "loyalty/limits.h"
+#include "text/quoted.h"
 
 namespace loyalty::internal {
 namespace {
@@ -28,13 +28,9 @@ absl::Status Invalid(size_t index, absl::string_view field, absl::string_view pr
   return absl::InvalidArgumentError(absl::StrCat("event ", index, ": ", field, ": ", problem));
 }
 
-// Text safe to put in an error message: printable ASCII, cut short.
-std::string Printable(absl::string_view value) {
-  std::string out = absl::StrCat("\"", absl::CHexEscape(value.substr(0, 80)));
-  if (value.size() > 80) absl::StrAppend(&out, "...");
-  absl::StrAppend(&out, "\"");
-  return out;
-}
+// Text safe to put in an error message: one line, cut short; valid UTF-8
+// as it is, control characters and invalid bytes escaped.
+std::string Printable(absl::string_view value) { return text::Quoted(value); }
 
 // proto3 `string` fields must hold UTF-8: protobuf refuses to parse them
 // otherwise, so an event stored with one could never be read back.

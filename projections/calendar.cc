@@ -4,10 +4,10 @@
 
 #include "absl/container/btree_set.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "projections/domain_limits.h"
 #include "projections/local_time.h"
+#include "text/quoted.h"
 
 namespace loyalty::projections {
 namespace {
@@ -32,8 +32,8 @@ absl::Status CheckSource(absl::string_view source) {
   }
   for (char c : source) {
     if (!IsSourceCharacter(c)) {
-      return Invalid(absl::StrCat("source: \"", absl::CHexEscape(source),
-                                  "\" holds a character other than letters, digits, '.', '_' "
+      return Invalid(absl::StrCat("source: ", text::Quoted(source),
+                                  " holds a character other than letters, digits, '.', '_' "
                                   "and '-'"));
     }
   }

@@ -7,13 +7,14 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "projections/calendar.h"
+#include "text/quoted.h"
 
 namespace loyalty::projections {
 namespace {
@@ -26,9 +27,7 @@ absl::Status FileError(absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("calendar file: ", what));
 }
 
-std::string Shown(absl::string_view word) {
-  return absl::StrCat("\"", absl::CHexEscape(word.substr(0, 80)), word.size() > 80 ? "...\"" : "\"");
-}
+std::string Shown(absl::string_view word) { return text::Quoted(word); }
 
 bool AllDigits(absl::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
@@ -203,6 +202,10 @@ absl::StatusOr<v1::CalendarDaysDeclared> ParseCalendarFile(absl::string_view tex
                                   kMaxCalendarFileBytes));
   }
   if (text.find('\0') != absl::string_view::npos) return FileError("it holds a NUL byte");
+  // Editors on Windows start a UTF-8 file with a byte order mark; the
+  // purchase importer skips it too.
+  constexpr absl::string_view kByteOrderMark = "\xEF\xBB\xBF";
+  if (absl::StartsWith(text, kByteOrderMark)) text.remove_prefix(kByteOrderMark.size());
   Parser parser;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {

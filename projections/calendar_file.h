@@ -41,8 +41,8 @@ inline constexpr int64_t kMaxCalendarFileBytes = 1 << 20;
 //   "calendar file line 7: \"2024-02-30\" is not a calendar date"
 // or, for what concerns the whole file, "calendar file: no \"covers\" line
 // (write \"covers YYYY\" or \"covers none\")". Lines end with "\n" or
-// "\r\n"; the text must be UTF-8 without NUL bytes and at most
-// kMaxCalendarFileBytes.
+// "\r\n"; a UTF-8 byte order mark at the start is skipped; the text must be
+// UTF-8 without NUL bytes and at most kMaxCalendarFileBytes.
 absl::StatusOr<v1::CalendarDaysDeclared> ParseCalendarFile(absl::string_view text);
 
 }  // namespace loyalty::projections

@@ -92,6 +92,23 @@ TEST(CalendarFileTest, NamesTheLineOfEachError) {
   ExpectParseError(std::string(kMaxCalendarFileBytes + 1, '#'), {"more than the limit"});
 }
 
+// A file saved by an editor that starts UTF-8 with a byte order mark reads
+// as the same file without it; Chinese day names stay as written, and a
+// Chinese word in an error is shown as it is, not as escaped bytes.
+TEST(CalendarFileTest, AcceptsAByteOrderMarkAndShowsChineseAsItIs) {
+  const std::string text = "source mall\ncovers none\n2031-02-10 holiday 春节\n";
+  absl::StatusOr<v1::CalendarDaysDeclared> parsed = ParseCalendarFile("\xEF\xBB\xBF" + text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  absl::StatusOr<v1::CalendarDaysDeclared> without = ParseCalendarFile(text);
+  ASSERT_TRUE(without.ok()) << without.status();
+  EXPECT_EQ(parsed->SerializeAsString(), without->SerializeAsString());
+  EXPECT_EQ(parsed->days(0).name(), "春节");
+  // Only at the start: elsewhere it is a word like any other.
+  ExpectParseError("source mall\ncovers none\n\xEF\xBB\xBF" "2031-02-10 holiday X\n", {"line 3"});
+  ExpectParseError("source mall\ncovers none\n2031-02-10 假日 X\n",
+                   {"line 3", "\"假日\" is not a kind of day"});
+}
+
 TEST(CalendarFileTest, LimitsTheDaysOfOneFile) {
   std::string text = "source mall\ncovers none\n";
   absl::CivilDay day(2030, 1, 1);

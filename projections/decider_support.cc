@@ -2,12 +2,12 @@
 
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "loyalty/limits.h"
 #include "projections/deciders.h"
 #include "projections/domain_limits.h"
+#include "text/quoted.h"
 
 namespace loyalty::projections {
 namespace {
@@ -27,11 +27,7 @@ absl::Status CheckText(absl::string_view field, absl::string_view value, size_t 
 
 }  // namespace
 
-std::string Quoted(absl::string_view value) {
-  std::string out = absl::StrCat("\"", absl::CHexEscape(value.substr(0, 80)));
-  absl::StrAppend(&out, value.size() > 80 ? "...\"" : "\"");
-  return out;
-}
+std::string Quoted(absl::string_view value) { return text::Quoted(value); }
 
 absl::Status CheckCommandId(absl::string_view field, absl::string_view value) {
   absl::Status status = CheckText(field, value, kMaxIdBytes);

@@ -39,7 +39,8 @@ absl::Status CheckNotErased(absl::string_view member_id, const MemberAccount& ac
 v1::Envelope NewEnvelope(absl::string_view stream_id, std::string idempotency_key,
                          int64_t occurred_at_us, absl::string_view actor_id);
 
-// Text safe for an error message: quoted, escaped, cut at 80 bytes.
+// Text safe for an error message: quoted, cut at 80 bytes, UTF-8 shown as
+// it is and control characters escaped (text/quoted.h).
 std::string Quoted(absl::string_view value);
 
 }  // namespace loyalty::projections

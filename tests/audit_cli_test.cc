@@ -29,7 +29,9 @@ using ::loyalty::testing::ReadFile;
 using ::loyalty::testing::RunTool;
 using ::loyalty::testing::TempDir;
 using ::loyalty::testing::ToolRun;
+using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr char kSchemasDir[] = LOYALTY_SOURCE_DIR "/schemas";
@@ -430,6 +432,83 @@ TEST_F(AuditCliTest, InclusionProofsCheckOfflineAndFailWhenOneByteChanges) {
   ASSERT_EQ(first.exit_code, 0) << first.err;
   EXPECT_THAT(first.out, HasSubstr("tree_size 40\n"));
   EXPECT_EQ(OnLedger({"prove", "41", "--checkpoint", "1"}).exit_code, 1);
+}
+
+// A proof whose sequence is outside its tree (docs/audit-format.md, section
+// 4: "if s < 1 or s > n: fail") does not hold, for both checkers, with the
+// exit code of a failed verification.
+TEST_F(AuditCliTest, ProofsOfASequenceOutsideTheTreeDoNotHold) {
+  // The last event of a tree of 32: its path runs up the right edge, which
+  // is also where the RFC's loop goes for a leaf index of -1 (sequence 0)
+  // if nothing stops it first.
+  ToolRun signed_run = OnLedger({"checkpoint", "sign", "--key", key_, "--at-seq", "32"});
+  ASSERT_EQ(signed_run.exit_code, 0) << signed_run.err;
+  const std::string proof = dir_.Sub("proof.txt");
+  ToolRun proved = OnLedger({"prove", "32", "--checkpoint", "3", "--out", proof});
+  ASSERT_EQ(proved.exit_code, 0) << proved.err;
+  const std::string text = ReadFile(proof);
+  ASSERT_THAT(text, HasSubstr("\nsequence 32\ntree_size 32\n"));
+  for (const char* sequence : {"0", "33"}) {
+    std::string altered = text;
+    altered.replace(altered.find("\nsequence 32\n"), 13,
+                    absl::StrCat("\nsequence ", sequence, "\n"));
+    const std::string path = dir_.Sub(absl::StrCat("sequence-", sequence, ".txt"));
+    WriteFile(path, altered);
+    ToolRun checked = Loyalty({"check-proof", path, "--pubkey", pubkey_});
+    EXPECT_EQ(checked.exit_code, 2) << sequence << ": " << checked.out << checked.err;
+    EXPECT_THAT(checked.err, HasSubstr(absl::StrCat("sequence ", sequence, " in checkpoint 3")));
+    ToolRun python = Python({"--check-proof", path, "--pubkey", pubkey_});
+    EXPECT_EQ(python.exit_code, 2) << sequence << ": " << python.out << python.err;
+    EXPECT_THAT(python.out, Not(HasSubstr("ok")));
+    EXPECT_THAT(python.err, HasSubstr(absl::StrCat("sequence ", sequence, " in checkpoint 3")));
+  }
+}
+
+// Anyone can chain events and write a manifest: only a checkpoint's
+// signature vouches for them. A bundle with none in its range fails,
+// unless the auditor says explicitly that chaining is enough.
+TEST_F(AuditCliTest, PythonVerifierRefusesABundleWithNothingSigned) {
+  const std::string bundle = Bundle();
+  std::filesystem::remove_all(bundle + "/checkpoints");
+  ToolRun refused = Python({bundle, "--pubkey", pubkey_});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("no checkpoint falls in this bundle's range"));
+  EXPECT_THAT(refused.err, HasSubstr("--allow-unsigned"));
+  EXPECT_THAT(Lines(refused.out), Not(Contains("ok")));
+
+  ToolRun allowed = Python({bundle, "--pubkey", pubkey_, "--allow-unsigned"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+  EXPECT_THAT(allowed.out, HasSubstr("warning: no checkpoint falls in this bundle's range"));
+
+  // A range that starts right after a checkpoint is vouched for at its
+  // start.
+  ToolRun from_checkpoint = Python({Bundle({"--from", "41", "--to", "45"}), "--pubkey", pubkey_});
+  EXPECT_EQ(from_checkpoint.exit_code, 0) << from_checkpoint.out << from_checkpoint.err;
+}
+
+// docs/audit-format.md, section 5, names the projections a checkpoint
+// record carries; the records the engine signs carry exactly those.
+TEST_F(AuditCliTest, TheDocumentedProjectionsAreThoseOfTheRecords) {
+  const std::string doc = ReadFile(LOYALTY_SOURCE_DIR "/docs/audit-format.md");
+  const size_t today = doc.find("Today: ");
+  ASSERT_NE(today, std::string::npos) << "the list of projections is gone from the document";
+  const std::string list = doc.substr(today, doc.find('.', today) - today);
+  std::vector<std::string> documented;
+  for (size_t open = list.find('`'); open != std::string::npos; open = list.find('`', open + 1)) {
+    const size_t close = list.find('`', open + 1);
+    ASSERT_NE(close, std::string::npos) << list;
+    documented.push_back(list.substr(open + 1, close - open - 1));
+    open = close;
+  }
+  std::vector<std::string> recorded;
+  for (const std::string& line :
+       Lines(ReadFile(Bundle() + "/checkpoints/000002.checkpoint"))) {
+    if (absl::StartsWith(line, "projection ")) {
+      recorded.push_back(std::vector<std::string>(absl::StrSplit(line, ' ')).at(1));
+    }
+  }
+  EXPECT_FALSE(recorded.empty());
+  EXPECT_EQ(documented, recorded) << list;
 }
 
 TEST_F(AuditCliTest, ConsistencyProofsCheckOffline) {

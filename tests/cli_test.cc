@@ -463,5 +463,46 @@ TEST_F(CliTest, HelpListsEveryCommand) {
   EXPECT_EQ(Loyalty({"export", "--help"}).out, export_help.out);
 }
 
+// docs/cli.md is the tool's guide: every command of `loyalty help` has a
+// section there (a heading naming it), and every flag of `loyalty help
+// COMMAND` is described in it.
+TEST_F(CliTest, TheGuideDescribesEveryCommandAndFlag) {
+  const std::string guide = ReadFile(LOYALTY_TEST_DATA_DIR "/../../docs/cli.md");
+  ASSERT_FALSE(guide.empty());
+  std::vector<std::string> headings;
+  for (const std::string& line : Lines(guide)) {
+    if (absl::StartsWith(line, "## ")) headings.push_back(absl::StrCat(line, " "));
+  }
+  ToolRun list = Loyalty({"help"});
+  ASSERT_EQ(list.exit_code, 0);
+  std::vector<std::string> commands;
+  bool in_commands = false;
+  for (const std::string& line : Lines(list.out)) {
+    if (line == "commands:") {
+      in_commands = true;
+    } else if (in_commands && absl::StartsWith(line, "  ")) {
+      commands.push_back(std::vector<std::string>(absl::StrSplit(line.substr(2), ' ')).at(0));
+    } else if (in_commands) {
+      break;
+    }
+  }
+  ASSERT_GE(commands.size(), 20u) << list.out;
+  for (const std::string& command : commands) {
+    bool has_section = false;
+    for (const std::string& heading : headings) {
+      has_section = has_section || absl::StrContains(heading, absl::StrCat(" ", command, " "));
+    }
+    EXPECT_TRUE(has_section) << "docs/cli.md has no section for `" << command << "`";
+    ToolRun help = Loyalty({"help", command});
+    ASSERT_EQ(help.exit_code, 0) << command;
+    for (const std::string& line : Lines(help.out)) {
+      if (!absl::StartsWith(line, "  --")) continue;
+      const std::string flag = std::vector<std::string>(absl::StrSplit(line.substr(2), ' ')).at(0);
+      EXPECT_THAT(guide, HasSubstr(flag)) << "docs/cli.md does not describe " << command << " "
+                                          << flag;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace loyalty

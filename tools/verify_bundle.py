@@ -7,12 +7,14 @@ from RFC 8032's reference arithmetic below, and a few lines of protobuf wire
 format to read two envelope fields whose numbers it takes from the bundle's
 own descriptor set.
 
-  verify_bundle.py BUNDLE [--pubkey KEY.pem]
+  verify_bundle.py BUNDLE [--pubkey KEY.pem] [--allow-unsigned]
       Recomputes the hash chain and the Merkle tree from BUNDLE/events.bin,
       checks every checkpoint's Ed25519 signature and, for each checkpoint in
       the bundle's range, its chain head and Merkle root. Without --pubkey the
       signatures are checked against the keys the bundle carries, which proves
-      only that the bundle is self-consistent: pin the operator's key.
+      only that the bundle is self-consistent: pin the operator's key. A
+      bundle with no checkpoint in its range fails (anyone can chain events:
+      only a signature vouches for them) unless --allow-unsigned is given.
   verify_bundle.py BUNDLE --extract SEQUENCE
       Writes the canonical bytes of one event to standard output, for
       `protoc --decode=loyalty.v1.Envelope`.
@@ -188,7 +190,7 @@ class MerkleFrontier:
 
 def verify_inclusion(leaf_index, tree_size, path, leaf, root):
     """RFC 9162, 2.1.3.2."""
-    if leaf_index >= tree_size:
+    if leaf_index < 0 or leaf_index >= tree_size:
         return False
     fn, sn, r = leaf_index, tree_size - 1, leaf
     for p in path:
@@ -462,7 +464,7 @@ def read_checkpoints(bundle):
     return checkpoints
 
 
-def verify_bundle(bundle, pinned_key, out):
+def verify_bundle(bundle, pinned_key, out, allow_unsigned=False):
     manifest = read_manifest(os.path.join(bundle, "manifest.txt"))
     with open(os.path.join(bundle, "schemas", "descriptor_set.binpb"), "rb") as file:
         sequence_field, previous_hash_field = envelope_field_numbers(file.read())
@@ -541,6 +543,12 @@ def verify_bundle(bundle, pinned_key, out):
               % (first, last, chain.hex(), frontier.root().hex()))
     signed_to = max(by_sequence) if by_sequence else None
     if signed_to is None:
+        # Chaining proves nothing by itself: whoever altered the events can
+        # recompute the chain and the manifest. Only a signature vouches.
+        if not allow_unsigned:
+            raise VerificationError("no checkpoint falls in this bundle's range %d..%d: the "
+                                    "events chain, but no signature vouches for them (pass "
+                                    "--allow-unsigned to accept that)" % (first - 1, last))
         out.write("warning: no checkpoint falls in this bundle's range: the events chain, "
                   "but no signature vouches for them\n")
     elif signed_to < last:
@@ -611,6 +619,9 @@ def check_proof(text, pinned_key, out):
         event = base64.b64decode(take("event"), validate=True)
         path = take_path()
         name, checkpoint = take_checkpoint()
+        if not 1 <= sequence <= tree_size:
+            raise VerificationError("sequence %d in %s: not in a tree of %d events (a sequence "
+                                    "is 1 to the tree size)" % (sequence, name, tree_size))
         if tree_size != checkpoint["sequence"]:
             raise VerificationError("proof: tree size %d is not %s's sequence %d"
                                     % (tree_size, name, checkpoint["sequence"]))
@@ -652,6 +663,9 @@ def main(argv):
                         help="write one event's canonical bytes to standard output")
     parser.add_argument("--check-proof", metavar="PROOF",
                         help="check a proof written by `loyalty prove` (needs --pubkey)")
+    parser.add_argument("--allow-unsigned", action="store_true",
+                        help="accept a bundle with no checkpoint in its range (the events "
+                             "chain, but no signature vouches for them)")
     args = parser.parse_args(argv)
     try:
         pinned_key = None
@@ -669,7 +683,7 @@ def main(argv):
         if args.extract is not None:
             sys.stdout.buffer.write(extract_event(args.bundle, args.extract))
             return EXIT_OK
-        verify_bundle(args.bundle, pinned_key, sys.stdout)
+        verify_bundle(args.bundle, pinned_key, sys.stdout, args.allow_unsigned)
         return EXIT_OK
     except VerificationError as error:
         sys.stdout.flush()

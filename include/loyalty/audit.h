@@ -311,7 +311,9 @@ absl::StatusOr<ProofDocument> DecodeProofDocument(absl::string_view text);
 // checkpoints' sequences; for inclusion, the leaf hash of `event_bytes`
 // leads along the path to the checkpoint's Merkle root; for consistency, the
 // path joins the old and the new checkpoint's roots. DataLoss saying which
-// check failed; InvalidArgument for a document of the wrong shape.
+// check failed, a sequence or size out of range and an over-long path
+// included (the proof does not hold); InvalidArgument for a document with
+// the wrong number of checkpoints for its kind.
 absl::Status CheckProofDocument(const ProofDocument& document, const PublicKey& trusted_key);
 
 // ---------------------------------------------------------------------------
