@@ -201,7 +201,8 @@ MemberAccount* BalanceProjection::AccountFor(const v1::Envelope& envelope,
 
 void BalanceProjection::CheckNamedMember(const v1::Envelope& envelope, absl::string_view what,
                                          absl::string_view id, absl::string_view member_id) {
-  if (members_.contains(member_id)) return;
+  // No member id at all is the complaint's or the survey's own anomaly.
+  if (member_id.empty() || members_.contains(member_id)) return;
   anomalies_.Record(envelope, anomaly_rule::kMemberNotEnrolled,
                     absl::StrCat(what, " ", QuotedForAnomaly(id), " names member ",
                                  QuotedForAnomaly(member_id), ", who is not enrolled; the ", what,

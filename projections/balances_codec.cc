@@ -189,7 +189,8 @@ absl::Status BalanceProjection::AdoptMember(const state::MemberBalance& member) 
   }
   for (const state::Purchase& purchase : member.purchases()) {
     // As OnPurchase keeps it: the smallest member id holding the purchase.
-    auto [owner, inserted] = purchase_member_.try_emplace(purchase.purchase_id(), member.member_id());
+    auto [owner, inserted] =
+        purchase_member_.try_emplace(purchase.purchase_id(), member.member_id());
     if (!inserted && member.member_id() < owner->second) owner->second = member.member_id();
   }
   members_.emplace(member.member_id(), MemberFromState(member));

@@ -61,7 +61,9 @@ void PartnerProjection::Dispatch(const v1::Envelope& envelope) {
     const v1::PointsGranted& grant = event.points_granted();
     if (!CheckEventPoints(envelope, grant.points(), &anomalies_)) return;
     PartnerScore* score = ScoreOfPurchase(envelope, grant.purchase_id());
-    if (score != nullptr) score->points_issued = SaturatingAdd(score->points_issued, grant.points());
+    if (score != nullptr) {
+      score->points_issued = SaturatingAdd(score->points_issued, grant.points());
+    }
     return;
   }
   const v1::PointsDebited& debit = event.points_debited();
