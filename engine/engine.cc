@@ -77,6 +77,8 @@ class EngineImpl final : public Engine {
     const Stopwatch catch_up;
     absl::Status caught_up = CatchUpLocked();
     metrics_.CaughtUpOnOpen(applied_ - checkpoint_sequence, catch_up.ElapsedMicros());
+    // Those of the checkpoint, when the catch-up applied nothing.
+    metrics_.AnomaliesHeld(live_->AnomalyCounts());
     return caught_up;
   }
 
@@ -564,9 +566,19 @@ class EngineImpl final : public Engine {
       }
     }
     live_ = std::move(fresh);
+    metrics_.AnomaliesHeld(live_->AnomalyCounts());
     status = SaveLocked(checkpoint);
     if (!status.ok()) return status;
     return rebuilt;
+  }
+
+  absl::StatusOr<AnomaliesView> Anomalies() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::Status status = CatchUpLocked();
+    if (!status.ok()) return status;
+    AnomaliesView view = live_->Anomalies();
+    view.as_of_sequence = applied_;
+    return view;
   }
 
   absl::Status Checkpoint() override {
@@ -701,6 +713,7 @@ class EngineImpl final : public Engine {
       }
     }
     metrics_.Applied(applied_, applied_ - applied_before, /*at_head=*/true);
+    if (applied_ != applied_before) metrics_.AnomaliesHeld(live_->AnomalyCounts());
     return absl::OkStatus();
   }
 
