@@ -31,6 +31,10 @@ int RunDigests(CommandContext& context);
 int RunRebuild(CommandContext& context);
 int RunBirthdays(CommandContext& context);
 
+// cli/anomalies_command.cc: the events the projections applied only as far
+// as a rule allowed.
+int RunAnomalies(CommandContext& context);
+
 // cli/privacy_commands.cc: the retention job (member erase is a subcommand
 // of member).
 int RunRetention(CommandContext& context);

@@ -172,7 +172,16 @@ int RunRebuild(CommandContext& context) {
         ClassifyRebuildError(**engine, context.global.db_directory, digests.status()));
   // This process holds the ledger's lock: nothing was appended since.
   const uint64_t as_of_sequence = (*engine)->ledger().Head().sequence;
-  Print(json ? RebuildJson(*digests, as_of_sequence) : DigestsText(*digests));
+  absl::StatusOr<AnomaliesView> anomalies = (*engine)->Anomalies();
+  if (!anomalies.ok()) return ReportError(anomalies.status());
+  if (json) {
+    Print(RebuildJson(*digests, as_of_sequence, anomalies->count));
+  } else {
+    // Without anomalies the lines are those of `digests`, so the two compare
+    // with diff.
+    Print(DigestsText(*digests));
+    if (anomalies->count > 0) Print(AnomalyCountLine(anomalies->count));
+  }
   return kExitOk;
 }
 

@@ -78,7 +78,10 @@ constexpr Command kCommands[] = {
      RunHead},
     {"verify", "", "recompute the hash chain and check every event of a range",
      "Prints \"ok: verified sequences A..B, head HEX\" and exits 0, or prints the\n"
-     "first damaged sequence and why on standard error and exits 2.\n",
+     "first damaged sequence and why on standard error and exits 2. Then\n"
+     "prints \"anomalies: N (see `loyalty anomalies`)\", the events of the log\n"
+     "that the projections applied only as far as a rule allowed; they do not\n"
+     "change the exit code.\n",
      RunVerify},
     {"stream", "STREAM_ID", "print the events of one stream",
      "One line per event: sequence, stream version, event type and occurred-at\n"
@@ -127,9 +130,19 @@ constexpr Command kCommands[] = {
     {"rebuild", "", "replay the whole log and check the saved projections against it",
      "Replays every event into fresh projections, checks that their digests\n"
      "equal those of the live projections, saves them as the checkpoint and\n"
-     "prints the digests as `digests` does. A mismatch means the saved\n"
-     "projections do not match the log: exit code 2.\n",
+     "prints the digests as `digests` does, and \"anomalies: N (see `loyalty\n"
+     "anomalies`)\" when the log holds events that break a rule. A mismatch\n"
+     "means the saved projections do not match the log: exit code 2.\n",
      RunRebuild},
+    {"anomalies", "", "list the events the projections applied only as far as a rule allowed",
+     "The log may hold events that break a rule of the domain (a redemption\n"
+     "past the balance, a purchase of a member never enrolled, a complaint\n"
+     "step out of order), appended raw or by an older build. The projections\n"
+     "never stop on one: each is applied as far as its rule allows and recorded\n"
+     "(docs/reliability.md, \"Events that break a rule\"). Prints how many the\n"
+     "projections hold at the head, then one line per event: sequence, stream,\n"
+     "projection, rule and message. Exit code 0, whatever the count.\n",
+     RunAnomalies},
     {"birthdays", "--date YYYY-MM-DD", "grant the birthday bonuses due on a day",
      "Runs the birthday job dated 09:00 at UTC+8 on that day: every member\n"
      "whose birthday in that year is on or before the day and who has not had\n"

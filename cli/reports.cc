@@ -333,10 +333,56 @@ std::string DigestsJson(const ProgramView& program) {
   return json.Build() + "\n";
 }
 
-std::string RebuildJson(const std::vector<ProjectionDigest>& digests, uint64_t as_of_sequence) {
+std::string RebuildJson(const std::vector<ProjectionDigest>& digests, uint64_t as_of_sequence,
+                        uint64_t anomalies) {
   return JsonObject()
              .Raw("digests", DigestsArray(digests))
              .Uint("as_of_sequence", as_of_sequence)
+             .Uint("anomalies", anomalies)
+             .Build() +
+         "\n";
+}
+
+std::string AnomalyCountLine(uint64_t anomalies) {
+  return absl::StrCat("anomalies: ", anomalies, " (see `loyalty anomalies`)\n");
+}
+
+std::string AnomaliesText(const AnomaliesView& anomalies) {
+  std::string out = absl::StrCat("anomalies: ", anomalies.count);
+  if (anomalies.count > anomalies.anomalies.size()) {
+    absl::StrAppend(&out, " (", anomalies.anomalies.size(),
+                    " listed: each projection keeps the first 1000)");
+  }
+  out.push_back('\n');
+  if (!anomalies.anomalies.empty()) {
+    TextTable table({Align::kRight, Align::kLeft, Align::kLeft, Align::kLeft, Align::kLeft});
+    table.AddRow({"sequence", "stream", "projection", "rule", "message"});
+    for (const AnomalyView& anomaly : anomalies.anomalies) {
+      table.AddRow({absl::StrCat(anomaly.sequence), anomaly.stream_id, anomaly.projection,
+                    anomaly.rule, anomaly.message});
+    }
+    absl::StrAppend(&out, table.Render());
+  }
+  absl::StrAppend(&out, "as of sequence ", anomalies.as_of_sequence, "\n");
+  return out;
+}
+
+std::string AnomaliesJson(const AnomaliesView& anomalies) {
+  std::vector<std::string> listed;
+  listed.reserve(anomalies.anomalies.size());
+  for (const AnomalyView& anomaly : anomalies.anomalies) {
+    listed.push_back(JsonObject()
+                         .Uint("sequence", anomaly.sequence)
+                         .String("stream_id", anomaly.stream_id)
+                         .String("projection", anomaly.projection)
+                         .String("rule", anomaly.rule)
+                         .String("message", anomaly.message)
+                         .Build());
+  }
+  return JsonObject()
+             .Raw("anomalies", JsonArray(listed))
+             .Uint("count", anomalies.count)
+             .Uint("as_of_sequence", anomalies.as_of_sequence)
              .Build() +
          "\n";
 }

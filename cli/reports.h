@@ -43,7 +43,20 @@ std::string DigestsText(const std::vector<ProjectionDigest>& digests);
 // {"digests":[{"name":...,"digest":...}],...}; the as-of keys only for a
 // ProgramView.
 std::string DigestsJson(const ProgramView& program);
-std::string RebuildJson(const std::vector<ProjectionDigest>& digests, uint64_t as_of_sequence);
+// {"digests":[...],"as_of_sequence":N,"anomalies":A}.
+std::string RebuildJson(const std::vector<ProjectionDigest>& digests, uint64_t as_of_sequence,
+                        uint64_t anomalies);
+
+// "anomalies: N (see `loyalty anomalies`)": the line `verify` prints, and
+// `rebuild` when N is not 0.
+std::string AnomalyCountLine(uint64_t anomalies);
+// The events the projections applied only as far as a rule allowed: a line
+// "anomalies: N", then a table with a header, one row per anomaly listed:
+// sequence, stream, projection, rule and message; then the as-of line.
+std::string AnomaliesText(const AnomaliesView& anomalies);
+// {"anomalies":[{"sequence":..,"stream_id":..,"projection":..,"rule":..,
+// "message":..}],"count":N,"as_of_sequence":S}.
+std::string AnomaliesJson(const AnomaliesView& anomalies);
 
 // One complaint: who, what and where, its state, its cycles (resolution,
 // goodwill, the customer's answer) and its SLA clocks with their deadlines

@@ -341,11 +341,44 @@ TEST(DigestReportTest, SameLinesForDigestsAndRebuild) {
   EXPECT_EQ(DigestsText(program.digests),
             absl::StrCat("balances  ab", zeros, "00\n", "partners  00", zeros, "01\n"));
   ExpectValidJson(DigestsJson(program));
-  const std::string rebuild = RebuildJson(program.digests, 12);
+  const std::string rebuild = RebuildJson(program.digests, 12, 3);
   EXPECT_EQ(rebuild, absl::StrCat("{\"digests\":[{\"name\":\"balances\",\"digest\":\"ab", zeros,
                                   "00\"},{\"name\":\"partners\",\"digest\":\"00", zeros,
-                                  "01\"}],\"as_of_sequence\":12}\n"));
+                                  "01\"}],\"as_of_sequence\":12,\"anomalies\":3}\n"));
   ExpectValidJson(rebuild);
+}
+
+TEST(AnomalyReportTest, TextAndJson) {
+  AnomaliesView view;
+  view.anomalies.push_back({12, "member-M1", "balances", "redemption_exceeds_balance",
+                            "redeems 500 points but member \"M1\" has 120 available; 120 "
+                            "redeemed, 380 dropped"});
+  view.anomalies.push_back({40, "complaint-C1", "complaints", "complaint_step_out_of_order",
+                            "a \"quoted\" message"});
+  view.count = 2;
+  view.as_of_sequence = 41;
+  EXPECT_EQ(AnomaliesText(view),
+            "anomalies: 2\n"
+            "sequence  stream        projection  rule                         message\n"
+            "      12  member-M1     balances    redemption_exceeds_balance   redeems 500 points "
+            "but member \"M1\" has 120 available; 120 redeemed, 380 dropped\n"
+            "      40  complaint-C1  complaints  complaint_step_out_of_order  a \"quoted\" "
+            "message\n"
+            "as of sequence 41\n");
+  const std::string json = AnomaliesJson(view);
+  ExpectValidJson(json);
+  EXPECT_EQ(json,
+            "{\"anomalies\":[{\"sequence\":12,\"stream_id\":\"member-M1\",\"projection\":"
+            "\"balances\",\"rule\":\"redemption_exceeds_balance\",\"message\":\"redeems 500 "
+            "points but member \\\"M1\\\" has 120 available; 120 redeemed, 380 dropped\"},"
+            "{\"sequence\":40,\"stream_id\":\"complaint-C1\",\"projection\":\"complaints\","
+            "\"rule\":\"complaint_step_out_of_order\",\"message\":\"a \\\"quoted\\\" "
+            "message\"}],\"count\":2,\"as_of_sequence\":41}\n");
+  view.count = 2500;
+  EXPECT_EQ(AnomaliesText(view).substr(0, AnomaliesText(view).find('\n') + 1),
+            "anomalies: 2500 (2 listed: each projection keeps the first 1000)\n");
+  EXPECT_EQ(AnomaliesText(AnomaliesView()), "anomalies: 0\nas of sequence 0\n");
+  EXPECT_EQ(AnomalyCountLine(3), "anomalies: 3 (see `loyalty anomalies`)\n");
 }
 
 TEST(BirthdaysReportTest, CountsAndSequences) {

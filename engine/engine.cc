@@ -67,6 +67,8 @@ class EngineImpl final : public Engine {
     const Stopwatch catch_up;
     absl::Status caught_up = CatchUpLocked();
     metrics_.CaughtUpOnOpen(applied_ - checkpoint_sequence, catch_up.ElapsedMicros());
+    // Those of the checkpoint, when the catch-up applied nothing.
+    metrics_.AnomaliesHeld(live_->AnomalyCounts());
     if (!caught_up.ok()) return caught_up;
     return FinishPendingErasuresLocked();
   }
@@ -581,6 +583,7 @@ class EngineImpl final : public Engine {
       }
     }
     live_ = std::move(fresh);
+    metrics_.AnomaliesHeld(live_->AnomalyCounts());
     if (read_only_) return rebuilt;
     absl::StatusOr<std::string> hash = ChainHashBytesAt(applied_);
     if (!hash.ok()) return hash.status();
@@ -588,6 +591,15 @@ class EngineImpl final : public Engine {
     status = SaveLocked(checkpoint);
     if (!status.ok()) return status;
     return rebuilt;
+  }
+
+  absl::StatusOr<AnomaliesView> Anomalies() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    absl::Status status = CatchUpLocked();
+    if (!status.ok()) return status;
+    AnomaliesView view = live_->Anomalies();
+    view.as_of_sequence = applied_;
+    return view;
   }
 
   absl::Status Checkpoint() override {
@@ -724,6 +736,7 @@ class EngineImpl final : public Engine {
       }
     }
     metrics_.Applied(applied_, applied_ - applied_before, /*at_head=*/true);
+    if (applied_ != applied_before) metrics_.AnomaliesHeld(live_->AnomalyCounts());
     return absl::OkStatus();
   }
 

@@ -14,6 +14,11 @@ constexpr std::array<const char*, kCommandKinds> kCommandKindNames = {
 };
 static_assert(static_cast<size_t>(CommandKind::kRecordSurvey) + 1 == kCommandKinds);
 
+// The projections' names, as ProjectionSet::AnomalyCounts lists them.
+constexpr std::array<const char*, kProjections> kProjectionNames = {
+    "balances", "calendar", "complaints", "partners", "policies", "tiers",
+};
+
 }  // namespace
 
 EngineCounters::EngineCounters() {
@@ -36,6 +41,16 @@ void EngineCounters::Applied(uint64_t applied_sequence, uint64_t events, bool at
   }
   applied_sequence_.Set(static_cast<int64_t>(applied_sequence));
   if (at_head) last_at_head_at_us_.Set(now_us);
+}
+
+void EngineCounters::AnomaliesHeld(const std::vector<ProjectionAnomalies>& counts) {
+  for (const ProjectionAnomalies& count : counts) {
+    for (size_t i = 0; i < kProjections; ++i) {
+      if (count.projection == kProjectionNames[i]) {
+        anomalies_[i].Set(static_cast<int64_t>(count.anomalies));
+      }
+    }
+  }
 }
 
 EngineMetrics EngineCounters::Snapshot(uint64_t head_sequence) const {
@@ -62,6 +77,10 @@ EngineMetrics EngineCounters::Snapshot(uint64_t head_sequence) const {
   metrics.member_replays_total = member_replays_.Value();
   metrics.member_replays_from_snapshot_total = member_replays_from_snapshot_.Value();
   metrics.member_replayed_events_total = member_replayed_events_.Value();
+  for (size_t i = 0; i < kProjections; ++i) {
+    metrics.anomalies_by_projection.push_back(
+        {kProjectionNames[i], static_cast<uint64_t>(anomalies_[i].Value())});
+  }
   return metrics;
 }
 

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 #include "ledger/metrics.h"
 #include "loyalty/commands.h"
@@ -34,6 +35,9 @@ enum class CommandKind {
   kRecordSurvey,
 };
 inline constexpr size_t kCommandKinds = 16;
+
+// The projections the engine keeps (ProjectionSet), for their anomaly gauges.
+inline constexpr size_t kProjections = 6;
 
 constexpr CommandKind KindOf(const EnrolMember&) { return CommandKind::kEnrolMember; }
 constexpr CommandKind KindOf(const EraseMember&) { return CommandKind::kEraseMember; }
@@ -85,6 +89,9 @@ class EngineCounters {
     catch_up_events_on_open_.Set(static_cast<int64_t>(events));
     catch_up_on_open_us_.Set(duration_us);
   }
+  // The anomalies the live projections hold now, per projection (those of
+  // ProjectionSet::AnomalyCounts; a name it does not know is left out).
+  void AnomaliesHeld(const std::vector<ProjectionAnomalies>& counts);
 
   // The counters, with the lag against `head_sequence`.
   EngineMetrics Snapshot(uint64_t head_sequence) const;
@@ -105,6 +112,8 @@ class EngineCounters {
   Counter member_replays_;
   Counter member_replays_from_snapshot_;
   Counter member_replayed_events_;
+  // By kProjectionNames in engine_metrics.cc.
+  std::array<Gauge, kProjections> anomalies_;
 };
 
 }  // namespace loyalty::internal

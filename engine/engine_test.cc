@@ -351,8 +351,10 @@ TEST_F(EngineTest, ConcurrentPurchasesForManyMembers) {
 // In a generated history with complaints, goodwill grants and surveys naming
 // the member (on streams of their own), backdated events and SLA policy
 // changes, it must give every member exactly the view a full replay of the
-// log up to n gives, at every n tried.
-void ExpectMemberAsOfAnySequenceEqualsAFullReplay(uint64_t snapshot_interval_events) {
+// log up to n gives, at every n tried; also when the log holds events that
+// break a rule (`rule_breaking`), appended raw.
+void ExpectMemberAsOfAnySequenceEqualsAFullReplay(uint64_t snapshot_interval_events,
+                                                  bool rule_breaking = false) {
   TempDir dir;
   ManualClock clock(testing::kHistoryStartUs);
   EngineOptions options;
@@ -361,8 +363,13 @@ void ExpectMemberAsOfAnySequenceEqualsAFullReplay(uint64_t snapshot_interval_eve
   options.member_snapshot_interval_events = snapshot_interval_events;
   auto engine = Engine::Open(dir.Sub("db"), options);
   ASSERT_TRUE(engine.ok()) << engine.status();
-  testing::EngineHistory history(engine->get(), &clock, 7);
+  testing::EngineHistory history(engine->get(), &clock, 7, rule_breaking);
   history.Run(900);
+  if (rule_breaking) {
+    auto anomalies = (*engine)->Anomalies();
+    ASSERT_TRUE(anomalies.ok()) << anomalies.status();
+    EXPECT_GT(anomalies->count, 100u);
+  }
   ASSERT_TRUE((*engine)->Checkpoint().ok());  // saves the snapshots
   const uint64_t head = (*engine)->ledger().Head().sequence;
   auto events = (*engine)->ledger().Read(1, head);
@@ -444,6 +451,11 @@ TEST(EngineReplayTest, MemberAsOfAnySequenceEqualsAFullReplay) {
 
 TEST(EngineReplayTest, MemberAsOfAnySequenceFromASnapshotEqualsAFullReplay) {
   ExpectMemberAsOfAnySequenceEqualsAFullReplay(4);
+}
+
+TEST(EngineReplayTest, MemberAsOfAnySequenceEqualsAFullReplayWithEventsThatBreakRules) {
+  ExpectMemberAsOfAnySequenceEqualsAFullReplay(0, /*rule_breaking=*/true);
+  ExpectMemberAsOfAnySequenceEqualsAFullReplay(4, /*rule_breaking=*/true);
 }
 
 // Kills a process while it catches its projections up with a long log and

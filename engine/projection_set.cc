@@ -1,14 +1,18 @@
 #include "engine/projection_set.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/container/btree_map.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "projections/local_time.h"
 #include "projections/member_snapshot.h"
+#include "projections/member_time.h"
 #include "projections/replay.h"
 #include "projections/scorecard.h"
 
@@ -17,31 +21,41 @@ namespace {
 
 constexpr char kMemberIndexName[] = "member-index";
 
-// "member\tpersonal_sequence\tlast_survey_at_us\n" lines in member order:
-// deterministic and small, and no personal value.
+// The first line of the member index since member ids are escaped: no line
+// of the format before has no tab.
+constexpr absl::string_view kMemberIndexEscapedIds = "member-index/escaped-ids";
+
+// kMemberIndexEscapedIds, then "member\tpersonal_sequence\tlast_survey_at_us\n"
+// lines in member order: deterministic and small, and no personal value.
+// Member ids are C-escaped, since one may hold a tab or a newline.
 std::string EncodeMemberIndex(const ProjectionSet::MemberIndex& index) {
   std::vector<std::pair<std::string, ProjectionSet::MemberIndexEntry>> sorted(index.begin(),
                                                                              index.end());
   std::sort(sorted.begin(), sorted.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::string out;
+  std::string out = absl::StrCat(kMemberIndexEscapedIds, "\n");
   for (const auto& [member, entry] : sorted) {
-    absl::StrAppend(&out, member, "\t", entry.personal_sequence, "\t", entry.last_survey_at_us,
-                    "\n");
+    absl::StrAppend(&out, absl::CEscape(member), "\t", entry.personal_sequence, "\t",
+                    entry.last_survey_at_us, "\n");
   }
   return out;
 }
 
 absl::Status DecodeMemberIndex(absl::string_view bytes, ProjectionSet::MemberIndex* index) {
   index->clear();
+  // Checkpoints of the builds before kept the ids as they are.
+  const bool escaped = absl::ConsumePrefix(&bytes, absl::StrCat(kMemberIndexEscapedIds, "\n"));
   for (absl::string_view line : absl::StrSplit(bytes, '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> fields = absl::StrSplit(line, '\t');
     ProjectionSet::MemberIndexEntry entry;
-    if (fields.size() != 3 || !absl::SimpleAtoi(fields[1], &entry.personal_sequence) ||
+    std::string member;
+    if (fields.size() == 3 && !escaped) member = std::string(fields[0]);
+    if (fields.size() != 3 || (escaped && !absl::CUnescape(fields[0], &member)) ||
+        !absl::SimpleAtoi(fields[1], &entry.personal_sequence) ||
         !absl::SimpleAtoi(fields[2], &entry.last_survey_at_us)) {
       return absl::DataLossError(absl::StrCat("member-index checkpoint: bad line \"", line, "\""));
     }
-    (*index)[std::string(fields[0])] = entry;
+    (*index)[std::move(member)] = entry;
   }
   return absl::OkStatus();
 }
@@ -54,10 +68,11 @@ absl::Status ProjectionSet::Apply(const v1::Envelope& envelope) {
 }
 
 absl::Status ProjectionSet::ApplyMemberHalf(const v1::Envelope& envelope) {
+  const uint64_t anomalies_before = balances_.anomalies().count();
   absl::Status status = balances_.Apply(envelope);
   if (status.ok()) status = tiers_.Apply(envelope);
   if (!status.ok()) return status;
-  IndexMember(envelope);
+  IndexMember(envelope, balances_.anomalies().count() == anomalies_before);
   return KeepMemberSnapshot(envelope);
 }
 
@@ -86,7 +101,8 @@ absl::Status ProjectionSet::KeepMemberSnapshot(const v1::Envelope& envelope) {
     return absl::OkStatus();
   }
   const absl::string_view member_id = projections::MemberIdOfStream(envelope.stream_id());
-  if (member_id.empty()) return absl::OkStatus();
+  // A stream of a member never enrolled (its events are anomalies) has none.
+  if (member_id.empty() || balances_.FindMember(member_id) == nullptr) return absl::OkStatus();
   absl::StatusOr<std::string> bytes = projections::EncodeMemberSnapshot(
       balances_, tiers_, member_id, {envelope.sequence(), envelope.stream_version()});
   if (!bytes.ok()) return bytes.status();
@@ -94,8 +110,16 @@ absl::Status ProjectionSet::KeepMemberSnapshot(const v1::Envelope& envelope) {
   return absl::OkStatus();
 }
 
-void ProjectionSet::IndexMember(const v1::Envelope& envelope) {
+void ProjectionSet::IndexMember(const v1::Envelope& envelope, bool applied_by_balances) {
   const v1::Event& event = envelope.event();
+  // Personal data of record comes only from events of the member's own
+  // stream that the balances applied: not from a second enrolment, nor from
+  // an event off the member's stream.
+  if ((event.has_member_enrolled() || event.has_member_profile_updated() ||
+       event.has_member_erased()) &&
+      (!applied_by_balances || projections::TimeOwningMemberId(envelope).empty())) {
+    return;
+  }
   if (event.has_member_enrolled()) {
     const v1::MemberEnrolled& enrolled = event.member_enrolled();
     member_index_[enrolled.member_id()].personal_sequence =
@@ -109,6 +133,9 @@ void ProjectionSet::IndexMember(const v1::Envelope& envelope) {
   } else if (event.has_member_erased()) {
     member_index_[event.member_erased().member_id()].personal_sequence = 0;
   } else if (event.has_survey_answered()) {
+    // A survey of a member never enrolled (an anomaly of the balances)
+    // counts for no member.
+    if (balances_.FindMember(event.survey_answered().member_id()) == nullptr) return;
     MemberIndexEntry& entry = member_index_[event.survey_answered().member_id()];
     entry.last_survey_at_us = std::max(entry.last_survey_at_us, envelope.occurred_at_us());
   }
@@ -178,6 +205,33 @@ absl::StatusOr<std::unique_ptr<ProjectionSet>> ProjectionSet::Copy() const {
   absl::Status status = copy->Restore(ToCheckpoint(0));
   if (!status.ok()) return status;
   return copy;
+}
+
+AnomaliesView ProjectionSet::Anomalies() const {
+  AnomaliesView view;
+  for (const projections::Projection* projection : all()) {
+    view.count += projection->anomalies().count();
+    for (const projections::Anomaly& anomaly : projection->anomalies().kept()) {
+      view.anomalies.push_back({anomaly.sequence, anomaly.stream_id,
+                                std::string(projection->name()), anomaly.rule, anomaly.message});
+    }
+  }
+  // Stable: one projection's anomalies of one event stay in the order recorded.
+  std::stable_sort(view.anomalies.begin(), view.anomalies.end(),
+                   [](const AnomalyView& a, const AnomalyView& b) {
+                     return std::tie(a.sequence, a.projection) < std::tie(b.sequence, b.projection);
+                   });
+  return view;
+}
+
+std::vector<ProjectionAnomalies> ProjectionSet::AnomalyCounts() const {
+  std::vector<ProjectionAnomalies> counts;
+  for (const projections::Projection* projection : all()) {
+    counts.push_back({std::string(projection->name()), projection->anomalies().count()});
+  }
+  std::sort(counts.begin(), counts.end(),
+            [](const auto& a, const auto& b) { return a.projection < b.projection; });
+  return counts;
 }
 
 std::vector<ProjectionDigest> ProjectionSet::Digests() const {

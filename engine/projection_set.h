@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "engine/projection_store.h"
+#include "loyalty/metrics.h"
 #include "loyalty/views.h"
 #include "projections/balances.h"
 #include "projections/calendar.h"
@@ -81,6 +82,12 @@ class ProjectionSet {
   // A copy, through the canonical states.
   absl::StatusOr<std::unique_ptr<ProjectionSet>> Copy() const;
 
+  // The anomalies the projections hold (projections/anomaly.h): those kept,
+  // by sequence then projection name, and how many in all.
+  AnomaliesView Anomalies() const;
+  // How many anomalies each projection holds, by projection name.
+  std::vector<ProjectionAnomalies> AnomalyCounts() const;
+
   // Digests of the projections, by name (the member index is not a
   // projection and has none).
   std::vector<ProjectionDigest> Digests() const;
@@ -112,7 +119,9 @@ class ProjectionSet {
   std::array<const projections::Projection*, 6> all() const {
     return {&policies_, &balances_, &tiers_, &partners_, &calendar_, &complaints_};
   }
-  void IndexMember(const v1::Envelope& envelope);
+  // `applied_by_balances`: whether the balances applied the event without
+  // recording an anomaly.
+  void IndexMember(const v1::Envelope& envelope, bool applied_by_balances);
   absl::Status KeepMemberSnapshot(const v1::Envelope& envelope);
 
   projections::PolicyProjection policies_;

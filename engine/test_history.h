@@ -3,12 +3,15 @@
 // (replies, investigations, resolutions with goodwill, notifications,
 // reopenings, steps out of order that the engine rejects), surveys, SLA
 // policy changes and the official calendars, with business time mostly
-// moving forward and sometimes backdated. Not part of the library.
+// moving forward and sometimes backdated; on request, events that break a
+// rule of the domain too, appended raw through the ledger as an older build
+// or `loyalty append` could. Not part of the library.
 #ifndef LOYALTY_ENGINE_TEST_HISTORY_H_
 #define LOYALTY_ENGINE_TEST_HISTORY_H_
 
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
@@ -50,8 +53,10 @@ class EngineHistory {
  public:
   // `clock` is the engine's ledger clock; it is kept a second ahead of the
   // business time reached, as a service recording events as they happen.
-  EngineHistory(Engine* engine, ManualClock* clock, uint64_t seed)
-      : engine_(engine), clock_(clock), random_(seed) {}
+  // With `rule_breaking`, now and then an event no command would append
+  // (docs/reliability.md, "Events that break a rule").
+  EngineHistory(Engine* engine, ManualClock* clock, uint64_t seed, bool rule_breaking = false)
+      : engine_(engine), clock_(clock), random_(seed), rule_breaking_(rule_breaking) {}
 
   void Run(int commands) {
     Expect(LoadOfficialCalendar(*engine_, 2024, now_us_));
@@ -101,6 +106,8 @@ class EngineHistory {
   void Step() {
     const int64_t at = NextTime();
     if (members_.empty() || (members_.size() < 10 && OneIn(8))) return Enrol(at);
+    // Drawn only when asked for, so that the other histories stay as they were.
+    if (rule_breaking_ && OneIn(7)) return BreakARule(at);
     const uint64_t kind = Below(100);
     if (kind < 30) return Purchase(at);
     if (kind < 38) return Refund(at);
@@ -232,6 +239,69 @@ class EngineHistory {
     Accept(engine_->Execute(command));
   }
 
+  // One event that breaks a rule, appended through the ledger.
+  void BreakARule(int64_t at) {
+    const std::string& member = Pick(members_);
+    const std::string n = absl::StrCat(++rule_breaking_events_);
+    v1::Envelope envelope;
+    envelope.set_stream_id(absl::StrCat("member-", member));
+    envelope.set_idempotency_key(absl::StrCat("raw/", n));
+    envelope.set_occurred_at_us(at);
+    envelope.set_actor_id("raw");
+    v1::Event& event = *envelope.mutable_event();
+    const std::string purchase = purchases_.empty() ? "P0" : Pick(purchases_);
+    switch (Below(8)) {
+      case 0:  // a redemption past any balance
+        event.mutable_points_redeemed()->set_member_id(member);
+        event.mutable_points_redeemed()->set_redemption_id(absl::StrCat("XR", n));
+        event.mutable_points_redeemed()->set_points(99999999);
+        break;
+      case 1:  // a purchase of a member never enrolled
+        envelope.set_stream_id(absl::StrCat("member-G", n));
+        event.mutable_purchase_recorded()->set_member_id(absl::StrCat("G", n));
+        event.mutable_purchase_recorded()->set_purchase_id(absl::StrCat("XP", n));
+        event.mutable_purchase_recorded()->set_partner_id("S1");
+        event.mutable_purchase_recorded()->set_amount_fen(10000);
+        break;
+      case 2:  // points of 2^63-1
+        event.mutable_points_granted()->set_member_id(member);
+        event.mutable_points_granted()->set_points(std::numeric_limits<int64_t>::max());
+        event.mutable_points_granted()->set_reason(v1::GRANT_REASON_CAMPAIGN);
+        break;
+      case 3:  // a purchase id recorded before (this member's or another's)
+        event.mutable_purchase_recorded()->set_member_id(member);
+        event.mutable_purchase_recorded()->set_purchase_id(purchase);
+        event.mutable_purchase_recorded()->set_partner_id("S2");
+        event.mutable_purchase_recorded()->set_amount_fen(600000);
+        break;
+      case 4:  // a refund past what is left, maybe of another member's purchase
+        event.mutable_refund_recorded()->set_member_id(member);
+        event.mutable_refund_recorded()->set_refund_id(absl::StrCat("XF", n));
+        event.mutable_refund_recorded()->set_purchase_id(purchase);
+        event.mutable_refund_recorded()->set_amount_fen(1 + static_cast<int64_t>(Below(400000)));
+        break;
+      case 5: {  // a complaint step out of order, or of a complaint never filed
+        const std::string id = complaints_.empty() ? "CX" : Pick(complaints_);
+        envelope.set_stream_id(absl::StrCat("complaint-", id));
+        event.mutable_customer_notified()->set_complaint_id(id);
+        break;
+      }
+      case 6:  // a valid policy change off the policy stream
+        event.mutable_policy_set()->mutable_tiers()->set_window_days(30);
+        break;
+      default:  // a member's purchase on another member's stream
+        envelope.set_stream_id(absl::StrCat("member-", member, "-elsewhere"));
+        event.mutable_purchase_recorded()->set_member_id(member);
+        event.mutable_purchase_recorded()->set_purchase_id(absl::StrCat("XP", n));
+        event.mutable_purchase_recorded()->set_amount_fen(5000000);
+        break;
+    }
+    AppendBatch batch;
+    batch.Add(std::move(envelope));
+    absl::StatusOr<AppendResult> appended = engine_->ledger().Append(batch);
+    EXPECT_TRUE(appended.ok()) << appended.status();
+  }
+
   void ChangeSla(int64_t at) {
     SetPolicy command;
     command.policy_change_id = absl::StrCat("sla-", ++policies_);
@@ -254,6 +324,8 @@ class EngineHistory {
   int64_t redemptions_ = 0;
   int64_t surveys_ = 0;
   int64_t policies_ = 0;
+  bool rule_breaking_ = false;
+  int64_t rule_breaking_events_ = 0;
 };
 
 // Every field of a view as text, so that tests compare whole views and a

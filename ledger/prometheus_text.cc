@@ -169,6 +169,14 @@ void WriteEngine(const EngineMetrics& m, Writer& out) {
               m.member_replays_from_snapshot_total);
   out.Counter("loyalty_engine_member_replayed_events_total",
               "Member events applied by member replays.", m.member_replayed_events_total);
+  out.Header("loyalty_projection_anomalies", "gauge",
+             "Events each live projection applied only as far as a rule allowed "
+             "(loyalty anomalies lists them).");
+  for (const ProjectionAnomalies& projection : m.anomalies_by_projection) {
+    out.Sample("loyalty_projection_anomalies",
+               absl::StrCat("projection=\"", projection.projection, "\""),
+               absl::StrCat(projection.anomalies));
+  }
 }
 
 }  // namespace

@@ -4,17 +4,16 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "projections/domain_limits.h"
 #include "projections/event_checks.h"
+#include "projections/home_stream.h"
 #include "projections/local_time.h"
 #include "projections/member_time.h"
+#include "projections/points_math.h"
 #include "projections/policy_projection.h"
 
 namespace loyalty::projections {
 namespace {
-
-absl::Status Conflict(const v1::Envelope& envelope, absl::string_view what) {
-  return EventError(absl::StatusCode::kFailedPrecondition, envelope, what);
-}
 
 std::string GrantSourceId(const v1::PointsGranted& grant) {
   switch (grant.reason()) {
@@ -31,49 +30,72 @@ std::string GrantSourceId(const v1::PointsGranted& grant) {
   }
 }
 
-// The purchase a PURCHASE grant or a CLAWBACK debit names, which must be the
-// member's own.
-absl::StatusOr<PurchaseRecord*> PurchaseFor(const v1::Envelope& envelope, MemberAccount* account,
-                                            absl::string_view member_id,
-                                            absl::string_view purchase_id) {
-  absl::Status status = CheckEventId(envelope, "purchase_id", purchase_id);
-  if (!status.ok()) return status;
+// The purchase a refund, a PURCHASE grant or a CLAWBACK debit names, which
+// must be the member's own; nullptr (recorded) otherwise.
+PurchaseRecord* PurchaseFor(const v1::Envelope& envelope, MemberAccount* account,
+                            absl::string_view member_id, absl::string_view purchase_id,
+                            AnomalyLog* anomalies) {
+  if (!CheckEventId(envelope, "purchase_id", purchase_id, anomalies)) return nullptr;
   auto it = account->purchases.find(purchase_id);
   if (it == account->purchases.end()) {
-    return Conflict(
-        envelope, absl::StrCat("member \"", member_id, "\" has no purchase \"", purchase_id, "\""));
+    anomalies->Record(envelope, anomaly_rule::kUnknownPurchase,
+                      absl::StrCat("member ", QuotedForAnomaly(member_id), " has no purchase ",
+                                   QuotedForAnomaly(purchase_id), "; the event is not applied"));
+    return nullptr;
   }
   return &it->second;
 }
 
 // Reason-specific checks of a grant, before anything changes.
-absl::Status CheckGrantLink(const v1::Envelope& envelope, MemberAccount* account) {
+bool GrantLinkAllowed(const v1::Envelope& envelope, MemberAccount* account,
+                      AnomalyLog* anomalies) {
   const v1::PointsGranted& grant = envelope.event().points_granted();
   if (grant.reason() == v1::GRANT_REASON_UNSPECIFIED || !v1::GrantReason_IsValid(grant.reason())) {
-    return EventError(absl::StatusCode::kDataLoss, envelope,
-                      absl::StrCat("grant reason ", grant.reason(), " is not a known reason"));
+    anomalies->Record(envelope, anomaly_rule::kUnknownReason,
+                      absl::StrCat("grant reason ", grant.reason(),
+                                   " is not a known reason; the grant is not applied"));
+    return false;
   }
   if (grant.reason() == v1::GRANT_REASON_PURCHASE) {
-    auto purchase = PurchaseFor(envelope, account, grant.member_id(), grant.purchase_id());
-    if (!purchase.ok()) return purchase.status();
-    if ((*purchase)->points_earned != 0) {
-      return Conflict(envelope,
-                      absl::StrCat("purchase \"", grant.purchase_id(), "\" already earned ",
-                                   (*purchase)->points_earned, " points"));
+    const PurchaseRecord* purchase =
+        PurchaseFor(envelope, account, grant.member_id(), grant.purchase_id(), anomalies);
+    if (purchase == nullptr) return false;
+    if (purchase->points_earned != 0) {
+      anomalies->Record(envelope, anomaly_rule::kDuplicateGrant,
+                        absl::StrCat("purchase ", QuotedForAnomaly(grant.purchase_id()),
+                                     " already earned ", purchase->points_earned,
+                                     " points; the grant is not applied"));
+      return false;
     }
   }
   if (grant.reason() == v1::GRANT_REASON_BIRTHDAY) {
     if (grant.birthday_year() <= 0) {
-      return EventError(absl::StatusCode::kDataLoss, envelope,
-                        absl::StrCat("birthday_year ", grant.birthday_year(), " is not a year"));
+      anomalies->Record(envelope, anomaly_rule::kBirthdayYearOutOfRange,
+                        absl::StrCat("birthday_year ", grant.birthday_year(),
+                                     " is not a year; the grant is not applied"));
+      return false;
     }
     if (account->birthday_grants.contains(grant.birthday_year())) {
-      return Conflict(envelope,
-                      absl::StrCat("member \"", grant.member_id(),
-                                   "\" already had the birthday bonus of ", grant.birthday_year()));
+      anomalies->Record(envelope, anomaly_rule::kDuplicateGrant,
+                        absl::StrCat("member ", QuotedForAnomaly(grant.member_id()),
+                                     " already had the birthday bonus of ", grant.birthday_year(),
+                                     "; the grant is not applied"));
+      return false;
     }
   }
-  return absl::OkStatus();
+  return true;
+}
+
+// Whether adding `points` to a lifetime total now at `total` stays within
+// kMaxPointsTotal; records why not otherwise.
+bool TotalAllows(const v1::Envelope& envelope, absl::string_view member_id, absl::string_view what,
+                 int64_t total, int64_t points, AnomalyLog* anomalies) {
+  if (points <= kMaxPointsTotal - total) return true;
+  anomalies->Record(envelope, anomaly_rule::kPointsTotalOutOfRange,
+                    absl::StrCat(points, " points would take member ", QuotedForAnomaly(member_id),
+                                 "'s lifetime ", what, " of ", total, " past ", kMaxPointsTotal,
+                                 "; the event is not applied"));
+  return false;
 }
 
 }  // namespace
@@ -82,17 +104,21 @@ absl::Status BalanceProjection::Apply(const v1::Envelope& envelope) {
   absl::Status status = position_.CheckNext(envelope);
   if (!status.ok()) return status;
   position_.MoveTo(envelope.occurred_at_us());
-  AdvanceOwnMember(envelope);
-  status = Dispatch(envelope);
-  own_account_ = nullptr;
-  own_member_id_ = {};
-  if (status.ok()) position_.Record(envelope);
-  return status;
+  const v1::Event& event = envelope.event();
+  const bool checks_home = IsMemberStreamKind(event) || event.has_policy_set();
+  if (!checks_home || !RecordIfMisplaced(envelope, &anomalies_)) {
+    AdvanceOwnMember(envelope);
+    Dispatch(envelope);
+    own_account_ = nullptr;
+    own_member_id_ = {};
+  }
+  position_.Record(envelope);
+  return absl::OkStatus();
 }
 
 void BalanceProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step) const {
   const v1::Event& event = envelope.event();
-  const absl::string_view member_id = TimeOwningMemberId(event);
+  const absl::string_view member_id = TimeOwningMemberId(envelope);
   if (step == PrefetchStep::kEntries) {
     if (!member_id.empty()) members_.prefetch(member_id);
     if (event.has_purchase_recorded()) {
@@ -114,7 +140,7 @@ void BalanceProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step
 }
 
 void BalanceProjection::AdvanceOwnMember(const v1::Envelope& envelope) {
-  const absl::string_view member_id = TimeOwningMemberId(envelope.event());
+  const absl::string_view member_id = TimeOwningMemberId(envelope);
   if (member_id.empty()) return;
   auto it = members_.find(member_id);
   if (it == members_.end()) return;
@@ -129,7 +155,7 @@ void BalanceProjection::AdvanceTo(int64_t instant_us) {
   for (auto& [member_id, account] : members_) account.AdvanceTo(instant_us);
 }
 
-absl::Status BalanceProjection::Dispatch(const v1::Envelope& envelope) {
+void BalanceProjection::Dispatch(const v1::Envelope& envelope) {
   const v1::Event& event = envelope.event();
   switch (event.kind_case()) {
     case v1::Event::kMemberEnrolled:
@@ -147,95 +173,139 @@ absl::Status BalanceProjection::Dispatch(const v1::Envelope& envelope) {
     case v1::Event::kPointsDebited:
       return OnDebited(envelope);
     case v1::Event::kPolicySet:
-      return ApplyPolicyEvent(envelope, &policy_);
+      ApplyPolicyEvent(envelope, &policy_, &anomalies_);
+      return;
+    case v1::Event::kComplaintFiled:
+      // Only on its own stream: elsewhere no projection applies it.
+      if (RecordIfMisplaced(envelope, nullptr)) return;
+      return CheckNamedMember(envelope, "complaint", event.complaint_filed().complaint_id(),
+                              event.complaint_filed().member_id());
+    case v1::Event::kSurveyAnswered:
+      return CheckNamedMember(envelope, "survey", event.survey_answered().survey_id(),
+                              event.survey_answered().member_id());
     default:
-      return absl::OkStatus();
+      return;
   }
 }
 
-absl::StatusOr<MemberAccount*> BalanceProjection::AccountFor(const v1::Envelope& envelope,
-                                                             absl::string_view member_id) {
-  absl::Status status = CheckEventId(envelope, "member_id", member_id);
-  if (!status.ok()) return status;
+MemberAccount* BalanceProjection::AccountFor(const v1::Envelope& envelope,
+                                             absl::string_view member_id) {
   if (own_account_ != nullptr && member_id == own_member_id_) return own_account_;
   auto it = members_.find(member_id);
-  if (it == members_.end()) {
-    return Conflict(envelope, absl::StrCat("member \"", member_id, "\" is not enrolled"));
-  }
-  return &it->second;
+  if (it != members_.end()) return &it->second;
+  anomalies_.Record(envelope, anomaly_rule::kMemberNotEnrolled,
+                    absl::StrCat("member ", QuotedForAnomaly(member_id),
+                                 " is not enrolled; the event is not applied"));
+  return nullptr;
 }
 
-absl::Status BalanceProjection::OnEnrolled(const v1::Envelope& envelope) {
+void BalanceProjection::CheckNamedMember(const v1::Envelope& envelope, absl::string_view what,
+                                         absl::string_view id, absl::string_view member_id) {
+  // No member id at all is the complaint's or the survey's own anomaly.
+  if (member_id.empty() || members_.contains(member_id)) return;
+  anomalies_.Record(envelope, anomaly_rule::kMemberNotEnrolled,
+                    absl::StrCat(what, " ", QuotedForAnomaly(id), " names member ",
+                                 QuotedForAnomaly(member_id), ", who is not enrolled; the ", what,
+                                 " counts for no member"));
+}
+
+void BalanceProjection::OnEnrolled(const v1::Envelope& envelope) {
   const std::string& member_id = envelope.event().member_enrolled().member_id();
-  absl::Status status = CheckEventId(envelope, "member_id", member_id);
-  if (!status.ok()) return status;
-  if (members_.contains(member_id)) {
-    return Conflict(envelope, absl::StrCat("member \"", member_id, "\" is already enrolled"));
+  auto [it, inserted] = members_.try_emplace(member_id);
+  if (!inserted) {
+    anomalies_.Record(envelope, anomaly_rule::kMemberAlreadyEnrolled,
+                      absl::StrCat("member ", QuotedForAnomaly(member_id),
+                                   " is already enrolled; the enrolment is not applied"));
+    return;
   }
-  MemberAccount& account = members_[member_id];
-  account.enrolled_at_us = envelope.occurred_at_us();
-  account.now_us = envelope.occurred_at_us();
-  return absl::OkStatus();
+  it->second.enrolled_at_us = envelope.occurred_at_us();
+  it->second.now_us = envelope.occurred_at_us();
 }
 
-absl::Status BalanceProjection::OnErased(const v1::Envelope& envelope) {
-  auto account = AccountFor(envelope, envelope.event().member_erased().member_id());
-  if (!account.ok()) return account.status();
-  (*account)->erased = true;
-  return absl::OkStatus();
+void BalanceProjection::OnErased(const v1::Envelope& envelope) {
+  MemberAccount* account = AccountFor(envelope, envelope.event().member_erased().member_id());
+  if (account != nullptr) account->erased = true;
 }
 
-absl::Status BalanceProjection::OnPurchase(const v1::Envelope& envelope) {
+void BalanceProjection::OnPurchase(const v1::Envelope& envelope) {
   const v1::PurchaseRecorded& purchase = envelope.event().purchase_recorded();
-  auto account = AccountFor(envelope, purchase.member_id());
-  if (!account.ok()) return account.status();
-  absl::Status status = CheckEventId(envelope, "purchase_id", purchase.purchase_id());
-  if (status.ok()) status = CheckEventAmount(envelope, purchase.amount_fen());
-  if (!status.ok()) return status;
-  // One probe both checks and records: every check above has passed.
-  if (!purchase_member_.try_emplace(purchase.purchase_id(), purchase.member_id()).second) {
-    return Conflict(envelope,
-                    absl::StrCat("purchase \"", purchase.purchase_id(), "\" is already recorded"));
+  MemberAccount* account = AccountFor(envelope, purchase.member_id());
+  if (account == nullptr ||
+      !CheckEventId(envelope, "purchase_id", purchase.purchase_id(), &anomalies_) ||
+      !CheckEventAmount(envelope, purchase.amount_fen(), &anomalies_)) {
+    return;
   }
-  PurchaseRecord& record = (*account)->purchases[purchase.purchase_id()];
+  if (account->purchases.contains(purchase.purchase_id())) {
+    anomalies_.Record(envelope, anomaly_rule::kDuplicatePurchase,
+                      absl::StrCat("purchase ", QuotedForAnomaly(purchase.purchase_id()),
+                                   " is already recorded for member ",
+                                   QuotedForAnomaly(purchase.member_id()),
+                                   "; the event is not applied"));
+    return;
+  }
+  // One probe both checks and records.
+  auto [owner, inserted] =
+      purchase_member_.try_emplace(purchase.purchase_id(), purchase.member_id());
+  if (!inserted) {
+    // Recorded for this member all the same: the member's own stream must
+    // give the member's state, and it cannot see the other member's.
+    anomalies_.Record(envelope, anomaly_rule::kDuplicatePurchase,
+                      absl::StrCat("purchase ", QuotedForAnomaly(purchase.purchase_id()),
+                                   " is already recorded for member ",
+                                   QuotedForAnomaly(owner->second), "; recorded for member ",
+                                   QuotedForAnomaly(purchase.member_id()), " too"));
+    // The index names the smallest member id, whatever the order the members
+    // came in, so that a restored projection names the same one.
+    if (purchase.member_id() < owner->second) owner->second = purchase.member_id();
+  }
+  PurchaseRecord& record = account->purchases[purchase.purchase_id()];
   record.partner_id = purchase.partner_id();
   record.occurred_at_us = envelope.occurred_at_us();
   record.amount_fen = purchase.amount_fen();
   OnActivity(purchase.member_id(), envelope.occurred_at_us());
-  return absl::OkStatus();
 }
 
-absl::Status BalanceProjection::OnRefund(const v1::Envelope& envelope) {
+void BalanceProjection::OnRefund(const v1::Envelope& envelope) {
   const v1::RefundRecorded& refund = envelope.event().refund_recorded();
-  auto account = AccountFor(envelope, refund.member_id());
-  if (!account.ok()) return account.status();
-  auto purchase = PurchaseFor(envelope, *account, refund.member_id(), refund.purchase_id());
-  if (!purchase.ok()) return purchase.status();
-  absl::Status status = CheckEventId(envelope, "refund_id", refund.refund_id());
-  if (status.ok()) status = CheckEventAmount(envelope, refund.amount_fen());
-  if (!status.ok()) return status;
-  PurchaseRecord& record = **purchase;
-  if (record.refund_ids.contains(refund.refund_id())) {
-    return Conflict(envelope,
-                    absl::StrCat("refund \"", refund.refund_id(), "\" is already recorded"));
+  MemberAccount* account = AccountFor(envelope, refund.member_id());
+  if (account == nullptr ||
+      !CheckEventId(envelope, "refund_id", refund.refund_id(), &anomalies_) ||
+      !CheckEventAmount(envelope, refund.amount_fen(), &anomalies_)) {
+    return;
   }
-  if (refund.amount_fen() > record.refundable_fen()) {
-    return Conflict(envelope, absl::StrCat("refund of ", refund.amount_fen(), " fen exceeds the ",
-                                           record.refundable_fen(), " fen left of purchase \"",
-                                           refund.purchase_id(), "\""));
+  PurchaseRecord* record =
+      PurchaseFor(envelope, account, refund.member_id(), refund.purchase_id(), &anomalies_);
+  if (record == nullptr) return;
+  if (record->refund_ids.contains(refund.refund_id())) {
+    anomalies_.Record(envelope, anomaly_rule::kDuplicateRefund,
+                      absl::StrCat("refund ", QuotedForAnomaly(refund.refund_id()),
+                                   " of purchase ", QuotedForAnomaly(refund.purchase_id()),
+                                   " is already recorded; the event is not applied"));
+    return;
   }
-  record.refunded_fen += refund.amount_fen();
-  record.refund_ids.insert(refund.refund_id());
-  return absl::OkStatus();
+  int64_t refunded_fen = refund.amount_fen();
+  if (refunded_fen > record->refundable_fen()) {
+    refunded_fen = record->refundable_fen();
+    anomalies_.Record(
+        envelope, anomaly_rule::kRefundExceedsPurchase,
+        absl::StrCat("refund of ", refund.amount_fen(), " fen exceeds the ", refunded_fen,
+                     " fen left of purchase ", QuotedForAnomaly(refund.purchase_id()), "; ",
+                     refunded_fen, " fen refunded, ", refund.amount_fen() - refunded_fen,
+                     " fen dropped"));
+  }
+  record->refunded_fen += refunded_fen;
+  record->refund_ids.insert(refund.refund_id());
 }
 
-absl::Status BalanceProjection::OnGranted(const v1::Envelope& envelope) {
+void BalanceProjection::OnGranted(const v1::Envelope& envelope) {
   const v1::PointsGranted& grant = envelope.event().points_granted();
-  auto account = AccountFor(envelope, grant.member_id());
-  if (!account.ok()) return account.status();
-  absl::Status status = CheckEventPoints(envelope, grant.points());
-  if (status.ok()) status = CheckGrantLink(envelope, *account);
-  if (!status.ok()) return status;
+  MemberAccount* account = AccountFor(envelope, grant.member_id());
+  if (account == nullptr || !CheckEventPoints(envelope, grant.points(), &anomalies_) ||
+      !GrantLinkAllowed(envelope, account, &anomalies_) ||
+      !TotalAllows(envelope, grant.member_id(), "grants", account->granted_points_total,
+                   grant.points(), &anomalies_)) {
+    return;
+  }
   Lot lot;
   lot.points_remaining = grant.points();
   lot.granted_at_us = envelope.occurred_at_us();
@@ -244,63 +314,90 @@ absl::Status BalanceProjection::OnGranted(const v1::Envelope& envelope) {
   lot.reason = grant.reason();
   lot.source_id = GrantSourceId(grant);
   lot.grant_sequence = envelope.sequence();
-  const uint64_t lot_number = (*account)->Grant(std::move(lot));
+  const uint64_t lot_number = account->Grant(std::move(lot));
   // A backdated grant may be past its expiry at the member's now already.
-  (*account)->ExpireBefore((*account)->now_us);
+  account->ExpireBefore(account->now_us);
   if (grant.reason() == v1::GRANT_REASON_PURCHASE) {
-    PurchaseRecord& record = (*account)->purchases.find(grant.purchase_id())->second;
+    PurchaseRecord& record = account->purchases.find(grant.purchase_id())->second;
     record.points_earned = grant.points();
     record.lot_number = lot_number;
   }
   if (grant.reason() == v1::GRANT_REASON_BIRTHDAY) {
-    (*account)->birthday_grants.emplace(
+    account->birthday_grants.emplace(
         grant.birthday_year(), BirthdayGrantRecord{envelope.sequence(), envelope.occurred_at_us()});
   }
-  return absl::OkStatus();
 }
 
-absl::Status BalanceProjection::OnRedeemed(const v1::Envelope& envelope) {
+void BalanceProjection::OnRedeemed(const v1::Envelope& envelope) {
   const v1::PointsRedeemed& redemption = envelope.event().points_redeemed();
-  auto account = AccountFor(envelope, redemption.member_id());
-  if (!account.ok()) return account.status();
-  absl::Status status = CheckEventPoints(envelope, redemption.points());
-  if (status.ok()) status = CheckEventId(envelope, "redemption_id", redemption.redemption_id());
-  if (!status.ok()) return status;
-  MemberAccount& member = **account;
-  if (member.redemption_ids.contains(redemption.redemption_id())) {
-    return Conflict(envelope, absl::StrCat("redemption \"", redemption.redemption_id(),
-                                           "\" is already recorded"));
+  MemberAccount* account = AccountFor(envelope, redemption.member_id());
+  if (account == nullptr || !CheckEventPoints(envelope, redemption.points(), &anomalies_) ||
+      !CheckEventId(envelope, "redemption_id", redemption.redemption_id(), &anomalies_)) {
+    return;
   }
-  if (redemption.points() > member.balance_points()) {
-    return Conflict(envelope, absl::StrCat("redeems ", redemption.points(), " points but member \"",
-                                           redemption.member_id(), "\" has ",
-                                           member.balance_points(), " available"));
+  if (account->redemption_ids.contains(redemption.redemption_id())) {
+    anomalies_.Record(envelope, anomaly_rule::kDuplicateRedemption,
+                      absl::StrCat("redemption ", QuotedForAnomaly(redemption.redemption_id()),
+                                   " is already recorded; the event is not applied"));
+    return;
   }
-  member.Redeem(redemption.points());
-  member.redemption_ids.insert(redemption.redemption_id());
+  // A redemption never makes debt: it takes what is available, the rest is
+  // dropped.
+  const int64_t available = std::max<int64_t>(account->balance_points(), 0);
+  const int64_t redeemed = std::min(redemption.points(), available);
+  if (redeemed < redemption.points()) {
+    anomalies_.Record(envelope, anomaly_rule::kRedemptionExceedsBalance,
+                      absl::StrCat("redeems ", redemption.points(), " points but member ",
+                                   QuotedForAnomaly(redemption.member_id()), " has ", available,
+                                   " available; ", redeemed, " redeemed, ",
+                                   redemption.points() - redeemed, " dropped"));
+  }
+  if (redeemed > 0) account->Redeem(redeemed);
+  account->redemption_ids.insert(redemption.redemption_id());
   OnActivity(redemption.member_id(), envelope.occurred_at_us());
-  return absl::OkStatus();
 }
 
-absl::Status BalanceProjection::OnDebited(const v1::Envelope& envelope) {
+void BalanceProjection::OnDebited(const v1::Envelope& envelope) {
   const v1::PointsDebited& debit = envelope.event().points_debited();
-  auto account = AccountFor(envelope, debit.member_id());
-  if (!account.ok()) return account.status();
-  absl::Status status = CheckEventPoints(envelope, debit.points());
-  if (!status.ok()) return status;
+  MemberAccount* account = AccountFor(envelope, debit.member_id());
+  if (account == nullptr || !CheckEventPoints(envelope, debit.points(), &anomalies_)) return;
+  const int64_t debited_total = account->clawed_back_points_total + account->debited_points_total;
   if (debit.reason() == v1::DEBIT_REASON_ADJUSTMENT) {
-    (*account)->Debit(debit.points(), 0, /*clawback=*/false);
-    return absl::OkStatus();
+    if (!TotalAllows(envelope, debit.member_id(), "debits", debited_total, debit.points(),
+                     &anomalies_)) {
+      return;
+    }
+    account->Debit(debit.points(), 0, /*clawback=*/false);
+    return;
   }
   if (debit.reason() != v1::DEBIT_REASON_CLAWBACK) {
-    return EventError(absl::StatusCode::kDataLoss, envelope,
-                      absl::StrCat("debit reason ", debit.reason(), " is not a known reason"));
+    anomalies_.Record(envelope, anomaly_rule::kUnknownReason,
+                      absl::StrCat("debit reason ", debit.reason(),
+                                   " is not a known reason; the debit is not applied"));
+    return;
   }
-  auto purchase = PurchaseFor(envelope, *account, debit.member_id(), debit.purchase_id());
-  if (!purchase.ok()) return purchase.status();
-  (*purchase)->clawed_back_points += debit.points();
-  (*account)->Debit(debit.points(), (*purchase)->lot_number, /*clawback=*/true);
-  return absl::OkStatus();
+  PurchaseRecord* purchase =
+      PurchaseFor(envelope, account, debit.member_id(), debit.purchase_id(), &anomalies_);
+  if (purchase == nullptr) return;
+  // Never more than the purchase earned: the rest is dropped.
+  const int64_t claimable = std::max<int64_t>(
+      purchase->points_earned - purchase->clawed_back_points, 0);
+  const int64_t clawed = std::min(debit.points(), claimable);
+  if (clawed > 0 && !TotalAllows(envelope, debit.member_id(), "debits", debited_total, clawed,
+                                 &anomalies_)) {
+    return;
+  }
+  if (clawed < debit.points()) {
+    anomalies_.Record(envelope, anomaly_rule::kClawbackExceedsEarned,
+                      absl::StrCat("claws back ", debit.points(), " points but purchase ",
+                                   QuotedForAnomaly(debit.purchase_id()), " has ", claimable,
+                                   " of its ", purchase->points_earned,
+                                   " earned points left to claw back; ", clawed,
+                                   " clawed back, ", debit.points() - clawed, " dropped"));
+  }
+  if (clawed == 0) return;
+  purchase->clawed_back_points += clawed;
+  account->Debit(clawed, purchase->lot_number, /*clawback=*/true);
 }
 
 void BalanceProjection::OnActivity(absl::string_view member_id, int64_t occurred_at_us) {
@@ -334,25 +431,24 @@ const std::string* BalanceProjection::FindPurchaseMember(absl::string_view purch
 
 int64_t BalanceProjection::OutstandingPoints() const {
   int64_t sum = 0;
-  for (const auto& [id, account] : members_) sum += account.lot_points();
+  for (const auto& [id, account] : members_) sum = SaturatingAdd(sum, account.lot_points());
   return sum;
 }
 
 int64_t BalanceProjection::DebtPoints() const {
   int64_t sum = 0;
-  for (const auto& [id, account] : members_) sum += account.debt_points;
+  for (const auto& [id, account] : members_) sum = SaturatingAdd(sum, account.debt_points);
   return sum;
 }
 
-bool BalanceProjection::RebuildIndexes() {
+void BalanceProjection::RebuildIndexes() {
   purchase_member_.clear();
-  bool unique = true;
   for (const auto& [member_id, account] : members_) {
     for (const auto& [purchase_id, record] : account.purchases) {
-      unique = purchase_member_.try_emplace(purchase_id, member_id).second && unique;
+      auto [owner, inserted] = purchase_member_.try_emplace(purchase_id, member_id);
+      if (!inserted && member_id < owner->second) owner->second = member_id;
     }
   }
-  return unique;
 }
 
 }  // namespace loyalty::projections

@@ -4,23 +4,51 @@
 // the points they earned and what was refunded and clawed back, birthday
 // years granted, redemption ids, erasure and last activity.
 //
-// Events it uses:
+// Events it uses (what each applies of an event that breaks a rule, which
+// is then recorded in anomalies(): see anomaly.h for the rules):
 //  MemberEnrolled / MemberErased: a member appears / is marked erased (its
-//    points stay: erasure removes personal data, not facts).
+//    points stay: erasure removes personal data, not facts). A second
+//    enrolment changes nothing (member_already_enrolled).
 //  PurchaseRecorded: records the purchase. It grants nothing: the points
-//    come in the PointsGranted (reason PURCHASE) that follows it.
-//  RefundRecorded: adds to the purchase's refunded amount. Points come back
-//    through the PointsDebited (reason CLAWBACK) that follows it.
+//    come in the PointsGranted (reason PURCHASE) that follows it. A purchase
+//    id the member already has changes nothing (duplicate_purchase); one
+//    that another member has is recorded for this member too (its own
+//    stream must give its state), also as duplicate_purchase, and
+//    FindPurchaseMember names the smallest of their member ids.
+//  RefundRecorded: adds to the purchase's refunded amount, at most what is
+//    left of the purchase (refund_exceeds_purchase: the rest is dropped).
+//    Points come back through the PointsDebited (reason CLAWBACK) that
+//    follows it. A refund id already recorded (duplicate_refund) or a
+//    purchase the member does not have (unknown_purchase) changes nothing.
 //  PointsGranted: repays debt, then adds a lot expiring at the end of
 //    31 December of (the grant's local year + years_after_grant_year), per
 //    the expiry policy in force. Reason PURCHASE links the points to the
-//    purchase; reason BIRTHDAY records the year.
+//    purchase; reason BIRTHDAY records the year. A second grant for a
+//    purchase or a year (duplicate_grant), one naming a purchase the member
+//    does not have (unknown_purchase), a birthday year below 1
+//    (birthday_year_out_of_range) or an unknown reason (unknown_reason)
+//    changes nothing.
 //  PointsRedeemed: takes points, soonest-expiring lots first (ties: oldest
-//    grant, then first granted). Never more than the balance.
+//    grant, then first granted). At most the available balance: the rest is
+//    dropped (redemption_exceeds_balance), so a redemption never makes debt.
+//    A redemption id already recorded changes nothing (duplicate_redemption).
 //  PointsDebited: CLAWBACK takes from the purchase's own lot first (as much
 //    as it still holds), then soonest-expiring first; ADJUSTMENT takes
-//    soonest-expiring first. What the lots cannot cover becomes debt.
-//  PolicySet: the policy in force from then on.
+//    soonest-expiring first. What the lots cannot cover becomes debt. A
+//    clawback takes at most what the purchase earned and has not had clawed
+//    back (clawback_exceeds_earned: the rest is dropped); one naming a
+//    purchase the member does not have, or an unknown reason, changes
+//    nothing.
+//  PolicySet: the policy in force from then on; one Policy::CheckChange
+//    rejects changes nothing (invalid_policy).
+//  ComplaintFiled, SurveyAnswered: change nothing here; one naming a member
+//    not enrolled is recorded (member_not_enrolled).
+// Any event of a member never enrolled changes nothing
+// (member_not_enrolled), nor one with an empty id (missing_id), points or
+// an amount out of range, or one that would take the member's lifetime
+// grants or debits past kMaxPointsTotal (points_total_out_of_range); an
+// event of a member's kind off "member-<member_id>" (or a PolicySet off
+// "policy") is applied by no projection (home_stream.h).
 // Nothing else: every member's state depends only on the events of the
 // member's own stream and the policy events, so that Engine::Member, which
 // replays only those, gives what a full replay gives. Complaints and surveys
@@ -60,6 +88,7 @@ class BalanceProjection final : public Projection {
   void AdvanceTo(int64_t instant_us) override;
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
+  const AnomalyLog& anomalies() const override { return anomalies_; }
 
   // The member's account, or nullptr if the member was never enrolled.
   const MemberAccount* FindMember(absl::string_view member_id) const;
@@ -80,20 +109,23 @@ class BalanceProjection final : public Projection {
   // and the policy events (in log order) then gives the member the state the
   // other projection gives it. Moves the projection-wide now to the
   // member's now. Errors, leaving the state as it was: DataLoss if the state
-  // breaks an invariant Restore checks, FailedPrecondition if the member or
-  // one of its purchase ids is already here.
+  // breaks an invariant Restore checks, FailedPrecondition if the member is
+  // already here.
   absl::Status AdoptMember(const state::MemberBalance& member);
 
-  // The member who made purchase `purchase_id`, or nullptr if none did.
+  // The member who made purchase `purchase_id`, or nullptr if none did
+  // (of several, which only a log breaking the rules holds, the smallest
+  // member id).
   const std::string* FindPurchaseMember(absl::string_view purchase_id) const;
 
   // The points liability: the points members hold in unexpired lots, summed
   // over every member (erased ones included). Debt is NOT subtracted: what
   // one member owes does not reduce what the mall owes the others; a member
-  // with debt holds no lots, so each adds max(balance, 0).
+  // with debt holds no lots, so each adds max(balance, 0). Saturates at the
+  // int64 limit.
   int64_t OutstandingPoints() const;
 
-  // The points members owe, summed over every member.
+  // The points members owe, summed over every member; saturates likewise.
   int64_t DebtPoints() const;
 
   // Every member, by id.
@@ -107,31 +139,34 @@ class BalanceProjection final : public Projection {
   uint64_t last_sequence() const { return position_.last_sequence(); }
 
  private:
-  absl::Status Dispatch(const v1::Envelope& envelope);
-  absl::Status OnEnrolled(const v1::Envelope& envelope);
-  absl::Status OnErased(const v1::Envelope& envelope);
-  absl::Status OnPurchase(const v1::Envelope& envelope);
-  absl::Status OnRefund(const v1::Envelope& envelope);
-  absl::Status OnGranted(const v1::Envelope& envelope);
-  absl::Status OnRedeemed(const v1::Envelope& envelope);
-  absl::Status OnDebited(const v1::Envelope& envelope);
+  void Dispatch(const v1::Envelope& envelope);
+  void OnEnrolled(const v1::Envelope& envelope);
+  void OnErased(const v1::Envelope& envelope);
+  void OnPurchase(const v1::Envelope& envelope);
+  void OnRefund(const v1::Envelope& envelope);
+  void OnGranted(const v1::Envelope& envelope);
+  void OnRedeemed(const v1::Envelope& envelope);
+  void OnDebited(const v1::Envelope& envelope);
   void OnActivity(absl::string_view member_id, int64_t occurred_at_us);
+  // Records member_not_enrolled when the `what` (a complaint or a survey)
+  // `id` names a member not enrolled.
+  void CheckNamedMember(const v1::Envelope& envelope, absl::string_view what,
+                        absl::string_view id, absl::string_view member_id);
 
-  // The account `member_id` names: DataLoss if empty, FailedPrecondition if
-  // the member is unknown.
-  absl::StatusOr<MemberAccount*> AccountFor(const v1::Envelope& envelope,
-                                            absl::string_view member_id);
+  // The account `member_id` names; nullptr, recording member_not_enrolled,
+  // for a member not enrolled.
+  MemberAccount* AccountFor(const v1::Envelope& envelope, absl::string_view member_id);
   // Moves the member whose stream holds `envelope` to its occurred-at, and
   // remembers its account for the rest of the event (own_account_).
   void AdvanceOwnMember(const v1::Envelope& envelope);
-  // Rebuilds the index derived from members_ (after Restore). False if
-  // two members hold one purchase id.
-  bool RebuildIndexes();
+  // Rebuilds the index derived from members_ (after Restore).
+  void RebuildIndexes();
 
   ReplayPosition position_;
   Policy policy_;
   // Hashed, not ordered: looking a member up is the hot path of a replay.
   absl::flat_hash_map<std::string, MemberAccount> members_;
+  AnomalyLog anomalies_;
   // Derived from members_, not part of the canonical state.
   absl::flat_hash_map<std::string, std::string> purchase_member_;
   // While one event is applied: the account of the member whose stream

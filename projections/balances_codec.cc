@@ -188,13 +188,10 @@ absl::Status BalanceProjection::AdoptMember(const state::MemberBalance& member) 
         absl::StrCat("balances: member \"", member.member_id(), "\" is already here"));
   }
   for (const state::Purchase& purchase : member.purchases()) {
-    if (purchase_member_.contains(purchase.purchase_id())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "balances: purchase \"", purchase.purchase_id(), "\" is already another member's"));
-    }
-  }
-  for (const state::Purchase& purchase : member.purchases()) {
-    purchase_member_.emplace(purchase.purchase_id(), member.member_id());
+    // As OnPurchase keeps it: the smallest member id holding the purchase.
+    auto [owner, inserted] =
+        purchase_member_.try_emplace(purchase.purchase_id(), member.member_id());
+    if (!inserted && member.member_id() < owner->second) owner->second = member.member_id();
   }
   members_.emplace(member.member_id(), MemberFromState(member));
   position_.MoveTo(member.now_us());
@@ -211,6 +208,7 @@ std::string BalanceProjection::CanonicalState() const {
   for (const auto* entry : SortedByKey(members_)) {
     MemberToState(entry->first, entry->second, state.add_members());
   }
+  SetAnomalies(anomalies_, &state);
   return SerializeDeterministic(state);
 }
 
@@ -234,11 +232,14 @@ absl::Status BalanceProjection::Restore(absl::string_view canonical_state) {
     if (!status.ok()) return status;
     members.emplace_hint(members.end(), member.member_id(), MemberFromState(member));
   }
+  absl::StatusOr<AnomalyLog> anomalies = AnomalyLog::FromState(state.anomalies(), kName);
+  if (!anomalies.ok()) return anomalies.status();
   BalanceProjection restored;
   restored.position_ = *position;
   restored.policy_ = *std::move(policy);
   restored.members_ = std::move(members);
-  if (!restored.RebuildIndexes()) return CorruptState(kName, "two members hold one purchase id");
+  restored.anomalies_ = *std::move(anomalies);
+  restored.RebuildIndexes();
   *this = std::move(restored);
   return absl::OkStatus();
 }

@@ -1,7 +1,10 @@
 #include "projections/balances.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "projections/domain_limits.h"
 #include "projections/local_time.h"
 #include "projections/replay.h"
 #include "projections/test_world.h"
@@ -9,7 +12,10 @@
 namespace loyalty::projections {
 namespace {
 
+using testing::AnomalyRules;
 using testing::At;
+using testing::DataOf;
+using testing::RawEnvelope;
 using testing::TestWorld;
 
 // The lots of a member as (points, expiry year) pairs in consumption order.
@@ -238,73 +244,349 @@ TEST_F(BalanceTest, ActivityAndErasure) {
   EXPECT_TRUE(Member().erased);
 }
 
-// Hand-made events the deciders would never write.
-class BalanceApplyErrorTest : public ::testing::Test {
+// Hand-made events the deciders would never write: each is applied as far as
+// its rule allows, the same way every time, and recorded (anomaly.h).
+class BalanceAnomalyTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    v1::Envelope enrol = Event(1, At(2024, 1, 1));
-    enrol.mutable_event()->mutable_member_enrolled()->set_member_id("M1");
-    ASSERT_TRUE(balances_.Apply(enrol).ok());
+    ASSERT_TRUE(world_.Enrol("M1", At(2024, 1, 1)).ok());
+    ASSERT_TRUE(world_.Enrol("M2", At(2024, 1, 1)).ok());
+    ASSERT_TRUE(world_.Purchase("S1", "M1", 30000, At(2024, 1, 2)).ok());  // 300 points
   }
-  static v1::Envelope Event(uint64_t sequence, int64_t at) {
-    v1::Envelope envelope;
-    envelope.set_sequence(sequence);
-    envelope.set_stream_id("member-M1");
-    envelope.set_occurred_at_us(at);
-    return envelope;
+
+  // Appends an event on `stream` at `at_us` made by `fill`, and returns the
+  // anomalies the balances recorded for it.
+  template <typename Fill>
+  std::vector<Anomaly> Raw(const std::string& stream, Fill fill, int64_t at_us = At(2024, 1, 3)) {
+    v1::Envelope envelope = RawEnvelope(0, stream, at_us);
+    fill(envelope.mutable_event());
+    const size_t before = world_.balances.anomalies().kept().size();
+    absl::Status status = world_.CommitRaw(envelope);
+    EXPECT_TRUE(status.ok()) << status;
+    const std::vector<Anomaly>& kept = world_.balances.anomalies().kept();
+    return std::vector<Anomaly>(kept.begin() + before, kept.end());
   }
-  void ExpectRejected(const v1::Envelope& envelope, absl::StatusCode code,
-                      absl::string_view message_part) {
-    const std::string before = balances_.CanonicalState();
-    absl::Status status = balances_.Apply(envelope);
-    EXPECT_EQ(status.code(), code) << status;
-    EXPECT_NE(status.message().find(message_part), std::string::npos) << status;
-    EXPECT_NE(status.message().find(absl::StrCat("sequence ", envelope.sequence())),
-              std::string::npos)
-        << status;
-    EXPECT_EQ(balances_.CanonicalState(), before);
+
+  // Expects `event` on `stream` to change nothing of the balances' data and
+  // to be recorded once, under `rule`, with `message_part` in its message.
+  // Dated before every member's now: an event of a member's stream moves the
+  // member's now forward even when it breaks a rule, as any event of it does.
+  template <typename Fill>
+  void ExpectNotApplied(const std::string& stream, Fill fill, absl::string_view rule,
+                        absl::string_view message_part) {
+    const std::string before = DataOf<state::BalanceState>(world_.balances);
+    const std::vector<Anomaly> recorded = Raw(stream, fill, At(2024, 1, 1));
+    ASSERT_EQ(recorded.size(), 1u) << rule;
+    EXPECT_EQ(recorded[0].rule, rule);
+    EXPECT_EQ(recorded[0].sequence, world_.log.size());
+    EXPECT_EQ(recorded[0].stream_id, stream);
+    EXPECT_NE(recorded[0].message.find(std::string(message_part)), std::string::npos)
+        << recorded[0].message;
+    EXPECT_EQ(DataOf<state::BalanceState>(world_.balances), before) << rule;
   }
-  BalanceProjection balances_;
+
+  const MemberAccount& M1() { return *world_.balances.FindMember("M1"); }
+  TestWorld world_;
 };
 
-TEST_F(BalanceApplyErrorTest, RejectsWhatTheStateCannotExplain) {
-  v1::Envelope grant = Event(2, At(2024, 1, 1));
-  grant.mutable_event()->mutable_points_granted()->set_member_id("nobody");
-  grant.mutable_event()->mutable_points_granted()->set_points(5);
-  grant.mutable_event()->mutable_points_granted()->set_reason(v1::GRANT_REASON_CAMPAIGN);
-  ExpectRejected(grant, absl::StatusCode::kFailedPrecondition, "\"nobody\" is not enrolled");
-
-  v1::Envelope redeem = Event(2, At(2024, 1, 1));
-  redeem.mutable_event()->mutable_points_redeemed()->set_member_id("M1");
-  redeem.mutable_event()->mutable_points_redeemed()->set_redemption_id("R1");
-  redeem.mutable_event()->mutable_points_redeemed()->set_points(5);
-  ExpectRejected(redeem, absl::StatusCode::kFailedPrecondition, "has 0 available");
-
-  v1::Envelope zero = Event(2, At(2024, 1, 1));
-  zero.mutable_event()->mutable_points_granted()->set_member_id("M1");
-  zero.mutable_event()->mutable_points_granted()->set_reason(v1::GRANT_REASON_CAMPAIGN);
-  ExpectRejected(zero, absl::StatusCode::kDataLoss, "points 0");
-
-  v1::Envelope unlinked = Event(2, At(2024, 1, 1));
-  unlinked.mutable_event()->mutable_points_granted()->set_member_id("M1");
-  unlinked.mutable_event()->mutable_points_granted()->set_points(5);
-  unlinked.mutable_event()->mutable_points_granted()->set_reason(v1::GRANT_REASON_PURCHASE);
-  unlinked.mutable_event()->mutable_points_granted()->set_purchase_id("S9");
-  ExpectRejected(unlinked, absl::StatusCode::kFailedPrecondition, "no purchase \"S9\"");
-
-  v1::Envelope again = Event(2, At(2024, 1, 1));
-  again.mutable_event()->mutable_member_enrolled()->set_member_id("M1");
-  ExpectRejected(again, absl::StatusCode::kFailedPrecondition, "already enrolled");
-
-  v1::Envelope stale = Event(1, At(2024, 1, 1));
-  ExpectRejected(stale, absl::StatusCode::kFailedPrecondition, "out of order");
+TEST_F(BalanceAnomalyTest, AnEventOfAMemberNeverEnrolledChangesNothing) {
+  ExpectNotApplied("member-GHOST", [](v1::Event* e) {
+    auto* purchase = e->mutable_purchase_recorded();
+    purchase->set_member_id("GHOST");
+    purchase->set_purchase_id("G1");
+    purchase->set_amount_fen(10000);
+  }, "member_not_enrolled", "member \"GHOST\" is not enrolled");
+  ExpectNotApplied("member-GHOST", [](v1::Event* e) {
+    auto* grant = e->mutable_points_granted();
+    grant->set_member_id("GHOST");
+    grant->set_points(100);
+    grant->set_reason(v1::GRANT_REASON_PURCHASE);
+    grant->set_purchase_id("G1");
+  }, "member_not_enrolled", "GHOST");
+  EXPECT_EQ(world_.balances.FindMember("GHOST"), nullptr);
+  EXPECT_EQ(world_.balances.FindPurchaseMember("G1"), nullptr);
+  EXPECT_EQ(AnomalyRules(world_.tiers), std::vector<std::string>{"member_not_enrolled"});
+  // Complaints and surveys about one are kept by their own projections.
+  ExpectNotApplied("survey-Q1", [](v1::Event* e) {
+    e->mutable_survey_answered()->set_survey_id("Q1");
+    e->mutable_survey_answered()->set_member_id("GHOST");
+    e->mutable_survey_answered()->set_score(4);
+  }, "member_not_enrolled", "survey \"Q1\" names member \"GHOST\", who is not enrolled");
+  EXPECT_TRUE(world_.partners.HasSurvey("Q1"));
 }
 
-TEST_F(BalanceApplyErrorTest, IgnoresEventsItDoesNotUse) {
-  v1::Envelope complaint = Event(2, At(2024, 1, 2));
-  complaint.mutable_event()->mutable_complaint_replied()->set_complaint_id("C1");
-  ASSERT_TRUE(balances_.Apply(complaint).ok());
-  EXPECT_EQ(balances_.last_sequence(), 2u);
+TEST_F(BalanceAnomalyTest, ARedemptionBeyondTheBalanceRedeemsWhatIsAvailable) {
+  const std::vector<Anomaly> recorded = Raw("member-M1", [](v1::Event* e) {
+    auto* redeemed = e->mutable_points_redeemed();
+    redeemed->set_member_id("M1");
+    redeemed->set_redemption_id("R1");
+    redeemed->set_points(99999999);
+  });
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].rule, "redemption_exceeds_balance");
+  EXPECT_EQ(recorded[0].message,
+            "redeems 99999999 points but member \"M1\" has 300 available; 300 redeemed, "
+            "99999699 dropped");
+  EXPECT_EQ(world_.Balance("M1"), 0);
+  EXPECT_EQ(M1().debt_points, 0);  // a redemption never makes debt
+  EXPECT_EQ(M1().redeemed_points_total, 300);
+  EXPECT_TRUE(M1().redemption_ids.contains("R1"));
+  EXPECT_EQ(M1().last_activity_at_us, At(2024, 1, 3));
+  // With nothing available, nothing is redeemed; a repeat changes nothing.
+  EXPECT_EQ(Raw("member-M1", [](v1::Event* e) {
+              e->mutable_points_redeemed()->set_member_id("M1");
+              e->mutable_points_redeemed()->set_redemption_id("R2");
+              e->mutable_points_redeemed()->set_points(5);
+            })[0].message,
+            "redeems 5 points but member \"M1\" has 0 available; 0 redeemed, 5 dropped");
+  ExpectNotApplied("member-M1", [](v1::Event* e) {
+    e->mutable_points_redeemed()->set_member_id("M1");
+    e->mutable_points_redeemed()->set_redemption_id("R1");
+    e->mutable_points_redeemed()->set_points(1);
+  }, "duplicate_redemption", "\"R1\"");
+  EXPECT_EQ(M1().redeemed_points_total, 300);
+}
+
+TEST_F(BalanceAnomalyTest, PointsOrAmountsOutOfRangeChangeNothing) {
+  for (int64_t points : {int64_t{0}, int64_t{-5}, std::numeric_limits<int64_t>::max()}) {
+    ExpectNotApplied("member-M1", [points](v1::Event* e) {
+      e->mutable_points_granted()->set_member_id("M1");
+      e->mutable_points_granted()->set_points(points);
+      e->mutable_points_granted()->set_reason(v1::GRANT_REASON_CAMPAIGN);
+    }, "points_out_of_range", absl::StrCat("points ", points, " is not in [1, "));
+  }
+  ExpectNotApplied("member-M1", [](v1::Event* e) {
+    e->mutable_purchase_recorded()->set_member_id("M1");
+    e->mutable_purchase_recorded()->set_purchase_id("S2");
+    e->mutable_purchase_recorded()->set_amount_fen(0);
+  }, "amount_out_of_range", "amount_fen 0");
+}
+
+TEST_F(BalanceAnomalyTest, AGrantPastTheLifetimeLimitChangesNothing) {
+  // A member near the limit, as a restored state can hold it.
+  state::BalanceState state;
+  ASSERT_TRUE(state.ParseFromString(world_.balances.CanonicalState()));
+  for (state::MemberBalance& member : *state.mutable_members()) {
+    if (member.member_id() == "M1") member.set_granted_points_total(kMaxPointsTotal - 10);
+  }
+  BalanceProjection balances;
+  ASSERT_TRUE(balances.Restore(SerializeDeterministic(state)).ok());
+  v1::Envelope grant = RawEnvelope(world_.log.size() + 1, "member-M1", At(2024, 1, 3));
+  grant.mutable_event()->mutable_points_granted()->set_member_id("M1");
+  grant.mutable_event()->mutable_points_granted()->set_points(11);
+  grant.mutable_event()->mutable_points_granted()->set_reason(v1::GRANT_REASON_CAMPAIGN);
+  ASSERT_TRUE(balances.Apply(grant).ok());
+  EXPECT_EQ(AnomalyRules(balances), std::vector<std::string>{"points_total_out_of_range"});
+  EXPECT_EQ(balances.FindMember("M1")->lot_points(), 300);
+  grant.set_sequence(grant.sequence() + 1);
+  grant.mutable_event()->mutable_points_granted()->set_points(10);
+  ASSERT_TRUE(balances.Apply(grant).ok());
+  EXPECT_EQ(balances.FindMember("M1")->lot_points(), 310);
+  EXPECT_EQ(balances.FindMember("M1")->granted_points_total, kMaxPointsTotal);
+  EXPECT_EQ(balances.anomalies().count(), 1u);
+}
+
+TEST_F(BalanceAnomalyTest, RepeatsChangeNothing) {
+  ExpectNotApplied("member-M1", [](v1::Event* e) {
+    e->mutable_member_enrolled()->set_member_id("M1");
+  }, "member_already_enrolled", "\"M1\" is already enrolled");
+  ExpectNotApplied("member-M1", [](v1::Event* e) {
+    e->mutable_purchase_recorded()->set_member_id("M1");
+    e->mutable_purchase_recorded()->set_purchase_id("S1");
+    e->mutable_purchase_recorded()->set_amount_fen(500);
+  }, "duplicate_purchase", "purchase \"S1\" is already recorded for member \"M1\"");
+  ExpectNotApplied("member-M1", [](v1::Event* e) {
+    e->mutable_points_granted()->set_member_id("M1");
+    e->mutable_points_granted()->set_points(300);
+    e->mutable_points_granted()->set_reason(v1::GRANT_REASON_PURCHASE);
+    e->mutable_points_granted()->set_purchase_id("S1");
+  }, "duplicate_grant", "purchase \"S1\" already earned 300 points");
+  auto birthday = [](v1::Event* e) {
+    e->mutable_points_granted()->set_member_id("M1");
+    e->mutable_points_granted()->set_points(200);
+    e->mutable_points_granted()->set_reason(v1::GRANT_REASON_BIRTHDAY);
+    e->mutable_points_granted()->set_birthday_year(2024);
+  };
+  EXPECT_TRUE(Raw("member-M1", birthday).empty());
+  ExpectNotApplied("member-M1", birthday, "duplicate_grant", "birthday bonus of 2024");
+  ASSERT_TRUE(world_.Refund("F1", "S1", 1000, At(2024, 1, 4)).ok());
+  ExpectNotApplied("member-M1", [](v1::Event* e) {
+    e->mutable_refund_recorded()->set_member_id("M1");
+    e->mutable_refund_recorded()->set_refund_id("F1");
+    e->mutable_refund_recorded()->set_purchase_id("S1");
+    e->mutable_refund_recorded()->set_amount_fen(1000);
+  }, "duplicate_refund", "refund \"F1\" of purchase \"S1\"");
+  EXPECT_EQ(M1().purchases.at("S1").refunded_fen, 1000);
+  EXPECT_EQ(M1().granted_points_total, 500);
+}
+
+// A member's own stream must give the member's state (projection.h), and it
+// does not see another member's purchases: one purchase id recorded for two
+// members is recorded for each.
+TEST_F(BalanceAnomalyTest, APurchaseIdAnotherMemberHasIsRecordedForBoth) {
+  const std::vector<Anomaly> recorded = Raw("member-M2", [](v1::Event* e) {
+    e->mutable_purchase_recorded()->set_member_id("M2");
+    e->mutable_purchase_recorded()->set_purchase_id("S1");
+    e->mutable_purchase_recorded()->set_amount_fen(700);
+  });
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].rule, "duplicate_purchase");
+  EXPECT_EQ(recorded[0].message,
+            "purchase \"S1\" is already recorded for member \"M1\"; recorded for member \"M2\" "
+            "too");
+  EXPECT_EQ(world_.balances.FindMember("M2")->purchases.at("S1").amount_fen, 700);
+  EXPECT_EQ(M1().purchases.at("S1").amount_fen, 30000);
+  // The index names the smallest member id, in whatever order they came.
+  ASSERT_TRUE(world_.Enrol("M0", At(2024, 1, 4)).ok());
+  Raw("member-M0", [](v1::Event* e) {
+    e->mutable_purchase_recorded()->set_member_id("M0");
+    e->mutable_purchase_recorded()->set_purchase_id("S1");
+    e->mutable_purchase_recorded()->set_amount_fen(800);
+  });
+  EXPECT_EQ(*world_.balances.FindPurchaseMember("S1"), "M0");
+  BalanceProjection restored;
+  ASSERT_TRUE(restored.Restore(world_.balances.CanonicalState()).ok());
+  EXPECT_EQ(*restored.FindPurchaseMember("S1"), "M0");
+  EXPECT_EQ(restored.CanonicalState(), world_.balances.CanonicalState());
+}
+
+TEST_F(BalanceAnomalyTest, ARefundBeyondWhatIsLeftRefundsWhatIsLeft) {
+  ASSERT_TRUE(world_.Refund("F1", "S1", 20000, At(2024, 1, 4)).ok());
+  const std::vector<Anomaly> recorded = Raw("member-M1", [](v1::Event* e) {
+    e->mutable_refund_recorded()->set_member_id("M1");
+    e->mutable_refund_recorded()->set_refund_id("F2");
+    e->mutable_refund_recorded()->set_purchase_id("S1");
+    e->mutable_refund_recorded()->set_amount_fen(25000);
+  }, At(2024, 1, 5));
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].rule, "refund_exceeds_purchase");
+  EXPECT_EQ(recorded[0].message,
+            "refund of 25000 fen exceeds the 10000 fen left of purchase \"S1\"; 10000 fen "
+            "refunded, 15000 fen dropped");
+  EXPECT_EQ(M1().purchases.at("S1").refunded_fen, 30000);
+  EXPECT_TRUE(M1().purchases.at("S1").refund_ids.contains("F2"));
+  ExpectNotApplied("member-M1", [](v1::Event* e) {
+    e->mutable_refund_recorded()->set_member_id("M1");
+    e->mutable_refund_recorded()->set_refund_id("F3");
+    e->mutable_refund_recorded()->set_purchase_id("S404");
+    e->mutable_refund_recorded()->set_amount_fen(100);
+  }, "unknown_purchase", "member \"M1\" has no purchase \"S404\"");
+}
+
+TEST_F(BalanceAnomalyTest, AClawbackBeyondWhatThePurchaseEarnedClawsWhatIsLeft) {
+  ASSERT_TRUE(world_.Purchase("S2", "M1", 10000, At(2024, 1, 2)).ok());  // 100 more points
+  const std::vector<Anomaly> recorded = Raw("member-M1", [](v1::Event* e) {
+    e->mutable_points_debited()->set_member_id("M1");
+    e->mutable_points_debited()->set_points(500);
+    e->mutable_points_debited()->set_reason(v1::DEBIT_REASON_CLAWBACK);
+    e->mutable_points_debited()->set_purchase_id("S1");
+  });
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].rule, "clawback_exceeds_earned");
+  EXPECT_EQ(recorded[0].message,
+            "claws back 500 points but purchase \"S1\" has 300 of its 300 earned points left to "
+            "claw back; 300 clawed back, 200 dropped");
+  EXPECT_EQ(M1().purchases.at("S1").clawed_back_points, 300);
+  EXPECT_EQ(M1().clawed_back_points_total, 300);
+  EXPECT_EQ(world_.Balance("M1"), 100);  // S2's lot is untouched
+  // Nothing left to claw back: nothing is taken.
+  EXPECT_EQ(Raw("member-M1", [](v1::Event* e) {
+              e->mutable_points_debited()->set_member_id("M1");
+              e->mutable_points_debited()->set_points(1);
+              e->mutable_points_debited()->set_reason(v1::DEBIT_REASON_CLAWBACK);
+              e->mutable_points_debited()->set_purchase_id("S1");
+            })[0].rule,
+            "clawback_exceeds_earned");
+  EXPECT_EQ(world_.Balance("M1"), 100);
+  EXPECT_EQ(M1().debt_points, 0);
+}
+
+TEST_F(BalanceAnomalyTest, MalformedEventsChangeNothing) {
+  ExpectNotApplied("member-M1", [](v1::Event* e) {
+    e->mutable_purchase_recorded()->set_member_id("M1");
+    e->mutable_purchase_recorded()->set_amount_fen(100);
+  }, "missing_id", "purchase_id is empty");
+  ExpectNotApplied("member-", [](v1::Event* e) {
+    e->mutable_points_granted()->set_points(100);
+    e->mutable_points_granted()->set_reason(v1::GRANT_REASON_CAMPAIGN);
+  }, "missing_id", "member_id is empty");
+  ExpectNotApplied("member-M1", [](v1::Event* e) {
+    e->mutable_points_granted()->set_member_id("M1");
+    e->mutable_points_granted()->set_points(100);
+    e->mutable_points_granted()->set_reason(static_cast<v1::GrantReason>(99));
+  }, "unknown_reason", "grant reason 99");
+  ExpectNotApplied("member-M1", [](v1::Event* e) {
+    e->mutable_points_debited()->set_member_id("M1");
+    e->mutable_points_debited()->set_points(100);
+  }, "unknown_reason", "debit reason 0");
+  ExpectNotApplied("member-M1", [](v1::Event* e) {
+    e->mutable_points_granted()->set_member_id("M1");
+    e->mutable_points_granted()->set_points(200);
+    e->mutable_points_granted()->set_reason(v1::GRANT_REASON_BIRTHDAY);
+  }, "birthday_year_out_of_range", "birthday_year 0");
+  v1::PolicySet change;
+  change.mutable_earning()->set_fen_per_point(-1);
+  ExpectNotApplied("policy", [&change](v1::Event* e) { *e->mutable_policy_set() = change; },
+                   "invalid_policy", "earning.fen_per_point");
+  EXPECT_EQ(world_.balances.policy().fen_per_point(), 100);
+  // The member's own time moves with any event of its stream, as a replay of
+  // that stream moves it.
+  Raw("member-M1", [](v1::Event* e) {
+    e->mutable_purchase_recorded()->set_member_id("M1");
+    e->mutable_purchase_recorded()->set_amount_fen(100);
+  }, At(2024, 2, 1));
+  EXPECT_EQ(M1().now_us, At(2024, 2, 1));
+}
+
+// Engine::Member replays the member's own stream: an event naming the
+// member on another stream would change the full replay only.
+TEST_F(BalanceAnomalyTest, AnEventOffItsMembersStreamIsAppliedToNoMember) {
+  const int64_t m1_now_us = M1().now_us;
+  ExpectNotApplied("member-M2", [](v1::Event* e) {
+    e->mutable_purchase_recorded()->set_member_id("M1");
+    e->mutable_purchase_recorded()->set_purchase_id("S9");
+    e->mutable_purchase_recorded()->set_amount_fen(100000);
+  }, "stream_mismatch", "belongs on stream \"member-M1\", not \"member-M2\"");
+  EXPECT_EQ(M1().now_us, m1_now_us);  // not even its time moved
+  ExpectNotApplied("complaint-C1", [](v1::Event* e) {
+    e->mutable_policy_set()->mutable_birthday()->set_bonus_points(999);
+  }, "stream_mismatch", "belongs on stream \"policy\"");
+  EXPECT_EQ(world_.balances.policy().birthday_bonus_points(), 200);
+  EXPECT_EQ(AnomalyRules(world_.policies), std::vector<std::string>{"stream_mismatch"});
+}
+
+TEST_F(BalanceAnomalyTest, AnomaliesRoundTripAndOnlyTheOrderOfTheLogStopsTheProjection) {
+  Raw("member-GHOST", [](v1::Event* e) {
+    e->mutable_member_erased()->set_member_id("GHOST");
+  });
+  Raw("member-M1", [](v1::Event* e) {
+    e->mutable_points_redeemed()->set_member_id("M1");
+    e->mutable_points_redeemed()->set_redemption_id("R1");
+    e->mutable_points_redeemed()->set_points(1000);
+  });
+  EXPECT_EQ(AnomalyRules(world_.balances),
+            (std::vector<std::string>{"member_not_enrolled", "redemption_exceeds_balance"}));
+  BalanceProjection restored;
+  ASSERT_TRUE(restored.Restore(world_.balances.CanonicalState()).ok());
+  EXPECT_EQ(restored.anomalies().kept(), world_.balances.anomalies().kept());
+  EXPECT_EQ(restored.Digest(), world_.balances.Digest());
+
+  v1::Envelope stale = RawEnvelope(world_.log.size(), "member-M1", At(2024, 1, 6));
+  stale.mutable_event()->mutable_member_enrolled()->set_member_id("M3");
+  const std::string before = world_.balances.CanonicalState();
+  absl::Status status = world_.balances.Apply(stale);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(status.message().find("out of order"), std::string::npos) << status;
+  EXPECT_EQ(world_.balances.CanonicalState(), before);
+}
+
+TEST_F(BalanceAnomalyTest, IgnoresEventsItDoesNotUse) {
+  const std::string before = DataOf<state::BalanceState>(world_.balances);
+  EXPECT_TRUE(Raw("complaint-C1", [](v1::Event* e) {
+                e->mutable_complaint_replied()->set_complaint_id("C1");
+              }).empty());
+  EXPECT_EQ(world_.balances.last_sequence(), world_.log.size());
+  EXPECT_EQ(DataOf<state::BalanceState>(world_.balances), before);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "projections/domain_limits.h"
+#include "projections/home_stream.h"
 #include "projections/local_time.h"
 #include "text/quoted.h"
 
@@ -270,21 +271,26 @@ absl::StatusOr<WorkingCalendar> WorkingCalendar::FromState(const state::Calendar
   return calendar;
 }
 
-absl::Status ApplyCalendarEvent(const v1::Envelope& envelope, WorkingCalendar* calendar) {
+bool ApplyCalendarEvent(const v1::Envelope& envelope, WorkingCalendar* calendar,
+                        AnomalyLog* anomalies) {
   const v1::CalendarDaysDeclared& declaration = envelope.event().calendar_days_declared();
   absl::Status status = CheckCalendarDeclaration(declaration);
-  if (!status.ok()) return EventError(absl::StatusCode::kDataLoss, envelope, status.message());
+  if (!status.ok()) {
+    anomalies->Record(envelope, anomaly_rule::kInvalidCalendar,
+                      absl::StrCat(status.message(), "; no day of it is declared"));
+    return false;
+  }
   calendar->Declare(declaration);
-  return absl::OkStatus();
+  return true;
 }
 
 absl::Status CalendarProjection::Apply(const v1::Envelope& envelope) {
   absl::Status status = position_.CheckNext(envelope);
   if (!status.ok()) return status;
   AdvanceTo(envelope.occurred_at_us());
-  if (envelope.event().has_calendar_days_declared()) {
-    status = ApplyCalendarEvent(envelope, &calendar_);
-    if (!status.ok()) return status;
+  if (envelope.event().has_calendar_days_declared() &&
+      !RecordIfMisplaced(envelope, &anomalies_)) {
+    ApplyCalendarEvent(envelope, &calendar_, &anomalies_);
   }
   position_.Record(envelope);
   return absl::OkStatus();
@@ -294,6 +300,7 @@ std::string CalendarProjection::CanonicalState() const {
   state::CalendarState state;
   *state.mutable_header() = position_.ToHeader(kName);
   *state.mutable_calendar() = calendar_.ToState();
+  SetAnomalies(anomalies_, &state);
   return SerializeDeterministic(state);
 }
 
@@ -305,8 +312,11 @@ absl::Status CalendarProjection::Restore(absl::string_view canonical_state) {
   if (!position.ok()) return position.status();
   absl::StatusOr<WorkingCalendar> calendar = WorkingCalendar::FromState(state.calendar(), kName);
   if (!calendar.ok()) return calendar.status();
+  absl::StatusOr<AnomalyLog> anomalies = AnomalyLog::FromState(state.anomalies(), kName);
+  if (!anomalies.ok()) return anomalies.status();
   position_ = *position;
   calendar_ = *std::move(calendar);
+  anomalies_ = *std::move(anomalies);
   return absl::OkStatus();
 }
 

@@ -145,8 +145,10 @@ class WorkingCalendar {
 
 // The calendar as a projection of the log.
 //
-// Events it uses: CalendarDaysDeclared (DataLoss, naming the sequence, for
-// one that CheckCalendarDeclaration rejects). Nothing is time-driven.
+// Events it uses: CalendarDaysDeclared. One that CheckCalendarDeclaration
+// rejects declares nothing and is recorded in anomalies() (anomaly.h:
+// invalid_calendar), as is one off the stream "calendar" (stream_mismatch).
+// Nothing is time-driven.
 class CalendarProjection final : public Projection {
  public:
   CalendarProjection() = default;
@@ -157,6 +159,7 @@ class CalendarProjection final : public Projection {
   void AdvanceTo(int64_t instant_us) override { position_.MoveTo(instant_us); }
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
+  const AnomalyLog& anomalies() const override { return anomalies_; }
 
   const WorkingCalendar& calendar() const { return calendar_; }
 
@@ -174,12 +177,15 @@ class CalendarProjection final : public Projection {
  private:
   ReplayPosition position_;
   WorkingCalendar calendar_;
+  AnomalyLog anomalies_;
 };
 
-// Applies the CalendarDaysDeclared event `envelope` to `calendar`: DataLoss
-// naming the sequence if the declaration is invalid. Shared by every
+// Applies the CalendarDaysDeclared event `envelope` to `calendar` and
+// returns true; if the declaration is invalid, declares nothing, records it
+// in `anomalies` (invalid_calendar) and returns false. Shared by every
 // projection that keeps a calendar.
-absl::Status ApplyCalendarEvent(const v1::Envelope& envelope, WorkingCalendar* calendar);
+bool ApplyCalendarEvent(const v1::Envelope& envelope, WorkingCalendar* calendar,
+                        AnomalyLog* anomalies);
 
 }  // namespace loyalty::projections
 

@@ -1,6 +1,7 @@
 #include "projections/calendar.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/time/civil_time.h"
 #include "gtest/gtest.h"
@@ -12,6 +13,7 @@
 namespace loyalty::projections {
 namespace {
 
+using testing::AnomalyRules;
 using testing::At;
 using testing::EndOf;
 using testing::OfficialCalendarText;
@@ -201,7 +203,7 @@ TEST(CalendarProjectionTest, AppliesDeclarationsAndRestores) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST(CalendarProjectionTest, RejectsAnInvalidDeclarationEvent) {
+TEST(CalendarProjectionTest, AnInvalidDeclarationDeclaresNothingAndIsRecorded) {
   CalendarProjection calendar;
   v1::Envelope envelope;
   envelope.set_sequence(1);
@@ -214,13 +216,33 @@ TEST(CalendarProjectionTest, RejectsAnInvalidDeclarationEvent) {
   day.mutable_date()->set_month(2);
   day.mutable_date()->set_day(30);
   day.set_kind(v1::DAY_KIND_HOLIDAY);
-  absl::Status status = calendar.Apply(envelope);
-  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(status.message().find("sequence 1"), std::string::npos) << status;
-  // Nothing changed but the projection-wide now (projection.h).
+  ASSERT_TRUE(calendar.Apply(envelope).ok());
   EXPECT_TRUE(calendar.calendar().days().empty());
   EXPECT_EQ(calendar.calendar().declarations_applied(), 0u);
-  EXPECT_EQ(calendar.last_sequence(), 0u);
+  EXPECT_EQ(calendar.last_sequence(), 1u);
+  ASSERT_EQ(calendar.anomalies().kept().size(), 1u);
+  const Anomaly& anomaly = calendar.anomalies().kept()[0];
+  EXPECT_EQ(anomaly.rule, "invalid_calendar");
+  EXPECT_EQ(anomaly.sequence, 1u);
+  EXPECT_EQ(anomaly.stream_id, "calendar");
+  EXPECT_NE(anomaly.message.find("2024-2-30 is not a calendar date"), std::string::npos)
+      << anomaly.message;
+
+  // A valid declaration off the calendar's stream declares nothing either:
+  // a complaint's replay reads the stream "calendar" only.
+  envelope.set_sequence(2);
+  envelope.set_stream_id("complaint-C1");
+  day.mutable_date()->set_day(29);
+  *envelope.mutable_event()->mutable_calendar_days_declared()->mutable_days(0) = day;
+  ASSERT_TRUE(calendar.Apply(envelope).ok());
+  EXPECT_TRUE(calendar.calendar().days().empty());
+  EXPECT_EQ(AnomalyRules(calendar),
+            (std::vector<std::string>{"invalid_calendar", "stream_mismatch"}));
+
+  CalendarProjection restored;
+  ASSERT_TRUE(restored.Restore(calendar.CanonicalState()).ok());
+  EXPECT_EQ(restored.anomalies().kept(), calendar.anomalies().kept());
+  EXPECT_EQ(restored.CanonicalState(), calendar.CanonicalState());
 }
 
 TEST(CalendarProjectionTest, RestoreRejectsAnUnsortedCalendar) {

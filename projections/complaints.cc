@@ -8,6 +8,7 @@
 #include "projections/decider_support.h"
 #include "projections/domain_limits.h"
 #include "projections/event_checks.h"
+#include "projections/home_stream.h"
 #include "projections/local_time.h"
 #include "projections/points_math.h"
 #include "projections/policy_projection.h"
@@ -225,22 +226,28 @@ absl::Status ComplaintProjection::Apply(const v1::Envelope& envelope) {
   absl::Status status = position_.CheckNext(envelope);
   if (!status.ok()) return status;
   AdvanceTo(envelope.occurred_at_us());
-  status = Dispatch(envelope);
-  if (status.ok()) position_.Record(envelope);
-  return status;
+  Dispatch(envelope);
+  position_.Record(envelope);
+  return absl::OkStatus();
 }
 
-absl::Status ComplaintProjection::Dispatch(const v1::Envelope& envelope) {
-  switch (envelope.event().kind_case()) {
-    case v1::Event::kComplaintFiled:
-      return OnFiled(envelope);
-    case v1::Event::kCalendarDaysDeclared:
-      return OnCalendar(envelope);
-    case v1::Event::kPolicySet:
-      return ApplyPolicyEvent(envelope, &policy_);
-    default:
-      return OnStep(envelope);
+void ComplaintProjection::Dispatch(const v1::Envelope& envelope) {
+  const v1::Event& event = envelope.event();
+  ComplaintStep step = ComplaintStep::kReply;
+  std::string complaint_id;
+  const bool is_step = StepOf(event, &step, &complaint_id);
+  if (!is_step && !event.has_complaint_filed() && !event.has_calendar_days_declared() &&
+      !event.has_policy_set()) {
+    return;  // not an event this projection uses
   }
+  if (RecordIfMisplaced(envelope, &anomalies_)) return;
+  if (event.has_complaint_filed()) return OnFiled(envelope);
+  if (event.has_calendar_days_declared()) return OnCalendar(envelope);
+  if (event.has_policy_set()) {
+    ApplyPolicyEvent(envelope, &policy_, &anomalies_);
+    return;
+  }
+  OnStep(envelope, step, complaint_id);
 }
 
 SlaClock ComplaintProjection::StartClock(int64_t started_at_us, int32_t working_days) const {
@@ -262,15 +269,17 @@ void ComplaintProjection::RetryDeadline(SlaClock* clock) const {
   }
 }
 
-absl::Status ComplaintProjection::OnFiled(const v1::Envelope& envelope) {
+void ComplaintProjection::OnFiled(const v1::Envelope& envelope) {
   const v1::ComplaintFiled& filed = envelope.event().complaint_filed();
-  absl::Status status = CheckEventId(envelope, "complaint_id", filed.complaint_id());
-  if (status.ok()) status = CheckEventId(envelope, "member_id", filed.member_id());
-  if (status.ok()) status = CheckEventId(envelope, "category", filed.category());
-  if (!status.ok()) return status;
+  if (!CheckEventId(envelope, "member_id", filed.member_id(), &anomalies_) ||
+      !CheckEventId(envelope, "category", filed.category(), &anomalies_)) {
+    return;
+  }
   if (complaints_.contains(filed.complaint_id())) {
-    return EventError(absl::StatusCode::kFailedPrecondition, envelope,
-                      absl::StrCat("complaint ", Quoted(filed.complaint_id()), " is already filed"));
+    anomalies_.Record(envelope, anomaly_rule::kComplaintAlreadyFiled,
+                      absl::StrCat("complaint ", QuotedForAnomaly(filed.complaint_id()),
+                                   " is already filed; the filing is not applied"));
+    return;
   }
   Complaint complaint;
   complaint.member_id = filed.member_id();
@@ -283,12 +292,10 @@ absl::Status ComplaintProjection::OnFiled(const v1::Envelope& envelope) {
   cycle.started_at_us = envelope.occurred_at_us();
   cycle.reply = StartClock(envelope.occurred_at_us(), policy_.reply_working_days());
   complaints_.emplace(filed.complaint_id(), std::move(complaint));
-  return absl::OkStatus();
 }
 
-absl::Status ComplaintProjection::OnCalendar(const v1::Envelope& envelope) {
-  absl::Status status = ApplyCalendarEvent(envelope, &calendar_);
-  if (!status.ok()) return status;
+void ComplaintProjection::OnCalendar(const v1::Envelope& envelope) {
+  if (!ApplyCalendarEvent(envelope, &calendar_, &anomalies_)) return;
   for (auto& [complaint_id, complaint] : complaints_) {
     for (ComplaintCycle& cycle : complaint.cycles) {
       if (!cycle.reply.due_at_us.has_value()) RetryDeadline(&cycle.reply);
@@ -297,54 +304,57 @@ absl::Status ComplaintProjection::OnCalendar(const v1::Envelope& envelope) {
       }
     }
   }
-  return absl::OkStatus();
 }
 
-absl::StatusOr<Complaint*> ComplaintProjection::ComplaintFor(const v1::Envelope& envelope,
-                                                             absl::string_view complaint_id,
-                                                             ComplaintStep step, bool reopens) {
-  absl::Status status = CheckEventId(envelope, "complaint_id", complaint_id);
-  if (!status.ok()) return status;
+Complaint* ComplaintProjection::ComplaintFor(const v1::Envelope& envelope,
+                                             absl::string_view complaint_id, ComplaintStep step,
+                                             bool reopens) {
   auto it = complaints_.find(complaint_id);
   if (it == complaints_.end()) {
-    return EventError(absl::StatusCode::kFailedPrecondition, envelope,
-                      absl::StrCat(ComplaintCommandName(step), ": complaint ", Quoted(complaint_id),
-                                   " is not filed"));
+    anomalies_.Record(envelope, anomaly_rule::kComplaintNotFiled,
+                      absl::StrCat(ComplaintCommandName(step), ": complaint ",
+                                   QuotedForAnomaly(complaint_id),
+                                   " is not filed; the event is not applied"));
+    return nullptr;
   }
-  status = CheckComplaintStep(complaint_id, it->second, step, reopens);
+  absl::Status status = CheckComplaintStep(complaint_id, it->second, step, reopens);
   if (!status.ok()) {
-    return EventError(absl::StatusCode::kFailedPrecondition, envelope, status.message());
+    // The only step CheckComplaintStep refuses in an allowed state is a
+    // reopening past the limit of cycles.
+    const bool exhausted = reopens && it->second.state == ComplaintState::kNotified;
+    anomalies_.Record(envelope,
+                      exhausted ? anomaly_rule::kComplaintCyclesExhausted
+                                : anomaly_rule::kComplaintStepOutOfOrder,
+                      absl::StrCat(status.message(), "; the event is not applied"));
+    return nullptr;
   }
   return &it->second;
 }
 
-absl::Status ComplaintProjection::OnStep(const v1::Envelope& envelope) {
+void ComplaintProjection::OnStep(const v1::Envelope& envelope, ComplaintStep step,
+                                 const std::string& complaint_id) {
   const v1::Event& event = envelope.event();
-  ComplaintStep step = ComplaintStep::kReply;
-  std::string complaint_id;
-  if (!StepOf(event, &step, &complaint_id)) return absl::OkStatus();  // not a complaint event
   const int64_t at_us = envelope.occurred_at_us();
-  // Malformed values first, so that nothing changes on error.
+  // Malformed values first, so that nothing changes for them.
   if (step == ComplaintStep::kResolve) {
     const int64_t goodwill = event.complaint_resolved().goodwill_points();
     if (goodwill < 0 || goodwill > kMaxPointsPerEvent) {
-      return EventError(absl::StatusCode::kDataLoss, envelope,
+      anomalies_.Record(envelope, anomaly_rule::kGoodwillOutOfRange,
                         absl::StrCat("goodwill_points ", goodwill, " is not in [0, ",
-                                     kMaxPointsPerEvent, "]"));
+                                     kMaxPointsPerEvent, "]; the event is not applied"));
+      return;
     }
   }
-  if (step == ComplaintStep::kConfirm) {
-    const int32_t score = event.customer_confirmed().satisfaction_score();
-    if (score < 0 || score > 5) {
-      return EventError(absl::StatusCode::kDataLoss, envelope,
-                        absl::StrCat("satisfaction_score ", score, " is not in [0, 5]"));
-    }
+  if (step == ComplaintStep::kConfirm &&
+      !CheckEventScore(envelope, "satisfaction_score",
+                       event.customer_confirmed().satisfaction_score(), &anomalies_)) {
+    return;
   }
   const bool reopens =
       step == ComplaintStep::kConfirm && !event.customer_confirmed().satisfied();
-  absl::StatusOr<Complaint*> found = ComplaintFor(envelope, complaint_id, step, reopens);
-  if (!found.ok()) return found.status();
-  Complaint& complaint = **found;
+  Complaint* found = ComplaintFor(envelope, complaint_id, step, reopens);
+  if (found == nullptr) return;
+  Complaint& complaint = *found;
   ComplaintCycle& cycle = complaint.cycles.back();
   complaint.last_event_at_us = std::max(complaint.last_event_at_us, at_us);
   switch (step) {
@@ -385,7 +395,6 @@ absl::Status ComplaintProjection::OnStep(const v1::Envelope& envelope) {
       break;
     }
   }
-  return absl::OkStatus();
 }
 
 const Complaint* ComplaintProjection::FindComplaint(absl::string_view complaint_id) const {

@@ -13,10 +13,11 @@
 //   customer notified --CustomerConfirmed------> reopened   (dissatisfied: a new cycle)
 //   reopened --ComplaintReplied----------------> investigating
 //
-// Every other event of a complaint is out of order: Apply rejects it with
-// FailedPrecondition, and the deciders reject the command before anything
-// is appended (complaint_deciders.h), naming the complaint, its state and
-// the command (CheckComplaintStep).
+// Every other event of a complaint is out of order: the deciders reject the
+// command before anything is appended (complaint_deciders.h), naming the
+// complaint, its state and the command (CheckComplaintStep); Apply leaves
+// the complaint as it was and records the event in anomalies()
+// (complaint_step_out_of_order).
 //
 // Cycles. Filing starts cycle 1; each dissatisfied confirmation starts the
 // next cycle at its occurred-at ("reopened": the complaint is back under
@@ -59,13 +60,17 @@
 // its own WorkingCalendar, so that it replays alone); PolicySet (for the SLA
 // policy). Goodwill points are read from ComplaintResolved.goodwill_points;
 // the PointsGranted that carries them is the balances' business.
-// Errors of Apply, naming the sequence:
-//  DataLoss: an empty complaint, member or category id; a satisfaction
-//    score outside 0..5; goodwill points outside 0..kMaxPointsPerEvent; an
-//    invalid calendar declaration or policy change.
-//  FailedPrecondition: a complaint filed twice; an event of a complaint
-//    never filed; an out-of-order event; a reopening past
-//    kMaxComplaintCycles.
+// What it applies of an event that breaks a rule: nothing, and the event is
+// recorded in anomalies() (anomaly.h): an empty complaint, member or
+// category id (missing_id); a satisfaction score outside 0..5
+// (score_out_of_range); goodwill points outside 0..kMaxPointsPerEvent
+// (goodwill_out_of_range); a complaint filed twice (complaint_already_filed:
+// the first filing stands); an event of a complaint never filed
+// (complaint_not_filed); an out-of-order event
+// (complaint_step_out_of_order); a reopening past kMaxComplaintCycles
+// (complaint_cycles_exhausted); an invalid calendar declaration or policy
+// change (invalid_calendar, invalid_policy: the calendar and the policy in
+// force stay); an event off its home stream (home_stream.h).
 #ifndef LOYALTY_PROJECTIONS_COMPLAINTS_H_
 #define LOYALTY_PROJECTIONS_COMPLAINTS_H_
 
@@ -253,6 +258,7 @@ class ComplaintProjection final : public Projection {
   void AdvanceTo(int64_t instant_us) override { position_.MoveTo(instant_us); }
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
+  const AnomalyLog& anomalies() const override { return anomalies_; }
 
   // The complaint, or nullptr if it was never filed.
   const Complaint* FindComplaint(absl::string_view complaint_id) const;
@@ -287,14 +293,15 @@ class ComplaintProjection final : public Projection {
   uint64_t last_sequence() const { return position_.last_sequence(); }
 
  private:
-  absl::Status Dispatch(const v1::Envelope& envelope);
-  absl::Status OnFiled(const v1::Envelope& envelope);
-  absl::Status OnCalendar(const v1::Envelope& envelope);
-  // The complaint an event after filing names, checked to allow `step`.
-  absl::StatusOr<Complaint*> ComplaintFor(const v1::Envelope& envelope,
-                                          absl::string_view complaint_id, ComplaintStep step,
-                                          bool reopens = false);
-  absl::Status OnStep(const v1::Envelope& envelope);
+  void Dispatch(const v1::Envelope& envelope);
+  void OnFiled(const v1::Envelope& envelope);
+  void OnCalendar(const v1::Envelope& envelope);
+  // The complaint an event after filing names, checked to allow `step`;
+  // nullptr, recording why, when it does not.
+  Complaint* ComplaintFor(const v1::Envelope& envelope, absl::string_view complaint_id,
+                          ComplaintStep step, bool reopens);
+  // Applies `step` of complaint `complaint_id`.
+  void OnStep(const v1::Envelope& envelope, ComplaintStep step, const std::string& complaint_id);
   // A clock starting at `started_at_us`, its deadline counted in
   // `working_days` with the calendar as it is now.
   SlaClock StartClock(int64_t started_at_us, int32_t working_days) const;
@@ -305,6 +312,7 @@ class ComplaintProjection final : public Projection {
   Policy policy_;
   WorkingCalendar calendar_;
   absl::btree_map<std::string, Complaint> complaints_;
+  AnomalyLog anomalies_;
 };
 
 }  // namespace loyalty::projections

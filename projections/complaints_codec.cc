@@ -163,6 +163,7 @@ std::string ComplaintProjection::CanonicalState() const {
     for (const ComplaintCycle& cycle : complaint.cycles) *out.add_cycles() = CycleToState(cycle);
     out.set_last_event_at_us(complaint.last_event_at_us);
   }
+  SetAnomalies(anomalies_, &state);
   return SerializeDeterministic(state);
 }
 
@@ -195,10 +196,13 @@ absl::Status ComplaintProjection::Restore(absl::string_view canonical_state) {
     complaint.last_event_at_us = in.last_event_at_us();
     complaints.emplace_hint(complaints.end(), in.complaint_id(), std::move(complaint));
   }
+  absl::StatusOr<AnomalyLog> anomalies = AnomalyLog::FromState(state.anomalies(), kName);
+  if (!anomalies.ok()) return anomalies.status();
   position_ = *position;
   policy_ = *std::move(policy);
   calendar_ = *std::move(calendar);
   complaints_ = std::move(complaints);
+  anomalies_ = *std::move(anomalies);
   return absl::OkStatus();
 }
 

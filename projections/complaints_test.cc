@@ -13,8 +13,11 @@
 namespace loyalty::projections {
 namespace {
 
+using testing::AnomalyRules;
 using testing::At;
+using testing::DataOf;
 using testing::EndOf;
+using testing::RawEnvelope;
 using testing::TestWorld;
 
 // Expects `status` to have `code` and to mention every one of `parts`.
@@ -309,39 +312,80 @@ TEST_F(ComplaintsTest, OutOfOrderStepsAreRejectedBeforeAnythingIsAppended) {
               {"ReplyToComplaint", "is before the latest event of complaint \"C2\""});
 }
 
-TEST_F(ComplaintsTest, TheProjectionRejectsAnOutOfOrderEventAndKeepsItsState) {
+// Hand-made events the deciders would never write: the complaints stay as
+// they were, and each event is recorded (anomaly.h).
+TEST_F(ComplaintsTest, AnEventThatBreaksALifecycleRuleLeavesTheComplaintsAsTheyWere) {
   ASSERT_TRUE(File("C1", At(2024, 3, 4)).ok());
-  v1::Envelope resolved;
-  resolved.set_sequence(world_.log.size() + 1);
-  resolved.set_stream_id("complaint-C1");
-  resolved.set_occurred_at_us(At(2024, 3, 4));
-  resolved.mutable_event()->mutable_complaint_resolved()->set_complaint_id("C1");
-  const std::string before = world_.complaints.CanonicalState();
-  ExpectError(world_.complaints.Apply(resolved), absl::StatusCode::kFailedPrecondition,
-              {"sequence", "complaint_resolved", "ResolveComplaint: complaint \"C1\" is filed"});
-  EXPECT_EQ(world_.complaints.CanonicalState(), before);
+  const std::string before = DataOf<state::ComplaintProjectionState>(world_.complaints);
+  auto raw = [&](const std::string& stream, auto fill) {
+    v1::Envelope envelope = RawEnvelope(0, stream, At(2024, 3, 5));
+    fill(envelope.mutable_event());
+    ASSERT_TRUE(world_.CommitRaw(envelope).ok());
+  };
+  raw("complaint-C1", [](v1::Event* e) {
+    e->mutable_complaint_resolved()->set_complaint_id("C1");
+  });
+  raw("complaint-C9", [](v1::Event* e) {
+    e->mutable_complaint_replied()->set_complaint_id("C9");
+  });
+  raw("complaint-C1", [](v1::Event* e) {
+    e->mutable_customer_confirmed()->set_complaint_id("C1");
+    e->mutable_customer_confirmed()->set_satisfaction_score(6);
+  });
+  raw("complaint-C1", [](v1::Event* e) {
+    e->mutable_complaint_filed()->set_complaint_id("C1");
+    e->mutable_complaint_filed()->set_member_id("M1");
+    e->mutable_complaint_filed()->set_category("parking");
+  });
+  raw("complaint-C2", [](v1::Event* e) {
+    e->mutable_complaint_filed()->set_complaint_id("C2");
+    e->mutable_complaint_filed()->set_member_id("M1");
+  });
+  raw("complaint-C2", [](v1::Event* e) {  // C1's reply on C2's stream
+    e->mutable_complaint_replied()->set_complaint_id("C1");
+  });
+  raw("complaint-C1", [](v1::Event* e) {
+    e->mutable_complaint_resolved()->set_complaint_id("C1");
+    e->mutable_complaint_resolved()->set_goodwill_points(-1);
+  });
+  EXPECT_EQ(AnomalyRules(world_.complaints),
+            (std::vector<std::string>{"complaint_step_out_of_order", "complaint_not_filed",
+                                      "score_out_of_range", "complaint_already_filed",
+                                      "missing_id", "stream_mismatch", "goodwill_out_of_range"}));
+  EXPECT_EQ(world_.complaints.anomalies().kept()[0].message,
+            "ResolveComplaint: complaint \"C1\" is filed (cycle 1); a resolution needs the "
+            "complaint investigating; the event is not applied");
+  EXPECT_EQ(DataOf<state::ComplaintProjectionState>(world_.complaints), before);
+  EXPECT_EQ(world_.complaints.FindComplaint("C1")->category, "service");  // the first filing
 
-  v1::Envelope unknown = resolved;
-  unknown.mutable_event()->mutable_complaint_replied()->set_complaint_id("C9");
-  ExpectError(world_.complaints.Apply(unknown), absl::StatusCode::kFailedPrecondition,
-              {"\"C9\" is not filed"});
-  v1::Envelope scored = resolved;
-  scored.mutable_event()->mutable_customer_confirmed()->set_complaint_id("C1");
-  scored.mutable_event()->mutable_customer_confirmed()->set_satisfaction_score(6);
-  ExpectError(world_.complaints.Apply(scored), absl::StatusCode::kDataLoss,
-              {"satisfaction_score 6"});
-  v1::Envelope again = resolved;
-  again.mutable_event()->mutable_complaint_filed()->set_complaint_id("C1");
-  again.mutable_event()->mutable_complaint_filed()->set_member_id("M1");
-  again.mutable_event()->mutable_complaint_filed()->set_category("service");
-  ExpectError(world_.complaints.Apply(again), absl::StatusCode::kFailedPrecondition,
-              {"already filed"});
-  v1::Envelope no_category = again;
-  no_category.mutable_event()->mutable_complaint_filed()->set_complaint_id("C2");
-  no_category.mutable_event()->mutable_complaint_filed()->clear_category();
-  ExpectError(world_.complaints.Apply(no_category), absl::StatusCode::kDataLoss,
-              {"category is empty"});
-  EXPECT_EQ(world_.complaints.CanonicalState(), before);
+  ComplaintProjection restored;
+  ASSERT_TRUE(restored.Restore(world_.complaints.CanonicalState()).ok());
+  EXPECT_EQ(restored.CanonicalState(), world_.complaints.CanonicalState());
+  EXPECT_EQ(restored.anomalies().kept(), world_.complaints.anomalies().kept());
+}
+
+// A dissatisfied confirmation of a complaint at the limit of cycles: the
+// complaint stays notified, as the deciders would have left it.
+TEST_F(ComplaintsTest, AReopeningPastTheLimitOfCyclesLeavesTheComplaintNotified) {
+  ASSERT_TRUE(File("C1", At(2024, 3, 4)).ok());
+  ASSERT_TRUE(Reply("C1", At(2024, 3, 4)).ok());
+  ASSERT_TRUE(Investigate("C1", At(2024, 3, 4)).ok());
+  for (int64_t cycle = 1; cycle < kMaxComplaintCycles; ++cycle) {
+    ASSERT_TRUE(Resolve("C1", At(2024, 3, 4)).ok());
+    ASSERT_TRUE(Notify("C1", At(2024, 3, 4)).ok());
+    ASSERT_TRUE(Confirm("C1", At(2024, 3, 4), false).ok());
+    ASSERT_TRUE(Reply("C1", At(2024, 3, 4)).ok());
+  }
+  ASSERT_TRUE(Resolve("C1", At(2024, 3, 4)).ok());
+  ASSERT_TRUE(Notify("C1", At(2024, 3, 4)).ok());
+  v1::Envelope reopen = RawEnvelope(0, "complaint-C1", At(2024, 3, 5));
+  reopen.mutable_event()->mutable_customer_confirmed()->set_complaint_id("C1");
+  ASSERT_TRUE(world_.CommitRaw(reopen).ok());
+  EXPECT_EQ(AnomalyRules(world_.complaints),
+            std::vector<std::string>{"complaint_cycles_exhausted"});
+  const Complaint& complaint = *world_.complaints.FindComplaint("C1");
+  EXPECT_EQ(static_cast<int64_t>(complaint.cycles.size()), kMaxComplaintCycles);
+  EXPECT_EQ(complaint.state, ComplaintState::kNotified);
 }
 
 TEST_F(ComplaintsTest, CommandsAreChecked) {

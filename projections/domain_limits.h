@@ -13,6 +13,10 @@ namespace loyalty::projections {
 inline constexpr int64_t kMaxAmountFen = 1'000'000'000'000;
 // One grant, redemption or debit.
 inline constexpr int64_t kMaxPointsPerEvent = 1'000'000'000'000;
+// A member's lifetime total of points granted, and of points debited
+// (clawbacks and adjustments): with every per-event limit above, no sum of
+// one member's points can then overflow int64 (whose limit is about 9.2e18).
+inline constexpr int64_t kMaxPointsTotal = 1'000'000'000'000'000'000;
 // An earning multiplier: 100x.
 inline constexpr int64_t kMaxMultiplierBp = 1'000'000;
 // A tier threshold: 10 billion CNY.

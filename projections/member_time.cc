@@ -1,8 +1,27 @@
 #include "projections/member_time.h"
 
+#include "projections/home_stream.h"
+
 namespace loyalty::projections {
 
-absl::string_view TimeOwningMemberId(const v1::Event& event) {
+bool IsMemberStreamKind(const v1::Event& event) {
+  switch (event.kind_case()) {
+    case v1::Event::kMemberEnrolled:
+    case v1::Event::kMemberProfileUpdated:
+    case v1::Event::kMemberErased:
+    case v1::Event::kConsentChanged:
+    case v1::Event::kPurchaseRecorded:
+    case v1::Event::kRefundRecorded:
+    case v1::Event::kPointsGranted:
+    case v1::Event::kPointsRedeemed:
+    case v1::Event::kPointsDebited:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::string_view MemberIdNamedBy(const v1::Event& event) {
   switch (event.kind_case()) {
     case v1::Event::kMemberEnrolled:
       return event.member_enrolled().member_id();
@@ -25,6 +44,12 @@ absl::string_view TimeOwningMemberId(const v1::Event& event) {
     default:
       return {};
   }
+}
+
+absl::string_view TimeOwningMemberId(const v1::Envelope& envelope) {
+  const absl::string_view member_id = MemberIdNamedBy(envelope.event());
+  if (member_id.empty() || !IsStreamOf(envelope.stream_id(), "member-", member_id)) return {};
+  return member_id;
 }
 
 }  // namespace loyalty::projections

@@ -12,14 +12,23 @@
 
 namespace loyalty::projections {
 
-// The member whose time `event` moves: the member id of an event of a kind
-// written to the member's own stream (enrolment, profile update, erasure,
-// consent change, purchase, refund, points granted, redeemed or debited).
-// Empty for every other kind, including those that name a member but live
-// on another stream (a complaint, a survey answer, an activity attended):
-// they record their facts without moving the member's now. Empty as well
-// when the event leaves the member id empty.
-absl::string_view TimeOwningMemberId(const v1::Event& event);
+// Whether `event` is of a kind written to a member's own stream: enrolment,
+// profile update, erasure, consent change, purchase, refund, points granted,
+// redeemed or debited.
+bool IsMemberStreamKind(const v1::Event& event);
+
+// The member id an event of those kinds names; empty for every other kind,
+// including those that name a member but live on another stream (a
+// complaint, a survey answer, an activity attended), and when the event
+// leaves the member id empty.
+absl::string_view MemberIdNamedBy(const v1::Event& event);
+
+// The member whose time `envelope` moves: MemberIdNamedBy(its event) when
+// the envelope is on that member's own stream. Empty otherwise: events of
+// other kinds record their facts without moving any member's now, and an
+// event of a member's kind on another stream is applied by no projection
+// (home_stream.h).
+absl::string_view TimeOwningMemberId(const v1::Envelope& envelope);
 
 }  // namespace loyalty::projections
 

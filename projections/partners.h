@@ -15,6 +15,18 @@
 //    empty, for the partner of the complaint it names (a survey about the
 //    mall, or naming no known complaint, counts for no partner). Its
 //    survey_id is remembered, so that a survey is counted once.
+// What it applies of an event that breaks a rule, recorded then in
+// anomalies() (anomaly.h): nothing for a purchase, complaint or survey id
+// recorded before (duplicate_purchase, complaint_already_filed,
+// duplicate_survey: each counts once, the first time), a refund or points
+// naming a purchase never recorded (unknown_purchase), a confirmation of a
+// complaint never filed (complaint_not_filed), an empty id, an amount,
+// points or a score out of range, or an event off its home stream
+// (home_stream.h). Partners know no members and keep no refund ids or
+// per-purchase points (the state keeps what it kept before anomalies were
+// recorded), so a purchase of a member never enrolled still counts for its
+// partner, and a repeated refund, purchase grant or clawback counts again.
+// Sums saturate at the int64 limit.
 // SLA compliance is not an event fact (a clock breaches as time passes, with
 // no event) and needs the calendar: it comes from ComplaintProjection as of
 // an instant, and MakePartnerScorecard (scorecard.h) joins the two.
@@ -60,15 +72,12 @@ class PartnerProjection final : public Projection {
 
   // "partners".
   absl::string_view name() const override { return "partners"; }
-  // FailedPrecondition for a purchase recorded twice, a refund or points
-  // naming a purchase never recorded, a complaint filed twice, a
-  // confirmation of a complaint never filed, or a survey answered twice.
-  // DataLoss for a score outside 0..5 or a survey without a survey_id.
   absl::Status Apply(const v1::Envelope& envelope) override;
   void Prefetch(const v1::Envelope& envelope, PrefetchStep step) const override;
   void AdvanceTo(int64_t instant_us) override { position_.MoveTo(instant_us); }
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
+  const AnomalyLog& anomalies() const override { return anomalies_; }
 
   // The partner's scorecard, or nullptr if no purchase, complaint or scored
   // survey names it yet.
@@ -84,16 +93,16 @@ class PartnerProjection final : public Projection {
   uint64_t last_sequence() const { return position_.last_sequence(); }
 
  private:
-  absl::Status Dispatch(const v1::Envelope& envelope);
-  absl::Status OnPurchase(const v1::Envelope& envelope);
-  absl::Status OnComplaintFiled(const v1::Envelope& envelope);
-  absl::Status OnConfirmed(const v1::Envelope& envelope);
-  absl::Status OnSurvey(const v1::Envelope& envelope);
+  void Dispatch(const v1::Envelope& envelope);
+  void OnPurchase(const v1::Envelope& envelope);
+  void OnComplaintFiled(const v1::Envelope& envelope);
+  void OnConfirmed(const v1::Envelope& envelope);
+  void OnSurvey(const v1::Envelope& envelope);
   // Adds a satisfaction score of `partner_id` (none when it is empty).
   void AddScore(const std::string& partner_id, int32_t score);
-  // The scorecard of the partner of purchase `purchase_id`.
-  absl::StatusOr<PartnerScore*> ScoreOfPurchase(const v1::Envelope& envelope,
-                                                absl::string_view purchase_id);
+  // The scorecard of the partner of purchase `purchase_id`; nullptr,
+  // recording unknown_purchase, for a purchase never recorded.
+  PartnerScore* ScoreOfPurchase(const v1::Envelope& envelope, absl::string_view purchase_id);
 
   ReplayPosition position_;
   absl::btree_map<std::string, PartnerScore> partners_;
@@ -105,6 +114,7 @@ class PartnerProjection final : public Projection {
   absl::btree_map<std::string, std::string> complaint_partner_;
   // survey_id of every survey answered.
   absl::btree_set<std::string> survey_ids_;
+  AnomalyLog anomalies_;
 };
 
 }  // namespace loyalty::projections

@@ -68,6 +68,7 @@ std::string PartnerProjection::CanonicalState() const {
     entry.set_partner_id(partner_id);
   }
   for (const std::string& survey_id : survey_ids_) state.add_survey_ids(survey_id);
+  SetAnomalies(anomalies_, &state);
   return SerializeDeterministic(state);
 }
 
@@ -100,7 +101,10 @@ absl::Status PartnerProjection::Restore(absl::string_view canonical_state) {
     surveys.insert(surveys.end(), survey_id);
   }
   if (!sorted) return CorruptState(kName, "a collection is not sorted by key");
+  absl::StatusOr<AnomalyLog> anomalies = AnomalyLog::FromState(state.anomalies(), kName);
+  if (!anomalies.ok()) return anomalies.status();
   position_ = *position;
+  anomalies_ = *std::move(anomalies);
   partners_ = std::move(partners);
   purchase_partner_.clear();
   purchase_partner_.reserve(purchases.size());

@@ -1,5 +1,6 @@
 #include "projections/partners.h"
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,10 @@
 namespace loyalty::projections {
 namespace {
 
+using testing::AnomalyRules;
 using testing::At;
+using testing::DataOf;
+using testing::RawEnvelope;
 using testing::TestWorld;
 
 TEST(PartnerProjectionTest, ScorecardPerStore) {
@@ -51,16 +55,66 @@ TEST(PartnerProjectionTest, RefundRateIsFlooredBasisPoints) {
   EXPECT_EQ(PartnerScore().refund_rate_bp(), 0);
 }
 
-TEST(PartnerProjectionTest, RejectsARefundOfAnUnknownPurchase) {
-  PartnerProjection partners;
-  v1::Envelope refund;
-  refund.set_sequence(1);
-  refund.set_occurred_at_us(At(2024, 1, 1));
-  refund.mutable_event()->mutable_refund_recorded()->set_purchase_id("S404");
-  refund.mutable_event()->mutable_refund_recorded()->set_amount_fen(100);
-  absl::Status status = partners.Apply(refund);
-  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(status.message().find("S404"), std::string::npos);
+// Hand-made events the deciders would never write (anomaly.h): each counts
+// for no partner, or once, and is recorded.
+TEST(PartnerProjectionTest, EventsThatBreakARuleCountOnceOrNotAtAll) {
+  TestWorld world;
+  ASSERT_TRUE(world.Enrol("M1", At(2024, 1, 1)).ok());
+  ASSERT_TRUE(world.Purchase("S1", "M1", 10000, At(2024, 1, 2), "store-1").ok());
+  const std::string before = DataOf<state::PartnerState>(world.partners);
+  auto raw = [&](const std::string& stream, auto fill) {
+    v1::Envelope envelope = RawEnvelope(0, stream, At(2024, 1, 3));
+    fill(envelope.mutable_event());
+    ASSERT_TRUE(world.CommitRaw(envelope).ok());
+  };
+  raw("member-M1", [](v1::Event* e) {
+    e->mutable_refund_recorded()->set_member_id("M1");
+    e->mutable_refund_recorded()->set_refund_id("F1");
+    e->mutable_refund_recorded()->set_purchase_id("S404");
+    e->mutable_refund_recorded()->set_amount_fen(100);
+  });
+  raw("member-M1", [](v1::Event* e) {
+    e->mutable_purchase_recorded()->set_member_id("M1");
+    e->mutable_purchase_recorded()->set_purchase_id("S1");
+    e->mutable_purchase_recorded()->set_partner_id("store-2");
+    e->mutable_purchase_recorded()->set_amount_fen(500);
+  });
+  raw("member-M1", [](v1::Event* e) {
+    e->mutable_points_granted()->set_member_id("M1");
+    e->mutable_points_granted()->set_reason(v1::GRANT_REASON_PURCHASE);
+    e->mutable_points_granted()->set_purchase_id("S1");
+    e->mutable_points_granted()->set_points(std::numeric_limits<int64_t>::max());
+  });
+  raw("member-M1", [](v1::Event* e) {
+    e->mutable_purchase_recorded()->set_member_id("M1");
+    e->mutable_purchase_recorded()->set_purchase_id("S2");
+    e->mutable_purchase_recorded()->set_amount_fen(-1);
+  });
+  raw("member-M2", [](v1::Event* e) {  // off its member's stream
+    e->mutable_purchase_recorded()->set_member_id("M1");
+    e->mutable_purchase_recorded()->set_purchase_id("S3");
+    e->mutable_purchase_recorded()->set_partner_id("store-1");
+    e->mutable_purchase_recorded()->set_amount_fen(500);
+  });
+  raw("complaint-C1", [](v1::Event* e) {
+    e->mutable_complaint_filed()->set_complaint_id("C1");
+    e->mutable_complaint_filed()->set_member_id("M1");
+    e->mutable_complaint_filed()->set_partner_id("store-1");
+  });
+  EXPECT_EQ(AnomalyRules(world.partners),
+            (std::vector<std::string>{"unknown_purchase", "duplicate_purchase",
+                                      "points_out_of_range", "amount_out_of_range",
+                                      "stream_mismatch", "missing_id"}));
+  EXPECT_EQ(DataOf<state::PartnerState>(world.partners), before);
+  EXPECT_EQ(world.partners.FindPartner("store-2"), nullptr);
+  EXPECT_EQ(world.partners.anomalies().kept()[1].message,
+            "purchase \"S1\" is already recorded (partner \"store-1\"); it counts once, the "
+            "first time");
+
+  PartnerProjection restored;
+  ASSERT_TRUE(restored.Restore(world.partners.CanonicalState()).ok());
+  EXPECT_EQ(restored.CanonicalState(), world.partners.CanonicalState());
+  EXPECT_EQ(restored.anomalies().kept(), world.partners.anomalies().kept());
 }
 
 }  // namespace
@@ -69,8 +123,10 @@ TEST(PartnerProjectionTest, RejectsARefundOfAnUnknownPurchase) {
 namespace loyalty::projections {
 namespace {
 
+using testing::AnomalyRules;
 using testing::At;
 using testing::EndOf;
+using testing::RawEnvelope;
 using testing::TestWorld;
 
 // Appends an event no decider makes yet (a survey answer) as a ledger would.
@@ -169,16 +225,21 @@ TEST(PartnerScorecardTest, ComplaintsSatisfactionAndSlaCompliance) {
   EXPECT_EQ(restored.FindPartner("nike")->satisfaction_score_sum, 9);
 }
 
-TEST(PartnerScorecardTest, RejectsScoresOutOfRangeAndUnknownComplaints) {
+TEST(PartnerScorecardTest, ScoresOutOfRangeAndUnknownComplaintsCountForNoPartner) {
   PartnerProjection partners;
-  v1::Envelope confirmed;
-  confirmed.set_sequence(1);
-  confirmed.set_occurred_at_us(At(2024, 1, 1));
+  v1::Envelope confirmed = RawEnvelope(1, "complaint-C9", At(2024, 1, 1));
   confirmed.mutable_event()->mutable_customer_confirmed()->set_complaint_id("C9");
-  EXPECT_EQ(partners.Apply(confirmed).code(), absl::StatusCode::kFailedPrecondition);
-  v1::Envelope survey = confirmed;
+  confirmed.mutable_event()->mutable_customer_confirmed()->set_satisfaction_score(4);
+  ASSERT_TRUE(partners.Apply(confirmed).ok());
+  v1::Envelope survey = RawEnvelope(2, "survey-Q1", At(2024, 1, 1));
+  survey.mutable_event()->mutable_survey_answered()->set_survey_id("Q1");
+  survey.mutable_event()->mutable_survey_answered()->set_partner_id("store-1");
   survey.mutable_event()->mutable_survey_answered()->set_score(9);
-  EXPECT_EQ(partners.Apply(survey).code(), absl::StatusCode::kDataLoss);
+  ASSERT_TRUE(partners.Apply(survey).ok());
+  EXPECT_TRUE(partners.partners().empty());
+  EXPECT_FALSE(partners.HasSurvey("Q1"));
+  EXPECT_EQ(AnomalyRules(partners),
+            (std::vector<std::string>{"complaint_not_filed", "score_out_of_range"}));
   EXPECT_FALSE(PartnerScore().average_satisfaction_centi().has_value());
 }
 

@@ -23,6 +23,12 @@ int64_t ClawbackTotal(int64_t points_earned, int64_t refunded_fen, int64_t amoun
   return MulDiv(points_earned, refunded_fen, amount_fen);
 }
 
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (!__builtin_add_overflow(a, b, &sum)) return sum;
+  return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+}
+
 int64_t RateBp(int64_t part, int64_t whole) {
   if (whole <= 0) return 0;
   return MulDiv(part, kBasisPointsPerUnit, whole);

@@ -29,6 +29,11 @@ int64_t ClawbackTotal(int64_t points_earned, int64_t refunded_fen, int64_t amoun
 // Example: RateBp(1, 3) == 3333.
 int64_t RateBp(int64_t part, int64_t whole);
 
+// a + b, or the int64 limit it passes: for report sums over many events or
+// members (a partner's sales, the points outstanding), where a log of
+// rule-breaking events must not overflow.
+int64_t SaturatingAdd(int64_t a, int64_t b);
+
 }  // namespace loyalty::projections
 
 #endif  // LOYALTY_PROJECTIONS_POINTS_MATH_H_

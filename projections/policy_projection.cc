@@ -2,21 +2,25 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "projections/home_stream.h"
+
 namespace loyalty::projections {
 
-absl::Status ApplyPolicyEvent(const v1::Envelope& envelope, Policy* policy) {
+bool ApplyPolicyEvent(const v1::Envelope& envelope, Policy* policy, AnomalyLog* anomalies) {
   absl::Status status = policy->Apply(envelope.event().policy_set());
-  if (status.ok()) return status;
-  return EventError(absl::StatusCode::kDataLoss, envelope, status.message());
+  if (status.ok()) return true;
+  anomalies->Record(envelope, anomaly_rule::kInvalidPolicy,
+                    absl::StrCat(status.message(), "; the policy in force is kept"));
+  return false;
 }
 
 absl::Status PolicyProjection::Apply(const v1::Envelope& envelope) {
   absl::Status status = position_.CheckNext(envelope);
   if (!status.ok()) return status;
   AdvanceTo(envelope.occurred_at_us());
-  if (envelope.event().has_policy_set()) {
-    status = ApplyPolicyEvent(envelope, &policy_);
-    if (!status.ok()) return status;
+  if (envelope.event().has_policy_set() && !RecordIfMisplaced(envelope, &anomalies_) &&
+      ApplyPolicyEvent(envelope, &policy_, &anomalies_)) {
     ++changes_applied_;
     last_change_sequence_ = envelope.sequence();
   }
@@ -30,6 +34,7 @@ std::string PolicyProjection::CanonicalState() const {
   *state.mutable_policy() = policy_.values();
   state.set_changes_applied(changes_applied_);
   state.set_last_change_sequence(last_change_sequence_);
+  SetAnomalies(anomalies_, &state);
   return SerializeDeterministic(state);
 }
 
@@ -41,8 +46,11 @@ absl::Status PolicyProjection::Restore(absl::string_view canonical_state) {
   if (!position.ok()) return position.status();
   absl::StatusOr<Policy> policy = Policy::FromValues(state.policy());
   if (!policy.ok()) return policy.status();
+  absl::StatusOr<AnomalyLog> anomalies = AnomalyLog::FromState(state.anomalies(), name());
+  if (!anomalies.ok()) return anomalies.status();
   position_ = *position;
   policy_ = *std::move(policy);
+  anomalies_ = *std::move(anomalies);
   changes_applied_ = state.changes_applied();
   last_change_sequence_ = state.last_change_sequence();
   return absl::OkStatus();

@@ -19,12 +19,15 @@ class PolicyProjection final : public Projection {
 
   // "policies".
   absl::string_view name() const override { return "policies"; }
-  // Applies PolicySet events; DataLoss for one that Policy::CheckChange
-  // rejects. Every other event only moves the position.
+  // Applies PolicySet events. One that Policy::CheckChange rejects changes
+  // nothing and is recorded in anomalies() (anomaly.h: invalid_policy), as
+  // is one off the stream "policy" (stream_mismatch). Every other event only
+  // moves the position.
   absl::Status Apply(const v1::Envelope& envelope) override;
   void AdvanceTo(int64_t instant_us) override { position_.MoveTo(instant_us); }
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
+  const AnomalyLog& anomalies() const override { return anomalies_; }
 
   // The policy in force now.
   const Policy& policy() const { return policy_; }
@@ -39,12 +42,14 @@ class PolicyProjection final : public Projection {
   Policy policy_;
   uint64_t changes_applied_ = 0;
   uint64_t last_change_sequence_ = 0;
+  AnomalyLog anomalies_;
 };
 
-// Applies the PolicySet event `envelope` to `policy`: DataLoss naming the
-// sequence if the change is invalid. Shared by every projection that keeps a
-// policy.
-absl::Status ApplyPolicyEvent(const v1::Envelope& envelope, Policy* policy);
+// Applies the PolicySet event `envelope` to `policy` and returns true; if
+// the change is invalid, changes nothing, records it in `anomalies`
+// (invalid_policy) and returns false. Shared by every projection that keeps
+// a policy.
+bool ApplyPolicyEvent(const v1::Envelope& envelope, Policy* policy, AnomalyLog* anomalies);
 
 }  // namespace loyalty::projections
 

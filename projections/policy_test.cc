@@ -76,6 +76,7 @@ TEST(PolicyProjectionTest, AppliesPolicyEventsInLogOrder) {
   PolicyProjection projection;
   v1::Envelope first;
   first.set_sequence(1);
+  first.set_stream_id("policy");
   first.set_occurred_at_us(2000);
   first.mutable_event()->mutable_policy_set()->mutable_birthday()->set_bonus_points(300);
   v1::Envelope second = first;
@@ -88,11 +89,28 @@ TEST(PolicyProjectionTest, AppliesPolicyEventsInLogOrder) {
   EXPECT_EQ(projection.changes_applied(), 2u);
   EXPECT_EQ(projection.now_us(), 2000);
 
+  // An invalid change is kept out and recorded; the log goes on.
   v1::Envelope invalid = first;
   invalid.set_sequence(3);
   invalid.mutable_event()->mutable_policy_set()->mutable_birthday()->set_bonus_points(-5);
-  EXPECT_EQ(projection.Apply(invalid).code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(projection.last_sequence(), 2u);
+  ASSERT_TRUE(projection.Apply(invalid).ok());
+  EXPECT_EQ(projection.last_sequence(), 3u);
+  EXPECT_EQ(projection.changes_applied(), 2u);
+  EXPECT_EQ(projection.last_change_sequence(), 2u);
+  EXPECT_EQ(projection.policy().birthday_bonus_points(), 400);
+  ASSERT_EQ(projection.anomalies().kept().size(), 1u);
+  EXPECT_EQ(projection.anomalies().kept()[0].rule, "invalid_policy");
+  EXPECT_EQ(projection.anomalies().kept()[0].sequence, 3u);
+  EXPECT_NE(projection.anomalies().kept()[0].message.find("birthday.bonus_points: -5"),
+            std::string::npos)
+      << projection.anomalies().kept()[0].message;
+  // Off the policy stream, a valid change is kept out too.
+  v1::Envelope elsewhere = first;
+  elsewhere.set_sequence(4);
+  elsewhere.set_stream_id("member-M1");
+  ASSERT_TRUE(projection.Apply(elsewhere).ok());
+  EXPECT_EQ(projection.policy().birthday_bonus_points(), 400);
+  EXPECT_EQ(projection.anomalies().kept().back().rule, "stream_mismatch");
 
   PolicyProjection restored;
   ASSERT_TRUE(restored.Restore(projection.CanonicalState()).ok());

@@ -49,6 +49,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "loyalty/v1/envelope.pb.h"
+#include "projections/anomaly.h"
 
 namespace loyalty {
 
@@ -68,14 +69,25 @@ class Projection {
   // sequence must be greater than the last one applied (0, not yet assigned,
   // is accepted so deciders' output can be previewed). Event types the
   // projection does not use are ignored (only the sequence is recorded).
-  // Errors, naming the sequence and leaving the state as it was apart from
-  // the projection-wide now and the time-driven effects of the event's own
-  // member up to the event's time:
-  //  FailedPrecondition: the sequence is out of order, or the event
-  //    contradicts the state (an unknown member, an overdraft, a duplicate).
-  //  DataLoss: the event is malformed (a missing id, a non-positive amount).
-  // The deciders never produce such events.
+  //
+  // Total for every envelope that decodes: an event that breaks a rule of
+  // the domain (an unknown member, a redemption past the balance, a
+  // duplicate id, a missing id, an amount out of range, a complaint step out
+  // of order, an invalid policy, an event off its home stream, ...) is
+  // applied as far as the rule allows, the same way on every replay, and
+  // recorded in anomalies() (anomaly.h; each projection's header says what
+  // it applies of such an event). The deciders never produce one; the log
+  // may hold one all the same, and stopping on it would stop the engine for
+  // good, since the log is never rewritten.
+  //
+  // The only error: FailedPrecondition, naming the sequence, when the
+  // sequence is not after the last one applied (an invariant of the caller,
+  // not a property of the event); the state is then left as it was.
   virtual absl::Status Apply(const v1::Envelope& envelope) = 0;
+
+  // The events this projection applied only as far as a rule allowed, in
+  // log order. Part of the canonical state.
+  virtual const AnomalyLog& anomalies() const = 0;
 
   // What a Prefetch hint brings into the cache.
   enum class PrefetchStep {

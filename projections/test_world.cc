@@ -27,6 +27,32 @@ std::string OfficialCalendarText(int year) {
   return text.str();
 }
 
+v1::Envelope RawEnvelope(uint64_t sequence, const std::string& stream_id, int64_t at_us) {
+  v1::Envelope envelope;
+  envelope.set_sequence(sequence);
+  envelope.set_stream_id(stream_id);
+  envelope.set_occurred_at_us(at_us);
+  envelope.set_actor_id("raw");
+  envelope.set_schema_version(1);
+  return envelope;
+}
+
+std::vector<std::string> AnomalyRules(const Projection& projection) {
+  std::vector<std::string> rules;
+  for (const Anomaly& anomaly : projection.anomalies().kept()) rules.push_back(anomaly.rule);
+  return rules;
+}
+
+absl::Status TestWorld::CommitRaw(v1::Envelope envelope) {
+  envelope.set_sequence(log.size() + 1);
+  log.push_back(envelope);
+  for (Projection* projection : projections()) {
+    absl::Status status = projection->Apply(envelope);
+    if (!status.ok()) return status;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status TestWorld::Commit(const absl::StatusOr<Events>& decided) {
   if (!decided.ok()) return decided.status();
   for (v1::Envelope envelope : *decided) {

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "gtest/gtest.h"
 #include "projections/balances.h"
 #include "projections/calendar.h"
 #include "projections/complaint_deciders.h"
@@ -16,6 +17,7 @@
 #include "projections/deciders.h"
 #include "projections/partners.h"
 #include "projections/policy_projection.h"
+#include "projections/replay.h"
 #include "projections/tiers.h"
 
 namespace loyalty::projections::testing {
@@ -25,6 +27,25 @@ int64_t At(int64_t year, int month, int day, int hour = 12, int minute = 0, int 
 
 // The last microsecond of a local day: the form every SLA deadline takes.
 int64_t EndOf(int64_t year, int month, int day);
+
+// An envelope as a ledger would store it, with no event set yet: for events
+// the deciders never write.
+v1::Envelope RawEnvelope(uint64_t sequence, const std::string& stream_id, int64_t at_us);
+
+// The rule names of the anomalies `projection` keeps, in log order.
+std::vector<std::string> AnomalyRules(const Projection& projection);
+
+// The canonical state of `projection` (whose state message is `State`)
+// without its header and anomalies: what the events made of its data, to
+// check that an event which breaks a rule changed nothing else.
+template <typename State>
+std::string DataOf(const Projection& projection) {
+  State state;
+  EXPECT_TRUE(state.ParseFromString(projection.CanonicalState()));
+  state.clear_header();
+  state.clear_anomalies();
+  return SerializeDeterministic(state);
+}
 
 // The text of the shipped calendar file data/calendar/cn-<year>.txt; empty
 // (and a test failure) if it cannot be read.
@@ -50,6 +71,9 @@ class TestWorld {
   // applies them to every projection; returns the decider's error, or the
   // first error of an Apply.
   absl::Status Commit(const absl::StatusOr<Events>& decided);
+  // Appends `envelope` as it is (an event no decider would write), with the
+  // next sequence, and applies it to every projection.
+  absl::Status CommitRaw(v1::Envelope envelope);
 
   // Moves every projection to `instant_us`.
   void AdvanceTo(int64_t instant_us);

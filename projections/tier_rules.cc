@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "projections/local_time.h"
+#include "projections/points_math.h"
 
 namespace loyalty::projections {
 
@@ -12,7 +13,7 @@ int64_t MemberTier::QualifyingSpendAt(int64_t instant_us, int64_t window_us) con
   int64_t spend_fen = 0;
   for (const WindowPurchase& purchase : purchases) {
     if (purchase.occurred_at_us > window_start_us && purchase.occurred_at_us <= instant_us) {
-      spend_fen += purchase.counted_fen();
+      spend_fen = SaturatingAdd(spend_fen, purchase.counted_fen());
     }
   }
   return spend_fen;
@@ -32,7 +33,11 @@ bool MemberTier::RecordPurchase(WindowPurchase purchase, uint64_t sequence,
 
 void MemberTier::RecordRefund(absl::string_view purchase_id, int64_t amount_fen) {
   for (WindowPurchase& purchase : purchases) {
-    if (purchase.purchase_id == purchase_id) purchase.refunded_fen += amount_fen;
+    // At most the amount: what counts is the same, and a log of repeated
+    // refunds cannot overflow it.
+    if (purchase.purchase_id == purchase_id) {
+      purchase.refunded_fen = std::min(purchase.amount_fen, purchase.refunded_fen + amount_fen);
+    }
   }
 }
 

@@ -56,7 +56,8 @@ struct MemberTier {
   // other members never move it.
   int64_t now_us = 0;
 
-  // Purchases less refunds with occurred_at in (instant - window, instant].
+  // Purchases less refunds with occurred_at in (instant - window, instant];
+  // saturates at the int64 limit.
   int64_t QualifyingSpendAt(int64_t instant_us, int64_t window_us) const;
 
   // Adds a purchase applied at now_us (the member's now, which the caller
@@ -66,8 +67,9 @@ struct MemberTier {
   // when it upgraded.
   bool RecordPurchase(WindowPurchase purchase, uint64_t sequence, const Policy& policy);
 
-  // Reduces the counted amount of purchase `purchase_id` (if still kept).
-  // Never changes the tier: refunds count at the next re-evaluation.
+  // Reduces the counted amount of purchase `purchase_id` (if still kept),
+  // never below zero. Never changes the tier: refunds count at the next
+  // re-evaluation.
   void RecordRefund(absl::string_view purchase_id, int64_t amount_fen);
 
   // Performs every re-evaluation due strictly before `instant_us`, under

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "projections/event_checks.h"
+#include "projections/home_stream.h"
 #include "projections/member_time.h"
 #include "projections/policy_projection.h"
 
@@ -14,16 +15,20 @@ absl::Status TierProjection::Apply(const v1::Envelope& envelope) {
   absl::Status status = position_.CheckNext(envelope);
   if (!status.ok()) return status;
   position_.MoveTo(envelope.occurred_at_us());
-  AdvanceOwnMember(envelope);
-  status = Dispatch(envelope);
-  own_member_ = nullptr;
-  own_member_id_ = {};
-  if (status.ok()) position_.Record(envelope);
-  return status;
+  const v1::Event& event = envelope.event();
+  const bool checks_home = IsMemberStreamKind(event) || event.has_policy_set();
+  if (!checks_home || !RecordIfMisplaced(envelope, &anomalies_)) {
+    AdvanceOwnMember(envelope);
+    Dispatch(envelope);
+    own_member_ = nullptr;
+    own_member_id_ = {};
+  }
+  position_.Record(envelope);
+  return absl::OkStatus();
 }
 
 void TierProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step) const {
-  const absl::string_view member_id = TimeOwningMemberId(envelope.event());
+  const absl::string_view member_id = TimeOwningMemberId(envelope);
   if (member_id.empty()) return;
   if (step == PrefetchStep::kEntries) {
     members_.prefetch(member_id);
@@ -38,7 +43,7 @@ void TierProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step) c
 }
 
 void TierProjection::AdvanceOwnMember(const v1::Envelope& envelope) {
-  const absl::string_view member_id = TimeOwningMemberId(envelope.event());
+  const absl::string_view member_id = TimeOwningMemberId(envelope);
   if (member_id.empty()) return;
   auto it = members_.find(member_id);
   if (it == members_.end()) return;
@@ -54,7 +59,7 @@ void TierProjection::AdvanceTo(int64_t instant_us) {
   for (auto& [member_id, member] : members_) member.AdvanceTo(instant_us, policy_);
 }
 
-absl::Status TierProjection::Dispatch(const v1::Envelope& envelope) {
+void TierProjection::Dispatch(const v1::Envelope& envelope) {
   switch (envelope.event().kind_case()) {
     case v1::Event::kMemberEnrolled:
       return OnEnrolled(envelope);
@@ -63,58 +68,69 @@ absl::Status TierProjection::Dispatch(const v1::Envelope& envelope) {
     case v1::Event::kRefundRecorded:
       return OnRefund(envelope);
     case v1::Event::kPolicySet:
-      return ApplyPolicyEvent(envelope, &policy_);
+      ApplyPolicyEvent(envelope, &policy_, &anomalies_);
+      return;
     default:
-      return absl::OkStatus();
+      return;
   }
 }
 
-absl::StatusOr<MemberTier*> TierProjection::MemberFor(const v1::Envelope& envelope,
-                                                      absl::string_view member_id) {
-  absl::Status status = CheckEventId(envelope, "member_id", member_id);
-  if (!status.ok()) return status;
+MemberTier* TierProjection::MemberFor(const v1::Envelope& envelope, absl::string_view member_id) {
   if (own_member_ != nullptr && member_id == own_member_id_) return own_member_;
   auto it = members_.find(member_id);
-  if (it == members_.end()) {
-    return EventError(absl::StatusCode::kFailedPrecondition, envelope,
-                      absl::StrCat("member \"", member_id, "\" is not enrolled"));
-  }
-  return &it->second;
+  if (it != members_.end()) return &it->second;
+  anomalies_.Record(envelope, anomaly_rule::kMemberNotEnrolled,
+                    absl::StrCat("member ", QuotedForAnomaly(member_id),
+                                 " is not enrolled; the event is not applied"));
+  return nullptr;
 }
 
-absl::Status TierProjection::OnEnrolled(const v1::Envelope& envelope) {
+void TierProjection::OnEnrolled(const v1::Envelope& envelope) {
   const std::string& member_id = envelope.event().member_enrolled().member_id();
-  absl::Status status = CheckEventId(envelope, "member_id", member_id);
-  if (!status.ok()) return status;
   auto [it, inserted] = members_.try_emplace(member_id);
   if (!inserted) {
-    return EventError(absl::StatusCode::kFailedPrecondition, envelope,
-                      absl::StrCat("member \"", member_id, "\" is already enrolled"));
+    anomalies_.Record(envelope, anomaly_rule::kMemberAlreadyEnrolled,
+                      absl::StrCat("member ", QuotedForAnomaly(member_id),
+                                   " is already enrolled; the enrolment is not applied"));
+    return;
   }
   it->second.now_us = envelope.occurred_at_us();
-  return absl::OkStatus();
 }
 
-absl::Status TierProjection::OnPurchase(const v1::Envelope& envelope) {
+void TierProjection::OnPurchase(const v1::Envelope& envelope) {
   const v1::PurchaseRecorded& purchase = envelope.event().purchase_recorded();
-  absl::StatusOr<MemberTier*> member = MemberFor(envelope, purchase.member_id());
-  if (!member.ok()) return member.status();
-  absl::Status status = CheckEventAmount(envelope, purchase.amount_fen());
-  if (!status.ok()) return status;
+  MemberTier* member = MemberFor(envelope, purchase.member_id());
+  if (member == nullptr ||
+      !CheckEventId(envelope, "purchase_id", purchase.purchase_id(), &anomalies_) ||
+      !CheckEventAmount(envelope, purchase.amount_fen(), &anomalies_)) {
+    return;
+  }
+  // Only the purchases still in the window are known here: a repeat of one
+  // that has left it counts again (tiers.h).
+  for (const WindowPurchase& counted : member->purchases) {
+    if (counted.purchase_id != purchase.purchase_id()) continue;
+    anomalies_.Record(envelope, anomaly_rule::kDuplicatePurchase,
+                      absl::StrCat("purchase ", QuotedForAnomaly(purchase.purchase_id()),
+                                   " already counts for member ",
+                                   QuotedForAnomaly(purchase.member_id()),
+                                   "; the event is not applied"));
+    return;
+  }
   WindowPurchase counted{purchase.purchase_id(), envelope.occurred_at_us(), purchase.amount_fen(),
                          0};
-  (*member)->RecordPurchase(std::move(counted), envelope.sequence(), policy_);
-  return absl::OkStatus();
+  member->RecordPurchase(std::move(counted), envelope.sequence(), policy_);
 }
 
-absl::Status TierProjection::OnRefund(const v1::Envelope& envelope) {
+void TierProjection::OnRefund(const v1::Envelope& envelope) {
   const v1::RefundRecorded& refund = envelope.event().refund_recorded();
-  absl::StatusOr<MemberTier*> member = MemberFor(envelope, refund.member_id());
-  if (!member.ok()) return member.status();
-  absl::Status status = CheckEventAmount(envelope, refund.amount_fen());
-  if (!status.ok()) return status;
-  (*member)->RecordRefund(refund.purchase_id(), refund.amount_fen());
-  return absl::OkStatus();
+  MemberTier* member = MemberFor(envelope, refund.member_id());
+  if (member == nullptr ||
+      !CheckEventId(envelope, "refund_id", refund.refund_id(), &anomalies_) ||
+      !CheckEventAmount(envelope, refund.amount_fen(), &anomalies_) ||
+      !CheckEventId(envelope, "purchase_id", refund.purchase_id(), &anomalies_)) {
+    return;
+  }
+  member->RecordRefund(refund.purchase_id(), refund.amount_fen());
 }
 
 const MemberTier* TierProjection::FindMember(absl::string_view member_id) const {

@@ -13,6 +13,18 @@
 //    and performs no re-evaluation.
 //  Every other event of a member's own stream (points, erasure, ...; see
 //    member_time.h) only moves that member's time, as below.
+// What each applies of an event that breaks a rule, recorded then in
+// anomalies() (anomaly.h): nothing for a member not enrolled
+// (member_not_enrolled), a second enrolment (member_already_enrolled), an
+// empty purchase or refund id (missing_id), an amount out of range
+// (amount_out_of_range), a purchase id the member has in its window already
+// (duplicate_purchase), an invalid policy (invalid_policy), or an event off
+// its home stream (home_stream.h). Only the purchases in the window are
+// known here, so a repeat of a purchase that has left it counts again, and
+// refund ids are not kept, so a repeated refund counts again; a purchase's
+// refunds count at most up to its amount. (The states keep what they kept
+// before anomalies were recorded, so that their bytes stay those of a log
+// without any.)
 // Time: every member has its own now (MemberTier::now_us; see
 // projection.h). An event of the member's own stream first moves the
 // member's now to max(now, occurred_at), performing every re-evaluation due
@@ -73,6 +85,7 @@ class TierProjection final : public Projection {
   void AdvanceTo(int64_t instant_us) override;
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
+  const AnomalyLog& anomalies() const override { return anomalies_; }
 
   // The member's tier state, or nullptr if never enrolled.
   const MemberTier* FindMember(absl::string_view member_id) const;
@@ -116,11 +129,13 @@ class TierProjection final : public Projection {
   uint64_t last_sequence() const { return position_.last_sequence(); }
 
  private:
-  absl::Status Dispatch(const v1::Envelope& envelope);
-  absl::Status OnEnrolled(const v1::Envelope& envelope);
-  absl::Status OnPurchase(const v1::Envelope& envelope);
-  absl::Status OnRefund(const v1::Envelope& envelope);
-  absl::StatusOr<MemberTier*> MemberFor(const v1::Envelope& envelope, absl::string_view member_id);
+  void Dispatch(const v1::Envelope& envelope);
+  void OnEnrolled(const v1::Envelope& envelope);
+  void OnPurchase(const v1::Envelope& envelope);
+  void OnRefund(const v1::Envelope& envelope);
+  // The member `member_id` names; nullptr, recording member_not_enrolled,
+  // for a member not enrolled.
+  MemberTier* MemberFor(const v1::Envelope& envelope, absl::string_view member_id);
   // Moves the member whose stream holds `envelope` to its occurred-at, and
   // remembers it for the rest of the event (own_member_).
   void AdvanceOwnMember(const v1::Envelope& envelope);
@@ -129,6 +144,7 @@ class TierProjection final : public Projection {
   Policy policy_;
   // Hashed, not ordered: looking a member up is the hot path of a replay.
   absl::flat_hash_map<std::string, MemberTier> members_;
+  AnomalyLog anomalies_;
   // While one event is applied: the state of the member whose stream holds
   // it, found once (nullptr: none, or not enrolled), and its id (a view
   // into the event).

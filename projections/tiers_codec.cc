@@ -101,6 +101,7 @@ std::string TierProjection::CanonicalState() const {
   for (const auto* entry : SortedByKey(members_)) {
     *state.add_members() = MemberToState(entry->first, entry->second);
   }
+  SetAnomalies(anomalies_, &state);
   return SerializeDeterministic(state);
 }
 
@@ -122,9 +123,12 @@ absl::Status TierProjection::Restore(absl::string_view canonical_state) {
     if (!member.ok()) return member.status();
     members.emplace_hint(members.end(), in.member_id(), *std::move(member));
   }
+  absl::StatusOr<AnomalyLog> anomalies = AnomalyLog::FromState(state.anomalies(), kName);
+  if (!anomalies.ok()) return anomalies.status();
   position_ = *position;
   policy_ = *std::move(policy);
   members_ = std::move(members);
+  anomalies_ = *std::move(anomalies);
   return absl::OkStatus();
 }
 

@@ -1,5 +1,6 @@
 #include "projections/tiers.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "projections/local_time.h"
 #include "projections/test_world.h"
@@ -7,7 +8,10 @@
 namespace loyalty::projections {
 namespace {
 
+using testing::AnomalyRules;
 using testing::At;
+using testing::DataOf;
+using testing::RawEnvelope;
 using testing::TestWorld;
 
 class TierTest : public ::testing::Test {
@@ -168,15 +172,54 @@ TEST_F(TierTest, Distribution) {
   EXPECT_EQ(counts.regular, 3);
 }
 
-TEST(TierProjectionTest, RejectsAPurchaseOfAnUnknownMember) {
-  TierProjection tiers;
-  v1::Envelope purchase;
-  purchase.set_sequence(1);
-  purchase.set_occurred_at_us(At(2024, 1, 1));
-  purchase.mutable_event()->mutable_purchase_recorded()->set_member_id("M9");
-  purchase.mutable_event()->mutable_purchase_recorded()->set_amount_fen(5);
-  EXPECT_EQ(tiers.Apply(purchase).code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(tiers.TierInForceAt("M9", 0).status().code(), absl::StatusCode::kNotFound);
+// Hand-made events the deciders would never write (anomaly.h).
+TEST_F(TierTest, EventsThatBreakARuleChangeNoTierAndAreRecorded) {
+  ASSERT_TRUE(world_.Purchase("S1", "M1", 300000, At(2024, 3, 1)).ok());
+  const std::string before = DataOf<state::TierState>(world_.tiers);
+  auto purchase = [&](const std::string& stream, const std::string& member_id,
+                      const std::string& purchase_id, int64_t amount_fen) {
+    v1::Envelope envelope = RawEnvelope(0, stream, At(2024, 2, 1));
+    auto* recorded = envelope.mutable_event()->mutable_purchase_recorded();
+    recorded->set_member_id(member_id);
+    recorded->set_purchase_id(purchase_id);
+    recorded->set_amount_fen(amount_fen);
+    ASSERT_TRUE(world_.CommitRaw(envelope).ok());
+  };
+  purchase("member-M9", "M9", "S9", 5);           // a member never enrolled
+  purchase("member-M1", "M1", "S1", 300000);      // a repeat: would reach Silver
+  purchase("member-M1", "M1", "S2", 0);           // an amount out of range
+  purchase("member-M1", "M1", "", 300000);        // no purchase id
+  purchase("member-M2", "M1", "S3", 300000);      // off the member's stream
+  v1::Envelope enrol = RawEnvelope(0, "member-M1", At(2024, 2, 1));
+  enrol.mutable_event()->mutable_member_enrolled()->set_member_id("M1");
+  ASSERT_TRUE(world_.CommitRaw(enrol).ok());
+  v1::Envelope refund = RawEnvelope(0, "member-M1", At(2024, 2, 1));
+  refund.mutable_event()->mutable_refund_recorded()->set_member_id("M1");
+  refund.mutable_event()->mutable_refund_recorded()->set_purchase_id("S1");
+  refund.mutable_event()->mutable_refund_recorded()->set_amount_fen(1000);
+  ASSERT_TRUE(world_.CommitRaw(refund).ok());  // no refund id
+  EXPECT_EQ(AnomalyRules(world_.tiers),
+            (std::vector<std::string>{"member_not_enrolled", "duplicate_purchase",
+                                      "amount_out_of_range", "missing_id", "stream_mismatch",
+                                      "member_already_enrolled", "missing_id"}));
+  EXPECT_EQ(DataOf<state::TierState>(world_.tiers), before);
+  EXPECT_EQ(Member().tier, v1::TIER_REGULAR);
+  EXPECT_EQ(world_.tiers.TierInForceAt("M9", 0).status().code(), absl::StatusCode::kNotFound);
+
+  // Refunds count at most up to the purchase's amount, however many.
+  for (int i = 0; i < 3; ++i) {
+    v1::Envelope again = refund;
+    again.mutable_event()->mutable_refund_recorded()->set_refund_id(absl::StrCat("F", i));
+    again.mutable_event()->mutable_refund_recorded()->set_amount_fen(200000);
+    ASSERT_TRUE(world_.CommitRaw(again).ok());
+  }
+  EXPECT_EQ(Member().purchases.at(0).refunded_fen, 300000);
+  EXPECT_EQ(*world_.tiers.QualifyingSpendAt("M1", At(2024, 3, 2)), 0);
+
+  TierProjection restored;
+  ASSERT_TRUE(restored.Restore(world_.tiers.CanonicalState()).ok());
+  EXPECT_EQ(restored.CanonicalState(), world_.tiers.CanonicalState());
+  EXPECT_EQ(restored.anomalies().kept(), world_.tiers.anomalies().kept());
 }
 
 }  // namespace

@@ -371,9 +371,11 @@ absl::StatusOr<std::vector<CheckpointCheck>> VerifyCheckpoints(
 // whole log, in sequence order (whenever they were recorded), evaluated at
 // `instant_us` (expiry and tier re-evaluation up to it). The view's
 // as_of_sequence is the last event applied; `events_applied` (optional)
-// receives how many were. FailedPrecondition naming the sequence when an
-// event that occurred by then cannot be applied without one that occurred
-// later (it was decided on a state that included it).
+// receives how many were. An event that occurred by then but was decided on
+// a state that included one that occurred later (a redemption of points a
+// later purchase earned) is applied as far as the rule it then breaks
+// allows, and recorded as an anomaly (docs/reliability.md, "Events that
+// break a rule"), as in any replay.
 absl::StatusOr<ProgramView> ReplayAsOfBusinessTime(const Ledger& ledger, int64_t instant_us,
                                                    uint64_t* events_applied = nullptr);
 

@@ -246,6 +246,13 @@ class Engine {
   virtual absl::StatusOr<int64_t> WorkingDayDeadline(int64_t from_us,
                                                      int64_t working_days) const = 0;
 
+  // The events the live projections (at the head) applied only as far as a
+  // rule of the domain allowed, each with its sequence, stream, projection,
+  // rule and message (AnomalyView). They stop nothing: every command and
+  // query goes on, and the commands themselves still refuse what breaks a
+  // rule. Errors: those of reading the log to catch up.
+  virtual absl::StatusOr<AnomaliesView> Anomalies() const = 0;
+
   // Replays the whole log into fresh projections, checks that their digests
   // equal the live ones (Internal if not), and saves them as the checkpoint.
   virtual absl::StatusOr<std::vector<ProjectionDigest>> Rebuild() = 0;
@@ -257,8 +264,9 @@ class Engine {
   virtual Ledger& ledger() = 0;
 
   // The ledger's metrics and the engine's: commands by kind, their latency,
-  // the projections' lag behind the head, checkpoints, the catch-up on open
-  // (loyalty/metrics.h; ToPrometheusText renders them). Lock-free: never
+  // the projections' lag behind the head, checkpoints, the catch-up on open,
+  // the anomalies each projection holds (loyalty/metrics.h;
+  // ToPrometheusText renders them). Lock-free: never
   // waits for a command or a catch-up, so a scrape sees a stuck one.
   virtual MetricsSnapshot Metrics() const = 0;
 };

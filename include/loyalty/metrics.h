@@ -99,6 +99,12 @@ struct CommandMetrics {
   uint64_t rejected_total = 0;
 };
 
+// The anomalies one live projection holds (Engine::Anomalies).
+struct ProjectionAnomalies {
+  std::string projection;  // e.g. "balances"
+  uint64_t anomalies = 0;
+};
+
 struct EngineMetrics {
   // Every command kind, in a fixed order, zeros included.
   std::vector<CommandMetrics> commands;
@@ -139,6 +145,12 @@ struct EngineMetrics {
   uint64_t member_replays_total = 0;
   uint64_t member_replays_from_snapshot_total = 0;
   uint64_t member_replayed_events_total = 0;
+
+  // Events the live projections applied only as far as a rule of the domain
+  // allowed (Engine::Anomalies), per projection, by projection name, zeros
+  // included. A gauge: it only grows with the log, and a rebuild finds the
+  // same.
+  std::vector<ProjectionAnomalies> anomalies_by_projection;
 };
 
 struct MetricsSnapshot {

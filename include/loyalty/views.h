@@ -280,6 +280,33 @@ struct ProjectionDigest {
   Hash digest{};
 };
 
+// An event a projection applied only as far as a rule of the domain allowed
+// (docs/reliability.md, "Events that break a rule"): a redemption past the
+// balance, a purchase of a member never enrolled, points out of range, a
+// complaint step out of order, ... The engine's commands never append one
+// (they are refused instead); a raw append or an older build can. Such an
+// event never stops the engine: it is applied as far as its rule allows,
+// the same way by every replay, and listed here.
+struct AnomalyView {
+  uint64_t sequence = 0;
+  std::string stream_id;
+  std::string projection;  // the projection that recorded it, e.g. "balances"
+  std::string rule;        // a short stable name, e.g. "redemption_exceeds_balance"
+  std::string message;     // what was wrong and what was applied of the event
+};
+
+// The anomalies of the projections at one point of the log
+// (Engine::Anomalies).
+struct AnomaliesView {
+  // By sequence, then projection name. Each projection keeps the first 1000
+  // it recorded with their details; later ones are only counted.
+  std::vector<AnomalyView> anomalies;
+  // Every anomaly recorded, listed or not.
+  uint64_t count = 0;
+  // The last event applied.
+  uint64_t as_of_sequence = 0;
+};
+
 // A whole-program report at one point of the log.
 struct ProgramView {
   uint64_t as_of_sequence = 0;
