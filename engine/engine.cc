@@ -15,6 +15,7 @@
 #include "engine/projection_set.h"
 #include "engine/projection_store.h"
 #include "engine/set_replay.h"
+#include "projections/business_time.h"
 #include "projections/calendar_file.h"
 #include "projections/complaint_deciders.h"
 #include "projections/deciders.h"
@@ -116,6 +117,7 @@ class EngineImpl final : public Engine {
     {
       std::lock_guard<std::mutex> lock(mu_);
       absl::Status status = CatchUpLocked();
+      if (status.ok()) status = CheckBusinessTime(command.occurred_at_us, *live_);
       if (!status.ok()) return status;
       absl::StatusOr<projections::Events> events =
           projections::DecideEraseMember(live_->decision_state(), command);
@@ -285,6 +287,12 @@ class EngineImpl final : public Engine {
     std::vector<absl::Status> results;
     results.reserve(commands.size());
     for (const PurchaseOrRefund& command : commands) {
+      const absl::Status in_time = CheckBusinessTime(
+          std::visit([](const auto& c) { return c.occurred_at_us; }, command), *scratch);
+      if (!in_time.ok()) {
+        results.push_back(in_time);
+        continue;
+      }
       absl::StatusOr<projections::Events> events =
           std::holds_alternative<RecordPurchase>(command)
               ? projections::DecideRecordPurchase(scratch->decision_state(),
@@ -590,9 +598,21 @@ class EngineImpl final : public Engine {
   template <typename Command, typename Decide>
   absl::StatusOr<CommandResult> RunCommand(const Command& command, Decide decide) {
     const Stopwatch stopwatch;
-    absl::StatusOr<CommandResult> result = Run(decide);
+    absl::StatusOr<CommandResult> result =
+        Run([&](const ProjectionSet& set) -> absl::StatusOr<projections::Events> {
+          absl::Status in_time = CheckBusinessTime(command.occurred_at_us, set);
+          if (!in_time.ok()) return in_time;
+          return decide(set);
+        });
     metrics_.CommandDone(KindOf(command), result.ok(), stopwatch.ElapsedMicros());
     return result;
+  }
+
+  // InvalidArgument when occurred_at_us is later than the clock's now plus
+  // the tolerance of the policy in force in `set` (business_time.h).
+  absl::Status CheckBusinessTime(int64_t occurred_at_us, const ProjectionSet& set) const {
+    return projections::CheckBusinessTimeNotAhead(occurred_at_us, clock_->NowMicros(),
+                                                  set.policies().policy());
   }
 
   // Decides on the caught-up state, appends with the versions of the

@@ -83,6 +83,18 @@ class Engine {
   virtual ~Engine() = default;
 
   // Commands. Errors: see commands.h; nothing is appended on error.
+  //
+  // Business time, for every command: an
+  // occurred_at_us later than the ledger clock's now (LedgerOptions::clock)
+  // plus the tolerance of the policy BusinessTimePolicy (default 24 hours)
+  // is refused with InvalidArgument naming the field, both times in RFC 3339
+  // and the tolerance:
+  //   occurred_at_us: 2099-03-01T02:00:00.000000Z is later than the ledger
+  //   clock's now 2024-06-01T00:00:00.000000Z plus the tolerance of 24h
+  //   (policy business_time.future_tolerance_seconds 86400)
+  // Input dated years ahead would expire points and move every report for
+  // good; the log is never rewritten. A retention run or birthday job dated
+  // ahead is refused the same way.
   // EnrolMember's personal data (given plain) is stored sealed with the
   // member's data key, created then (docs/privacy.md); FailedPrecondition
   // without a master key, InvalidArgument for data given sealed.
