@@ -7,14 +7,18 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/complaint_views.h"
 #include "engine/personal_data.h"
 #include "engine/engine_metrics.h"
+#include "engine/event_decision.h"
 #include "engine/open_with_hooks.h"
 #include "engine/projection_set.h"
 #include "engine/projection_store.h"
+#include "engine/raw_batch_check.h"
 #include "engine/set_replay.h"
+#include "ledger/validation.h"
 #include "projections/business_time.h"
 #include "projections/calendar_file.h"
 #include "projections/complaint_deciders.h"
@@ -314,6 +318,80 @@ class EngineImpl final : public Engine {
     return results;
   }
 
+  absl::StatusOr<CommandResult> Append(const AppendBatch& batch) override {
+    absl::Status status = CheckRawBatchShape(batch);
+    if (!status.ok()) return status;
+    for (int attempt = 0; attempt < kMaxCommandAttempts; ++attempt) {
+      RawBatchContext context;
+      std::unique_ptr<ProjectionSet> scratch;
+      absl::Status refusal;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        status = CatchUpLocked();
+        if (!status.ok()) return status;
+        absl::StatusOr<std::unique_ptr<ProjectionSet>> copied = live_->Copy();
+        if (!copied.ok()) return copied.status();
+        scratch = std::move(*copied);
+        context.applied_sequence = applied_;
+        for (const v1::Envelope& envelope : batch.events()) {
+          if (context.stream_versions.contains(envelope.stream_id())) continue;
+          absl::StatusOr<uint64_t> version = StreamVersionLocked(envelope.stream_id());
+          if (!version.ok()) return version.status();
+          context.stream_versions[envelope.stream_id()] = *version;
+        }
+        // The caller's own expectations hold against the state checked.
+        for (const auto& [stream_id, expected] : batch.expected_versions()) {
+          absl::StatusOr<uint64_t> version = StreamVersionLocked(stream_id);
+          if (!version.ok()) return version.status();
+          if (*version != expected && refusal.ok()) {
+            refusal = absl::FailedPreconditionError(absl::StrCat("stream \"", stream_id,
+                                                                 "\": expected version ", expected,
+                                                                 ", actual version ", *version));
+          }
+        }
+      }
+      context.now_us = clock_->NowMicros();
+      context.personal = personal_.get();
+      context.ledger = ledger_.get();
+      absl::StatusOr<CheckedRawBatch> checked =
+          refusal.ok() ? CheckRawBatch(batch.events(), context, scratch.get()) : refusal;
+      if (!checked.ok()) {
+        // A retry of a batch appended before meets the state it made and is
+        // refused by the deciders; the ledger answers it instead, with the
+        // original sequences (or refuses a key reused for other content).
+        absl::StatusOr<bool> repeats = RepeatsAppendedKeys(batch);
+        if (!repeats.ok()) return repeats.status();
+        if (!*repeats) return checked.status();
+        absl::StatusOr<AppendResult> appended = ledger_->Append(batch);
+        if (!appended.ok()) return appended.status();
+        std::lock_guard<std::mutex> lock(mu_);
+        status = CatchUpLocked();
+        if (!status.ok()) return status;
+        return *appended;
+      }
+      if (!checked->erased_member_ids.empty()) {
+        // The keys go first, as in Execute(EraseMember).
+        std::lock_guard<std::mutex> lock(mu_);
+        status = personal_->Destroy(checked->erased_member_ids);
+        if (!status.ok()) return status;
+      }
+      AppendBatch expecting = batch;
+      for (const auto& [stream_id, version] : checked->expected_versions) {
+        expecting.ExpectVersion(stream_id, version);
+      }
+      absl::StatusOr<AppendResult> appended = ledger_->Append(expecting);
+      // Another writer changed a stream since the check: check again.
+      if (absl::IsFailedPrecondition(appended.status())) continue;
+      if (!appended.ok()) return appended.status();
+      std::lock_guard<std::mutex> lock(mu_);
+      status = CatchUpLocked();
+      if (!status.ok()) return status;
+      return *appended;
+    }
+    return absl::AbortedError(absl::StrCat("gave up after ", kMaxCommandAttempts,
+                                           " attempts: the batch's streams kept changing"));
+  }
+
   absl::StatusOr<CommandResult> Execute(const FileComplaint& command) override {
     return RunCommand(command, [&](const ProjectionSet& set) {
       return projections::DecideFileComplaint(set.complaint_decision_state(), command);
@@ -608,6 +686,48 @@ class EngineImpl final : public Engine {
     return result;
   }
 
+  // What Ledger::Append checks of a batch before reading anything, so that
+  // its refusals come before the deciders': InvalidArgument for an empty or
+  // oversized batch, an envelope the ledger refuses, a repeated key.
+  static absl::Status CheckRawBatchShape(const AppendBatch& batch) {
+    if (batch.empty()) return absl::InvalidArgumentError("batch: holds no events");
+    if (batch.size() > kMaxBatchEvents) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "batch: holds ", batch.size(), " events, more than the limit of ", kMaxBatchEvents));
+    }
+    absl::flat_hash_set<absl::string_view> keys;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const v1::Envelope& envelope = batch.events()[i];
+      absl::Status valid = ValidateNewEnvelope(envelope, i);
+      if (!valid.ok()) return valid;
+      if (!keys.insert(envelope.idempotency_key()).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("event ", i, ": idempotency_key: \"", envelope.idempotency_key(),
+                         "\" is used by an earlier event of the same batch"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Whether every event of `batch` has its idempotency key on its stream
+  // already: the batch repeats an append.
+  absl::StatusOr<bool> RepeatsAppendedKeys(const AppendBatch& batch) const {
+    absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> keys_by_stream;
+    for (const v1::Envelope& envelope : batch.events()) {
+      keys_by_stream[envelope.stream_id()].insert(envelope.idempotency_key());
+    }
+    for (const auto& [stream_id, keys] : keys_by_stream) {
+      size_t found = 0;
+      absl::Status status = ledger_->ScanStream(stream_id, 1, [&](const v1::Envelope& envelope) {
+        found += keys.contains(envelope.idempotency_key()) ? 1 : 0;
+        return found == keys.size() ? absl::CancelledError() : absl::OkStatus();
+      });
+      if (!status.ok() && !absl::IsCancelled(status)) return status;
+      if (found < keys.size()) return false;
+    }
+    return true;
+  }
+
   // InvalidArgument when occurred_at_us is later than the clock's now plus
   // the tolerance of the policy in force in `set` (business_time.h).
   absl::Status CheckBusinessTime(int64_t occurred_at_us, const ProjectionSet& set) const {
@@ -866,6 +986,10 @@ class EngineImpl final : public Engine {
 
 }  // namespace
 }  // namespace internal
+
+bool ContinuesDecision(const v1::Envelope& envelope) {
+  return internal::ContinuesDecision(envelope);
+}
 
 absl::StatusOr<v1::CalendarDaysDeclared> ParseCalendarFile(absl::string_view text) {
   return projections::ParseCalendarFile(text);
