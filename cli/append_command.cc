@@ -1,4 +1,6 @@
-// loyalty append: events from JSON Lines into the ledger.
+// loyalty append: events from JSON Lines into the ledger, through the
+// engine's check (Engine::Append).
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/json_lines.h"
 #include "cli/ledger_io.h"
+#include "loyalty/engine.h"
 #include "loyalty/ledger.h"
 #include "loyalty/limits.h"
 
@@ -45,23 +48,39 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
   return content;
 }
 
-// Appends `batch` and prints its sequences. On failure reports the input line
-// and returns the exit code.
-int AppendBatchOf(Ledger& ledger, absl::Span<const NumberedEnvelope> lines,
+// Whether `status` refuses the input (as opposed to the ledger failing):
+// exit code 1, like a line that does not parse.
+bool IsRefusal(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kOutOfRange:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Appends `lines` as one batch through the engine and prints its sequences.
+// On failure reports the input line and returns the exit code.
+int AppendBatchOf(Engine& engine, absl::Span<const NumberedEnvelope> lines,
                   uint64_t* appended_events) {
   AppendBatch batch;
   for (const NumberedEnvelope& line : lines) batch.Add(line.envelope);
-  absl::StatusOr<AppendResult> result = ledger.Append(batch);
+  absl::StatusOr<CommandResult> result = engine.Append(batch);
   if (!result.ok()) {
-    const int exit_code = ReportError(
-        absl::Status(result.status().code(), AttributeToLine(result.status().message(), lines)));
+    const absl::Status status(result.status().code(),
+                              AttributeToLine(result.status().message(), lines));
+    ReportError(status);
     if (*appended_events > 0) {
       ReportError(absl::Status(
           result.status().code(),
           absl::StrCat("the ", *appended_events, " events before line ", lines.front().line_number,
                        " were appended; none from that line on")));
     }
-    return exit_code;
+    return IsRefusal(status) ? kExitUsage : ExitCodeFor(status);
   }
   std::string out;
   for (uint64_t sequence : result->sequences) {
@@ -72,6 +91,19 @@ int AppendBatchOf(Ledger& ledger, absl::Span<const NumberedEnvelope> lines,
   std::fflush(stdout);
   *appended_events += lines.size();
   return kExitOk;
+}
+
+// The end of the batch that starts at `start`: `batch_size` events on, but
+// never just before the second event of a decision (a purchase's points,
+// a refund's clawback, a resolution's goodwill), which Engine::Append takes
+// only with the event before it. Such a cut moves back one event, or, when
+// the batch would be empty (--batch-size 1), on one.
+size_t BatchEnd(absl::Span<const NumberedEnvelope> all, size_t start, size_t batch_size) {
+  size_t end = std::min(all.size(), start + batch_size);
+  if (end < all.size() && ContinuesDecision(all[end].envelope)) {
+    end = end - 1 > start ? end - 1 : end + 1;
+  }
+  return end;
 }
 
 }  // namespace
@@ -98,15 +130,20 @@ int RunAppend(CommandContext& context) {
   if (!events.ok()) return ReportError(events.status());
   input->clear();
 
-  absl::StatusOr<std::unique_ptr<Ledger>> ledger =
-      OpenLedgerForAppending(context.global.db_directory);
-  if (!ledger.ok()) return ReportError(ledger.status());
+  // The ledger is created if missing (never over other files); the events
+  // go through the engine, which appends only what its own commands would
+  // have appended.
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenOrCreateEngine(context.global.db_directory);
+  if (!engine.ok()) return ReportError(engine.status());
 
   const absl::Span<const NumberedEnvelope> all(*events);
   uint64_t appended_events = 0;
-  for (size_t start = 0; start < all.size(); start += batch_size) {
-    const int exit_code = AppendBatchOf(**ledger, all.subspan(start, batch_size), &appended_events);
+  for (size_t start = 0; start < all.size();) {
+    const size_t end = BatchEnd(all, start, batch_size);
+    const int exit_code =
+        AppendBatchOf(**engine, all.subspan(start, end - start), &appended_events);
     if (exit_code != kExitOk) return exit_code;
+    start = end;
   }
   return kExitOk;
 }

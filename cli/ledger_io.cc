@@ -80,13 +80,6 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const std::string& di
                         /*create=*/true);
 }
 
-absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForAppending(const std::string& directory) {
-  LedgerOptions options;
-  options.create_if_missing = true;
-  options.sync = true;
-  return Ledger::Open(directory, options);
-}
-
 std::string FormatTimeUs(int64_t time_us) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", absl::FromUnixMicros(time_us),
                           absl::UTCTimeZone());

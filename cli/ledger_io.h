@@ -52,9 +52,6 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
 // not exist or is empty (`loyalty init`).
 absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const std::string& directory);
 
-// Opens the ledger for appending, with sync on, creating it if missing.
-absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForAppending(const std::string& directory);
-
 // RFC 3339 in UTC with microseconds: "2024-01-01T08:30:00.000000Z".
 std::string FormatTimeUs(int64_t time_us);
 

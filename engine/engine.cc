@@ -7,15 +7,20 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "engine/complaint_views.h"
 #include "engine/personal_data.h"
 #include "engine/engine_metrics.h"
 #include "engine/engine_stores.h"
+#include "engine/event_decision.h"
 #include "engine/open_with_hooks.h"
 #include "engine/projection_set.h"
 #include "engine/projection_store.h"
+#include "engine/raw_batch_check.h"
 #include "engine/set_replay.h"
+#include "ledger/validation.h"
+#include "projections/business_time.h"
 #include "projections/calendar_file.h"
 #include "projections/complaint_deciders.h"
 #include "projections/deciders.h"
@@ -116,6 +121,7 @@ class EngineImpl final : public Engine {
     {
       std::lock_guard<std::mutex> lock(mu_);
       absl::Status status = CatchUpLocked();
+      if (status.ok()) status = CheckBusinessTime(command.occurred_at_us, *live_);
       if (!status.ok()) return status;
       absl::StatusOr<projections::Events> events =
           projections::DecideEraseMember(live_->decision_state(), command);
@@ -299,6 +305,12 @@ class EngineImpl final : public Engine {
     std::vector<absl::Status> results;
     results.reserve(commands.size());
     for (const PurchaseOrRefund& command : commands) {
+      const absl::Status in_time = CheckBusinessTime(
+          std::visit([](const auto& c) { return c.occurred_at_us; }, command), *scratch);
+      if (!in_time.ok()) {
+        results.push_back(in_time);
+        continue;
+      }
       absl::StatusOr<projections::Events> events =
           std::holds_alternative<RecordPurchase>(command)
               ? projections::DecideRecordPurchase(scratch->decision_state(),
@@ -318,6 +330,86 @@ class EngineImpl final : public Engine {
       results.push_back(absl::OkStatus());
     }
     return results;
+  }
+
+  absl::StatusOr<CommandResult> Append(const AppendBatch& batch) override {
+    if (absl::Status writable = CheckWritable(); !writable.ok()) return writable;
+    absl::Status status = CheckRawBatchShape(batch);
+    if (!status.ok()) return status;
+    for (int attempt = 0; attempt < kMaxCommandAttempts; ++attempt) {
+      RawBatchContext context;
+      std::unique_ptr<ProjectionSet> scratch;
+      absl::Status refusal;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        status = CatchUpLocked();
+        if (!status.ok()) return status;
+        absl::StatusOr<std::unique_ptr<ProjectionSet>> copied = live_->Copy();
+        if (!copied.ok()) return copied.status();
+        scratch = std::move(*copied);
+        context.applied_sequence = applied_;
+        for (const v1::Envelope& envelope : batch.events()) {
+          if (context.stream_versions.contains(envelope.stream_id())) continue;
+          absl::StatusOr<uint64_t> version = StreamVersionLocked(envelope.stream_id());
+          if (!version.ok()) return version.status();
+          context.stream_versions[envelope.stream_id()] = *version;
+        }
+        // The caller's own expectations hold against the state checked.
+        for (const auto& [stream_id, expected] : batch.expected_versions()) {
+          absl::StatusOr<uint64_t> version = StreamVersionLocked(stream_id);
+          if (!version.ok()) return version.status();
+          if (*version != expected && refusal.ok()) {
+            refusal = absl::FailedPreconditionError(absl::StrCat("stream \"", stream_id,
+                                                                 "\": expected version ", expected,
+                                                                 ", actual version ", *version));
+          }
+        }
+      }
+      context.now_us = clock_->NowMicros();
+      context.personal = personal_.get();
+      context.ledger = ledger_.get();
+      absl::StatusOr<CheckedRawBatch> checked =
+          refusal.ok() ? CheckRawBatch(batch.events(), context, scratch.get()) : refusal;
+      if (!checked.ok()) {
+        // A retry of a batch appended before meets the state it made and is
+        // refused by the deciders; the ledger answers it instead, with the
+        // original sequences (or refuses a key reused for other content).
+        absl::StatusOr<bool> repeats = RepeatsAppendedKeys(batch);
+        if (!repeats.ok()) return repeats.status();
+        if (!*repeats) return checked.status();
+        absl::StatusOr<AppendResult> appended = ledger_->Append(batch);
+        if (!appended.ok()) return appended.status();
+        std::lock_guard<std::mutex> lock(mu_);
+        status = CatchUpLocked();
+        if (!status.ok()) return status;
+        return *appended;
+      }
+      // Erasures as in Execute(EraseMember): the intent, the event, then
+      // the keys.
+      for (const std::string& member_id : checked->erased_member_ids) {
+        std::lock_guard<std::mutex> lock(mu_);
+        status = personal_->MarkErasurePending(member_id);
+        if (!status.ok()) return status;
+      }
+      AppendBatch expecting = batch;
+      for (const auto& [stream_id, version] : checked->expected_versions) {
+        expecting.ExpectVersion(stream_id, version);
+      }
+      absl::StatusOr<AppendResult> appended = ledger_->Append(expecting);
+      // Another writer changed a stream since the check: check again.
+      if (absl::IsFailedPrecondition(appended.status())) continue;
+      if (!appended.ok()) return appended.status();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!checked->erased_member_ids.empty()) {
+        status = personal_->Destroy(checked->erased_member_ids);
+        if (!status.ok()) return status;
+      }
+      status = CatchUpLocked();
+      if (!status.ok()) return status;
+      return *appended;
+    }
+    return absl::AbortedError(absl::StrCat("gave up after ", kMaxCommandAttempts,
+                                           " attempts: the batch's streams kept changing"));
   }
 
   absl::StatusOr<CommandResult> Execute(const FileComplaint& command) override {
@@ -625,9 +717,63 @@ class EngineImpl final : public Engine {
   absl::StatusOr<CommandResult> RunCommand(const Command& command, Decide decide) {
     if (absl::Status writable = CheckWritable(); !writable.ok()) return writable;
     const Stopwatch stopwatch;
-    absl::StatusOr<CommandResult> result = Run(decide);
+    absl::StatusOr<CommandResult> result =
+        Run([&](const ProjectionSet& set) -> absl::StatusOr<projections::Events> {
+          absl::Status in_time = CheckBusinessTime(command.occurred_at_us, set);
+          if (!in_time.ok()) return in_time;
+          return decide(set);
+        });
     metrics_.CommandDone(KindOf(command), result.ok(), stopwatch.ElapsedMicros());
     return result;
+  }
+
+  // What Ledger::Append checks of a batch before reading anything, so that
+  // its refusals come before the deciders': InvalidArgument for an empty or
+  // oversized batch, an envelope the ledger refuses, a repeated key.
+  static absl::Status CheckRawBatchShape(const AppendBatch& batch) {
+    if (batch.empty()) return absl::InvalidArgumentError("batch: holds no events");
+    if (batch.size() > kMaxBatchEvents) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "batch: holds ", batch.size(), " events, more than the limit of ", kMaxBatchEvents));
+    }
+    absl::flat_hash_set<absl::string_view> keys;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const v1::Envelope& envelope = batch.events()[i];
+      absl::Status valid = ValidateNewEnvelope(envelope, i);
+      if (!valid.ok()) return valid;
+      if (!keys.insert(envelope.idempotency_key()).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("event ", i, ": idempotency_key: \"", envelope.idempotency_key(),
+                         "\" is used by an earlier event of the same batch"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Whether every event of `batch` has its idempotency key on its stream
+  // already: the batch repeats an append.
+  absl::StatusOr<bool> RepeatsAppendedKeys(const AppendBatch& batch) const {
+    absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> keys_by_stream;
+    for (const v1::Envelope& envelope : batch.events()) {
+      keys_by_stream[envelope.stream_id()].insert(envelope.idempotency_key());
+    }
+    for (const auto& [stream_id, keys] : keys_by_stream) {
+      size_t found = 0;
+      absl::Status status = ledger_->ScanStream(stream_id, 1, [&](const v1::Envelope& envelope) {
+        found += keys.contains(envelope.idempotency_key()) ? 1 : 0;
+        return found == keys.size() ? absl::CancelledError() : absl::OkStatus();
+      });
+      if (!status.ok() && !absl::IsCancelled(status)) return status;
+      if (found < keys.size()) return false;
+    }
+    return true;
+  }
+
+  // InvalidArgument when occurred_at_us is later than the clock's now plus
+  // the tolerance of the policy in force in `set` (business_time.h).
+  absl::Status CheckBusinessTime(int64_t occurred_at_us, const ProjectionSet& set) const {
+    return projections::CheckBusinessTimeNotAhead(occurred_at_us, clock_->NowMicros(),
+                                                  set.policies().policy());
   }
 
   // Decides on the caught-up state, appends with the versions of the
@@ -982,6 +1128,10 @@ class EngineImpl final : public Engine {
 
 }  // namespace
 }  // namespace internal
+
+bool ContinuesDecision(const v1::Envelope& envelope) {
+  return internal::ContinuesDecision(envelope);
+}
 
 absl::StatusOr<v1::CalendarDaysDeclared> ParseCalendarFile(absl::string_view text) {
   return projections::ParseCalendarFile(text);

@@ -102,6 +102,48 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
+TEST_F(EngineTest, CommandsDatedAheadOfTheClockAreRefused) {
+  Enrol("M1");
+  const uint64_t head = engine_->ledger().Head().sequence;
+  // The clock is at 2024-01-11T00:00Z; the tolerance is 24 hours.
+  auto result = Purchase("M1", "P1", 12345, clock_.NowMicros() + 2 * kDayUs);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(result.status().message()),
+            "occurred_at_us: 2024-01-13T00:00:00.000000Z is later than the ledger clock's now "
+            "2024-01-11T00:00:00.000000Z plus the tolerance of 24h (policy "
+            "business_time.future_tolerance_seconds 86400)");
+  EXPECT_EQ(engine_->ledger().Head().sequence, head);
+  EXPECT_TRUE(Purchase("M1", "P1", 12345, clock_.NowMicros() + kDayUs).ok());
+
+  // The import's check says the same, per row.
+  RecordPurchase ahead;
+  ahead.purchase_id = "P2";
+  ahead.member_id = "M1";
+  ahead.partner_id = "store-7";
+  ahead.amount_fen = 100;
+  ahead.occurred_at_us = clock_.NowMicros() + 2 * kDayUs;
+  ahead.actor_id = "import";
+  auto checked = engine_->CheckInOrder({PurchaseOrRefund(ahead)});
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  EXPECT_EQ((*checked)[0].code(), absl::StatusCode::kInvalidArgument);
+
+  // A birthday job dated ahead grants nothing.
+  GrantBirthdayBonuses job;
+  job.occurred_at_us = kJan2024Us + 300 * kDayUs;
+  job.actor_id = "birthday-job";
+  EXPECT_EQ(engine_->Execute(job).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // An erasure dated ahead destroys no key, and neither does a retention
+  // run dated ahead (which would erase everyone inactive by then).
+  EraseMember erase{"M1", "member request", clock_.NowMicros() + 2 * kDayUs, "privacy-officer"};
+  EXPECT_EQ(engine_->Execute(erase).status().code(), absl::StatusCode::kInvalidArgument);
+  auto erased = engine_->RunRetention(absl::CivilDay(2099, 1, 1), "retention-job");
+  EXPECT_EQ(erased.status().code(), absl::StatusCode::kInvalidArgument);
+  auto personal = engine_->PersonalDataOf("M1");
+  ASSERT_TRUE(personal.ok()) << personal.status();
+  EXPECT_EQ(personal->name(), "Test Member");
+}
+
 TEST_F(EngineTest, PurchaseAndItsPointsAreOneBatch) {
   Enrol("M1");
   auto result = Purchase("M1", "P1", 12345);

@@ -25,6 +25,11 @@ inline constexpr int64_t kMaxThresholdFen = 1'000'000'000'000;
 inline constexpr int64_t kMaxPolicyDays = 36'600;
 // ExpiryPolicy.years_after_grant_year.
 inline constexpr int64_t kMaxYearsAfterGrantYear = 100;
+// BusinessTimePolicy.future_tolerance_seconds: a year. Input dated further
+// ahead is a mistake, whatever the policy says.
+inline constexpr int64_t kMaxFutureToleranceSeconds = 366LL * 86'400;
+// Its default: 24 hours.
+inline constexpr int64_t kDefaultFutureToleranceSeconds = 86'400;
 // The length of a free-text reason or note, in bytes.
 inline constexpr int64_t kMaxNoteBytes = 1024;
 

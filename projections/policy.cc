@@ -126,6 +126,9 @@ absl::Status Policy::CheckValues(const state::PolicyState& values) {
   if (status.ok()) status = CheckRange(values.birthday(), "birthday", 1, kMaxPointsPerEvent);
   if (status.ok()) status = CheckRange(values.sla(), "sla", 1, kMaxPolicyDays);
   if (status.ok()) status = CheckRange(values.retention(), "retention", 1, kMaxPolicyDays);
+  if (status.ok()) {
+    status = CheckRange(values.business_time(), "business_time", 0, kMaxFutureToleranceSeconds);
+  }
   return status;
 }
 
@@ -196,6 +199,11 @@ v1::Tier Policy::TierForSpend(int64_t qualifying_spend_fen) const {
     if (qualifying_spend_fen >= threshold_fen(tier)) return tier;
   }
   return v1::TIER_REGULAR;
+}
+
+int64_t Policy::future_tolerance_us() const {
+  const int64_t seconds = values_.business_time().future_tolerance_seconds();
+  return (seconds == 0 ? kDefaultFutureToleranceSeconds : seconds) * 1'000'000;
 }
 
 int64_t Policy::window_us() const { return values_.tiers().window_days() * kMicrosPerDay; }

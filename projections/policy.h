@@ -1,5 +1,5 @@
 // loyalty::projections::Policy — the rules in force: earning, tiers, expiry,
-// birthday bonus, SLA and retention.
+// birthday bonus, SLA, retention and the business time accepted.
 //
 // Policies are events (PolicySet). A change replaces every value it sets to
 // non-zero and keeps the others ("zero keeps the value in force"). Changes
@@ -24,7 +24,9 @@ class Policy {
   // 10000/12500/15000/20000 bp; thresholds Silver 500000, Gold 2000000,
   // Platinum 5000000 fen; window and protection 365 days; points expire at
   // the end of the year after the grant's; birthday bonus 200 points; SLA 3
-  // and 5 working days; retention 1095 days.
+  // and 5 working days; retention 1095 days; input dated up to 24 hours
+  // ahead of the ledger clock. The last is left unset in values(), so that
+  // the canonical states of logs that never change it stay as they were.
   Policy();
 
   // Checks that `change` can be applied: one policy is set, no value is
@@ -57,6 +59,9 @@ class Policy {
   int32_t reply_working_days() const { return values_.sla().reply_working_days(); }
   int32_t notification_working_days() const { return values_.sla().notification_working_days(); }
   int32_t retention_inactive_days() const { return values_.retention().inactive_days(); }
+  // How far past the ledger clock's now the business time of new input may
+  // be (BusinessTimePolicy); kDefaultFutureToleranceSeconds while unset.
+  int64_t future_tolerance_us() const;
 
   // Every value in force, as stored in canonical states.
   const state::PolicyState& values() const { return values_; }
@@ -68,7 +73,9 @@ class Policy {
   // most kMaxMultiplierBp; thresholds strictly ascending Silver < Gold <
   // Platinum and at most kMaxThresholdFen; day counts at most kMaxPolicyDays;
   // years_after_grant_year at most kMaxYearsAfterGrantYear; the bonus at most
-  // kMaxPointsPerEvent. InvalidArgument naming the first offending field.
+  // kMaxPointsPerEvent; the future tolerance unset (0) or at most
+  // kMaxFutureToleranceSeconds. InvalidArgument naming the first offending
+  // field.
   static absl::Status CheckValues(const state::PolicyState& values);
 
  private:

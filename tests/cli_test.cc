@@ -192,30 +192,72 @@ TEST_F(CliTest, NegativeAmountNamesTheLineAndTheField) {
 }
 
 TEST_F(CliTest, RejectedBatchKeepsTheBatchesBeforeIt) {
-  // With batches of 2 the sample splits as lines {1,2} {3,5} {6,7}; line 4
-  // is blank. The last batch's second event is made invalid.
+  // With batches of 2 the sample splits as lines {1} {2,3} {5,6} {7}: line 3
+  // is the points grant of line 2's purchase, which no batch ends before,
+  // and line 4 is blank. The last batch's event is made invalid.
   std::string sample = ReadFile(kSamplePath);
   const std::string points = "\"points\":100";
   ASSERT_NE(sample.find(points), std::string::npos);
   sample.replace(sample.find(points), points.size(), "\"points\":-100");
   ToolRun run = OnLedger({"append", "--batch-size", "2", Input("late.jsonl", sample)});
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_EQ(run.out, SequencesOneTo(4));
+  EXPECT_EQ(run.out, SequencesOneTo(5));
   EXPECT_THAT(Lines(run.err).at(0),
               StartsWith("loyalty: line 7: event.points_redeemed.points: -100"));
-  EXPECT_EQ(HeadField("sequence"), "4");
+  EXPECT_EQ(HeadField("sequence"), "5");
 }
 
-// `count` purchases, one JSON line each; the one on line `negative_line`
-// (if any) has a negative amount.
+TEST_F(CliTest, NoBatchSeparatesAPurchaseFromItsPoints) {
+  ToolRun run = OnLedger({"append", "--batch-size", "1", kSamplePath});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, SequencesOneTo(kSampleEvents));
+}
+
+TEST_F(CliTest, AppendRefusesAnEventTheEngineWouldNotMake) {
+  // The sample's redemption made larger than the balance, and its grant
+  // larger than the earning rule gives: the first refusal is reported, and
+  // the whole input (one batch) is refused.
+  std::string sample = ReadFile(kSamplePath);
+  const std::string redeemed = "\"points\":100";
+  sample.replace(sample.find(redeemed), redeemed.size(), "\"points\":99999999");
+  ToolRun run = OnLedger({"append", Input("overdraft.jsonl", sample)});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.out, IsEmpty());
+  EXPECT_EQ(run.err,
+            "loyalty: line 7: points: member \"M1\" requested 99999999 points but has 128 "
+            "available\n");
+  EXPECT_EQ(HeadField("sequence"), "0");
+
+  const std::string granted = "\"points\":128";
+  sample = ReadFile(kSamplePath);
+  sample.replace(sample.find(granted), granted.size(), "\"points\":5000");
+  run = OnLedger({"append", Input("generous.jsonl", sample)});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.err, StartsWith("loyalty: line 3: points_granted is not what RecordPurchase "
+                                  "decides"));
+  EXPECT_THAT(run.err, HasSubstr("points_granted.points: 128 -> 5000"));
+  EXPECT_EQ(HeadField("sequence"), "0");
+}
+
+// `count` events, one JSON line each: the enrolments of members M0 to M6,
+// then purchases of 0.50 CNY each (too little for a point, so one event
+// each). The one on line `negative_line` (if any) has a negative amount.
 std::string Purchases(int count, int negative_line = 0) {
   std::string text;
   for (int line = 1; line <= count; ++line) {
+    if (line <= 7) {
+      absl::StrAppend(&text, R"({"stream_id":"member-M)", line - 1,
+                      R"(","idempotency_key":"enrol/M)", line - 1,
+                      R"(","occurred_at_us":1704067200000000,"actor_id":"desk","event":)",
+                      R"({"member_enrolled":{"member_id":"M)", line - 1, "\"}}}\n");
+      continue;
+    }
     absl::StrAppend(&text, R"({"stream_id":"member-M)", line % 7,
                     R"(","idempotency_key":"purchase/P)", line,
                     R"(","occurred_at_us":1704067200000000,"actor_id":"pos","event":)",
-                    R"({"purchase_recorded":{"purchase_id":"P)", line, R"(","amount_fen":)",
-                    line == negative_line ? -1 : 100, "}}}\n");
+                    R"({"purchase_recorded":{"purchase_id":"P)", line, R"(","member_id":"M)",
+                    line % 7, R"(","partner_id":"store-1","amount_fen":)",
+                    line == negative_line ? -1 : 50, "}}}\n");
   }
   return text;
 }
@@ -386,7 +428,7 @@ TEST_F(CliTest, StreamListsOnlyThatStream) {
   EXPECT_EQ(run.out,
             "1 1 member_enrolled 2024-01-01T00:00:00.000000Z\n"
             "2 2 purchase_recorded 2024-01-01T09:06:40.000000Z\n"
-            "3 3 points_granted 2024-01-01T09:06:40.500000Z\n"
+            "3 3 points_granted 2024-01-01T09:06:40.000000Z\n"
             "6 4 points_redeemed 2024-01-03T00:00:00.000000Z\n");
 
   ToolRun later = OnLedger({"stream", "member-M1", "--from-version", "3"});

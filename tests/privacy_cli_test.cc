@@ -210,20 +210,39 @@ TEST_F(PrivacyCliTest, EraseThenVerifyAndTheValuesAreGoneFromDisk) {
 }
 
 TEST_F(PrivacyCliTest, RetentionRunErasesTheInactiveOnce) {
-  ToolRun early = Loyalty({"retention", "run", "--as-of", "2026-06-01"});
+  {
+    // A retention policy of 30 days, so that the runs below are dated in the
+    // past (a run dated ahead of the clock is refused).
+    ManualClock clock(kJan2024Us + 2 * kDayUs);
+    EngineOptions options;
+    options.ledger.clock = &clock;
+    auto engine = Engine::Open(db_, options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    SetPolicy policy;
+    policy.policy_change_id = "retention-30";
+    policy.change.mutable_retention()->set_inactive_days(30);
+    policy.occurred_at_us = kJan2024Us + 2 * kDayUs;
+    policy.actor_id = "policy-admin";
+    ASSERT_TRUE((*engine)->Execute(policy).ok());
+  }
+  ToolRun early = Loyalty({"retention", "run", "--as-of", "2024-01-20"});
   ASSERT_EQ(early.exit_code, 0) << early.err;
   EXPECT_THAT(early.out, HasSubstr("erased the personal data of 0 members"));
-  ToolRun run = Loyalty({"retention", "run", "--as-of", "2027-01-01"});
+  ToolRun run = Loyalty({"retention", "run", "--as-of", "2024-02-01"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   // M2's last activity is its enrolment (2024-01-01), M1's its purchase
-  // (2024-01-02): 1095 days later is 2026-12-31 and 2027-01-01, and a
-  // member is past the policy on the days after.
+  // (2024-01-02): 30 days later is 2024-01-31 and 2024-02-01, and a member
+  // is past the policy on the days after.
   EXPECT_THAT(run.out, HasSubstr("erased the personal data of 1 member "));
   EXPECT_THAT(run.out, HasSubstr("  M2  inactive since 2024-01-01"));
-  ToolRun json = Loyalty({"retention", "run", "--as-of", "2027-01-01", "--json"});
+  ToolRun json = Loyalty({"retention", "run", "--as-of", "2024-02-01", "--json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
-  EXPECT_EQ(json.out, "{\"as_of\":\"2027-01-01\",\"erased\":[]}\n");
-  ToolRun later = Loyalty({"retention", "run", "--as-of", "2027-01-02", "--json"});
+  EXPECT_EQ(json.out, "{\"as_of\":\"2024-02-01\",\"erased\":[]}\n");
+  // A run dated far ahead of the clock would erase everyone: it is refused.
+  ToolRun ahead = Loyalty({"retention", "run", "--as-of", "2099-01-01"});
+  EXPECT_EQ(ahead.exit_code, 1) << ahead.err;
+  EXPECT_THAT(ahead.err, HasSubstr("is later than the ledger clock's now"));
+  ToolRun later = Loyalty({"retention", "run", "--as-of", "2024-02-02", "--json"});
   ASSERT_EQ(later.exit_code, 0) << later.err;
   EXPECT_THAT(later.out, HasSubstr("\"member_id\":\"M1\""));
   ToolRun bad = Loyalty({"retention", "run", "--as-of", "2027-02-30"});

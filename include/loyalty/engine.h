@@ -106,6 +106,12 @@ using CommandResult = AppendResult;
 // One line of a purchase history being imported: a purchase or a refund.
 using PurchaseOrRefund = std::variant<RecordPurchase, RecordRefund>;
 
+// Whether `envelope` is the second event of a decision: the points grant of
+// a purchase, the clawback of a refund, the goodwill grant of a resolution.
+// Engine::Append takes it only right after the event it belongs to, in the
+// same batch, so a split of raw events into batches never falls before it.
+bool ContinuesDecision(const v1::Envelope& envelope);
+
 class Engine {
  public:
   // Opens the ledger in `directory` (creating it as options.ledger allows)
@@ -115,6 +121,18 @@ class Engine {
   virtual ~Engine() = default;
 
   // Commands. Errors: see commands.h; nothing is appended on error.
+  //
+  // Business time, for every command and every event of Append: an
+  // occurred_at_us later than the ledger clock's now (LedgerOptions::clock)
+  // plus the tolerance of the policy BusinessTimePolicy (default 24 hours)
+  // is refused with InvalidArgument naming the field, both times in RFC 3339
+  // and the tolerance:
+  //   occurred_at_us: 2099-03-01T02:00:00.000000Z is later than the ledger
+  //   clock's now 2024-06-01T00:00:00.000000Z plus the tolerance of 24h
+  //   (policy business_time.future_tolerance_seconds 86400)
+  // Input dated years ahead would expire points and move every report for
+  // good; the log is never rewritten. A retention run or birthday job dated
+  // ahead is refused the same way.
   // EnrolMember's personal data (given plain) is stored sealed with the
   // member's data key, created then (docs/privacy.md); FailedPrecondition
   // without a master key, InvalidArgument for data given sealed.
@@ -166,6 +184,55 @@ class Engine {
   // the commands are executed.
   virtual absl::StatusOr<std::vector<absl::Status>> CheckInOrder(
       absl::Span<const PurchaseOrRefund> commands) const = 0;
+
+  // Appends raw events (e.g. read from JSON Lines by `loyalty append`) only
+  // if the engine's own commands would have appended exactly them. The
+  // events are checked in order, each against the live projections plus the
+  // events before it in the batch: an event, or the group of events one
+  // decision makes (a purchase and its points grant, a refund and its
+  // clawback, a resolution and its goodwill grant, always together and in
+  // that order), is taken as the command it records, that command is
+  // decided as Execute decides it, and the events must equal what the
+  // decider emits in stream, idempotency key, occurred-at, actor and
+  // payload (the fields the ledger assigns must be unset; schema_version
+  // may be 0). So the keys are those of deciders.h and complaint_deciders.h;
+  // a manual adjustment ("adjust/<adjustment_id>") and a policy change
+  // ("policy/<policy_change_id>") carry their command's id in the key.
+  // Every event obeys the business-time rule of the commands (above).
+  // Events that no command makes:
+  //  - member_profile_updated, consent_changed: on the stream of an
+  //    enrolled member who is not erased, under any key;
+  //  - schema_registered: as `loyalty schema record` writes it (stream
+  //    "schema", key "schema/<position>/<sha256 hex>", a descriptor set that
+  //    builds and defines loyalty.v1.Envelope, its true SHA-256);
+  //  - anything else (activity_attended, a campaign grant) is refused.
+  // Personal data may come plain (stored as given) or sealed; sealed data is
+  // accepted only if it opens with this ledger's key of the member at the
+  // event's position (FailedPrecondition without a master key). A
+  // member_erased destroys the member's key first, as
+  // Execute(EraseMember) does.
+  //
+  // The batch is appended atomically, expecting each of its streams at the
+  // version the check saw (and the streams of batch.expected_versions() at
+  // theirs), and checked again if another writer got there first. A batch
+  // that repeats one appended before (same keys, same content) returns the
+  // original sequences with `deduplicated`.
+  //
+  // Errors, with nothing appended, naming the event's index in the batch
+  // ("event 2: points: member \"M1\" requested 500 points but has 120
+  // available"):
+  //  InvalidArgument: what Ledger::Append refuses (a negative amount, a
+  //    field the ledger assigns, a repeated key, ...); an event the engine
+  //    never makes (a field out of its limits, a key, point count or stream
+  //    other than the decision's, a grant or clawback without its first
+  //    event, an event type no command makes); a business time ahead.
+  //  FailedPrecondition: an event the state does not allow: an unknown or
+  //    erased member, purchase or complaint, a redemption over the balance,
+  //    a complaint step out of order, an id recorded already; a stream not
+  //    at the caller's expected version.
+  //  AlreadyExists: a key appended before for other content (the ledger's).
+  //  Others: reading or appending failed (see Ledger::Append).
+  virtual absl::StatusOr<CommandResult> Append(const AppendBatch& batch) = 0;
 
   // The member's current personal data, decrypted with the member's key
   // (an empty PersonalData when none was recorded). NotFound for an unknown
