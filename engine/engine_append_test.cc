@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
 #include "loyalty/privacy.h"
+#include "privacy/member_key_store.h"
 #include "privacy/member_keys.h"
 #include "privacy/personal_seal.h"
 #include "testing/events.h"
@@ -417,7 +418,8 @@ TEST_F(EngineAppendTest, SealedPersonalDataMustOpenWithTheMembersKey) {
   // event's position (member-M1, version 2).
   std::string data_key;
   {
-    auto keys = privacy::MemberKeys::Open(dir_.Sub("db/member-keys"), master_key_);
+    auto keys = privacy::MemberKeys::Open(
+      *privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/true), master_key_);
     ASSERT_TRUE(keys.ok()) << keys.status();
     auto key = (*keys)->DataKey("M1", /*create=*/false, "test");
     ASSERT_TRUE(key.ok()) << key.status();
@@ -471,7 +473,8 @@ TEST_F(EngineAppendTest, AnErasureDestroysTheMembersKeyFirst) {
   EXPECT_EQ(engine_->RevealPersonal(enrolment->front()).status().code(),
             absl::StatusCode::kFailedPrecondition);
   engine_.reset();
-  auto keys = privacy::MemberKeys::Open(dir_.Sub("db/member-keys"), master_key_);
+  auto keys = privacy::MemberKeys::Open(
+      *privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/true), master_key_);
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_EQ((*keys)->DataKey("M1", /*create=*/false, "test").status().code(),
             absl::StatusCode::kNotFound);
