@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
 #include "loyalty/metrics.h"
+#include "projections/local_time.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
 
@@ -300,7 +301,8 @@ TEST_F(EngineAnomalyTest, CommandsAndJobsGoOnForTheAffectedMembersAndTheOthers) 
   ASSERT_EQ(checked->size(), 1u);
   EXPECT_TRUE((*checked)[0].ok()) << (*checked)[0];
 
-  // The birthday job (birth dates on 5 and 7 January).
+  // The birthday job (birth dates on 5 and 7 January), on the day it runs.
+  clock_.Set(kJan2024Us + 9 * kDayUs);
   GrantBirthdayBonuses job;
   job.occurred_at_us = kJan2024Us + 9 * kDayUs;
   job.actor_id = "birthday-job";
@@ -317,7 +319,8 @@ TEST_F(EngineAnomalyTest, CommandsAndJobsGoOnForTheAffectedMembersAndTheOthers) 
   ASSERT_TRUE(engine_->Execute(erase).ok());
   erase.member_id = "GHOST";
   EXPECT_EQ(engine_->Execute(erase).status().code(), absl::StatusCode::kNotFound);
-  // Retention erases the other.
+  // Retention erases the other, run on its day.
+  clock_.Set(projections::StartOfLocalDayUs(absl::CivilDay(2030, 1, 1)));
   auto retained = engine_->RunRetention(absl::CivilDay(2030, 1, 1), "retention-job");
   ASSERT_TRUE(retained.ok()) << retained.status();
   ASSERT_EQ(retained->size(), 1u);

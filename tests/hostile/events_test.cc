@@ -143,8 +143,15 @@ TEST_F(HostileCampaign, EventsThatBreakARuleStopNoCommand) {
   const ToolRun erase =
       Loyalty({"--db", "ledger", "member", "erase", "M000001", "--reason", "member request"});
   EXPECT_EQ(erase.exit_code, 0) << erase.err;
+  // Retention after 30 days without activity (the default is three years,
+  // which would date the run after the machine's clock), so that a run in
+  // 2024 finds the demo's members inactive.
+  v1::Envelope retention_policy = RawEvent("policy", "hostile/retention-30d");
+  retention_policy.mutable_event()->mutable_policy_set()->mutable_retention()->set_inactive_days(
+      30);
+  AppendRaw(db, {retention_policy});
   const ToolRun retention =
-      Loyalty({"--db", "ledger", "retention", "run", "--as-of", "2035-01-01"});
+      Loyalty({"--db", "ledger", "retention", "run", "--as-of", "2024-06-30"});
   EXPECT_EQ(retention.exit_code, 0) << retention.err;
   EXPECT_THAT(retention.out, HasSubstr("M000002"));
   EXPECT_THAT(retention.out, Not(HasSubstr("GHOST")));
