@@ -90,7 +90,7 @@ class EventReader {
 }  // namespace
 
 absl::StatusOr<ProgramView> ReplayBundle(const std::string& bundle_directory, AsOf as_of,
-                                         bool business_time, uint64_t* events_applied) {
+                                         uint64_t* events_applied) {
   uint64_t from = 0, to = 0;
   absl::Status status = ReadRange(bundle_directory, &from, &to);
   if (!status.ok()) return status;
@@ -100,11 +100,13 @@ absl::StatusOr<ProgramView> ReplayBundle(const std::string& bundle_directory, As
   }
   absl::StatusOr<EventReader> reader = EventReader::Open(bundle_directory + "/events.bin");
   if (!reader.ok()) return reader.status();
-  const bool by_time = as_of.kind() == AsOf::Kind::kTime;
+  const bool by_recorded_time = as_of.kind() == AsOf::Kind::kRecordedTime;
+  const bool by_business_time = as_of.kind() == AsOf::Kind::kBusinessTime;
   const uint64_t last = as_of.kind() == AsOf::Kind::kSequence ? std::min(as_of.sequence(), to) : to;
   ProjectionSet set;
   Hash chain{};
   uint64_t applied = 0;
+  int64_t last_occurred_at_us = 0;
   std::string bytes;
   v1::Envelope envelope;
   for (uint64_t sequence = 1; sequence <= last; ++sequence) {
@@ -126,17 +128,26 @@ absl::StatusOr<ProgramView> ReplayBundle(const std::string& bundle_directory, As
                                               sequence, " records"));
     }
     chain = internal::Sha256({internal::HashView(chain), bytes});
-    if (by_time && !business_time && envelope.recorded_at_us() > as_of.instant_us()) {
+    if (by_recorded_time && envelope.recorded_at_us() > as_of.instant_us()) {
       break;  // ledger time never decreases: the rest was recorded later
     }
-    if (by_time && business_time && envelope.occurred_at_us() > as_of.instant_us()) continue;
+    if (by_business_time && envelope.occurred_at_us() > as_of.instant_us()) continue;
     absl::Status applied_status = set.Apply(envelope);
     if (!applied_status.ok()) return applied_status;
     ++applied;
+    last_occurred_at_us = envelope.occurred_at_us();
   }
-  if (by_time) set.AdvanceTo(as_of.instant_us());
+  if (by_recorded_time || by_business_time) {
+    set.AdvanceTo(as_of.instant_us());
+  } else if (applied > 0) {
+    // A sequence (or the whole bundle) is evaluated at the business time of
+    // its last event, as Engine::Program(AsOf::Sequence(n)) is.
+    set.AdvanceTo(last_occurred_at_us);
+  }
   if (events_applied != nullptr) *events_applied = applied;
-  return ::loyalty::internal::MakeProgramView(set);
+  ProgramView view = ::loyalty::internal::MakeProgramView(set);
+  view.as_of_kind = as_of.kind();
+  return view;
 }
 
 }  // namespace loyalty::audit

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "audit/sha256.h"
 #include "engine/projection_set.h"
+#include "engine/set_replay.h"
 #include "ledger/event_decode.h"
 #include "loyalty/audit.h"
 
@@ -22,12 +23,21 @@ struct ScanState {
   MerkleFrontier frontier;
   std::unique_ptr<ProjectionSet> projections;  // null unless digests are wanted
 
-  LogFigures Figures(uint64_t sequence) const {
+  // The figures after event `sequence`, whose business time is
+  // `occurred_at_us`. The digests are those of AsOf::Sequence(sequence): the
+  // state evaluated at that business time, on a copy, since the scan goes
+  // on from the state as the events left it.
+  absl::StatusOr<LogFigures> Figures(uint64_t sequence, int64_t occurred_at_us) const {
     LogFigures figures;
     figures.sequence = sequence;
     figures.chain_head = chain;
     figures.merkle_root = frontier.Root();
-    if (projections != nullptr) figures.projection_digests = projections->Digests();
+    if (projections != nullptr) {
+      absl::StatusOr<std::unique_ptr<ProjectionSet>> evaluated = projections->Copy();
+      if (!evaluated.ok()) return evaluated.status();
+      if (sequence > 0) (*evaluated)->AdvanceTo(occurred_at_us);
+      figures.projection_digests = (*evaluated)->Digests();
+    }
     return figures;
   }
 };
@@ -68,7 +78,9 @@ absl::StatusOr<std::vector<LogFigures>> RecomputeLogFigures(const Ledger& ledger
   absl::flat_hash_map<uint64_t, LogFigures> figures;
   size_t next_target = 0;
   while (next_target < targets.size() && targets[next_target] == 0) {
-    figures.emplace(0, state.Figures(0));
+    absl::StatusOr<LogFigures> empty = state.Figures(0, 0);
+    if (!empty.ok()) return empty.status();
+    figures.emplace(0, std::move(*empty));
     ++next_target;
   }
   if (next_target < targets.size()) {
@@ -88,7 +100,9 @@ absl::StatusOr<std::vector<LogFigures>> RecomputeLogFigures(const Ledger& ledger
         if (!applied.ok()) return applied;
       }
       while (next_target < targets.size() && targets[next_target] == raw.sequence) {
-        figures.emplace(raw.sequence, state.Figures(raw.sequence));
+        absl::StatusOr<LogFigures> at = state.Figures(raw.sequence, envelope.occurred_at_us());
+        if (!at.ok()) return at.status();
+        figures.emplace(raw.sequence, std::move(*at));
         ++next_target;
       }
       return absl::OkStatus();
@@ -229,21 +243,13 @@ absl::StatusOr<std::vector<CheckpointCheck>> VerifyCheckpoints(
 absl::StatusOr<ProgramView> ReplayAsOfBusinessTime(const Ledger& ledger, int64_t instant_us,
                                                    uint64_t* events_applied) {
   ProjectionSet set;
-  uint64_t applied = 0;
-  absl::Status status =
-      ledger.Scan(1, ledger.Head().sequence, [&](const v1::Envelope& envelope) -> absl::Status {
-        if (envelope.occurred_at_us() > instant_us) return absl::OkStatus();
-        // Total, as any replay: an event decided on a later-occurring one
-        // is applied as far as its rule allows and recorded as an anomaly.
-        absl::Status applied_status = set.Apply(envelope);
-        if (!applied_status.ok()) return applied_status;
-        ++applied;
-        return absl::OkStatus();
-      });
-  if (!status.ok()) return status;
-  set.AdvanceTo(instant_us);
-  if (events_applied != nullptr) *events_applied = applied;
-  return ::loyalty::internal::MakeProgramView(set);
+  absl::StatusOr<uint64_t> applied =
+      ::loyalty::internal::ReplayLogAsOfBusinessTime(ledger, instant_us, &set);
+  if (!applied.ok()) return applied.status();
+  if (events_applied != nullptr) *events_applied = *applied;
+  ProgramView view = ::loyalty::internal::MakeProgramView(set);
+  view.as_of_kind = AsOf::Kind::kBusinessTime;
+  return view;
 }
 
 }  // namespace loyalty::audit

@@ -86,17 +86,18 @@ TEST_F(DemoLogTest, FiguresAtTheHeadAreThoseOfTheLedgerAndTheEngine) {
   ASSERT_EQ(*store_->CatchUp(), head());
   EXPECT_EQ((*figures)[0].merkle_root, *store_->Root(head()));
 
-  // Equal across a full rebuild, the live (incremental) projections and an
-  // as-of replay.
+  // The digests are those of the as-of replay at the head, evaluated at the
+  // business time of its last event.
   auto replayed = engine_->Program(AsOf::Sequence(head()));
   ASSERT_TRUE(replayed.ok()) << replayed.status();
+  ExpectSameDigests((*figures)[0].projection_digests, replayed->digests, "as-of replay");
+  // A full rebuild and the live (incremental) projections agree on the
+  // state the events left, evaluated at no time.
   auto live = engine_->Program(AsOf::Now());
   ASSERT_TRUE(live.ok()) << live.status();
   auto rebuilt = engine_->Rebuild();
   ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
-  ExpectSameDigests((*figures)[0].projection_digests, replayed->digests, "as-of replay");
-  ExpectSameDigests((*figures)[0].projection_digests, live->digests, "live projections");
-  ExpectSameDigests((*figures)[0].projection_digests, *rebuilt, "rebuild");
+  ExpectSameDigests(live->digests, *rebuilt, "rebuild");
 }
 
 TEST_F(DemoLogTest, FiguresAtEarlierSequencesAreThoseOfAsOfReplays) {
@@ -178,7 +179,7 @@ TEST_F(DemoLogTest, BusinessTimeReplayPastEverythingIsTheLedgerTimeReplay) {
   auto business = ReplayAsOfBusinessTime(ledger(), far_future_us, &applied);
   ASSERT_TRUE(business.ok()) << business.status();
   EXPECT_EQ(applied, head());
-  auto ledger_time = engine_->Program(AsOf::Time(far_future_us));
+  auto ledger_time = engine_->Program(AsOf::RecordedTime(far_future_us));
   ASSERT_TRUE(ledger_time.ok());
   ExpectSameDigests(business->digests, ledger_time->digests, "far future");
   EXPECT_EQ(business->as_of_sequence, head());

@@ -1,10 +1,13 @@
 #include "cli/as_of.h"
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "cli/report_format.h"
 
@@ -33,29 +36,91 @@ absl::Status NotATime(absl::string_view text, absl::string_view detail) {
 
 void AddAsOfFlags(FlagSet& flags, AsOfFlags* values) {
   flags.String("as-of", "TIME",
-               "read what was recorded by TIME: RFC 3339, or YYYY-MM-DD for the end of that "
-               "day at UTC+8 (default: now)",
+               "read the events that occurred by TIME (business time), as the ledger knows "
+               "them now: RFC 3339, or YYYY-MM-DD for the end of that day at UTC+8 (default: now)",
                &values->as_of_time);
-  flags.Uint64("at-seq", "N", "read the events with sequence <= N (default: all, as of now)",
+  flags.String("known-at", "TIME",
+               "read what the ledger had recorded by TIME (recorded time), evaluated at TIME",
+               &values->known_at_time);
+  flags.Uint64("at-seq", "N",
+               "read the events with sequence <= N, evaluated at the business time of event N",
                &values->at_sequence);
 }
 
 absl::StatusOr<AsOf> AsOfFromFlags(absl::string_view command, const FlagSet& flags,
                                    const AsOfFlags& values) {
-  const bool time_given = flags.WasSet("as-of");
-  const bool sequence_given = flags.WasSet("at-seq");
-  if (time_given && sequence_given) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(command, ": flag --as-of and --at-seq: give one or the other, not both"));
+  std::vector<std::string> given;
+  for (const char* name : {"as-of", "known-at", "at-seq"}) {
+    if (flags.WasSet(name)) given.push_back(absl::StrCat("--", name));
   }
-  if (sequence_given) return AsOf::Sequence(values.at_sequence);
-  if (!time_given) return AsOf::Now();
-  absl::StatusOr<int64_t> instant_us = ParseAsOfTimeUs(values.as_of_time);
+  if (given.size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        command, ": flag ", absl::StrJoin(given, " and "), ": give one of them, not two"));
+  }
+  if (flags.WasSet("at-seq")) return AsOf::Sequence(values.at_sequence);
+  const bool recorded = flags.WasSet("known-at");
+  if (!recorded && !flags.WasSet("as-of")) return AsOf::Now();
+  const std::string& text = recorded ? values.known_at_time : values.as_of_time;
+  absl::StatusOr<int64_t> instant_us = ParseAsOfTimeUs(text);
   if (!instant_us.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(command, ": flag --as-of: ", instant_us.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(command, ": flag --",
+                                                   recorded ? "known-at" : "as-of", ": ",
+                                                   instant_us.status().message()));
   }
-  return AsOf::Time(*instant_us);
+  return recorded ? AsOf::RecordedTime(*instant_us) : AsOf::BusinessTime(*instant_us);
+}
+
+std::string AsOfAxisName(AsOf::Kind kind) {
+  switch (kind) {
+    case AsOf::Kind::kNow:
+      return "now";
+    case AsOf::Kind::kSequence:
+      return "by sequence";
+    case AsOf::Kind::kBusinessTime:
+      return "business time";
+    case AsOf::Kind::kRecordedTime:
+      return "recorded time";
+  }
+  return "now";
+}
+
+bool IsTimeAxis(AsOf as_of) {
+  return as_of.kind() == AsOf::Kind::kBusinessTime || as_of.kind() == AsOf::Kind::kRecordedTime;
+}
+
+namespace {
+
+// "(business time: ...); --known-at VALUE reads recorded time (...)", or
+// the reverse.
+std::string AxisAndTheOther(AsOf as_of, const AsOfFlags& values) {
+  if (as_of.kind() == AsOf::Kind::kRecordedTime) {
+    return absl::StrCat("(recorded time: what the ledger knew then); --as-of ",
+                        values.known_at_time,
+                        " reads business time (the events that occurred by then)");
+  }
+  return absl::StrCat("(business time: the events that occurred by then); --known-at ",
+                      values.as_of_time, " reads recorded time (what the ledger knew then)");
+}
+
+}  // namespace
+
+std::string AsOfFlagText(AsOf as_of, const AsOfFlags& values) {
+  switch (as_of.kind()) {
+    case AsOf::Kind::kNow:
+      return "now";
+    case AsOf::Kind::kSequence:
+      return absl::StrCat("--at-seq ", values.at_sequence);
+    case AsOf::Kind::kBusinessTime:
+      return absl::StrCat("--as-of ", values.as_of_time, " ", AxisAndTheOther(as_of, values));
+    case AsOf::Kind::kRecordedTime:
+      return absl::StrCat("--known-at ", values.known_at_time, " ", AxisAndTheOther(as_of, values));
+  }
+  return "now";
+}
+
+std::string NothingByThenHint(AsOf as_of, const AsOfFlags& values, absl::string_view nothing) {
+  return absl::StrCat(nothing, " by ", FormatLocalTimeUs(as_of.instant_us()), " ",
+                      AxisAndTheOther(as_of, values));
 }
 
 absl::StatusOr<absl::CivilDay> ParseLocalDate(absl::string_view text) {

@@ -21,22 +21,46 @@
 
 namespace loyalty::cli {
 
-// The values of --as-of and --at-seq; which were given is asked of the
-// FlagSet, since every sequence (0 included) is a valid --at-seq.
+// The values of --as-of, --known-at and --at-seq; which were given is asked
+// of the FlagSet, since every sequence (0 included) is a valid --at-seq.
 struct AsOfFlags {
-  std::string as_of_time;
+  std::string as_of_time;     // business time
+  std::string known_at_time;  // recorded (ledger) time
   uint64_t at_sequence = 0;
 };
 
-// Registers --as-of TIME and --at-seq N on `flags`, bound to `values`.
+// Registers --as-of TIME, --known-at TIME and --at-seq N on `flags`, bound
+// to `values`.
 void AddAsOfFlags(FlagSet& flags, AsOfFlags* values);
 
-// The AsOf the parsed flags select: AsOf::Now() when neither was given,
-// AsOf::Sequence for --at-seq, AsOf::Time for --as-of. InvalidArgument,
-// starting "<command>: flag --as-of" and naming the value, when both flags
-// were given or the time does not parse.
+// The AsOf the parsed flags select: AsOf::Now() when none was given,
+// AsOf::BusinessTime for --as-of (what had occurred by then, as the ledger
+// knows it now: what an operator asking about a date means),
+// AsOf::RecordedTime for --known-at (what the ledger knew then),
+// AsOf::Sequence for --at-seq. InvalidArgument, starting "<command>: flag
+// --as-of" (or the flags concerned) and naming the value, when two were
+// given or a time does not parse.
 absl::StatusOr<AsOf> AsOfFromFlags(absl::string_view command, const FlagSet& flags,
                                    const AsOfFlags& values);
+
+// The axis of an AsOf as the reports name it: "now", "by sequence",
+// "business time", "recorded time".
+std::string AsOfAxisName(AsOf::Kind kind);
+
+// Whether `as_of` was chosen by a time (--as-of or --known-at).
+bool IsTimeAxis(AsOf as_of);
+
+// How the flags chose `as_of`, for messages: "--at-seq N", or "--as-of
+// VALUE (business time: ...); --known-at VALUE reads recorded time (...)"
+// and the reverse, pointing to the other axis.
+std::string AsOfFlagText(AsOf as_of, const AsOfFlags& values);
+
+// What a report says when the state read at a business or recorded time
+// holds nothing it could report: "<nothing> by TIME (<axis>: <meaning>);
+// <flag> <value> reads <the other axis> (<meaning>)", the value being the
+// one given on the command line. `nothing` says what is missing ("no
+// member", "nothing").
+std::string NothingByThenHint(AsOf as_of, const AsOfFlags& values, absl::string_view nothing);
 
 // Parses an --as-of value into microseconds since the Unix epoch:
 //  - RFC 3339 with an offset and optional fraction of a second:

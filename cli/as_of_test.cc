@@ -108,11 +108,59 @@ TEST_F(AsOfFlagsTest, AtSequenceIncludingZero) {
   EXPECT_EQ(as_of->sequence(), 0u);
 }
 
-TEST_F(AsOfFlagsTest, AsOfTime) {
+TEST_F(AsOfFlagsTest, AsOfIsBusinessTime) {
   absl::StatusOr<AsOf> as_of = Parse({"--as-of=2024-06-30"});
   ASSERT_TRUE(as_of.ok());
-  EXPECT_EQ(as_of->kind(), AsOf::Kind::kTime);
+  EXPECT_EQ(as_of->kind(), AsOf::Kind::kBusinessTime);
   EXPECT_EQ(as_of->instant_us(), kJuly1LocalMidnightUs - 1);
+}
+
+TEST_F(AsOfFlagsTest, KnownAtIsRecordedTime) {
+  absl::StatusOr<AsOf> as_of = Parse({"--known-at", "2024-06-30"});
+  ASSERT_TRUE(as_of.ok());
+  EXPECT_EQ(as_of->kind(), AsOf::Kind::kRecordedTime);
+  EXPECT_EQ(as_of->instant_us(), kJuly1LocalMidnightUs - 1);
+}
+
+TEST_F(AsOfFlagsTest, BadKnownAtNamesTheFlag) {
+  absl::StatusOr<AsOf> as_of = Parse({"--known-at", "June"});
+  EXPECT_EQ(as_of.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(as_of.status().message()),
+              StartsWith("tiers: flag --known-at: \"June\""));
+}
+
+TEST_F(AsOfFlagsTest, BusinessAndRecordedTimeTogetherAreAUsageError) {
+  absl::StatusOr<AsOf> as_of = Parse({"--as-of", "2024-06-30", "--known-at", "2024-06-30"});
+  EXPECT_EQ(as_of.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(as_of.status().message()),
+              StartsWith("tiers: flag --as-of and --known-at: give one of them, not two"));
+}
+
+TEST_F(AsOfFlagsTest, RecordedTimeAndSequenceTogetherAreAUsageError) {
+  absl::StatusOr<AsOf> as_of = Parse({"--known-at", "2024-06-30", "--at-seq", "3"});
+  EXPECT_EQ(as_of.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(as_of.status().message()),
+              StartsWith("tiers: flag --known-at and --at-seq: give one of them, not two"));
+}
+
+TEST(AsOfAxisTest, NamesEveryAxis) {
+  EXPECT_EQ(AsOfAxisName(AsOf::Kind::kNow), "now");
+  EXPECT_EQ(AsOfAxisName(AsOf::Kind::kSequence), "by sequence");
+  EXPECT_EQ(AsOfAxisName(AsOf::Kind::kBusinessTime), "business time");
+  EXPECT_EQ(AsOfAxisName(AsOf::Kind::kRecordedTime), "recorded time");
+}
+
+TEST(AsOfAxisTest, EmptyStateNamesTheAxisAndPointsToTheOther) {
+  AsOfFlags values;
+  values.as_of_time = "2025-06-30";
+  EXPECT_EQ(NothingByThenHint(AsOf::BusinessTime(kJuly1LocalMidnightUs), values, "no member"),
+            "no member by 2024-07-01T00:00:00.000000+08:00 (business time: the events that "
+            "occurred by then); --known-at 2025-06-30 reads recorded time (what the ledger "
+            "knew then)");
+  values.known_at_time = "2025-06-30";
+  EXPECT_EQ(NothingByThenHint(AsOf::RecordedTime(kJuly1LocalMidnightUs), values, "nothing"),
+            "nothing by 2024-07-01T00:00:00.000000+08:00 (recorded time: what the ledger knew "
+            "then); --as-of 2025-06-30 reads business time (the events that occurred by then)");
 }
 
 TEST_F(AsOfFlagsTest, BadTimeNamesTheCommandTheFlagAndTheValue) {
@@ -126,7 +174,7 @@ TEST_F(AsOfFlagsTest, BothFlagsAreAUsageError) {
   absl::StatusOr<AsOf> as_of = Parse({"--as-of", "2024-06-30", "--at-seq", "3"});
   EXPECT_EQ(as_of.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(as_of.status().message()),
-              StartsWith("tiers: flag --as-of and --at-seq"));
+              StartsWith("tiers: flag --as-of and --at-seq: give one of them, not two"));
 }
 
 }  // namespace

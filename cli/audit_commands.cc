@@ -357,7 +357,9 @@ int RunReplay(CommandContext& context) {
   std::string bundle;
   FlagSet flags = context.NewFlagSet();
   AddAsOfFlags(flags, &as_of_flags);
-  flags.Bool("business-time", "with --as-of: TIME is business time (occurred-at), not ledger time",
+  flags.Bool("business-time",
+             "with --as-of: changes nothing (--as-of is business time); accepted so that "
+             "scripts written for earlier builds run",
              &business_time);
   flags.String("bundle", "DIR", "replay an audit bundle's events; no ledger is opened", &bundle);
   flags.Bool("json", "print one JSON object instead of text", &json);
@@ -373,15 +375,14 @@ int RunReplay(CommandContext& context) {
   ProgramView program;
   uint64_t events_replayed = 0;
   if (flags.WasSet("bundle")) {
-    absl::StatusOr<ProgramView> replayed =
-        audit::ReplayBundle(bundle, *as_of, business_time, &events_replayed);
+    absl::StatusOr<ProgramView> replayed = audit::ReplayBundle(bundle, *as_of, &events_replayed);
     if (!replayed.ok()) return ReportError(replayed.status());
     program = std::move(*replayed);
   } else {
     absl::StatusOr<std::unique_ptr<Engine>> engine =
         OpenEngineForReading(context.global.db_directory);
     if (!engine.ok()) return ReportError(engine.status());
-    if (business_time) {
+    if (as_of->kind() == AsOf::Kind::kBusinessTime) {
       absl::StatusOr<ProgramView> replayed =
           audit::ReplayAsOfBusinessTime((*engine)->ledger(), as_of->instant_us(), &events_replayed);
       if (!replayed.ok()) return ReportError(replayed.status());
@@ -400,19 +401,23 @@ int RunReplay(CommandContext& context) {
   // The same words for the ledger and for a bundle, so that the outputs
   // compare with diff.
   std::string selected_by;
-  if (business_time) {
+  if (as_of->kind() == AsOf::Kind::kBusinessTime) {
     selected_by = absl::StrCat("--as-of ", FormatLocalTimeUs(as_of->instant_us()),
-                               " --business-time (events that occurred by then)");
-  } else if (as_of->kind() == AsOf::Kind::kTime) {
-    selected_by = absl::StrCat("--as-of ", FormatLocalTimeUs(as_of->instant_us()),
-                               " (events recorded by then)");
-  } else if (as_of->kind() == AsOf::Kind::kSequence) {
-    selected_by = absl::StrCat("--at-seq ", as_of->sequence());
+                               " (business time: the events that occurred by then)");
+  } else if (as_of->kind() == AsOf::Kind::kRecordedTime) {
+    selected_by = absl::StrCat("--known-at ", FormatLocalTimeUs(as_of->instant_us()),
+                               " (recorded time: the events recorded by then)");
   } else {
-    selected_by = absl::StrCat("--at-seq ", program.as_of_sequence);
+    const uint64_t sequence =
+        as_of->kind() == AsOf::Kind::kSequence ? as_of->sequence() : program.as_of_sequence;
+    selected_by =
+        absl::StrCat("--at-seq ", sequence, " (by sequence: evaluated at its last event's time)");
   }
   Print(json ? ReplayJson(program, selected_by, events_replayed)
              : ReplayText(program, selected_by, events_replayed));
+  if (IsTimeAxis(*as_of) && events_replayed == 0) {
+    ReportNotice("replay", NothingByThenHint(*as_of, as_of_flags, "nothing"));
+  }
   return kExitOk;
 }
 

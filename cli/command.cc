@@ -27,6 +27,11 @@ int ReportError(const absl::Status& status) {
   return ExitCodeFor(status);
 }
 
+void ReportNotice(absl::string_view command, absl::string_view message) {
+  const std::string line = absl::StrCat("loyalty: ", command, ": ", message, "\n");
+  std::fwrite(line.data(), 1, line.size(), stderr);
+}
+
 void Print(absl::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
 void AddGlobalFlags(FlagSet& flags, GlobalOptions* options) {

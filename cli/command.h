@@ -39,6 +39,10 @@ int ExitCodeFor(const absl::Status& status);
 // Prints "loyalty: <message>" on standard error; returns ExitCodeFor(status).
 int ReportError(const absl::Status& status);
 
+// Prints "loyalty: <command>: <message>" on standard error: what a reader
+// of a successful command's output must know (an empty answer, and why).
+void ReportNotice(absl::string_view command, absl::string_view message);
+
 // Writes `text` to standard output. Errors surface when main flushes it.
 void Print(absl::string_view text);
 

@@ -196,11 +196,8 @@ int RunComplaint(CommandContext& context) {
   absl::StatusOr<ComplaintView> complaint = (*engine)->Complaint(complaint_id, *as_of);
   if (!complaint.ok()) {
     if (absl::IsNotFound(complaint.status()) && as_of->kind() != AsOf::Kind::kNow) {
-      const std::string when = as_of->kind() == AsOf::Kind::kSequence
-                                   ? absl::StrCat("--at-seq ", as_of_flags.at_sequence)
-                                   : absl::StrCat("--as-of ", as_of_flags.as_of_time);
-      return ReportError(
-          absl::NotFoundError(absl::StrCat(complaint.status().message(), " at ", when)));
+      return ReportError(absl::NotFoundError(
+          absl::StrCat(complaint.status().message(), " at ", AsOfFlagText(*as_of, as_of_flags))));
     }
     return ReportError(complaint.status());
   }
@@ -258,6 +255,12 @@ int RunSla(CommandContext& context) {
   absl::StatusOr<SlaReportView> report = (*engine)->SlaReport(from_day, to_day, *as_of);
   if (!report.ok()) return ReportError(report.status());
   Print(json ? SlaReportJson(*report, window_given) : SlaReportText(*report, window_given));
+  if (IsTimeAxis(*as_of) && report->cycles == 0) {
+    ReportNotice("sla report",
+                 NothingByThenHint(
+                     *as_of, as_of_flags,
+                     report->as_of_sequence == 0 ? "nothing" : "no complaint cycle in the window"));
+  }
   return kExitOk;
 }
 

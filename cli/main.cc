@@ -97,16 +97,22 @@ constexpr Command kCommands[] = {
      RunStream},
     {"member", "show ID", "print one member: points, lots, tier and its history",
      "Replays the member's stream (and the policy stream) up to the state\n"
-     "--as-of or --at-seq selects: available points, debt, lifetime totals, the\n"
-     "lots with their expiry, the tier with its protection and qualifying\n"
-     "spend, the tier history, and the sequence and time it is as of. Money\n"
-     "is in CNY with two decimals, times in RFC 3339 at UTC+8. --json prints\n"
-     "one object, money in integer fen. An unknown member is exit code 3.\n"
+     "--as-of, --known-at or --at-seq selects: available points, debt,\n"
+     "lifetime totals, the lots with their expiry, the tier with its\n"
+     "protection and qualifying spend, the tier history, and the sequence,\n"
+     "time and axis it is as of. Money is in CNY with two decimals, times in\n"
+     "RFC 3339 at UTC+8. --json prints one object, money in integer fen. An\n"
+     "unknown member is exit code 3.\n"
      "\n"
-     "--as-of TIME reads the events recorded (ledger time) at or before TIME\n"
-     "and evaluates expiry and tiers at TIME; TIME is RFC 3339 with an offset\n"
-     "or a date, meaning the end of that day at UTC+8. --at-seq N reads the\n"
-     "events with sequence <= N. Without either: everything, evaluated now.\n"
+     "--as-of TIME (business time) reads the events that occurred at or before\n"
+     "TIME, whenever they were recorded (an imported history included), and\n"
+     "evaluates expiry and tiers at TIME; TIME is RFC 3339 with an offset or a\n"
+     "date, meaning the end of that day at UTC+8. --known-at TIME (recorded\n"
+     "time) reads what the ledger had recorded by TIME, evaluated at TIME.\n"
+     "--at-seq N reads the events with sequence <= N, evaluated at the business\n"
+     "time of event N. Without any: everything, evaluated now. Every report\n"
+     "ends with the axis it was read on; an empty answer by a time says so on\n"
+     "standard error and names the other axis.\n"
      "\n"
      "member show ID --personal --master-key FILE also prints the member's\n"
      "personal data, decrypted with that key (without them: ids and figures\n"
@@ -115,24 +121,29 @@ constexpr Command kCommands[] = {
      "points and amounts stay, new commands for the member are refused.\n",
      RunMember},
     {"tiers", "", "count the members in each tier",
-     "As of now, --as-of TIME or --at-seq N (see `loyalty help member`).\n", RunTiers},
+     "As of now, --as-of TIME, --known-at TIME or --at-seq N (see `loyalty help\n"
+     "member`).\n",
+     RunTiers},
     {"liability", "", "print the points outstanding, the points owed and the members",
      "Outstanding points are those in unexpired lots, summed over members;\n"
      "debt is what members owe after clawbacks, not netted against them.\n"
-     "As of now, --as-of TIME or --at-seq N (see `loyalty help member`).\n",
+     "As of now, --as-of TIME, --known-at TIME or --at-seq N (see `loyalty help\n"
+     "member`).\n",
      RunLiability},
     {"partners", "", "print each partner's sales, refunds, points, complaints and SLA",
      "One row per partner, by partner id: gross, refunded and net sales in CNY,\n"
      "purchases, refunds, refund rate (refunded / gross), points issued,\n"
      "complaints, their SLA clocks met and breached and the compliance rate,\n"
      "and the average satisfaction score (1 to 5).\n"
-     "As of now, --as-of TIME or --at-seq N (see `loyalty help member`).\n",
+     "As of now, --as-of TIME, --known-at TIME or --at-seq N (see `loyalty help\n"
+     "member`).\n",
      RunPartners},
     {"digests", "", "print the digest of each projection",
      "One line per projection: its name and the SHA-256 of its canonical\n"
      "state. Equal logs replayed by equal code give equal digests; the lines\n"
      "have the form `rebuild` prints, so the two compare with diff.\n"
-     "As of now, --as-of TIME or --at-seq N (see `loyalty help member`).\n",
+     "As of now, --as-of TIME, --known-at TIME or --at-seq N (see `loyalty help\n"
+     "member`).\n",
      RunDigests},
     {"rebuild", "", "replay the whole log and check the saved projections against it",
      "Replays every event into fresh projections, checks that their digests\n"
@@ -177,8 +188,8 @@ constexpr Command kCommands[] = {
      RunCalendar},
     {"complaint", "show ID", "print one complaint: its cycles and SLA clocks",
      "Replays the complaint's stream (and the calendar and policy streams) up\n"
-     "to the state --as-of or --at-seq selects: state, partner, category, each\n"
-     "cycle's resolution and the customer's answer, and each SLA clock with\n"
+     "to the state --as-of, --known-at or --at-seq selects: state, partner,\n"
+     "category, each cycle's resolution and the customer's answer, and each SLA clock with\n"
      "its deadline, when it was done and its status (pending, met, breached,\n"
      "due unknown) as of that time. An unknown complaint is exit code 3.\n",
      RunComplaint},
@@ -187,7 +198,8 @@ constexpr Command kCommands[] = {
      "--from..--to (local days; default: every cycle): counts and compliance\n"
      "(met / (met + breached)) by the month of the deadline, by partner and by\n"
      "category, and the open clocks nearest their deadline, evaluated as of\n"
-     "now, --as-of TIME or the business time of --at-seq N.\n",
+     "now, TIME for --as-of TIME (business time) or --known-at TIME (recorded\n"
+     "time), or the business time of event N for --at-seq N.\n",
      RunSla},
     {"demo", "", "generate a seeded year of a mall's program and report on it",
      "Loads the official holiday schedules (data/calendar), enrols members,\n"
@@ -209,11 +221,12 @@ constexpr Command kCommands[] = {
     {"replay", "", "replay every projection into a fresh state and print its digests",
      "Replays the log into fresh projections (never the saved ones) and prints\n"
      "the state it selects, its summary figures and each projection's digest.\n"
-     "--at-seq N: the events with sequence <= N (default: the head).\n"
-     "--as-of TIME: the events recorded (ledger time) by TIME, evaluated at\n"
-     "TIME. --as-of TIME --business-time: the events that occurred (business\n"
-     "time, occurred-at) by TIME, whenever recorded, in log order, evaluated at\n"
-     "TIME. The same log gives the same digests on any machine.\n"
+     "--at-seq N: the events with sequence <= N (default: the head), evaluated\n"
+     "at the business time of event N: the digests a checkpoint at N signs.\n"
+     "--as-of TIME: the events that occurred (business time, occurred-at) by\n"
+     "TIME, whenever recorded, in log order, evaluated at TIME. --known-at\n"
+     "TIME: the events recorded (ledger time) by TIME, evaluated at TIME. The\n"
+     "same log gives the same digests on any machine.\n"
      "--bundle DIR replays the events of an audit bundle (from sequence 1)\n"
      "instead of a ledger, with the same output.\n",
      RunReplay},

@@ -1,10 +1,12 @@
 #include "cli/reports.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "cli/as_of.h"
 #include "cli/report_format.h"
 
 namespace loyalty::cli {
@@ -15,16 +17,27 @@ using Align = TextTable::Align;
 // Tables of labelled values: "label  value".
 TextTable LabelTable() { return TextTable({Align::kLeft, Align::kLeft}); }
 
-// The last line of every report: which state it describes. An empty
-// ledger read at a sequence has no time.
-std::string AsOfLine(uint64_t as_of_sequence, int64_t as_of_us) {
+// The last line of every report: which state it describes, and on which
+// axis it was chosen (business and recorded time differ after an import of
+// history, and a reader must know which one answered). An empty ledger read
+// at a sequence has no time.
+std::string AsOfLine(uint64_t as_of_sequence, int64_t as_of_us, AsOf::Kind kind) {
   return absl::StrCat("as of sequence ", as_of_sequence, ", ",
-                      as_of_us == 0 ? "none" : FormatLocalTimeUs(as_of_us), "\n");
+                      as_of_us == 0 ? "none" : FormatLocalTimeUs(as_of_us), " (",
+                      AsOfAxisName(kind), ")\n");
 }
 
-JsonObject& AddAsOf(JsonObject& json, uint64_t as_of_sequence, int64_t as_of_us) {
+// "business time" -> "business_time".
+std::string AsOfAxisKey(AsOf::Kind kind) {
+  std::string key = AsOfAxisName(kind);
+  std::replace(key.begin(), key.end(), ' ', '_');
+  return key;
+}
+
+JsonObject& AddAsOf(JsonObject& json, uint64_t as_of_sequence, int64_t as_of_us, AsOf::Kind kind) {
   return json.Uint("as_of_sequence", as_of_sequence)
-      .Instant("as_of", as_of_us, /*none_when_zero=*/true);
+      .Instant("as_of", as_of_us, /*none_when_zero=*/true)
+      .String("as_of_axis", AsOfAxisKey(kind));
 }
 
 std::string Points(int64_t points) { return absl::StrCat(points, " points"); }
@@ -186,7 +199,7 @@ std::string MemberText(const MemberView& member) {
   summary.AddRow({"lifetime expired", Points(member.expired_points_total)});
   summary.AddRow({"lifetime clawed back", Points(member.clawed_back_points_total)});
   return absl::StrCat(summary.Render(), LotsText(member.lots), TierHistoryText(member.tier_history),
-                      AsOfLine(member.as_of_sequence, member.as_of_us));
+                      AsOfLine(member.as_of_sequence, member.as_of_us, member.as_of_kind));
 }
 
 std::string MemberJson(const MemberView& member) {
@@ -225,7 +238,7 @@ std::string MemberJson(const MemberView& member) {
       .Int("clawed_back_points_total", member.clawed_back_points_total)
       .Raw("lots", JsonArray(lots))
       .Raw("tier_history", JsonArray(history));
-  AddAsOf(json, member.as_of_sequence, member.as_of_us);
+  AddAsOf(json, member.as_of_sequence, member.as_of_us, member.as_of_kind);
   return json.Build() + "\n";
 }
 
@@ -236,7 +249,8 @@ std::string TiersText(const ProgramView& program) {
   table.AddRow({TierName(v1::TIER_SILVER), absl::StrCat(program.tiers.silver)});
   table.AddRow({TierName(v1::TIER_GOLD), absl::StrCat(program.tiers.gold)});
   table.AddRow({TierName(v1::TIER_PLATINUM), absl::StrCat(program.tiers.platinum)});
-  return absl::StrCat(table.Render(), AsOfLine(program.as_of_sequence, program.as_of_us));
+  return absl::StrCat(table.Render(),
+                      AsOfLine(program.as_of_sequence, program.as_of_us, program.as_of_kind));
 }
 
 std::string TiersJson(const ProgramView& program) {
@@ -245,7 +259,7 @@ std::string TiersJson(const ProgramView& program) {
       .Int(TierName(v1::TIER_SILVER), program.tiers.silver)
       .Int(TierName(v1::TIER_GOLD), program.tiers.gold)
       .Int(TierName(v1::TIER_PLATINUM), program.tiers.platinum);
-  AddAsOf(json, program.as_of_sequence, program.as_of_us);
+  AddAsOf(json, program.as_of_sequence, program.as_of_us, program.as_of_kind);
   return json.Build() + "\n";
 }
 
@@ -254,7 +268,8 @@ std::string LiabilityText(const ProgramView& program) {
   table.AddRow({"outstanding", Points(program.liability.outstanding_points)});
   table.AddRow({"debt", Points(program.liability.debt_points)});
   table.AddRow({"members", absl::StrCat(program.liability.members)});
-  return absl::StrCat(table.Render(), AsOfLine(program.as_of_sequence, program.as_of_us));
+  return absl::StrCat(table.Render(),
+                      AsOfLine(program.as_of_sequence, program.as_of_us, program.as_of_kind));
 }
 
 std::string LiabilityJson(const ProgramView& program) {
@@ -262,7 +277,7 @@ std::string LiabilityJson(const ProgramView& program) {
   json.Int("outstanding_points", program.liability.outstanding_points)
       .Int("debt_points", program.liability.debt_points)
       .Int("members", program.liability.members);
-  AddAsOf(json, program.as_of_sequence, program.as_of_us);
+  AddAsOf(json, program.as_of_sequence, program.as_of_us, program.as_of_kind);
   return json.Build() + "\n";
 }
 
@@ -289,7 +304,7 @@ std::string PartnersText(const ProgramView& program) {
     }
     rows = table.Render();
   }
-  return absl::StrCat(rows, AsOfLine(program.as_of_sequence, program.as_of_us));
+  return absl::StrCat(rows, AsOfLine(program.as_of_sequence, program.as_of_us, program.as_of_kind));
 }
 
 std::string PartnersJson(const ProgramView& program) {
@@ -314,7 +329,7 @@ std::string PartnersJson(const ProgramView& program) {
   }
   JsonObject json;
   json.Raw("partners", JsonArray(partners));
-  AddAsOf(json, program.as_of_sequence, program.as_of_us);
+  AddAsOf(json, program.as_of_sequence, program.as_of_us, program.as_of_kind);
   return json.Build() + "\n";
 }
 
@@ -329,7 +344,7 @@ std::string DigestsText(const std::vector<ProjectionDigest>& digests) {
 std::string DigestsJson(const ProgramView& program) {
   JsonObject json;
   json.Raw("digests", DigestsArray(program.digests));
-  AddAsOf(json, program.as_of_sequence, program.as_of_us);
+  AddAsOf(json, program.as_of_sequence, program.as_of_us, program.as_of_kind);
   return json.Build() + "\n";
 }
 
@@ -418,8 +433,8 @@ std::string ComplaintText(const ComplaintView& complaint) {
     add_clock(cycle.cycle, cycle.reply);
     if (cycle.has_notification) add_clock(cycle.cycle, cycle.notification);
   }
-  return absl::StrCat(summary.Render(), "cycles:\n", cycles.Render(), "clocks:\n",
-                      clocks.Render(), AsOfLine(complaint.as_of_sequence, complaint.as_of_us));
+  return absl::StrCat(summary.Render(), "cycles:\n", cycles.Render(), "clocks:\n", clocks.Render(),
+                      AsOfLine(complaint.as_of_sequence, complaint.as_of_us, complaint.as_of_kind));
 }
 
 std::string ComplaintJson(const ComplaintView& complaint) {
@@ -452,7 +467,7 @@ std::string ComplaintJson(const ComplaintView& complaint) {
       .Int("goodwill_points_total", complaint.goodwill_points_total)
       .Int("satisfaction_score", complaint.satisfaction_score)
       .Raw("cycles", JsonArray(cycles));
-  AddAsOf(json, complaint.as_of_sequence, complaint.as_of_us);
+  AddAsOf(json, complaint.as_of_sequence, complaint.as_of_us, complaint.as_of_kind);
   return json.Build() + "\n";
 }
 
@@ -491,7 +506,7 @@ std::string SlaReportText(const SlaReportView& report, bool window_given) {
                       GroupsText("by due month", "MONTH", report.by_due_month, false),
                       GroupsText("by partner", "PARTNER", report.by_partner, true),
                       GroupsText("by category", "CATEGORY", report.by_category, false), open,
-                      AsOfLine(report.as_of_sequence, report.as_of_us));
+                      AsOfLine(report.as_of_sequence, report.as_of_us, report.as_of_kind));
 }
 
 std::string SlaReportJson(const SlaReportView& report, bool window_given) {
@@ -521,7 +536,7 @@ std::string SlaReportJson(const SlaReportView& report, bool window_given) {
       .Raw("by_category", GroupsJson("category", report.by_category))
       .Int("open_clock_count", report.open_clock_count)
       .Raw("open_clocks", JsonArray(open));
-  AddAsOf(json, report.as_of_sequence, report.as_of_us);
+  AddAsOf(json, report.as_of_sequence, report.as_of_us, report.as_of_kind);
   return json.Build() + "\n";
 }
 

@@ -38,6 +38,7 @@ MemberView SilverMember() {
       {kJan2024Us + kDayUs, v1::TIER_REGULAR, v1::TIER_SILVER, "upgrade", 512345});
   member.as_of_sequence = 9;
   member.as_of_us = kJan2024Us + 10 * kDayUs;
+  member.as_of_kind = AsOf::Kind::kBusinessTime;
   return member;
 }
 
@@ -45,6 +46,7 @@ ProgramView Program() {
   ProgramView program;
   program.as_of_sequence = 12;
   program.as_of_us = kJan2024Us + 10 * kDayUs;
+  program.as_of_kind = AsOf::Kind::kSequence;
   program.tiers = {3, 1, 0, 0};
   program.liability = {5223, 40, 4, {}};
   program.partners.push_back(
@@ -88,7 +90,7 @@ TEST(MemberReportTest, Text) {
             "tier history:\n"
             "  AT                                CHANGE             CAUSE    SPEND CNY\n"
             "  2024-01-02T08:00:00.000000+08:00  regular -> silver  upgrade    5123.45\n"
-            "as of sequence 9, 2024-01-11T08:00:00.000000+08:00\n");
+            "as of sequence 9, 2024-01-11T08:00:00.000000+08:00 (business time)\n");
 }
 
 TEST(MemberReportTest, TextWithoutLotsOrHistory) {
@@ -126,7 +128,7 @@ TEST(MemberReportTest, Json) {
       "\"at_us\":1704153600000000,\"from\":\"regular\",\"to\":\"silver\",\"cause\":\"upgrade\","
       "\"qualifying_spend_fen\":512345}],"
       "\"as_of_sequence\":9,\"as_of\":\"2024-01-11T08:00:00.000000+08:00\","
-      "\"as_of_us\":1704931200000000}\n");
+      "\"as_of_us\":1704931200000000,\"as_of_axis\":\"business_time\"}\n");
   ExpectValidJson(json);
 }
 
@@ -137,11 +139,12 @@ TEST(ProgramReportTest, Tiers) {
             "silver          1\n"
             "gold            0\n"
             "platinum        0\n"
-            "as of sequence 12, 2024-01-11T08:00:00.000000+08:00\n");
+            "as of sequence 12, 2024-01-11T08:00:00.000000+08:00 (by sequence)\n");
   const std::string json = TiersJson(Program());
   EXPECT_EQ(json,
             "{\"regular\":3,\"silver\":1,\"gold\":0,\"platinum\":0,\"as_of_sequence\":12,"
-            "\"as_of\":\"2024-01-11T08:00:00.000000+08:00\",\"as_of_us\":1704931200000000}\n");
+            "\"as_of\":\"2024-01-11T08:00:00.000000+08:00\",\"as_of_us\":1704931200000000,"
+            "\"as_of_axis\":\"by_sequence\"}\n");
   ExpectValidJson(json);
 }
 
@@ -150,11 +153,12 @@ TEST(ProgramReportTest, Liability) {
             "outstanding  5223 points\n"
             "debt         40 points\n"
             "members      4\n"
-            "as of sequence 12, 2024-01-11T08:00:00.000000+08:00\n");
+            "as of sequence 12, 2024-01-11T08:00:00.000000+08:00 (by sequence)\n");
   const std::string json = LiabilityJson(Program());
   EXPECT_EQ(json,
             "{\"outstanding_points\":5223,\"debt_points\":40,\"members\":4,\"as_of_sequence\":12,"
-            "\"as_of\":\"2024-01-11T08:00:00.000000+08:00\",\"as_of_us\":1704931200000000}\n");
+            "\"as_of\":\"2024-01-11T08:00:00.000000+08:00\",\"as_of_us\":1704931200000000,"
+            "\"as_of_axis\":\"by_sequence\"}\n");
   ExpectValidJson(json);
 }
 
@@ -166,7 +170,7 @@ TEST(ProgramReportTest, Partners) {
             "        10000           2        3             1    75.00%          4.25\n"
             "store-22       0.05          0.00     0.05          1        0        0.00%  "
             "            0           0        0             0         -             -\n"
-            "as of sequence 12, 2024-01-11T08:00:00.000000+08:00\n");
+            "as of sequence 12, 2024-01-11T08:00:00.000000+08:00 (by sequence)\n");
   const std::string json = PartnersJson(Program());
   EXPECT_EQ(json,
             "{\"partners\":[{\"partner_id\":\"store-1\",\"gross_sales_fen\":1000000,"
@@ -179,12 +183,14 @@ TEST(ProgramReportTest, Partners) {
             "\"points_issued\":0,\"complaint_count\":0,\"sla_met\":0,\"sla_breached\":0,"
             "\"sla_compliance_bp\":null,\"average_satisfaction_centi\":null}],"
             "\"as_of_sequence\":12,"
-            "\"as_of\":\"2024-01-11T08:00:00.000000+08:00\",\"as_of_us\":1704931200000000}\n");
+            "\"as_of\":\"2024-01-11T08:00:00.000000+08:00\",\"as_of_us\":1704931200000000,"
+            "\"as_of_axis\":\"by_sequence\"}\n");
   ExpectValidJson(json);
   ProgramView empty;
-  EXPECT_EQ(PartnersText(empty), "no partners\nas of sequence 0, none\n");
+  EXPECT_EQ(PartnersText(empty), "no partners\nas of sequence 0, none (now)\n");
   EXPECT_EQ(PartnersJson(empty),
-            "{\"partners\":[],\"as_of_sequence\":0,\"as_of\":null,\"as_of_us\":0}\n");
+            "{\"partners\":[],\"as_of_sequence\":0,\"as_of\":null,\"as_of_us\":0,"
+            "\"as_of_axis\":\"now\"}\n");
 }
 
 // A complaint of two cycles: the first resolved and answered, the second
@@ -221,6 +227,7 @@ ComplaintView TwoCycleComplaint() {
                   SlaClockStatus::kDueUnknown};
   complaint.as_of_sequence = 30;
   complaint.as_of_us = kJan2024Us + 20 * kDayUs;
+  complaint.as_of_kind = AsOf::Kind::kRecordedTime;
   return complaint;
 }
 
@@ -238,7 +245,8 @@ TEST(ComplaintReportTest, TextShowsCyclesAndClocks) {
                         "      2  reply         unknown: no holiday schedule is loaded for 2025  -"
                         "                                 due unknown\n"));
   EXPECT_THAT(text, ::testing::HasSubstr("  dissatisfied (1)\n"));
-  EXPECT_THAT(text, EndsWith("as of sequence 30, 2024-01-21T08:00:00.000000+08:00\n"));
+  EXPECT_THAT(text,
+              EndsWith("as of sequence 30, 2024-01-21T08:00:00.000000+08:00 (recorded time)\n"));
 }
 
 TEST(ComplaintReportTest, JsonHasNullsForWhatHasNotHappened) {

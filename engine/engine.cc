@@ -454,24 +454,47 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<MemberView> Member(const std::string& member_id, AsOf as_of) const override {
-    absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
-    if (!bound.ok()) return bound.status();
-    absl::StatusOr<std::optional<MemberView>> live = MemberFromLive(member_id, as_of, *bound);
-    if (!live.ok()) return live.status();
-    if (live->has_value()) return std::move(**live);
-    return MemberReplayed(member_id, as_of, *bound);
+    absl::StatusOr<MemberView> view = MemberAsOf(member_id, as_of);
+    if (view.ok()) view->as_of_kind = as_of.kind();
+    return view;
   }
 
-  // A member as of `bound` by a replay: the member's own stream and the
-  // policy stream hold every event that decides the member's points and
-  // tier, merged in log order, from the member's latest snapshot at or
-  // before `bound` (projections/member_snapshot.h) if there is one.
-  absl::StatusOr<MemberView> MemberReplayed(const std::string& member_id, AsOf as_of,
-                                            uint64_t bound) const {
+  absl::StatusOr<MemberView> MemberAsOf(const std::string& member_id, AsOf as_of) const {
+    if (as_of.kind() == AsOf::Kind::kBusinessTime) {
+      // The events that occurred by then may lie anywhere in the log: no
+      // prefix of it, so neither the live state nor a snapshot serves.
+      return MemberReplayed(member_id, as_of.instant_us(), ledger_->Head().sequence,
+                            /*occurred_by_us=*/as_of.instant_us());
+    }
+    absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
+    if (!bound.ok()) return bound.status();
+    absl::StatusOr<std::optional<int64_t>> instant_us = QueryInstant(as_of, *bound);
+    if (!instant_us.ok()) return instant_us.status();
+    absl::StatusOr<std::optional<MemberView>> live = MemberFromLive(member_id, *instant_us, *bound);
+    if (!live.ok()) return live.status();
+    if (live->has_value()) return std::move(**live);
+    return MemberReplayed(member_id, *instant_us, *bound, /*occurred_by_us=*/std::nullopt);
+  }
+
+  // A member as of `bound` by a replay, evaluated at `instant_us` if any:
+  // the member's own stream and the policy stream hold every event that
+  // decides the member's points and tier, merged in log order, from the
+  // member's latest snapshot at or before `bound`
+  // (projections/member_snapshot.h) if there is one. With `occurred_by_us`,
+  // only the events that occurred by then, and from the start of the
+  // streams (a snapshot may hold events that occurred later).
+  absl::StatusOr<MemberView> MemberReplayed(const std::string& member_id,
+                                            std::optional<int64_t> instant_us, uint64_t bound,
+                                            std::optional<int64_t> occurred_by_us) const {
+    auto occurred_late = [&](const v1::Envelope& envelope) {
+      return occurred_by_us.has_value() && envelope.occurred_at_us() > *occurred_by_us;
+    };
     // Snapshots are derived data: a damaged one is passed over, and the
     // member replayed from the start of its stream.
     absl::StatusOr<std::optional<StoredMemberSnapshot>> snapshot = std::nullopt;
-    if (store_ != nullptr) snapshot = store_->LatestMemberSnapshot(member_id, bound);
+    if (store_ != nullptr && !occurred_by_us.has_value()) {
+      snapshot = store_->LatestMemberSnapshot(member_id, bound);
+    }
     if (!snapshot.ok()) {
       if (!absl::IsDataLoss(snapshot.status())) return snapshot.status();
       snapshot = std::nullopt;
@@ -480,7 +503,7 @@ class EngineImpl final : public Engine {
     absl::Status status = ledger_->ScanStream(
         projections::kPolicyStreamId, 1, [&](const v1::Envelope& envelope) {
           if (envelope.sequence() > bound) return absl::CancelledError();
-          policy_events.push_back(envelope);
+          if (!occurred_late(envelope)) policy_events.push_back(envelope);
           return absl::OkStatus();
         });
     if (!status.ok() && !absl::IsCancelled(status)) return status;
@@ -523,6 +546,7 @@ class EngineImpl final : public Engine {
     status = ledger_->ScanStream(projections::MemberStreamId(member_id), from_version,
                                  [&](const v1::Envelope& envelope) -> absl::Status {
                                    if (envelope.sequence() > bound) return absl::CancelledError();
+                                   if (occurred_late(envelope)) return absl::OkStatus();
                                    absl::Status applied = apply_policies_before(envelope.sequence());
                                    if (!applied.ok()) return applied;
                                    ++member_events;
@@ -532,7 +556,7 @@ class EngineImpl final : public Engine {
     metrics_.MemberReplayed(snapshot->has_value(), member_events);
     status = apply_policies_before(bound + 1);
     if (!status.ok()) return status;
-    if (std::optional<int64_t> instant_us = QueryInstant(as_of)) {
+    if (instant_us.has_value()) {
       balances.AdvanceTo(*instant_us);
       tiers.AdvanceTo(*instant_us);
     }
@@ -555,19 +579,29 @@ class EngineImpl final : public Engine {
         copy = std::move(*copied);
         digests = live_->Digests();
       }
-      AdvanceForQuery(as_of, copy.get());
+      copy->AdvanceTo(clock_->NowMicros());
       ProgramView view = MakeProgramView(*copy, clock_->NowMicros());
       // Digests describe the log's state, not the wall clock's.
       view.digests = std::move(digests);
       return view;
     }
-    absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
-    if (!bound.ok()) return bound.status();
     ProjectionSet set;
-    absl::Status status = Replay(*bound, &set);
-    if (!status.ok()) return status;
-    AdvanceForQuery(as_of, &set);
-    return MakeProgramView(set, SlaInstant(as_of, set.complaints().now_us()));
+    if (as_of.kind() == AsOf::Kind::kBusinessTime) {
+      absl::StatusOr<uint64_t> applied =
+          ReplayLogAsOfBusinessTime(*ledger_, as_of.instant_us(), &set);
+      if (!applied.ok()) return applied.status();
+    } else {
+      absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
+      if (!bound.ok()) return bound.status();
+      absl::Status status = Replay(*bound, &set);
+      if (!status.ok()) return status;
+      absl::StatusOr<std::optional<int64_t>> instant_us = QueryInstant(as_of, *bound);
+      if (!instant_us.ok()) return instant_us.status();
+      if (instant_us->has_value()) set.AdvanceTo(**instant_us);
+    }
+    ProgramView view = MakeProgramView(set, SlaInstant(as_of, set.complaints().now_us()));
+    view.as_of_kind = as_of.kind();
+    return view;
   }
 
   absl::StatusOr<ComplaintView> Complaint(const std::string& complaint_id,
@@ -583,6 +617,7 @@ class EngineImpl final : public Engine {
     }
     absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
     if (!bound.ok()) return bound.status();
+    const bool by_business_time = as_of.kind() == AsOf::Kind::kBusinessTime;
     // A complaint's clocks depend on its own events, the calendar and the
     // SLA policy only: merge those three streams in log order.
     std::vector<v1::Envelope> events;
@@ -591,6 +626,9 @@ class EngineImpl final : public Engine {
           projections::ComplaintStreamId(complaint_id)}) {
       absl::Status status = ledger_->ScanStream(stream, 1, [&](const v1::Envelope& envelope) {
         if (envelope.sequence() > *bound) return absl::CancelledError();
+        if (by_business_time && envelope.occurred_at_us() > as_of.instant_us()) {
+          return absl::OkStatus();
+        }
         events.push_back(envelope);
         return absl::OkStatus();
       });
@@ -604,15 +642,18 @@ class EngineImpl final : public Engine {
       absl::Status status = complaints.Apply(envelope);
       if (!status.ok()) return status;
     }
-    int64_t business_us = complaints.now_us();
-    if (as_of.kind() == AsOf::Kind::kSequence && *bound > 0) {
-      absl::StatusOr<std::vector<v1::Envelope>> last = ledger_->Read(*bound, 1);
-      if (!last.ok()) return last.status();
-      if (!last->empty()) business_us = std::max(business_us, last->front().occurred_at_us());
-    }
+    absl::StatusOr<std::optional<int64_t>> instant_us = QueryInstant(as_of, *bound);
+    if (!instant_us.ok()) return instant_us.status();
+    if (instant_us->has_value()) complaints.AdvanceTo(**instant_us);
     absl::StatusOr<ComplaintView> view =
-        MakeComplaintView(complaints, complaint_id, SlaInstant(as_of, business_us));
-    if (view.ok()) view->as_of_sequence = *bound;
+        MakeComplaintView(complaints, complaint_id, SlaInstant(as_of, complaints.now_us()));
+    if (view.ok()) {
+      // By business time, the state read is the last event applied, not a
+      // prefix of the log.
+      view->as_of_sequence =
+          by_business_time ? (events.empty() ? 0 : events.back().sequence()) : *bound;
+      view->as_of_kind = as_of.kind();
+    }
     return view;
   }
 
@@ -631,13 +672,26 @@ class EngineImpl final : public Engine {
     if (!window.ok()) return window;
     absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
     if (!bound.ok()) return bound.status();
+    const bool by_business_time = as_of.kind() == AsOf::Kind::kBusinessTime;
     projections::ComplaintProjection complaints;
-    absl::Status status = ledger_->Scan(
-        1, *bound, [&](const v1::Envelope& envelope) { return complaints.Apply(envelope); });
+    uint64_t last_applied = 0;
+    absl::Status status = ledger_->Scan(1, *bound, [&](const v1::Envelope& envelope) {
+      if (by_business_time && envelope.occurred_at_us() > as_of.instant_us()) {
+        return absl::OkStatus();
+      }
+      last_applied = envelope.sequence();
+      return complaints.Apply(envelope);
+    });
     if (!status.ok()) return status;
+    absl::StatusOr<std::optional<int64_t>> instant_us = QueryInstant(as_of, *bound);
+    if (!instant_us.ok()) return instant_us.status();
+    if (instant_us->has_value()) complaints.AdvanceTo(**instant_us);
     absl::StatusOr<SlaReportView> view = MakeSlaReportView(
         complaints, from_day, to_day, SlaInstant(as_of, complaints.now_us()));
-    if (view.ok()) view->as_of_sequence = *bound;
+    if (view.ok()) {
+      view->as_of_sequence = last_applied;
+      view->as_of_kind = as_of.kind();
+    }
     return view;
   }
 
@@ -1010,8 +1064,11 @@ class EngineImpl final : public Engine {
         return ledger_->Head().sequence;
       case AsOf::Kind::kSequence:
         return std::min(as_of.sequence(), ledger_->Head().sequence);
-      case AsOf::Kind::kTime:
+      case AsOf::Kind::kRecordedTime:
         return ledger_->SequenceAtTime(as_of.instant_us());
+      case AsOf::Kind::kBusinessTime:
+        // The whole log, of which only what occurred by then is read.
+        return ledger_->Head().sequence;
     }
     return absl::InvalidArgumentError("as_of: unknown kind");
   }
@@ -1022,7 +1079,8 @@ class EngineImpl final : public Engine {
     switch (as_of.kind()) {
       case AsOf::Kind::kNow:
         return clock_->NowMicros();
-      case AsOf::Kind::kTime:
+      case AsOf::Kind::kRecordedTime:
+      case AsOf::Kind::kBusinessTime:
         return as_of.instant_us();
       case AsOf::Kind::kSequence:
         return business_us;
@@ -1037,7 +1095,8 @@ class EngineImpl final : public Engine {
   // the caller replays) when one did, or when an append raced this read.
   // NotFound for an unknown member.
   absl::StatusOr<std::optional<MemberView>> MemberFromLive(const std::string& member_id,
-                                                           AsOf as_of, uint64_t bound) const {
+                                                           std::optional<int64_t> instant_us,
+                                                           uint64_t bound) const {
     // Read again after the copy: appends may go on meanwhile. This first
     // read only spares the copy when a replay is needed anyway.
     absl::StatusOr<uint64_t> own = LastSequenceOf(projections::MemberStreamId(member_id));
@@ -1069,7 +1128,7 @@ class EngineImpl final : public Engine {
     if (!policy.ok()) return policy.status();
     const uint64_t state_at = std::min(applied, bound);
     if (*own > state_at || *policy > state_at) return std::nullopt;
-    if (std::optional<int64_t> instant_us = QueryInstant(as_of)) {
+    if (instant_us.has_value()) {
       account.AdvanceTo(*instant_us);
       if (tier.has_value()) tier->AdvanceTo(*instant_us, tier_policy);
     }
@@ -1091,16 +1150,27 @@ class EngineImpl final : public Engine {
     return sequence;
   }
 
-  // The business time a query moves the projections to, if any: now for
-  // AsOf::Now(), the instant for AsOf::Time(); none for a sequence.
-  std::optional<int64_t> QueryInstant(AsOf as_of) const {
-    if (as_of.kind() == AsOf::Kind::kNow) return clock_->NowMicros();
-    if (as_of.kind() == AsOf::Kind::kTime) return as_of.instant_us();
-    return std::nullopt;
-  }
-
-  void AdvanceForQuery(AsOf as_of, ProjectionSet* set) const {
-    if (std::optional<int64_t> instant_us = QueryInstant(as_of)) set->AdvanceTo(*instant_us);
+  // The business time a query evaluates its state at (views.h, AsOf): the
+  // clock's now for AsOf::Now(), the instant of a business or recorded
+  // time, and for a sequence the occurred-at of its last event, `bound`
+  // (none when it reads no event).
+  absl::StatusOr<std::optional<int64_t>> QueryInstant(AsOf as_of, uint64_t bound) const {
+    switch (as_of.kind()) {
+      case AsOf::Kind::kNow:
+        return clock_->NowMicros();
+      case AsOf::Kind::kRecordedTime:
+      case AsOf::Kind::kBusinessTime:
+        return as_of.instant_us();
+      case AsOf::Kind::kSequence:
+        break;
+    }
+    if (bound == 0) return std::nullopt;
+    absl::StatusOr<std::vector<v1::Envelope>> last = ledger_->Read(bound, 1);
+    if (!last.ok()) return last.status();
+    if (last->empty()) {
+      return absl::DataLossError(absl::StrCat("sequence ", bound, ": missing from the ledger"));
+    }
+    return last->front().occurred_at_us();
   }
 
   const EngineOptions options_;

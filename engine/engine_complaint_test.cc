@@ -68,7 +68,7 @@ class EngineComplaintTest : public ::testing::Test {
   }
 
   // The ledger records each event a second after it occurs, as a service
-  // recording events as they happen: AsOf::Time reads by that time.
+  // recording events as they happen: AsOf::RecordedTime reads by that time.
   void Tick(int64_t at) {
     if (clock_.NowMicros() < at + 1000000) clock_.Set(at + 1000000);
   }
@@ -136,7 +136,7 @@ TEST_F(EngineComplaintTest, ALifecycleAcrossTheSpringFestivalAndLabourDay) {
   EXPECT_EQ(view.as_of_us, filed_at);
   EXPECT_EQ(view.as_of_sequence, filed->sequences.back());
   // Overdue as of the morning after the deadline, with no event saying so.
-  EXPECT_EQ(View("C1", AsOf::Time(At(2024, 2, 21, 8))).cycles[0].reply.status,
+  EXPECT_EQ(View("C1", AsOf::RecordedTime(At(2024, 2, 21, 8))).cycles[0].reply.status,
             SlaClockStatus::kBreached);
 
   ASSERT_TRUE(Reply("C1", At(2024, 2, 21)).ok());  // a day late
@@ -301,7 +301,7 @@ TEST_F(EngineComplaintTest, SlaReportAndPartnerScorecards) {
 
   // As of the end of 31 March: C2's notification (due 13 March) and C3's
   // reply (due 13 March) are overdue.
-  auto report = engine_->SlaReport(kFirstDay, kLastDay, AsOf::Time(At(2024, 3, 31, 23)));
+  auto report = engine_->SlaReport(kFirstDay, kLastDay, AsOf::RecordedTime(At(2024, 3, 31, 23)));
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->cycles, 3);
   EXPECT_EQ(report->reopens, 0);
@@ -333,14 +333,14 @@ TEST_F(EngineComplaintTest, SlaReportAndPartnerScorecards) {
 
   // A window of February only: C1 alone.
   auto february = engine_->SlaReport(absl::CivilDay(2024, 2, 1), absl::CivilDay(2024, 2, 29),
-                                     AsOf::Time(At(2024, 3, 31, 23)));
+                                     AsOf::RecordedTime(At(2024, 3, 31, 23)));
   ASSERT_TRUE(february.ok());
   EXPECT_EQ(february->cycles, 1);
   EXPECT_EQ(february->open_clock_count, 0);
   EXPECT_EQ(engine_->SlaReport(kLastDay, kFirstDay, AsOf::Now()).status().code(),
             absl::StatusCode::kInvalidArgument);
 
-  auto program = engine_->Program(AsOf::Time(At(2024, 3, 31, 23)));
+  auto program = engine_->Program(AsOf::RecordedTime(At(2024, 3, 31, 23)));
   ASSERT_TRUE(program.ok());
   ASSERT_EQ(program->partners.size(), 1u);  // complaints about the mall have no scorecard
   const PartnerScorecard& store = program->partners[0];
@@ -424,13 +424,18 @@ TEST(EngineComplaintReplayTest, ClocksAsOfAnySequenceAreThoseOfAFullReplay) {
     }
     auto report = (*engine)->SlaReport(kFirstDay, kLastDay, AsOf::Sequence(n));
     ASSERT_TRUE(report.ok()) << report.status();
-    auto expected = internal::MakeSlaReportView(full.complaints(), kFirstDay, kLastDay,
-                                                full.complaints().now_us());
+    // Evaluated at the business time of event n, or later when the
+    // complaint events read reached further (event n was backdated).
+    const int64_t sla_instant_us = std::max(full.complaints().now_us(), envelope.occurred_at_us());
+    EXPECT_EQ(report->as_of_us, sla_instant_us) << "at " << n;
+    auto expected =
+        internal::MakeSlaReportView(full.complaints(), kFirstDay, kLastDay, sla_instant_us);
     ASSERT_TRUE(expected.ok());
     expected->as_of_sequence = n;
+    expected->as_of_kind = AsOf::Kind::kSequence;
     EXPECT_EQ(Describe(*report), Describe(*expected)) << "at " << n;
     // The same figures as the projection's own report.
-    auto own = full.complaints().Report(kFirstDay, kLastDay, full.complaints().now_us());
+    auto own = full.complaints().Report(kFirstDay, kLastDay, sla_instant_us);
     ASSERT_TRUE(own.ok());
     EXPECT_EQ(report->cycles, own->cycles);
     EXPECT_EQ(report->total.all.met, own->all.met);
@@ -448,7 +453,7 @@ TEST(EngineComplaintReplayTest, ClocksAsOfAnySequenceAreThoseOfAFullReplay) {
   // Live (Now, at the engine clock) and a replay (Time, at the same
   // instant) give the same views, the same report and the same scorecards.
   clock.Set(history.now_us() + 10 * testing::kHistoryDayUs);
-  const AsOf replay = AsOf::Time(clock.NowMicros());
+  const AsOf replay = AsOf::RecordedTime(clock.NowMicros());
   for (const std::string& id : history.complaints()) {
     auto live = (*engine)->Complaint(id, AsOf::Now());
     auto replayed = (*engine)->Complaint(id, replay);

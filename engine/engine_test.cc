@@ -434,9 +434,13 @@ void ExpectMemberAsOfAnySequenceEqualsAFullReplay(uint64_t snapshot_interval_eve
     const v1::Event& event = envelope.event();
     if (event.has_complaint_filed() || event.has_survey_answered()) ++foreign_events;
     if (!cuts.contains(n)) continue;
+    // As of sequence n: evaluated at the business time of event n.
+    auto evaluated = full.Copy();
+    ASSERT_TRUE(evaluated.ok()) << evaluated.status();
+    (*evaluated)->AdvanceTo(envelope.occurred_at_us());
     for (const std::string& member_id : history.members()) {
       auto actual = (*engine)->Member(member_id, AsOf::Sequence(n));
-      auto expected = internal::MakeMemberView(full, member_id);
+      auto expected = internal::MakeMemberView(**evaluated, member_id);
       if (!expected.ok()) {
         EXPECT_EQ(actual.status().code(), absl::StatusCode::kNotFound) << member_id << " at " << n;
         continue;
@@ -476,7 +480,7 @@ void ExpectMemberAsOfAnySequenceEqualsAFullReplay(uint64_t snapshot_interval_eve
       auto expected = internal::MakeMemberView(advanced, member_id);
       if (!expected.ok()) continue;
       expected->as_of_sequence = std::max(last_own[member_id], last_policy);
-      for (const AsOf as_of : {AsOf::Now(), AsOf::Time(clock.NowMicros())}) {
+      for (const AsOf as_of : {AsOf::Now(), AsOf::RecordedTime(clock.NowMicros())}) {
         auto actual = (*engine)->Member(member_id, as_of);
         ASSERT_TRUE(actual.ok()) << actual.status();
         EXPECT_EQ(testing::Describe(*actual), testing::Describe(*expected)) << member_id;

@@ -237,6 +237,22 @@ absl::Status ReplayLog(const Ledger& ledger, uint64_t from, uint64_t to, int thr
   return ledger.Scan(from, to, [&](const v1::Envelope& envelope) { return set->Apply(envelope); });
 }
 
+absl::StatusOr<uint64_t> ReplayLogAsOfBusinessTime(const Ledger& ledger, int64_t instant_us,
+                                                   ProjectionSet* set) {
+  uint64_t applied = 0;
+  absl::Status status =
+      ledger.Scan(1, ledger.Head().sequence, [&](const v1::Envelope& envelope) -> absl::Status {
+        if (envelope.occurred_at_us() > instant_us) return absl::OkStatus();
+        absl::Status applied_status = set->Apply(envelope);
+        if (!applied_status.ok()) return applied_status;
+        ++applied;
+        return absl::OkStatus();
+      });
+  if (!status.ok()) return status;
+  set->AdvanceTo(instant_us);
+  return applied;
+}
+
 absl::Status CheckReplayThreads(int threads) {
   if (threads == 1 || threads == 2) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrCat("replay_threads: ", threads, " is not 1 or 2"));

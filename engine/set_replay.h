@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "engine/projection_set.h"
 #include "loyalty/ledger.h"
 
@@ -30,6 +31,17 @@ namespace loyalty::internal {
 // neither 1 nor 2.
 absl::Status ReplayLog(const Ledger& ledger, uint64_t from, uint64_t to, int threads,
                        ProjectionSet* set);
+
+// Applies to `set`, in log order, the events of the whole log (up to its
+// head) whose business time (occurred_at_us) is at or before `instant_us`,
+// then advances it to `instant_us`: the state of AsOf::BusinessTime
+// (views.h). An event that occurred by then but was decided on a state that
+// included one that occurred later is applied as far as the rule it then
+// breaks allows, and recorded as an anomaly, as in any replay. Returns the
+// number of events applied. Errors: reading the log; the set must then be
+// discarded.
+absl::StatusOr<uint64_t> ReplayLogAsOfBusinessTime(const Ledger& ledger, int64_t instant_us,
+                                                   ProjectionSet* set);
 
 // InvalidArgument "replay_threads: N is not 1 or 2" unless `threads` is 1 or
 // 2 (EngineOptions::replay_threads).

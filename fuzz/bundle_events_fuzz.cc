@@ -102,15 +102,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       break;
     case 2:
       // 2024-01-01 plus up to 31 days.
-      as_of = loyalty::AsOf::Time(1704067200LL * 1000000 + (mode >> 3) * 86400LL * 1000000);
+      as_of = loyalty::AsOf::RecordedTime(1704067200LL * 1000000 + (mode >> 3) * 86400LL * 1000000);
       break;
     default:
       break;
   }
-  const bool business_time = ((mode >> 1) & 3) == 3;
-  if (business_time) as_of = loyalty::AsOf::Time(1704067200LL * 1000000);
+  if (((mode >> 1) & 3) == 3) as_of = loyalty::AsOf::BusinessTime(1704067200LL * 1000000);
   uint64_t applied = 0;
-  auto view = loyalty::audit::ReplayBundle(directory, as_of, business_time, &applied);
+  auto view = loyalty::audit::ReplayBundle(directory, as_of, &applied);
   if (view.ok() && view->as_of_sequence > 64 + 1000) std::abort();
   return 0;
 }

@@ -150,21 +150,25 @@ TEST_F(AuditCliTest, DigestsAgreeAcrossRebuildLiveAndAsOfReplays) {
   ToolRun live = OnLedger({"digests"});
   ToolRun rebuilt = OnLedger({"rebuild"});
   ToolRun replayed = OnLedger({"replay", "--at-seq", head});
+  ToolRun at_head = OnLedger({"digests", "--at-seq", head});
   ASSERT_EQ(live.exit_code, 0) << live.err;
   ASSERT_EQ(rebuilt.exit_code, 0) << rebuilt.err;
   ASSERT_EQ(replayed.exit_code, 0) << replayed.err;
+  ASSERT_EQ(at_head.exit_code, 0) << at_head.err;
+  // The live projections as the events left them.
   EXPECT_EQ(rebuilt.out, live.out);
+  // A replay at a sequence is evaluated at the business time of its last
+  // event, as `digests --at-seq` is.
   const size_t digests = replayed.out.find("digests:\n");
   ASSERT_NE(digests, std::string::npos) << replayed.out;
-  EXPECT_EQ(replayed.out.substr(digests + 9), live.out);
+  EXPECT_EQ(replayed.out.substr(digests + 9), at_head.out);
 
   // Replaying again gives the same bytes.
   EXPECT_EQ(OnLedger({"replay"}).out, replayed.out);
 
   // Past every event, business time and ledger time select the same events.
-  ToolRun ledger_time = OnLedger({"replay", "--as-of", "2099-12-31", "--json"});
-  ToolRun business_time =
-      OnLedger({"replay", "--as-of", "2099-12-31", "--business-time", "--json"});
+  ToolRun ledger_time = OnLedger({"replay", "--known-at", "2099-12-31", "--json"});
+  ToolRun business_time = OnLedger({"replay", "--as-of", "2099-12-31", "--json"});
   ASSERT_EQ(ledger_time.exit_code, 0) << ledger_time.err;
   ASSERT_EQ(business_time.exit_code, 0) << business_time.err;
   auto digests_of = [](const std::string& json) { return json.substr(json.find("\"digests\"")); };
@@ -172,7 +176,7 @@ TEST_F(AuditCliTest, DigestsAgreeAcrossRebuildLiveAndAsOfReplays) {
   EXPECT_THAT(business_time.out, HasSubstr(absl::StrCat("\"events_replayed\":", head)));
 
   // Midway, a business-time replay reads only what had occurred.
-  ToolRun midway = OnLedger({"replay", "--as-of", "2024-01-20", "--business-time", "--json"});
+  ToolRun midway = OnLedger({"replay", "--as-of", "2024-01-20", "--json"});
   ASSERT_EQ(midway.exit_code, 0) << midway.err;
   const size_t replayed_at = midway.out.find("\"events_replayed\":");
   ASSERT_NE(replayed_at, std::string::npos) << midway.out;
@@ -187,8 +191,9 @@ TEST_F(AuditCliTest, BundleReplaysAsTheLedgerDoes) {
            {},
            {"--at-seq", "40"},
            {"--as-of", "2024-01-20"},
+           {"--known-at", "2024-01-20"},
            {"--as-of", "2024-01-20", "--business-time"},
-           {"--as-of", "2099-12-31", "--business-time", "--json"}}) {
+           {"--as-of", "2099-12-31", "--json"}}) {
     std::vector<std::string> on_ledger = {"replay"};
     on_ledger.insert(on_ledger.end(), point.begin(), point.end());
     std::vector<std::string> on_bundle = on_ledger;

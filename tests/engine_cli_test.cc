@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -165,6 +166,28 @@ class LedgerBuilder {
     return built;
   }
 
+  // A program that starts its ledger on 5 January 2026 by importing its
+  // history: recorded that day, X enrols on 10 January 2025 and buys for
+  // 6000.00 CNY on 1 March 2025 (silver, 6000 points).
+  uint64_t BuildImportedHistory() {
+    if (engine_ == nullptr) return 0;
+    clock_.Set(LocalUs(2026, 1, 5, 9));
+    EnrolMember enrol;
+    enrol.member_id = "X";
+    enrol.occurred_at_us = LocalUs(2025, 1, 10, 10);
+    enrol.actor_id = "import";
+    Check(engine_->Execute(enrol));
+    RecordPurchase purchase;
+    purchase.purchase_id = "P1";
+    purchase.member_id = "X";
+    purchase.partner_id = "store-7";
+    purchase.amount_fen = 600000;
+    purchase.category = "apparel";
+    purchase.occurred_at_us = LocalUs(2025, 3, 1, 10);
+    purchase.actor_id = "import";
+    return Check(engine_->Execute(purchase));
+  }
+
   Engine& engine() { return *engine_; }
 
  private:
@@ -285,7 +308,7 @@ TEST_F(EngineCliTest, MemberShowText) {
   EXPECT_THAT(out, HasSubstr("\ntier history:\n  AT "));
   EXPECT_THAT(out, HasSubstr("  2024-01-03T08:00:00.000000+08:00  regular -> silver  upgrade  "));
   EXPECT_THAT(out, HasSubstr(absl::StrCat("\nas of sequence ", built_.head,
-                                          ", 2024-01-04T08:00:00.000000+08:00\n")));
+                                          ", 2024-01-04T08:00:00.000000+08:00 (by sequence)\n")));
 }
 
 TEST_F(EngineCliTest, MemberShowJson) {
@@ -371,7 +394,7 @@ TEST_F(EngineCliTest, Tiers) {
                          "gold            0\n"
                          "platinum        0\n"
                          "as of sequence ",
-                         built_.head, ", 2024-01-04T08:00:00.000000+08:00\n"));
+                         built_.head, ", 2024-01-04T08:00:00.000000+08:00 (by sequence)\n"));
   const google::protobuf::Struct early = ParseJson(
       OnLedger({"tiers", "--at-seq", absl::StrCat(built_.after_first_purchase), "--json"}));
   EXPECT_EQ(Number(early, "regular"), 2);
@@ -384,7 +407,7 @@ TEST_F(EngineCliTest, Liability) {
                          "debt         0 points\n"
                          "members      2\n"
                          "as of sequence ",
-                         built_.head, ", 2024-01-04T08:00:00.000000+08:00\n"));
+                         built_.head, ", 2024-01-04T08:00:00.000000+08:00 (by sequence)\n"));
   const google::protobuf::Struct json =
       ParseJson(OnLedger({"liability", "--as-of", "2024-01-02", "--json"}));
   EXPECT_EQ(Number(json, "outstanding_points"), 123);
@@ -433,7 +456,15 @@ TEST_F(EngineCliTest, RebuildPrintsTheDigestsThatDigestsPrints) {
   }
   EXPECT_EQ(OnLedger({"rebuild"}), digests);
   EXPECT_EQ(OnLedger({"digests"}), digests);
-  EXPECT_EQ(OnLedger({"digests", "--at-seq", AtHead()}), digests);
+  // By sequence, every member is evaluated at the business time of the
+  // head's event: M2, whose last event is a day earlier, moves to it, and so
+  // do the digests of the balances and the tiers.
+  const std::vector<std::string> at_head = Lines(OnLedger({"digests", "--at-seq", AtHead()}));
+  ASSERT_EQ(at_head.size(), lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const bool moves = absl::StartsWith(lines[i], "balances") || absl::StartsWith(lines[i], "tiers");
+    EXPECT_EQ(at_head[i] != lines[i], moves) << lines[i];
+  }
   EXPECT_NE(OnLedger({"digests", "--at-seq", absl::StrCat(built_.after_first_purchase)}), digests);
 
   const google::protobuf::Struct json = ParseJson(OnLedger({"rebuild", "--json"}));
@@ -551,6 +582,18 @@ TEST_F(EngineCliTest, BadAsOfNamesTheFlagAndTheValue) {
     ToolRun twice = Loyalty(both);
     EXPECT_EQ(twice.exit_code, 1) << command;
     EXPECT_THAT(twice.err, HasSubstr("--as-of and --at-seq")) << command;
+
+    // Every report reads recorded time too, with the same checks.
+    std::vector<std::string> bad_known_at = args;
+    bad_known_at.insert(bad_known_at.end(), {"--known-at", "2024-13-01"});
+    ToolRun known_at = Loyalty(bad_known_at);
+    EXPECT_EQ(known_at.exit_code, 1) << command;
+    EXPECT_THAT(known_at.err, HasSubstr("flag --known-at: \"2024-13-01\"")) << command;
+    std::vector<std::string> two_axes = args;
+    two_axes.insert(two_axes.end(), {"--as-of", "2024-01-02", "--known-at", "2024-01-02"});
+    ToolRun axes = Loyalty(two_axes);
+    EXPECT_EQ(axes.exit_code, 1) << command;
+    EXPECT_THAT(axes.err, HasSubstr("--as-of and --known-at: give one of them")) << command;
   }
 }
 
@@ -637,7 +680,7 @@ TEST_F(ComplaintCliTest, ComplaintShowText) {
                              "2024-04-30T10:00:00.000000+08:00  apology          200  "
                              "2024-05-12T10:00:00.000000+08:00  dissatisfied (2)\n"));
   EXPECT_THAT(out, HasSubstr(absl::StrCat("as of sequence ", complaints_.head,
-                                          ", 2024-05-13T10:00:00.000000+08:00\n")));
+                                          ", 2024-05-13T10:00:00.000000+08:00 (by sequence)\n")));
 }
 
 TEST_F(ComplaintCliTest, ComplaintShowJsonAndAsOf) {
@@ -805,6 +848,65 @@ TEST_F(ComplaintCliTest, CalendarLoadIsIdempotentAndNamesTheBadLine) {
   EXPECT_THAT(OnLedger({"calendar", "load", mall}),
               StartsWith("loaded calendar mall (covering no whole year): 1 day (0 holidays, 1 "
                          "working day) at sequence "));
+}
+
+// After an import of history, --as-of (business time) before the import day
+// finds what had occurred; --known-at (recorded time) finds nothing and says
+// so, pointing to --as-of.
+class ImportedHistoryCliTest : public EngineCliTest {
+ protected:
+  void SetUp() override {
+    LedgerBuilder builder(db_);
+    ASSERT_GT(builder.BuildImportedHistory(), 0u);
+  }
+};
+
+TEST_F(ImportedHistoryCliTest, AsOfIsBusinessTime) {
+  EXPECT_EQ(OnLedger({"tiers", "--as-of", "2025-06-30"}),
+            "TIER      MEMBERS\n"
+            "regular         0\n"
+            "silver          1\n"
+            "gold            0\n"
+            "platinum        0\n"
+            "as of sequence 3, 2025-06-30T23:59:59.999999+08:00 (business time)\n");
+  const std::string member = OnLedger({"member", "show", "X", "--as-of", "2025-06-30"});
+  EXPECT_THAT(member, HasSubstr("\ntier                  silver (protected until "));
+  EXPECT_THAT(member, HasSubstr("\navailable             6000 points\n"));
+  const google::protobuf::Struct json =
+      ParseJson(OnLedger({"liability", "--as-of", "2025-06-30", "--json"}));
+  EXPECT_EQ(Number(json, "outstanding_points"), 6000);
+  EXPECT_EQ(Text(json, "as_of_axis"), "business_time");
+}
+
+TEST_F(ImportedHistoryCliTest, KnownAtBeforeTheImportSaysNothingWasRecorded) {
+  ToolRun tiers = Loyalty({"--db", db_, "tiers", "--known-at", "2025-06-30"});
+  EXPECT_EQ(tiers.exit_code, 0);
+  EXPECT_THAT(tiers.out, HasSubstr("silver          0\n"));
+  EXPECT_THAT(tiers.out, HasSubstr("(recorded time)\n"));
+  EXPECT_EQ(tiers.err,
+            "loyalty: tiers: nothing by 2025-06-30T23:59:59.999999+08:00 (recorded time: what the "
+            "ledger knew then); --as-of 2025-06-30 reads business time (the events that occurred "
+            "by then)\n");
+
+  ToolRun member = Loyalty({"--db", db_, "member", "show", "X", "--known-at", "2025-06-30"});
+  EXPECT_EQ(member.exit_code, 3);
+  EXPECT_EQ(member.err,
+            "loyalty: member_id: \"X\" is not enrolled at --known-at 2025-06-30 (recorded time: "
+            "what the ledger knew then); --as-of 2025-06-30 reads business time (the events that "
+            "occurred by then)\n");
+}
+
+TEST_F(ImportedHistoryCliTest, AsOfBeforeAnythingOccurredSaysSo) {
+  ToolRun liability = Loyalty({"--db", db_, "liability", "--as-of", "2024-12-31"});
+  EXPECT_EQ(liability.exit_code, 0);
+  EXPECT_THAT(liability.out, HasSubstr("members      0\n"));
+  EXPECT_EQ(liability.err,
+            "loyalty: liability: nothing by 2024-12-31T23:59:59.999999+08:00 (business time: the "
+            "events that occurred by then); --known-at 2024-12-31 reads recorded time (what the "
+            "ledger knew then)\n");
+  ToolRun member = Loyalty({"--db", db_, "member", "show", "X", "--as-of", "2024-12-31"});
+  EXPECT_EQ(member.exit_code, 3);
+  EXPECT_THAT(member.err, HasSubstr("is not enrolled at --as-of 2024-12-31 (business time"));
 }
 
 }  // namespace

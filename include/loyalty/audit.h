@@ -183,7 +183,8 @@ struct Checkpoint {
   // The Merkle root of the tree of `sequence` events.
   Hash merkle_root{};
   // Each projection's digest after replaying events 1..sequence into fresh
-  // projections (Engine::Program(AsOf::Sequence(sequence)).digests), by name.
+  // projections, evaluated at the business time of event `sequence`
+  // (Engine::Program(AsOf::Sequence(sequence)).digests), by name.
   std::vector<ProjectionDigest> projection_digests;
   // PublicKey::Fingerprint() of the signer.
   Hash signer_key_sha256{};
@@ -324,7 +325,8 @@ struct LogFigures {
   uint64_t sequence = 0;
   Hash chain_head{};
   Hash merkle_root{};
-  // Empty unless asked for.
+  // Empty unless asked for; those of AsOf::Sequence(sequence) (evaluated at
+  // the business time of event `sequence`), as a checkpoint records them.
   std::vector<ProjectionDigest> projection_digests;
 };
 
@@ -369,7 +371,8 @@ absl::StatusOr<std::vector<CheckpointCheck>> VerifyCheckpoints(
 // The whole program as of business time `instant_us`: a replay into fresh
 // projections of the events whose occurred_at_us <= instant_us, from the
 // whole log, in sequence order (whenever they were recorded), evaluated at
-// `instant_us` (expiry and tier re-evaluation up to it). The view's
+// `instant_us` (expiry and tier re-evaluation up to it): what
+// Engine::Program(AsOf::BusinessTime(instant_us)) returns. The view's
 // as_of_sequence is the last event applied; `events_applied` (optional)
 // receives how many were. An event that occurred by then but was decided on
 // a state that included one that occurred later (a redemption of points a
@@ -382,18 +385,22 @@ absl::StatusOr<ProgramView> ReplayAsOfBusinessTime(const Ledger& ledger, int64_t
 // Replays the events of an audit bundle (written by WriteAuditBundle, from
 // sequence 1) into fresh projections, as the engine replays its ledger, so
 // that an auditor who holds only the bundle gets the same state and digests:
-//  AsOf::Sequence(n): events 1..n (n clamped to the bundle's last);
-//  AsOf::Time(t): the events recorded (ledger time) at or before t, then
-//    evaluated at t, as Engine::Program(AsOf::Time(t));
-//  AsOf::Time(t) with `business_time`: as ReplayAsOfBusinessTime;
-//  AsOf::Now(): every event of the bundle.
+//  AsOf::Sequence(n): events 1..n (n clamped to the bundle's last),
+//    evaluated at the business time of the last of them;
+//  AsOf::RecordedTime(t): the events recorded (ledger time) at or before t,
+//    then evaluated at t;
+//  AsOf::BusinessTime(t): the events of the bundle that occurred at or
+//    before t, then evaluated at t, as ReplayAsOfBusinessTime;
+//  AsOf::Now(): every event of the bundle, as AsOf::Sequence of the last.
+// Each as Engine::Program with the same AsOf on the ledger the bundle was
+// written from (AsOf::Now aside).
 // While reading, each event's sequence and previous_hash are checked against
 // its place and the chain recomputed from the bundle's bytes: DataLoss naming
 // the first sequence that does not fit. It checks no signature: verify the
 // bundle (tools/verify_bundle.py) first. InvalidArgument for a bundle that
 // does not start at sequence 1; Unavailable when its files cannot be read.
 absl::StatusOr<ProgramView> ReplayBundle(const std::string& bundle_directory, AsOf as_of,
-                                         bool business_time, uint64_t* events_applied = nullptr);
+                                         uint64_t* events_applied = nullptr);
 
 // ---------------------------------------------------------------------------
 // Schema history: the descriptor sets of the schemas in force, recorded in

@@ -256,35 +256,42 @@ class Engine {
   virtual absl::StatusOr<std::vector<RetentionErasure>> RunRetention(
       absl::CivilDay as_of_day, const std::string& actor_id) = 0;
 
-  // One member. As of a point after the member's last event and the last
-  // policy change (now, typically), a copy of the member's state from the
-  // live projections; at an earlier point, a replay of only the member's own
-  // stream and the policy stream: cheap at any point of history either way.
-  // NotFound for an unknown member.
+  // One member, evaluated as `as_of` says (views.h): as_of_us is the
+  // instant evaluated at (for AsOf::Sequence(n), the business time of event
+  // n), as_of_sequence the member's (or the policies') last event read. As
+  // of a point after the member's last event and the last policy change
+  // (now, typically), a copy of the member's state from the live
+  // projections; at an earlier point, a replay of only the member's own
+  // stream and the policy stream (from the start of them for
+  // AsOf::BusinessTime, filtered by occurred-at): cheap at any point of
+  // history either way. NotFound for a member not enrolled in that state.
   virtual absl::StatusOr<MemberView> Member(const std::string& member_id, AsOf as_of) const = 0;
 
   // The whole program: tiers, liability, partner scorecards and digests.
-  // AsOf::Now reads the live projections; an earlier point replays the log
-  // into fresh projections. The partners' SLA figures are evaluated at the
-  // SLA instant of `as_of` (below).
+  // AsOf::Now reads the live projections; any other AsOf replays the log
+  // into fresh projections and evaluates them as it says (views.h): every
+  // time-driven effect (expiry, tier re-evaluation) up to its instant, and
+  // the digests of that evaluated state (AsOf::Sequence(n)'s are those a
+  // checkpoint at n signs, audit.h). The partners' SLA figures are
+  // evaluated at the SLA instant of `as_of` (below).
   virtual absl::StatusOr<ProgramView> Program(AsOf as_of) const = 0;
 
   // SLA clocks are facts (start, deadline, done) evaluated at an instant, the
   // SLA instant of the AsOf:
   //  AsOf::Now(): the engine clock's now (LedgerOptions::clock);
-  //  AsOf::Time(t): t;
-  //  AsOf::Sequence(n): the business time of the state, the latest
-  //    occurred-at of the events read (for Complaint(): the complaint's, the
-  //    calendar's and the policies' events up to n, and event n itself). In
-  //    a log whose business time never goes backwards that is the
-  //    occurred-at of event n for every query.
+  //  AsOf::BusinessTime(t), AsOf::RecordedTime(t): t;
+  //  AsOf::Sequence(n): the business time of event n, or the latest
+  //    occurred-at of the complaint events read when it is later (event n
+  //    was backdated). In a log whose business time never goes backwards
+  //    that is the occurred-at of event n for every query.
 
   // One complaint with its cycles and clocks, replaying only the complaint's
   // stream, the calendar stream and the policy stream (cheap at any point of
   // history). The clocks' deadlines are those a full replay gives.
   // as_of_sequence is the state read (the head for Now, the bound of
-  // Sequence(n), the last event recorded by t for Time(t)). NotFound for a
-  // complaint not filed in that state.
+  // Sequence(n), the last event recorded by t for RecordedTime(t), the last
+  // event of those streams that occurred by t for BusinessTime(t)).
+  // NotFound for a complaint not filed in that state.
   virtual absl::StatusOr<ComplaintView> Complaint(const std::string& complaint_id,
                                                   AsOf as_of) const = 0;
 
@@ -321,7 +328,11 @@ class Engine {
   virtual absl::StatusOr<AnomaliesView> Anomalies() const = 0;
 
   // Replays the whole log into fresh projections, checks that their digests
-  // equal the live ones (Internal if not), and saves them as the checkpoint.
+  // equal the live ones (Internal "projection NAME: rebuilt digest HEX
+  // differs from the live digest HEX at sequence N" if not), and saves them
+  // as the checkpoint. Neither is evaluated at any time: these are the
+  // digests of the state the events left, which Program(AsOf::Now())
+  // returns too.
   virtual absl::StatusOr<std::vector<ProjectionDigest>> Rebuild() = 0;
 
   // Saves the projections' checkpoint now.

@@ -16,24 +16,45 @@
 
 namespace loyalty {
 
-// Which state a query reads.
+// Which state a query reads, on one of three axes (docs/embedding.md,
+// "Queries and AsOf"):
+//  - by sequence: a prefix of the log, evaluated at the business time its
+//    last event reached;
+//  - by business time: what had occurred by an instant, as the log knows it
+//    now (what an operator means by "the member's tier on 30 June");
+//  - by recorded time: what the ledger knew at an instant (ledger time).
+// "Evaluated at T" means that every time-driven effect (lot expiry, tier
+// re-evaluation at the end of protection, SLA clocks) runs up to T.
 class AsOf {
  public:
   // Everything appended so far, with time-driven effects (expiry, tier
   // re-evaluation) up to the engine clock's now.
   static AsOf Now() { return AsOf(Kind::kNow, 0); }
-  // The events with sequence <= `sequence`, evaluated at the business time
-  // of the last of them.
+  // The events with sequence <= `sequence` (clamped to the head), evaluated
+  // at the business time (occurred_at_us) of the last of them, event
+  // `sequence` itself. A member or projection whose business time is
+  // already past it (event `sequence` was backdated) stays where it is:
+  // business time never goes backwards. Never changes as the log grows.
   static AsOf Sequence(uint64_t sequence) { return AsOf(Kind::kSequence, sequence); }
-  // The events recorded (ledger time) at or before `instant_us`, evaluated
-  // at `instant_us`.
-  static AsOf Time(int64_t instant_us) {
-    return AsOf(Kind::kTime, static_cast<uint64_t>(instant_us));
+  // The events that occurred (occurred_at_us) at or before `instant_us`,
+  // from the whole log as it is now, in log order, evaluated at
+  // `instant_us`. An event recorded later with an earlier occurred-at (an
+  // imported history) counts; the answer changes when such events are
+  // appended.
+  static AsOf BusinessTime(int64_t instant_us) {
+    return AsOf(Kind::kBusinessTime, static_cast<uint64_t>(instant_us));
+  }
+  // The events recorded (ledger time, recorded_at_us) at or before
+  // `instant_us`: a prefix of the log, evaluated at `instant_us`. Never
+  // changes as the log grows.
+  static AsOf RecordedTime(int64_t instant_us) {
+    return AsOf(Kind::kRecordedTime, static_cast<uint64_t>(instant_us));
   }
 
-  enum class Kind { kNow, kSequence, kTime };
+  enum class Kind { kNow, kSequence, kBusinessTime, kRecordedTime };
   Kind kind() const { return kind_; }
   uint64_t sequence() const { return value_; }
+  // The instant of BusinessTime and RecordedTime.
   int64_t instant_us() const { return static_cast<int64_t>(value_); }
 
  private:
@@ -80,9 +101,11 @@ struct MemberView {
   int64_t tier_protected_until_us = 0;
   int64_t qualifying_spend_fen = 0;
   std::vector<TierChangeView> tier_history;
-  // The last event of the member applied, and the business time evaluated at.
+  // The last event of the member applied, the business time evaluated at,
+  // and the axis of the AsOf asked for.
   uint64_t as_of_sequence = 0;
   int64_t as_of_us = 0;
+  AsOf::Kind as_of_kind = AsOf::Kind::kNow;
 };
 
 struct TierCounts {
@@ -207,10 +230,12 @@ struct ComplaintView {
   // The score of the latest confirmation that gave one; 0 if none.
   int32_t satisfaction_score = 0;
   std::vector<ComplaintCycleView> cycles;  // in order; never empty
-  // The state read (the ledger's sequence bound), and the instant the
-  // clocks' statuses are evaluated at (see Engine::Complaint).
+  // The state read (the ledger's sequence bound), the instant the clocks'
+  // statuses are evaluated at (see Engine::Complaint), and the axis of the
+  // AsOf asked for.
   uint64_t as_of_sequence = 0;
   int64_t as_of_us = 0;
+  AsOf::Kind as_of_kind = AsOf::Kind::kNow;
 };
 
 // SLA clocks counted by status.
@@ -269,9 +294,11 @@ struct SlaReportView {
   // open_clock_count counts them all.
   std::vector<OpenClockView> open_clocks;
   int64_t open_clock_count = 0;
-  // The state read, and the instant the clocks are evaluated at.
+  // The state read, the instant the clocks are evaluated at, and the axis
+  // of the AsOf asked for.
   uint64_t as_of_sequence = 0;
   int64_t as_of_us = 0;
+  AsOf::Kind as_of_kind = AsOf::Kind::kNow;
 };
 
 // One projection's canonical digest: SHA-256 of its canonical state.
@@ -309,14 +336,20 @@ struct AnomaliesView {
 
 // A whole-program report at one point of the log.
 struct ProgramView {
+  // The last event applied, the business time evaluated at, and the axis of
+  // the AsOf asked for.
   uint64_t as_of_sequence = 0;
   int64_t as_of_us = 0;
+  AsOf::Kind as_of_kind = AsOf::Kind::kNow;
   TierCounts tiers;
   LiabilityView liability;
   // By partner id; their SLA figures evaluated at the SLA instant of the
   // query's AsOf (Engine::Program).
   std::vector<PartnerScorecard> partners;
-  std::vector<ProjectionDigest> digests;   // by projection name
+  // By projection name: the projections' state after the events read,
+  // evaluated as the AsOf says (for AsOf::Now, before the clock's now: the
+  // digests describe the log, not the wall clock).
+  std::vector<ProjectionDigest> digests;
 };
 
 }  // namespace loyalty
