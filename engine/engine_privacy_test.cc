@@ -1,5 +1,7 @@
 // Personal data through the engine: sealed at rest, revealed through the
 // member's key, erased for good, purged by retention (docs/privacy.md).
+#include <sys/stat.h>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -156,6 +158,29 @@ TEST_F(EnginePrivacyTest, PlainPersonalDataOfOlderLogsIsStillRead) {
   EXPECT_EQ(engine_->RevealPersonal(events->front()).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(engine_->ledger().Verify(1, 2).ok());
+}
+
+// Services that embed the engine get the tool's guarantee: a key file its
+// group or others may read is refused at open (MasterKeyFileOptions).
+TEST_F(EnginePrivacyTest, AKeyFileOthersMayReadIsRefusedAtOpen) {
+  engine_.reset();
+  const std::string key_path = dir_.Sub("db.key");
+  ASSERT_TRUE(CreateMasterKeyFile(key_path).ok());
+  ASSERT_EQ(::chmod(key_path.c_str(), 0644), 0);
+  EngineOptions options;
+  options.ledger.clock = &clock_;
+  options.master_key = MasterKeyFromFile(key_path);
+  auto opened = Engine::Open(dir_.Sub("db"), options);
+  ASSERT_EQ(opened.status().code(), absl::StatusCode::kPermissionDenied) << opened.status();
+  EXPECT_THAT(std::string(opened.status().message()),
+              HasSubstr(absl::StrCat("mode 0644 lets its group or others access it; run `chmod "
+                                     "600 ",
+                                     key_path, "`")));
+  MasterKeyFileOptions allowed;
+  allowed.allow_group_or_other_access = true;
+  options.master_key = MasterKeyFromFile(key_path, allowed);
+  opened = Engine::Open(dir_.Sub("db"), options);
+  EXPECT_TRUE(opened.ok()) << opened.status();
 }
 
 TEST_F(EnginePrivacyTest, WithoutMasterKeyPersonalDataIsRefusedAndTheRestWorks) {
