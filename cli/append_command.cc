@@ -110,11 +110,16 @@ size_t BatchEnd(absl::Span<const NumberedEnvelope> all, size_t start, size_t bat
 
 int RunAppend(CommandContext& context) {
   uint64_t batch_size = kMaxBatchEvents;
+  std::string master_key_file;
   FlagSet flags = context.NewFlagSet();
   flags.Uint64("batch-size", "N",
                absl::StrCat("events per atomic batch, 1 to ", kMaxBatchEvents,
                             " (default: ", kMaxBatchEvents, ")"),
                &batch_size);
+  flags.String("master-key", "FILE",
+               "the master key file that seals personal data given in the clear (default: "
+               "DIR.key beside --db DIR, when it exists)",
+               &master_key_file);
   std::vector<std::string> positional;
   if (auto done = context.ParseArgs(flags, 0, 1, &positional)) return *done;
   if (batch_size < 1 || batch_size > kMaxBatchEvents) {
@@ -132,8 +137,11 @@ int RunAppend(CommandContext& context) {
 
   // The ledger is created if missing (never over other files); the events
   // go through the engine, which appends only what its own commands would
-  // have appended.
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenOrCreateEngine(context.global.db_directory);
+  // have appended, and seals the personal data given in the clear.
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenOrCreateEngine(
+      context.global.db_directory, master_key_file.empty()
+                                       ? DefaultMasterKey(context.global)
+                                       : MasterKeyFromKeyFile(context.global, master_key_file));
   if (!engine.ok()) return ReportError(engine.status());
 
   const absl::Span<const NumberedEnvelope> all(*events);

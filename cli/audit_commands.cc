@@ -380,7 +380,7 @@ int RunReplay(CommandContext& context) {
     program = std::move(*replayed);
   } else {
     absl::StatusOr<std::unique_ptr<Engine>> engine =
-        OpenEngineForReading(context.global.db_directory);
+        OpenEngineForReading(context.global);
     if (!engine.ok()) return ReportError(engine.status());
     if (as_of->kind() == AsOf::Kind::kBusinessTime) {
       absl::StatusOr<ProgramView> replayed =

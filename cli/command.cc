@@ -37,6 +37,10 @@ void Print(absl::string_view text) { std::fwrite(text.data(), 1, text.size(), st
 void AddGlobalFlags(FlagSet& flags, GlobalOptions* options) {
   flags.String("db", "DIR", "the ledger directory (default: ./loyalty-data)",
                &options->db_directory);
+  flags.Bool("allow-open-master-key",
+             "use a master key file that its group or others may access, with a warning "
+             "(refused otherwise; fix it with chmod 600 FILE)",
+             &options->allow_open_master_key);
 }
 
 FlagSet CommandContext::NewFlagSet() {

@@ -49,6 +49,9 @@ void Print(absl::string_view text);
 // Flags every command accepts, before or after the command name.
 struct GlobalOptions {
   std::string db_directory = "./loyalty-data";
+  // Use a master key file that its group or others may access, with a
+  // warning, instead of refusing it (MasterKeyFileOptions).
+  bool allow_open_master_key = false;
 };
 
 // Registers the global flags on `flags`, bound to `options`.

@@ -77,7 +77,7 @@ int RunCalendarLoad(CommandContext& context, const std::string& path,
     return ReportError(absl::Status(declaration.status().code(),
                                     absl::StrCat(path, ": ", declaration.status().message())));
   }
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   DeclareCalendarDays command;
   command.declaration = *declaration;
@@ -111,7 +111,7 @@ int RunCalendarDue(CommandContext& context, const FlagSet& flags, const std::str
         "calendar due: flag --working-days: ", working_days, " is not in [1, 36600]")));
   }
   absl::StatusOr<std::unique_ptr<Engine>> engine =
-      OpenEngineForReading(context.global.db_directory);
+      OpenEngineForReading(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   const int64_t days = static_cast<int64_t>(working_days);
   absl::StatusOr<int64_t> due_us = (*engine)->WorkingDayDeadline(*from_us, days);
@@ -191,7 +191,7 @@ int RunComplaint(CommandContext& context) {
   absl::StatusOr<AsOf> as_of = AsOfFromFlags("complaint show", flags, as_of_flags);
   if (!as_of.ok()) return ReportError(as_of.status());
   absl::StatusOr<std::unique_ptr<Engine>> engine =
-      OpenEngineForReading(context.global.db_directory);
+      OpenEngineForReading(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<ComplaintView> complaint = (*engine)->Complaint(complaint_id, *as_of);
   if (!complaint.ok()) {
@@ -250,7 +250,7 @@ int RunSla(CommandContext& context) {
   absl::StatusOr<AsOf> as_of = AsOfFromFlags("sla report", flags, as_of_flags);
   if (!as_of.ok()) return ReportError(as_of.status());
   absl::StatusOr<std::unique_ptr<Engine>> engine =
-      OpenEngineForReading(context.global.db_directory);
+      OpenEngineForReading(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<SlaReportView> report = (*engine)->SlaReport(from_day, to_day, *as_of);
   if (!report.ok()) return ReportError(report.status());

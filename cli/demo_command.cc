@@ -216,7 +216,7 @@ int RunDemo(CommandContext& context) {
   if (exists && !replace) {
     // Reuse what an earlier run left, without generating anything; a ledger
     // with no event yet (`loyalty init`) is filled instead.
-    absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngineForReading(directory);
+    absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngineForReading(context.global);
     if (!engine.ok()) return ReportError(engine.status());
     if ((*engine)->ledger().Head().sequence > 0) {
       Print(absl::StrCat("Reusing the ledger in ", directory,
@@ -236,7 +236,7 @@ int RunDemo(CommandContext& context) {
   } else if (!absl::IsAlreadyExists(created.status())) {
     return ReportError(created.status());
   }
-  options.master_key = MasterKeyFromFile(key_path);
+  options.master_key = MasterKeyFromKeyFile(context.global, key_path);
 
   const bool terminal = isatty(STDERR_FILENO) == 1;
   ProgressBar bar(options.workload.days);
@@ -247,7 +247,7 @@ int RunDemo(CommandContext& context) {
       });
   if (terminal) bar.Finish();
   if (!summary.ok()) return ReportError(summary.status());
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngineForReading(directory);
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngineForReading(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   Print(Report(**engine, directory, &*summary));
   return kExitOk;

@@ -54,7 +54,7 @@ int RunProgramReport(CommandContext& context, std::string (*text)(const ProgramV
   absl::StatusOr<AsOf> as_of = AsOfFromFlags(context.command->name, flags, values.as_of);
   if (!as_of.ok()) return ReportError(as_of.status());
   absl::StatusOr<std::unique_ptr<Engine>> engine =
-      OpenEngineForReading(context.global.db_directory);
+      OpenEngineForReading(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<ProgramView> program = (*engine)->Program(*as_of);
   if (!program.ok()) return ReportError(program.status());
@@ -120,8 +120,8 @@ int RunMember(CommandContext& context) {
   if (!as_of.ok()) return ReportError(as_of.status());
 
   absl::StatusOr<std::unique_ptr<Engine>> engine =
-      personal ? OpenEngineWithMasterKey(context.global.db_directory, master_key_file)
-               : OpenEngineForReading(context.global.db_directory);
+      personal ? OpenEngineWithMasterKey(context.global, master_key_file)
+               : OpenEngineForReading(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<MemberView> member = (*engine)->Member(member_id, *as_of);
   if (!member.ok()) {
@@ -165,7 +165,7 @@ int RunRebuild(CommandContext& context) {
   std::vector<std::string> positional;
   if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
 
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<std::vector<ProjectionDigest>> digests = (*engine)->Rebuild();
   if (!digests.ok())
@@ -196,6 +196,11 @@ int RunBirthdays(CommandContext& context) {
                             kDefaultBirthdayActor, ")"),
                &actor_id);
   flags.Bool("json", "print one JSON object instead of text", &json);
+  std::string master_key_file;
+  flags.String("master-key", "FILE",
+               "the master key file that opens the birth dates (default: DIR.key beside "
+               "--db DIR, when it exists)",
+               &master_key_file);
   std::vector<std::string> positional;
   if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
   if (!flags.WasSet("date")) {
@@ -218,7 +223,10 @@ int RunBirthdays(CommandContext& context) {
       absl::FromCivil(absl::CivilHour(day->year(), day->month(), day->day(), kBirthdayRunLocalHour),
                       MallTimeZone()));
   job.actor_id = actor_id;
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(
+      context.global.db_directory, master_key_file.empty()
+                                       ? DefaultMasterKey(context.global)
+                                       : MasterKeyFromKeyFile(context.global, master_key_file));
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<CommandResult> result = (*engine)->Execute(job);
   if (!result.ok()) return ReportError(result.status());

@@ -251,7 +251,7 @@ int RunImport(CommandContext& context) {
     commands.push_back(ToCommand(first_rows[index], actor_id));
   }
 
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   RecordedRows recorded((*engine)->ledger(), first_rows);
 

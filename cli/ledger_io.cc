@@ -1,5 +1,7 @@
 #include "cli/ledger_io.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -21,13 +23,11 @@ absl::Status IoError(absl::string_view what, absl::string_view path, int error_n
   return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(error_number)));
 }
 
-// The master key file beside the directory (the demo makes one), when
-// there is one: the birthday job and --personal read it.
-MasterKeySource DefaultMasterKey(const std::string& directory) {
-  const std::string key_path = DefaultMasterKeyPath(directory);
-  std::error_code error;
-  return std::filesystem::exists(key_path, error) ? MasterKeyFromFile(key_path)
-                                                  : MasterKeySource();
+// An output with personal data in the clear meets a file of its name.
+absl::Status ExistsError(absl::string_view path) {
+  return absl::AlreadyExistsError(
+      absl::StrCat(path, " exists: a file of personal data in the clear is never written over "
+                         "another file; remove it, or pass --overwrite to replace it"));
 }
 
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWith(const std::string& directory,
@@ -57,8 +57,32 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForWriting(const std::string& 
   return Ledger::Open(directory, options);
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& directory) {
-  return OpenEngineForReading(directory, DefaultMasterKey(directory));
+MasterKeySource MasterKeyFromKeyFile(const GlobalOptions& global, const std::string& path) {
+  return [path, allow_open = global.allow_open_master_key]() -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> key = ReadMasterKeyFile(path);
+    if (!absl::IsPermissionDenied(key.status())) return key;
+    if (!allow_open) {
+      return absl::PermissionDeniedError(
+          absl::StrCat(key.status().message(), " (or pass --allow-open-master-key to use it)"));
+    }
+    const std::string warning = absl::StrCat("loyalty: warning: ", key.status().message(),
+                                             "; used as it is (--allow-open-master-key)\n");
+    std::fwrite(warning.data(), 1, warning.size(), stderr);
+    MasterKeyFileOptions options;
+    options.allow_group_or_other_access = true;
+    return ReadMasterKeyFile(path, options);
+  };
+}
+
+MasterKeySource DefaultMasterKey(const GlobalOptions& global) {
+  const std::string key_path = DefaultMasterKeyPath(global.db_directory);
+  std::error_code error;
+  return std::filesystem::exists(key_path, error) ? MasterKeyFromKeyFile(global, key_path)
+                                                  : MasterKeySource();
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const GlobalOptions& global) {
+  return OpenEngineForReading(global.db_directory, DefaultMasterKey(global));
 }
 
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& directory,
@@ -66,8 +90,8 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& 
   return OpenEngineWith(directory, std::move(master_key), /*read_only=*/true, /*create=*/false);
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory) {
-  return OpenEngine(directory, DefaultMasterKey(directory));
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const GlobalOptions& global) {
+  return OpenEngine(global.db_directory, DefaultMasterKey(global));
 }
 
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
@@ -75,9 +99,13 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
   return OpenEngineWith(directory, std::move(master_key), /*read_only=*/false, /*create=*/false);
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const std::string& directory) {
-  return OpenEngineWith(directory, DefaultMasterKey(directory), /*read_only=*/false,
-                        /*create=*/true);
+absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const GlobalOptions& global) {
+  return OpenOrCreateEngine(global.db_directory, DefaultMasterKey(global));
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const std::string& directory,
+                                                           MasterKeySource master_key) {
+  return OpenEngineWith(directory, std::move(master_key), /*read_only=*/false, /*create=*/true);
 }
 
 std::string FormatTimeUs(int64_t time_us) {
@@ -106,11 +134,46 @@ absl::StatusOr<std::string> EnvelopeToJson(const v1::Envelope& envelope) {
 }
 
 absl::StatusOr<std::unique_ptr<Output>> Output::Open(const std::string& path) {
-  if (path.empty() || path == "-") return std::unique_ptr<Output>(new Output(stdout, ""));
+  return Open(path, Options());
+}
+
+absl::StatusOr<std::unique_ptr<Output>> Output::Open(const std::string& path, Options options) {
+  if (path.empty() || path == "-") {
+    return std::unique_ptr<Output>(new Output(stdout, "", options));
+  }
   const std::string partial = path + ".partial";
-  std::FILE* file = std::fopen(partial.c_str(), "wb");
-  if (file == nullptr) return IoError("cannot create", partial, errno);
-  return std::unique_ptr<Output>(new Output(file, path));
+  if (!options.personal_data) {
+    std::FILE* file = std::fopen(partial.c_str(), "wb");
+    if (file == nullptr) return IoError("cannot create", partial, errno);
+    return std::unique_ptr<Output>(new Output(file, path, options));
+  }
+  struct stat existing;
+  if (!options.overwrite && ::lstat(path.c_str(), &existing) == 0) {
+    return ExistsError(path);
+  }
+  // O_EXCL: never through a file or link that is there already, whose mode
+  // and owner are someone else's choice.
+  int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno == EEXIST && options.overwrite && ::unlink(partial.c_str()) == 0) {
+    fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  }
+  if (fd < 0 && errno == EEXIST) return ExistsError(partial);
+  if (fd < 0) return IoError("cannot create", partial, errno);
+  // The umask may have taken the owner's bits away; none is added for others.
+  if (::fchmod(fd, 0600) != 0) {
+    const int error_number = errno;
+    ::close(fd);
+    ::unlink(partial.c_str());
+    return IoError("cannot set the mode of", partial, error_number);
+  }
+  std::FILE* file = ::fdopen(fd, "wb");
+  if (file == nullptr) {
+    const int error_number = errno;
+    ::close(fd);
+    ::unlink(partial.c_str());
+    return IoError("cannot create", partial, error_number);
+  }
+  return std::unique_ptr<Output>(new Output(file, path, options));
 }
 
 Output::~Output() {
@@ -141,6 +204,23 @@ absl::Status Output::Finish() {
     const int error_number = errno;
     std::remove(partial.c_str());
     return IoError("closing", partial, error_number);
+  }
+  return Place();
+}
+
+absl::Status Output::Place() {
+  const std::string partial = partial_path();
+  if (options_.personal_data && !options_.overwrite) {
+    // link() fails if the name was taken meanwhile, where rename() would
+    // replace what took it.
+    if (::link(partial.c_str(), path_.c_str()) != 0) {
+      const int error_number = errno;
+      std::remove(partial.c_str());
+      if (error_number == EEXIST) return ExistsError(path_);
+      return IoError(absl::StrCat("linking ", partial, " to"), path_, error_number);
+    }
+    std::remove(partial.c_str());
+    return absl::OkStatus();
   }
   if (std::rename(partial.c_str(), path_.c_str()) != 0) {
     const int error_number = errno;

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "cli/command.h"
 #include "loyalty/engine.h"
 #include "loyalty/ledger.h"
 #include "loyalty/v1/envelope.pb.h"
@@ -32,11 +33,21 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& 
 // OpenLedgerForReading otherwise.
 absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForWriting(const std::string& directory);
 
+// The master key in the file at `path` (a command's --master-key FILE),
+// read when the engine opens. A file that its group or others may access is
+// refused (PermissionDenied naming the file, its mode and `chmod 600 FILE`,
+// and --allow-open-master-key), or with that global flag used after a
+// warning on standard error.
+MasterKeySource MasterKeyFromKeyFile(const GlobalOptions& global, const std::string& path);
+
+// The master key in DefaultMasterKeyPath(--db) when that file exists (the
+// demo makes it), read as MasterKeyFromKeyFile reads it; no key otherwise.
+MasterKeySource DefaultMasterKey(const GlobalOptions& global);
+
 // Opens the engine on an existing ledger, read-only, for the commands that
-// report on the projections. The master key is read from
-// DefaultMasterKeyPath(directory) when that file exists, or from
+// report on the projections. The master key is DefaultMasterKey(global), or
 // `master_key` when given.
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& directory);
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const GlobalOptions& global);
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& directory,
                                                              MasterKeySource master_key);
 
@@ -44,13 +55,16 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& 
 // sync on; the master key as for OpenEngineForReading. InvalidArgument
 // when there is no ledger (the message says `loyalty init` makes one);
 // otherwise the errors of Engine::Open.
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory);
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const GlobalOptions& global);
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
                                                    MasterKeySource master_key);
 
 // Opens the engine for writing, creating the ledger when the directory does
-// not exist or is empty (`loyalty init`).
-absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const std::string& directory);
+// not exist or is empty (`loyalty init`); the master key as for
+// OpenEngineForReading.
+absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const GlobalOptions& global);
+absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const std::string& directory,
+                                                           MasterKeySource master_key);
 
 // RFC 3339 in UTC with microseconds: "2024-01-01T08:30:00.000000Z".
 std::string FormatTimeUs(int64_t time_us);
@@ -68,8 +82,20 @@ absl::StatusOr<std::string> EnvelopeToJson(const v1::Envelope& envelope);
 // as "<path>.partial", synced and renamed into place by Finish).
 class Output {
  public:
+  struct Options {
+    // The output holds personal data in the clear. A file is then created
+    // with mode 0600 whatever the umask, beside no existing file of its
+    // name: AlreadyExists, naming the file and --overwrite, when FILE or
+    // FILE.partial exists, checked when it is opened and again, atomically,
+    // when Finish puts it in place.
+    bool personal_data = false;
+    // Replace an existing FILE (and FILE.partial) all the same.
+    bool overwrite = false;
+  };
+
   // "-" or "" is standard output. Unavailable when the file cannot be created.
   static absl::StatusOr<std::unique_ptr<Output>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<Output>> Open(const std::string& path, Options options);
 
   // Removes the partial file unless Finish succeeded.
   ~Output();
@@ -82,13 +108,17 @@ class Output {
   absl::Status Finish();
 
  private:
-  Output(std::FILE* file, std::string path) : file_(file), path_(std::move(path)) {}
+  Output(std::FILE* file, std::string path, Options options)
+      : file_(file), path_(std::move(path)), options_(options) {}
   bool is_stdout() const { return path_.empty(); }
   std::string partial_path() const { return path_ + ".partial"; }
+  // Puts the closed partial file in place.
+  absl::Status Place();
 
   std::FILE* file_;
   // Empty for standard output.
   std::string path_;
+  const Options options_;
   bool finished_ = false;
 };
 

@@ -50,7 +50,11 @@ constexpr Command kCommands[] = {
      "default the ledger's limit, shown below) is appended whole or not at\n"
      "all. Prints the sequence assigned to each event, one per line, followed\n"
      "by \" (duplicate)\" when its batch repeated one appended before (same\n"
-     "idempotency keys, same content). Creates the ledger if there is none.\n",
+     "idempotency keys, same content). Creates the ledger if there is none.\n"
+     "Personal data given in the clear is sealed with the member's key before\n"
+     "it is appended (the log never holds it in the clear), which needs the\n"
+     "master key: DIR.key beside --db DIR, or --master-key FILE; without one\n"
+     "such an event is refused.\n",
      RunAppend},
     {"import", "purchases FILE.csv", "import a purchase history (purchases and refunds) from CSV",
      "Reads a CSV file with a header line naming its columns: purchase_id,\n"
@@ -77,7 +81,10 @@ constexpr Command kCommands[] = {
      "then its canonical bytes exactly as stored, so that the chain\n"
      "hash(n) = SHA-256(hash(n-1) || bytes(n)) can be recomputed from the file.\n"
      "With --out the file appears under its name only once complete (it is\n"
-     "written as FILE.partial, synced and renamed).\n",
+     "written as FILE.partial, synced and renamed).\n"
+     "--reveal-personal --master-key FILE writes the personal data in the\n"
+     "clear (jsonl only); its --out file is created with mode 0600, and never\n"
+     "over an existing file unless --overwrite is given.\n",
      RunExport},
     {"head", "", "print the newest event's sequence, chain hash and time",
      "Prints \"sequence N\", \"hash HEX\" and \"recorded_at TIME\" lines (RFC 3339,\n"
@@ -166,7 +173,9 @@ constexpr Command kCommands[] = {
      "whose birthday in that year is on or before the day and who has not had\n"
      "that year's bonus gets it. Prints how many were granted and their\n"
      "sequences. Needs an existing ledger.\n"
-     "Running it again for the same year grants nothing more.\n",
+     "Running it again for the same year grants nothing more.\n"
+     "The birth dates are read with the master key: DIR.key beside --db DIR,\n"
+     "or --master-key FILE.\n",
      RunBirthdays},
     {"retention", "run --as-of YYYY-MM-DD", "erase the personal data of long-inactive members",
      "Erases the personal data of every member with no purchase, redemption,\n"

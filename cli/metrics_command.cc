@@ -20,7 +20,7 @@ int RunMetrics(CommandContext& context) {
   // Opening the engine is what this process does: the figures are those of
   // the open (the catch-up past the checkpoint) and of the storage.
   absl::StatusOr<std::unique_ptr<Engine>> engine =
-      OpenEngineForReading(context.global.db_directory);
+      OpenEngineForReading(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   Print(ToPrometheusText((*engine)->Metrics()));
   return kExitOk;

@@ -44,11 +44,9 @@ std::string GenderName(v1::Gender gender) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWithMasterKey(const std::string& directory,
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWithMasterKey(const GlobalOptions& global,
                                                                 const std::string& key_file) {
-  absl::StatusOr<std::string> key = ReadMasterKeyFile(key_file);
-  if (!key.ok()) return key.status();
-  return OpenEngineForReading(directory, MasterKeyFromBytes(std::move(*key)));
+  return OpenEngineForReading(global.db_directory, MasterKeyFromKeyFile(global, key_file));
 }
 
 int RunMemberErase(CommandContext& context) {
@@ -70,7 +68,7 @@ int RunMemberErase(CommandContext& context) {
   if (absl::Status actor = CheckActor("member erase", actor_id); !actor.ok()) {
     return ReportError(actor);
   }
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   EraseMember command;
   command.member_id = member_id;
@@ -133,7 +131,7 @@ int RunRetention(CommandContext& context) {
   if (absl::Status actor = CheckActor("retention run", actor_id); !actor.ok()) {
     return ReportError(actor);
   }
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global.db_directory);
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<std::vector<RetentionErasure>> erased = (*engine)->RunRetention(*day, actor_id);
   if (!erased.ok()) return ReportError(erased.status());

@@ -15,11 +15,12 @@ namespace loyalty::cli {
 // `loyalty member erase ID --reason TEXT [--actor ID]`.
 int RunMemberErase(CommandContext& context);
 
-// Opens the engine with the master key read from `key_file` (not the
-// default one beside the directory): for commands asked to reveal personal
-// data. NotFound/InvalidArgument for a missing or malformed file,
-// PermissionDenied for a key that is not the ledger's.
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWithMasterKey(const std::string& directory,
+// Opens the engine on --db, read-only, with the master key read from
+// `key_file` (not the default one beside the directory): for commands asked
+// to reveal personal data. NotFound/InvalidArgument for a missing or
+// malformed file, PermissionDenied for a file its group or others may
+// access (MasterKeyFromKeyFile) and for a key that is not the ledger's.
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWithMasterKey(const GlobalOptions& global,
                                                                 const std::string& key_file);
 
 // The personal data as `member show --personal` prints it: text lines, or

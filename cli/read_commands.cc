@@ -142,6 +142,11 @@ int RunExport(CommandContext& context) {
   flags.String("format", "jsonl|binary", "what to write, as described above (default: jsonl)",
                &format);
   flags.String("out", "FILE", "write to FILE instead of standard output (default: -)", &out_path);
+  bool overwrite = false;
+  flags.Bool("overwrite",
+             "with --reveal-personal: replace FILE if it exists (refused otherwise; without "
+             "--reveal-personal FILE is always replaced)",
+             &overwrite);
   std::vector<std::string> positional;
   if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
   if (absl::Status range = CheckRange("export", from_sequence, to_sequence); !range.ok()) {
@@ -167,7 +172,7 @@ int RunExport(CommandContext& context) {
   std::unique_ptr<Ledger> opened_ledger;
   if (reveal_personal) {
     absl::StatusOr<std::unique_ptr<Engine>> opened =
-        OpenEngineWithMasterKey(context.global.db_directory, master_key_file);
+        OpenEngineWithMasterKey(context.global, master_key_file);
     if (!opened.ok()) return ReportError(opened.status());
     engine = *std::move(opened);
   } else {
@@ -177,7 +182,12 @@ int RunExport(CommandContext& context) {
     opened_ledger = *std::move(opened);
   }
   const Ledger& ledger = engine != nullptr ? engine->ledger() : *opened_ledger;
-  absl::StatusOr<std::unique_ptr<Output>> output = Output::Open(out_path);
+  // Personal data in the clear goes to a file only its owner reads, and
+  // never over another file unless asked.
+  Output::Options output_options;
+  output_options.personal_data = reveal_personal;
+  output_options.overwrite = overwrite;
+  absl::StatusOr<std::unique_ptr<Output>> output = Output::Open(out_path, output_options);
   if (!output.ok()) return ReportError(output.status());
   absl::Status exported =
       format == "jsonl"

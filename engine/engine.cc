@@ -19,6 +19,7 @@
 #include "engine/projection_store.h"
 #include "engine/raw_batch_check.h"
 #include "engine/set_replay.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "ledger/validation.h"
 #include "projections/business_time.h"
 #include "projections/calendar_file.h"
@@ -377,7 +378,14 @@ class EngineImpl final : public Engine {
         absl::StatusOr<bool> repeats = RepeatsAppendedKeys(batch);
         if (!repeats.ok()) return repeats.status();
         if (!*repeats) return checked.status();
-        absl::StatusOr<AppendResult> appended = ledger_->Append(batch);
+        AppendBatch as_stored = batch;
+        if (HasPlainPersonalData(batch)) {
+          projections::Events events(batch.events().begin(), batch.events().end());
+          status = UseStoredSealing(events);
+          if (!status.ok()) return status;
+          as_stored = BatchOf(std::move(events), batch);
+        }
+        absl::StatusOr<AppendResult> appended = ledger_->Append(as_stored);
         if (!appended.ok()) return appended.status();
         std::lock_guard<std::mutex> lock(mu_);
         status = CatchUpLocked();
@@ -391,11 +399,11 @@ class EngineImpl final : public Engine {
         status = personal_->MarkErasurePending(member_id);
         if (!status.ok()) return status;
       }
-      AppendBatch expecting = batch;
-      for (const auto& [stream_id, version] : checked->expected_versions) {
-        expecting.ExpectVersion(stream_id, version);
-      }
-      absl::StatusOr<AppendResult> appended = ledger_->Append(expecting);
+      // Plain personal data is sealed as EnrolMember seals it: the ledger
+      // stores none in the clear.
+      absl::StatusOr<AppendBatch> expecting = SealedForAppend(batch, checked->expected_versions);
+      if (!expecting.ok()) return expecting.status();
+      absl::StatusOr<AppendResult> appended = ledger_->Append(*expecting);
       // Another writer changed a stream since the check: check again.
       if (absl::IsFailedPrecondition(appended.status())) continue;
       if (!appended.ok()) return appended.status();
@@ -799,6 +807,100 @@ class EngineImpl final : public Engine {
         return absl::InvalidArgumentError(
             absl::StrCat("event ", i, ": idempotency_key: \"", envelope.idempotency_key(),
                          "\" is used by an earlier event of the same batch"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  static bool HasPlainPersonalData(const AppendBatch& batch) {
+    return std::any_of(batch.events().begin(), batch.events().end(),
+                       [](const v1::Envelope& e) { return HasPlainPersonal(e); });
+  }
+
+  static AppendBatch BatchOf(projections::Events events, const AppendBatch& expectations) {
+    AppendBatch batch;
+    for (v1::Envelope& envelope : events) batch.Add(std::move(envelope));
+    for (const auto& [stream_id, version] : expectations.expected_versions()) {
+      batch.ExpectVersion(stream_id, version);
+    }
+    return batch;
+  }
+
+  // `batch` as Append appends it, expecting every stream at `versions` (what
+  // the raw batch check saw). Each event's plain personal data is sealed
+  // with the member's key, bound to the stream version the event gets (an
+  // event repeating one appended before takes its stored sealed data,
+  // UseStoredSealing). FailedPrecondition, naming the event, when plain
+  // data comes without a master key.
+  absl::StatusOr<AppendBatch> SealedForAppend(
+      const AppendBatch& batch, const std::vector<std::pair<std::string, uint64_t>>& versions) {
+    AppendBatch sealed;
+    if (!HasPlainPersonalData(batch)) {
+      sealed = batch;
+    } else {
+      projections::Events events(batch.events().begin(), batch.events().end());
+      absl::Status status = UseStoredSealing(events);
+      if (!status.ok()) return status;
+      std::lock_guard<std::mutex> lock(mu_);
+      for (size_t i = 0; i < events.size() && !personal_->has_master_key(); ++i) {
+        if (!HasPlainPersonal(events[i])) continue;
+        std::string member_id;
+        PersonalOf(events[i], &member_id);
+        return absl::FailedPreconditionError(absl::StrCat(
+            "event ", i, ": personal: member \"", member_id,
+            "\" comes with personal data in the clear, which is stored only sealed: ",
+            privacy::NoMasterKeyError("sealing it").message()));
+      }
+      const absl::flat_hash_map<std::string, uint64_t> before(versions.begin(), versions.end());
+      status = personal_->Seal(
+          events,
+          [&](const std::string& stream_id) -> absl::StatusOr<uint64_t> {
+            return before.at(stream_id);
+          },
+          PersonalData::SealedInput::kKeep);
+      if (!status.ok()) return status;
+      sealed = BatchOf(std::move(events), batch);
+    }
+    for (const auto& [stream_id, version] : versions) sealed.ExpectVersion(stream_id, version);
+    return sealed;
+  }
+
+  // Replaces the plain personal data of each of `events` whose idempotency
+  // key is on its stream already by the sealed data stored there, when that
+  // opens to the same data: a retried append then has the content of the
+  // first, and the ledger answers it with the original sequences (sealing
+  // again would draw a new nonce, and look like other content). Anything
+  // else is left as given.
+  absl::Status UseStoredSealing(projections::Events& events) const {
+    for (v1::Envelope& envelope : events) {
+      if (!HasPlainPersonal(envelope)) continue;
+      std::optional<v1::Envelope> stored;
+      absl::Status status =
+          ledger_->ScanStream(envelope.stream_id(), 1, [&](const v1::Envelope& candidate) {
+            if (candidate.idempotency_key() != envelope.idempotency_key()) {
+              return absl::OkStatus();
+            }
+            stored = candidate;
+            return absl::CancelledError();
+          });
+      if (!status.ok() && !absl::IsCancelled(status)) return status;
+      std::string member_id;
+      const v1::Personal* stored_personal =
+          stored.has_value() ? PersonalOf(*stored, &member_id) : nullptr;
+      if (stored_personal == nullptr || !stored_personal->has_sealed() ||
+          !personal_->has_master_key()) {
+        continue;
+      }
+      absl::StatusOr<v1::PersonalData> opened = personal_->Reveal(*stored);
+      // An erased member's data no longer opens: nothing to compare with.
+      if (absl::IsFailedPrecondition(opened.status())) continue;
+      if (!opened.ok()) return opened.status();
+      v1::Event& event = *envelope.mutable_event();
+      v1::Personal& personal = event.has_member_enrolled()
+                                   ? *event.mutable_member_enrolled()->mutable_personal()
+                                   : *event.mutable_member_profile_updated()->mutable_personal();
+      if (google::protobuf::util::MessageDifferencer::Equals(*opened, personal.plain())) {
+        *personal.mutable_sealed() = stored_personal->sealed();
       }
     }
     return absl::OkStatus();

@@ -406,6 +406,80 @@ TEST_F(EngineAppendTest, ThePolicySetsTheTolerance) {
   EXPECT_THAT(message, HasSubstr("business_time.future_tolerance_seconds"));
 }
 
+// Personal data given in the clear is sealed on the way in, as EnrolMember
+// seals it: the log never holds it plain (docs/privacy.md).
+TEST_F(EngineAppendTest, PlainPersonalDataIsSealedBeforeItIsAppended) {
+  v1::Envelope enrolled = Enrolment("M1");
+  v1::PersonalData& plain =
+      *enrolled.mutable_event()->mutable_member_enrolled()->mutable_personal()->mutable_plain();
+  plain.set_name("Clear Name");
+  plain.set_phone("13811112222");
+  v1::Envelope profile;
+  profile.set_stream_id("member-M1");
+  profile.set_idempotency_key("profile/M1/1");
+  profile.set_occurred_at_us(kJan2024Us + kDayUs);
+  profile.set_actor_id("app");
+  profile.mutable_event()->mutable_member_profile_updated()->set_member_id("M1");
+  v1::PersonalData& updated = *profile.mutable_event()
+                                   ->mutable_member_profile_updated()
+                                   ->mutable_personal()
+                                   ->mutable_plain();
+  updated.set_name("Clear Name");
+  updated.set_email("clear@example.net");
+  auto appended = engine_->Append(BatchOf({enrolled, profile}));
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  EXPECT_EQ(appended->sequences, (std::vector<uint64_t>{1, 2}));
+  auto stored = engine_->ledger().Read(1, 2);
+  ASSERT_TRUE(stored.ok() && stored->size() == 2);
+  EXPECT_TRUE((*stored)[0].event().member_enrolled().personal().has_sealed());
+  EXPECT_TRUE((*stored)[1].event().member_profile_updated().personal().has_sealed());
+  for (const v1::Envelope& envelope : *stored) {
+    EXPECT_EQ(envelope.SerializeAsString().find("Clear Name"), std::string::npos);
+  }
+  auto personal = engine_->PersonalDataOf("M1");
+  ASSERT_TRUE(personal.ok()) << personal.status();
+  EXPECT_EQ(personal->email(), "clear@example.net");
+  auto first = engine_->RevealPersonal((*stored)[0]);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->phone(), "13811112222");
+
+  // A retry of the same batch, plain again, is answered as a duplicate.
+  appended = engine_->Append(BatchOf({enrolled, profile}));
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  EXPECT_TRUE(appended->deduplicated);
+  EXPECT_EQ(appended->sequences, (std::vector<uint64_t>{1, 2}));
+  // So is a profile update alone, which the check lets through again (an
+  // update may come under any key): it takes its stored sealed data.
+  appended = engine_->Append(BatchOf({profile}));
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  EXPECT_TRUE(appended->deduplicated);
+  EXPECT_EQ(appended->sequences, (std::vector<uint64_t>{2}));
+  // The same key with other data is not.
+  updated.set_email("other@example.net");
+  EXPECT_THAT(Refused({profile}, absl::StatusCode::kAlreadyExists), HasSubstr("profile/M1/1"));
+  EXPECT_EQ(Head(), 2u);
+}
+
+TEST_F(EngineAppendTest, PlainPersonalDataWithoutAMasterKeyIsRefused) {
+  engine_.reset();
+  EngineOptions options;
+  options.ledger.clock = &clock_;
+  auto opened = Engine::Open(dir_.Sub("db"), options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  engine_ = std::move(*opened);
+  v1::Envelope enrolled = Enrolment("M1");
+  enrolled.mutable_event()->mutable_member_enrolled()->mutable_personal()->mutable_plain()->set_name(
+      "Clear Name");
+  std::string message =
+      Refused({Enrolment("M2"), enrolled}, absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(message, StartsWith("event 1: personal: member \"M1\" comes with personal data in "
+                                  "the clear, which is stored only sealed: no master key"));
+  EXPECT_THAT(message, HasSubstr("--master-key FILE"));
+  // Without personal data the enrolment needs no key.
+  auto appended = engine_->Append(BatchOf({Enrolment("M2")}));
+  ASSERT_TRUE(appended.ok()) << appended.status();
+}
+
 TEST_F(EngineAppendTest, SealedPersonalDataMustOpenWithTheMembersKey) {
   EnrolMember enrol;
   enrol.member_id = "M1";

@@ -1,8 +1,11 @@
 // Personal data through the engine: sealed at rest, revealed through the
 // member's key, erased for good, purged by retention (docs/privacy.md).
+#include <sys/stat.h>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ledger/rocksdb_ledger.h"
 #include "loyalty/engine.h"
 #include "loyalty/privacy.h"
 #include "privacy/member_key_store.h"
@@ -116,6 +119,68 @@ TEST_F(EnginePrivacyTest, PersonalDataIsSealedInTheLogAndRoundTrips) {
   personal = engine_->PersonalDataOf("M1");
   ASSERT_TRUE(personal.ok()) << personal.status();
   EXPECT_EQ(personal->name(), kName);
+}
+
+// Logs written before sealing hold plain personal data: no build writes it
+// any more, but such logs are read, and their data reads as erased once the
+// member is erased (the bytes stay: the log is never rewritten).
+TEST_F(EnginePrivacyTest, PlainPersonalDataOfOlderLogsIsStillRead) {
+  engine_.reset();
+  {
+    internal::StorageHooks older_build;
+    older_build.allow_plain_personal = true;
+    LedgerOptions options;
+    options.clock = &clock_;
+    auto ledger = internal::RocksDbLedger::Open(dir_.Sub("db"), options, older_build);
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    v1::Envelope enrolled;
+    enrolled.set_stream_id("member-M1");
+    enrolled.set_idempotency_key("enrol/M1");
+    enrolled.set_occurred_at_us(kJan2024Us);
+    enrolled.set_actor_id("counter");
+    enrolled.mutable_event()->mutable_member_enrolled()->set_member_id("M1");
+    *enrolled.mutable_event()->mutable_member_enrolled()->mutable_personal()->mutable_plain() =
+        EnrolCommand("M1").personal.plain();
+    AppendBatch batch;
+    batch.Add(enrolled);
+    auto appended = (*ledger)->Append(batch);
+    ASSERT_TRUE(appended.ok()) << appended.status();
+  }
+  Open(MasterKeyFromBytes(master_key_));
+  absl::StatusOr<v1::PersonalData> personal = engine_->PersonalDataOf("M1");
+  ASSERT_TRUE(personal.ok()) << personal.status();
+  EXPECT_EQ(personal->name(), kName);
+  ASSERT_TRUE(Erase("M1").ok());
+  EXPECT_THAT(std::string(engine_->PersonalDataOf("M1").status().message()),
+              HasSubstr("was erased"));
+  absl::StatusOr<std::vector<v1::Envelope>> events = engine_->ledger().Read(1, 1);
+  ASSERT_TRUE(events.ok() && events->size() == 1);
+  EXPECT_EQ(engine_->RevealPersonal(events->front()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(engine_->ledger().Verify(1, 2).ok());
+}
+
+// Services that embed the engine get the tool's guarantee: a key file its
+// group or others may read is refused at open (MasterKeyFileOptions).
+TEST_F(EnginePrivacyTest, AKeyFileOthersMayReadIsRefusedAtOpen) {
+  engine_.reset();
+  const std::string key_path = dir_.Sub("db.key");
+  ASSERT_TRUE(CreateMasterKeyFile(key_path).ok());
+  ASSERT_EQ(::chmod(key_path.c_str(), 0644), 0);
+  EngineOptions options;
+  options.ledger.clock = &clock_;
+  options.master_key = MasterKeyFromFile(key_path);
+  auto opened = Engine::Open(dir_.Sub("db"), options);
+  ASSERT_EQ(opened.status().code(), absl::StatusCode::kPermissionDenied) << opened.status();
+  EXPECT_THAT(std::string(opened.status().message()),
+              HasSubstr(absl::StrCat("mode 0644 lets its group or others access it; run `chmod "
+                                     "600 ",
+                                     key_path, "`")));
+  MasterKeyFileOptions allowed;
+  allowed.allow_group_or_other_access = true;
+  options.master_key = MasterKeyFromFile(key_path, allowed);
+  opened = Engine::Open(dir_.Sub("db"), options);
+  EXPECT_TRUE(opened.ok()) << opened.status();
 }
 
 TEST_F(EnginePrivacyTest, WithoutMasterKeyPersonalDataIsRefusedAndTheRestWorks) {

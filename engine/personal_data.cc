@@ -22,6 +22,12 @@ const v1::Personal* PersonalOf(const v1::Envelope& envelope, std::string* member
   return nullptr;
 }
 
+bool HasPlainPersonal(const v1::Envelope& envelope) {
+  std::string member_id;
+  const v1::Personal* personal = PersonalOf(envelope, &member_id);
+  return personal != nullptr && personal->has_plain();
+}
+
 namespace {
 
 v1::Personal* MutablePersonalOf(v1::Envelope& envelope, std::string* member_id) {
@@ -41,7 +47,8 @@ v1::Personal* MutablePersonalOf(v1::Envelope& envelope, std::string* member_id) 
 
 absl::Status PersonalData::Seal(
     projections::Events& events,
-    absl::FunctionRef<absl::StatusOr<uint64_t>(const std::string&)> stream_version) {
+    absl::FunctionRef<absl::StatusOr<uint64_t>(const std::string&)> stream_version,
+    SealedInput sealed_input) {
   absl::flat_hash_map<std::string, uint64_t> next_version;
   for (v1::Envelope& envelope : events) {
     auto [it, inserted] = next_version.try_emplace(envelope.stream_id(), 0);
@@ -54,6 +61,7 @@ absl::Status PersonalData::Seal(
     std::string member_id;
     v1::Personal* personal = MutablePersonalOf(envelope, &member_id);
     if (personal == nullptr || personal->form_case() == v1::Personal::FORM_NOT_SET) continue;
+    if (personal->has_sealed() && sealed_input == SealedInput::kKeep) continue;
     if (!store_problem_.ok()) return store_problem_;
     if (personal->has_sealed()) {
       return absl::InvalidArgumentError(absl::StrCat(

@@ -28,6 +28,10 @@ namespace loyalty::internal {
 // update) and that data; nullptr for any other event.
 const v1::Personal* PersonalOf(const v1::Envelope& envelope, std::string* member_id);
 
+// Whether `envelope` carries personal data in the clear (`plain`), which
+// the ledger refuses to store (CheckNoPlainPersonal).
+bool HasPlainPersonal(const v1::Envelope& envelope);
+
 class PersonalData {
  public:
   // `store_problem`: why the member key store could not be opened (a
@@ -37,14 +41,25 @@ class PersonalData {
                absl::Status store_problem = absl::OkStatus())
       : keys_(std::move(keys)), ledger_(ledger), store_problem_(std::move(store_problem)) {}
 
+  // What Seal does with personal data that comes sealed already.
+  enum class SealedInput {
+    // InvalidArgument: a command's data is given plain, only the engine
+    // seals (EnrolMember).
+    kRefuse,
+    // Left as it is: a raw event's sealed data, which the raw batch check
+    // opened with the member's key (Engine::Append).
+    kKeep,
+  };
+
   // Seals, in place, the plain personal data of every event of `events`
   // (creating the member's key on first use), bound to the member and the
   // stream version the event will get: `stream_version(stream)` is the
-  // stream's version before the events, and the events of one stream follow
-  // each other. FailedPrecondition without a master key; InvalidArgument
-  // for data already sealed (only the engine seals).
+  // stream's version before the events, and each event of a stream comes
+  // one version after the one before it. FailedPrecondition without a
+  // master key.
   absl::Status Seal(projections::Events& events,
-                    absl::FunctionRef<absl::StatusOr<uint64_t>(const std::string&)> stream_version);
+                    absl::FunctionRef<absl::StatusOr<uint64_t>(const std::string&)> stream_version,
+                    SealedInput sealed_input = SealedInput::kRefuse);
 
   // The personal data `envelope` carries: its plain data as stored (logs
   // written before sealing), or its sealed data opened with the member's

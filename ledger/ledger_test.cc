@@ -118,6 +118,47 @@ TEST_F(LedgerTest, BatchIsAtomicWhenOneEventIsInvalid) {
   EXPECT_EQ(*ledger_->StreamVersion("member-M1"), 0u);
 }
 
+// Personal data stored plain could never be erased: the log is never
+// rewritten (docs/privacy.md). Only sealed data goes in.
+TEST_F(LedgerTest, PersonalDataInTheClearIsRefused) {
+  v1::Envelope enrolled;
+  enrolled.set_stream_id("member-M1");
+  enrolled.set_idempotency_key("enrol/M1");
+  enrolled.set_occurred_at_us(kJan2024Us);
+  enrolled.set_actor_id("counter");
+  v1::MemberEnrolled& enrolment = *enrolled.mutable_event()->mutable_member_enrolled();
+  enrolment.set_member_id("M1");
+  enrolment.mutable_personal()->mutable_plain()->set_name("Plain Name");
+  v1::Envelope updated = enrolled;
+  updated.set_idempotency_key("profile/M1");
+  updated.mutable_event()->mutable_member_profile_updated()->set_member_id("M1");
+  updated.mutable_event()
+      ->mutable_member_profile_updated()
+      ->mutable_personal()
+      ->mutable_plain()
+      ->set_phone("13800000000");
+  AppendBatch batch;
+  batch.Add(Purchase("M2", "P1", 100));
+  batch.Add(enrolled);
+  auto result = ledger_->Append(batch);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.status().message(),
+              HasSubstr("event 1: event.member_enrolled.personal.plain: personal data is "
+                        "stored only sealed"));
+  result = AppendOne(updated);
+  ASSERT_FALSE(result.ok());
+  EXPECT_THAT(result.status().message(),
+              HasSubstr("event 0: event.member_profile_updated.personal.plain"));
+  EXPECT_EQ(ledger_->Head().sequence, 0u);
+  // Sealed, and without personal data, they go in.
+  enrolment.mutable_personal()->mutable_sealed()->set_ciphertext(std::string(40, 'c'));
+  ASSERT_TRUE(AppendOne(enrolled).ok());
+  updated.mutable_event()->mutable_member_profile_updated()->clear_personal();
+  ASSERT_TRUE(AppendOne(updated).ok());
+  EXPECT_EQ(ledger_->Head().sequence, 2u);
+}
+
 TEST_F(LedgerTest, ExpectedVersionMismatchNamesBothVersions) {
   ASSERT_TRUE(AppendOne(Purchase("M1", "P1", 100)).ok());
   AppendBatch batch;

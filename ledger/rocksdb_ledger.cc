@@ -220,15 +220,17 @@ absl::StatusOr<std::unique_ptr<Ledger>> RocksDbLedger::OpenDatabase(const std::s
   if (!status.ok()) return OpenError(status, directory);
   std::unique_ptr<rocksdb::DB> db(raw_db);
   if (!options.read_only) util::RemoveEmptyEarlierWals(*db);
-  std::unique_ptr<RocksDbLedger> ledger(new RocksDbLedger(options, std::move(db), handles));
+  std::unique_ptr<RocksDbLedger> ledger(new RocksDbLedger(options, std::move(db), handles, hooks.allow_plain_personal));
   absl::Status loaded = ledger->LoadHead(directory);
   if (!loaded.ok()) return loaded;
   return std::unique_ptr<Ledger>(std::move(ledger));
 }
 
 RocksDbLedger::RocksDbLedger(const LedgerOptions& options, std::unique_ptr<rocksdb::DB> db,
-                             std::vector<rocksdb::ColumnFamilyHandle*> families)
+                             std::vector<rocksdb::ColumnFamilyHandle*> families,
+                             bool allow_plain_personal)
     : options_(options),
+      allow_plain_personal_(allow_plain_personal),
       clock_(options.clock != nullptr ? options.clock : DefaultClock()),
       db_(std::move(db)),
       families_(std::move(families)) {}
@@ -381,6 +383,7 @@ absl::Status RocksDbLedger::Prepare(const AppendBatch& batch, PreparedBatch* pre
   for (size_t i = 0; i < batch.size(); ++i) {
     const v1::Envelope& envelope = batch.events()[i];
     absl::Status valid = ValidateNewEnvelope(envelope, i);
+    if (valid.ok() && !allow_plain_personal_) valid = CheckNoPlainPersonal(envelope, i);
     if (!valid.ok()) return valid;
     bool repeated = false;
     if (batch.size() > kSmallBatch) {

@@ -26,6 +26,11 @@ struct StorageHooks {
   // Memtable size of every column family, small to make RocksDB switch
   // write-ahead logs and flush often. 0: the default.
   size_t write_buffer_bytes = 0;
+  // Lets Append store personal data in the clear, as builds before sealing
+  // did, so that tests can make the logs those builds left (which are
+  // still read). Never set outside tests. Default: refused
+  // (CheckNoPlainPersonal).
+  bool allow_plain_personal = false;
 };
 
 // Where a thread sleeps while its Append waits for a leader
@@ -119,7 +124,7 @@ class RocksDbLedger final : public Ledger {
   };
 
   RocksDbLedger(const LedgerOptions& options, std::unique_ptr<rocksdb::DB> db,
-                std::vector<rocksdb::ColumnFamilyHandle*> families);
+                std::vector<rocksdb::ColumnFamilyHandle*> families, bool allow_plain_personal);
 
   // Reads the format and the chain head; writes them on a ledger being
   // created (no event yet) unless read-only.
@@ -170,6 +175,8 @@ class RocksDbLedger final : public Ledger {
   rocksdb::ColumnFamilyHandle* meta() const { return families_[4]; }
 
   const LedgerOptions options_;
+  // StorageHooks::allow_plain_personal.
+  const bool allow_plain_personal_;
   const Clock* const clock_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> families_;  // [0] is RocksDB's default

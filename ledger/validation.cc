@@ -304,4 +304,20 @@ absl::Status ValidateNewEnvelope(const v1::Envelope& envelope, size_t index) {
                      index);
 }
 
+absl::Status CheckNoPlainPersonal(const v1::Envelope& envelope, size_t index) {
+  const v1::Event& event = envelope.event();
+  const char* field = nullptr;
+  if (event.has_member_enrolled() && event.member_enrolled().personal().has_plain()) {
+    field = "event.member_enrolled.personal.plain";
+  } else if (event.has_member_profile_updated() &&
+             event.member_profile_updated().personal().has_plain()) {
+    field = "event.member_profile_updated.personal.plain";
+  }
+  if (field == nullptr) return absl::OkStatus();
+  return Invalid(index, field,
+                 "personal data is stored only sealed with the member's key, never in the "
+                 "clear (the engine seals it: Engine::Execute(EnrolMember), Engine::Append; "
+                 "docs/privacy.md)");
+}
+
 }  // namespace loyalty::internal

@@ -19,6 +19,15 @@ inline constexpr uint32_t kCurrentSchemaVersion = 1;
 // at most kMaxIdBytes long. Unknown fields (from a newer schema) are refused.
 absl::Status ValidateNewEnvelope(const v1::Envelope& envelope, size_t index);
 
+// InvalidArgument naming the event's `index` and the field when `envelope`
+// carries personal data in the clear (`member_enrolled.personal.plain`,
+// `member_profile_updated.personal.plain`): the log cannot be rewritten, so
+// personal data stored plain could never be erased (docs/privacy.md). The
+// engine seals it before it appends. Checked by Ledger::Append after
+// ValidateNewEnvelope; the engine checks the shape of a raw batch with
+// ValidateNewEnvelope alone, before it seals.
+absl::Status CheckNoPlainPersonal(const v1::Envelope& envelope, size_t index);
+
 }  // namespace loyalty::internal
 
 #endif  // LOYALTY_LEDGER_VALIDATION_H_

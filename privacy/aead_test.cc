@@ -1,5 +1,10 @@
 #include "privacy/aead.h"
 
+#include <sys/stat.h>
+
+#include <ios>
+
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loyalty/privacy.h"
@@ -113,9 +118,42 @@ TEST(MasterKeyFileTest, CreateThenReadAndRejectBadFiles) {
   FILE* file = fopen(bad.c_str(), "w");
   fputs("not hex\n", file);
   fclose(file);
+  ASSERT_EQ(::chmod(bad.c_str(), 0600), 0);  // as a key file must be
   absl::Status status = ReadMasterKeyFile(bad).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("64 hexadecimal digits"));
+}
+
+// As ssh refuses a private key others can read: whoever reads the master
+// key reads every member's personal data.
+TEST(MasterKeyFileTest, AKeyFileItsGroupOrOthersMayAccessIsRefused) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("master.key");
+  absl::StatusOr<std::string> created = CreateMasterKeyFile(path);
+  ASSERT_TRUE(created.ok()) << created.status();
+  struct stat status;
+  ASSERT_EQ(::stat(path.c_str(), &status), 0);
+  EXPECT_EQ(status.st_mode & 07777, 0600u);
+  for (mode_t mode : {0644, 0640, 0604, 0610, 0602, 0660, 0666}) {
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+    absl::Status refused = ReadMasterKeyFile(path).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied) << std::oct << mode;
+    EXPECT_EQ(refused.message(),
+              absl::StrFormat("master key file %s: mode %04o lets its group or others access "
+                              "it; run `chmod 600 %s`",
+                              path, mode, path));
+    EXPECT_EQ(MasterKeyFromFile(path)().status().code(), absl::StatusCode::kPermissionDenied);
+    MasterKeyFileOptions allowed;
+    allowed.allow_group_or_other_access = true;
+    absl::StatusOr<std::string> read = ReadMasterKeyFile(path, allowed);
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(*read, *created);
+    EXPECT_TRUE(MasterKeyFromFile(path, allowed)().ok());
+  }
+  for (mode_t mode : {0600, 0400}) {
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+    EXPECT_TRUE(ReadMasterKeyFile(path).ok()) << std::oct << mode;
+  }
 }
 
 TEST(MasterKeyFileTest, DefaultPathIsBesideTheDirectory) {

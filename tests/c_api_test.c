@@ -1,16 +1,18 @@
 /* The C API (include/loyalty/c.h), compiled as C and linked against
  * libloyalty_ledger.so exactly as a C program would: commands, balances,
- * the head and verification, the pull cursor, the metrics, and the codes and
- * messages of its errors.
+ * the head and verification, the pull cursor, the metrics, the codes and
+ * messages of its errors, and personal data stored only sealed.
  *
  * Each CHECK prints the failing line and counts it; main returns non-zero
  * if any failed. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -205,6 +207,53 @@ static int Contains(const uint8_t* haystack, size_t length, const char* needle) 
   return 0;
 }
 
+/* How many regular files under `path` (recursively) hold `needle`. */
+static int FilesHolding(const char* path, const char* needle) {
+  struct stat status;
+  if (stat(path, &status) != 0) return 0;
+  if (S_ISDIR(status.st_mode)) {
+    DIR* directory = opendir(path);
+    if (directory == NULL) return 0;
+    int holding = 0;
+    struct dirent* entry;
+    while ((entry = readdir(directory)) != NULL) {
+      if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) continue;
+      char child[4400];
+      snprintf(child, sizeof child, "%s/%s", path, entry->d_name);
+      holding += FilesHolding(child, needle);
+    }
+    closedir(directory);
+    return holding;
+  }
+  if (!S_ISREG(status.st_mode)) return 0;
+  FILE* file = fopen(path, "rb");
+  if (file == NULL) return 0;
+  uint8_t* bytes = malloc((size_t)status.st_size + 1);
+  const size_t length = bytes == NULL ? 0 : fread(bytes, 1, (size_t)status.st_size, file);
+  fclose(file);
+  const int holds = bytes != NULL && Contains(bytes, length, needle);
+  free(bytes);
+  return holds;
+}
+
+/* Personal data given through the C API is stored sealed: no byte under the
+ * directory holds the name or the phone, while the purchase's category
+ * (free text, not personal) is found, so the scan would see a leak. */
+static void TestPersonalDataAtRest(const char* directory) {
+  const int64_t at_us = NowUs() - kHourUs;
+  loyalty_engine* engine = NULL;
+  CHECK_OK(loyalty_engine_open(directory, strlen(directory), 1, &engine));
+  if (engine == NULL) return;
+  CHECK_OK(loyalty_enrol_member(engine, S("S1"), S("Nangong Yanran-5107"), S("13755515107"), 1992,
+                                4, 9, at_us, S("counter"), NULL));
+  CHECK_OK(loyalty_record_purchase(engine, S("SP1"), S("S1"), S("store-7"), 5000,
+                                   S("canary-category-Jw4tRm"), at_us, S("pos"), NULL));
+  loyalty_engine_close(engine);
+  CHECK(FilesHolding(directory, "Nangong Yanran-5107") == 0);
+  CHECK(FilesHolding(directory, "13755515107") == 0);
+  CHECK(FilesHolding(directory, "canary-category-Jw4tRm") > 0);
+}
+
 /* The value of the sample line `name value` (a series without labels) in
  * Prometheus text, or -1 when there is none. */
 static double Sample(const char* text, const char* name) {
@@ -333,6 +382,8 @@ int main(void) {
   TestCursor(ledger);
   snprintf(ledger, sizeof ledger, "%s/metrics-db", directory);
   TestMetrics(ledger);
+  snprintf(ledger, sizeof ledger, "%s/personal-db", directory);
+  TestPersonalDataAtRest(ledger);
 
   char command[8400];
   snprintf(command, sizeof command, "rm -rf '%s'", directory);

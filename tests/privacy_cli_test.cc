@@ -2,8 +2,13 @@
 // --personal and the master key, member erase, retention run, and no
 // personal value in reports, exports or audit bundles. Runs the built
 // `loyalty` as a subprocess on a ledger the test builds through the Engine.
+#include <sys/stat.h>
+
+#include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -249,6 +254,207 @@ TEST_F(PrivacyCliTest, RetentionRunErasesTheInactiveOnce) {
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(Loyalty({"retention", "run"}).err, HasSubstr("--as-of is required"));
   EXPECT_EQ(Loyalty({"verify"}).exit_code, 0);
+}
+
+// An enrolment of `member_id` as a JSON line, with its personal data in the
+// clear, as a service would hand it to `loyalty append`.
+std::string PlainEnrolmentLine(const std::string& member_id, const std::string& name) {
+  return absl::StrCat("{\"stream_id\":\"member-", member_id, "\",\"idempotency_key\":\"enrol/",
+                      member_id,
+                      "\",\"occurred_at_us\":1704067200000000,\"actor_id\":\"counter\","
+                      "\"event\":{\"member_enrolled\":{\"member_id\":\"",
+                      member_id, "\",\"personal\":{\"plain\":{\"name\":\"", name,
+                      "\",\"phone\":\"13622220000\"}}}}}\n");
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << text;
+}
+
+mode_t ModeOf(const std::string& path) {
+  struct stat status;
+  EXPECT_EQ(::stat(path.c_str(), &status), 0) << path;
+  return status.st_mode & 07777;
+}
+
+TEST_F(PrivacyCliTest, AppendSealsPlainPersonalDataOrRefusesIt) {
+  const std::string input = dir_.Sub("plain.jsonl");
+  WriteText(input, PlainEnrolmentLine("M3", "Murong Fu-6620"));
+  ToolRun appended = Loyalty({"append", input});
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+  EXPECT_EQ(appended.out, "5\n");  // after the 4 events of SetUp
+  EXPECT_THAT(::loyalty::testing::FilesHolding(db_, "Murong Fu-6620"), ::testing::IsEmpty());
+  ToolRun exported = Loyalty({"export"});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  EXPECT_EQ(exported.out.find("Murong Fu-6620"), std::string::npos);
+  ToolRun shown = Loyalty({"member", "show", "M3", "--personal", "--master-key", db_ + ".key"});
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_THAT(shown.out, HasSubstr("Murong Fu-6620"));
+  // The same input again is a duplicate, as any retried append.
+  ToolRun again = Loyalty({"append", input});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "5 (duplicate)\n");
+
+  // Without a key the data is refused, and the hint's flag works.
+  const std::string moved = dir_.Sub("elsewhere.key");
+  ASSERT_EQ(std::rename((db_ + ".key").c_str(), moved.c_str()), 0);
+  WriteText(input, PlainEnrolmentLine("M4", "Murong Bo-6621"));
+  ToolRun refused = Loyalty({"append", input});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("line 1: personal: member \"M4\" comes with personal data in "
+                                     "the clear, which is stored only sealed: no master key"));
+  EXPECT_THAT(refused.err, HasSubstr("--master-key FILE"));
+  ToolRun with_key = Loyalty({"append", input, "--master-key", moved});
+  ASSERT_EQ(with_key.exit_code, 0) << with_key.err;
+  EXPECT_EQ(with_key.out, "6\n");
+  EXPECT_THAT(::loyalty::testing::FilesHolding(db_, "Murong Bo-6621"), ::testing::IsEmpty());
+}
+
+TEST_F(PrivacyCliTest, ARevealedExportIsTheOwnersAloneAndReplacesNothing) {
+  const mode_t umask_before = ::umask(0);
+  const std::string out = dir_.Sub("revealed.jsonl");
+  ToolRun revealed =
+      Loyalty({"export", "--reveal-personal", "--master-key", db_ + ".key", "--out", out});
+  ::umask(umask_before);
+  ASSERT_EQ(revealed.exit_code, 0) << revealed.err;
+  EXPECT_EQ(ModeOf(out), 0600u);
+  const std::string first = ::loyalty::testing::ReadFile(out);
+  EXPECT_THAT(first, HasSubstr(kName));
+
+  ToolRun again =
+      Loyalty({"export", "--reveal-personal", "--master-key", db_ + ".key", "--out", out});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_THAT(again.err, HasSubstr(absl::StrCat(out, " exists")));
+  EXPECT_THAT(again.err, HasSubstr("--overwrite"));
+  EXPECT_FALSE(std::filesystem::exists(out + ".partial"));
+
+  const std::string other = dir_.Sub("notes.txt");
+  WriteText(other, "mine\n");
+  ASSERT_EQ(::chmod(other.c_str(), 0644), 0);
+  ToolRun over_other =
+      Loyalty({"export", "--reveal-personal", "--master-key", db_ + ".key", "--out", other});
+  EXPECT_EQ(over_other.exit_code, 1);
+  EXPECT_EQ(::loyalty::testing::ReadFile(other), "mine\n");
+  ToolRun replaced = Loyalty({"export", "--reveal-personal", "--master-key", db_ + ".key",
+                              "--out", other, "--overwrite"});
+  ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+  EXPECT_EQ(::loyalty::testing::ReadFile(other), first);
+  EXPECT_EQ(ModeOf(other), 0600u);
+
+  // A stale partial file (an interrupted export) is not written through.
+  WriteText(out + ".partial", "stale");
+  ASSERT_EQ(std::remove(out.c_str()), 0);
+  ToolRun stale =
+      Loyalty({"export", "--reveal-personal", "--master-key", db_ + ".key", "--out", out});
+  EXPECT_EQ(stale.exit_code, 1);
+  EXPECT_THAT(stale.err, HasSubstr(absl::StrCat(out, ".partial exists")));
+  EXPECT_FALSE(std::filesystem::exists(out));
+
+  // An export without personal data replaces its file as before.
+  const std::string plain_out = dir_.Sub("sealed.jsonl");
+  ASSERT_EQ(Loyalty({"export", "--out", plain_out}).exit_code, 0);
+  ASSERT_EQ(Loyalty({"export", "--out", plain_out}).exit_code, 0);
+}
+
+TEST_F(PrivacyCliTest, AKeyFileOthersMayReadIsRefusedUnlessAllowed) {
+  const std::string key = db_ + ".key";
+  ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+  const std::string expected =
+      absl::StrCat("master key file ", key, ": mode 0644 lets its group or others access it; run "
+                   "`chmod 600 ", key, "` (or pass --allow-open-master-key to use it)");
+  for (const std::vector<std::string>& command :
+       std::vector<std::vector<std::string>>{{"tiers"},
+                                             {"member", "show", "M1"},
+                                             {"birthdays", "--date", "2024-03-31"},
+                                             {"member", "show", "M1", "--personal",
+                                              "--master-key", key}}) {
+    ToolRun refused = Loyalty(command);
+    EXPECT_EQ(refused.exit_code, 3) << command[0];
+    EXPECT_THAT(refused.err, HasSubstr(expected)) << command[0];
+  }
+  ToolRun allowed = Loyalty({"--allow-open-master-key", "member", "show", "M1", "--personal",
+                             "--master-key", key});
+  ASSERT_EQ(allowed.exit_code, 0) << allowed.err;
+  EXPECT_THAT(allowed.out, HasSubstr(kName));
+  EXPECT_THAT(allowed.err, HasSubstr("loyalty: warning: master key file"));
+  ToolRun after_command = Loyalty({"tiers", "--allow-open-master-key"});
+  EXPECT_EQ(after_command.exit_code, 0) << after_command.err;
+  ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+  ToolRun fixed = Loyalty({"tiers"});
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+  EXPECT_EQ(fixed.err, "");
+}
+
+// The flags a message names: "--master-key" in "... the tool's --master-key
+// FILE".
+std::set<std::string> FlagsNamedIn(const std::string& message) {
+  std::set<std::string> flags;
+  for (size_t at = message.find("--"); at != std::string::npos; at = message.find("--", at + 2)) {
+    size_t end = at + 2;
+    while (end < message.size() && (std::islower(static_cast<unsigned char>(message[end])) ||
+                                    message[end] == '-')) {
+      ++end;
+    }
+    if (end > at + 2) flags.insert(message.substr(at, end - at));
+  }
+  return flags;
+}
+
+// Every hint names a flag that the command it is printed by accepts.
+TEST_F(PrivacyCliTest, EveryHintNamesAFlagItsCommandAccepts) {
+  const std::string key = db_ + ".key";
+  const std::string existing = dir_.Sub("existing.jsonl");
+  WriteText(existing, "x\n");
+  const std::string input = dir_.Sub("plain.jsonl");
+  WriteText(input, PlainEnrolmentLine("M5", "Hint Case"));
+  struct Hinted {
+    // The words that name the command (its --help lists its flags), then
+    // the rest of its arguments.
+    std::vector<std::string> command;
+    std::vector<std::string> rest;
+    std::string hint;
+  };
+  std::vector<Hinted> cases = {
+      {{"member", "show"}, {"M1", "--personal"}, "--master-key"},
+      {{"export"}, {"--reveal-personal"}, "--master-key"},
+      {{"export"}, {"--reveal-personal", "--master-key", key, "--out", existing}, "--overwrite"},
+      {{"member", "erase"}, {"M1"}, "--reason"},
+      {{"tiers"}, {}, "--allow-open-master-key"},
+      {{"birthdays"}, {"--date", "2024-03-31"}, "--master-key"},
+      {{"append"}, {input}, "--master-key"},
+  };
+  const std::string moved = dir_.Sub("elsewhere.key");
+  for (const Hinted& hinted : cases) {
+    // The key file others may read for `tiers`, and no key beside the
+    // directory for the commands after it.
+    if (hinted.command[0] == "tiers") {
+      ASSERT_EQ(::chmod(key.c_str(), 0644), 0);
+    }
+    if (hinted.command[0] == "birthdays") {
+      ASSERT_EQ(::chmod(key.c_str(), 0600), 0);
+      ASSERT_EQ(std::rename(key.c_str(), moved.c_str()), 0);
+    }
+    std::vector<std::string> args = hinted.command;
+    args.insert(args.end(), hinted.rest.begin(), hinted.rest.end());
+    const ToolRun run = Loyalty(args);
+    EXPECT_NE(run.exit_code, 0) << args[0];
+    const std::set<std::string> named = FlagsNamedIn(run.err);
+    EXPECT_TRUE(named.contains(hinted.hint)) << run.err;
+    std::vector<std::string> help = hinted.command;
+    help.push_back("--help");
+    const ToolRun usage = Loyalty(help);
+    ASSERT_EQ(usage.exit_code, 0) << usage.err;
+    for (const std::string& flag : named) {
+      EXPECT_THAT(usage.out, HasSubstr(absl::StrCat("  ", flag, " "))) << run.err;
+    }
+  }
+  // And the flags do what the hints say.
+  ToolRun birthdays = Loyalty({"birthdays", "--date", "2024-03-31", "--master-key", moved});
+  ASSERT_EQ(birthdays.exit_code, 0) << birthdays.err;
+  EXPECT_THAT(birthdays.out, HasSubstr("granted 2 birthday bonuses"));
+  ToolRun appended = Loyalty({"append", input, "--master-key", moved});
+  EXPECT_EQ(appended.exit_code, 0) << appended.err;
 }
 
 }  // namespace

@@ -206,11 +206,16 @@ class Engine {
   //    "schema", key "schema/<position>/<sha256 hex>", a descriptor set that
   //    builds and defines loyalty.v1.Envelope, its true SHA-256);
   //  - anything else (activity_attended, a campaign grant) is refused.
-  // Personal data may come plain (stored as given) or sealed; sealed data is
-  // accepted only if it opens with this ledger's key of the member at the
-  // event's position (FailedPrecondition without a master key). A
-  // member_erased destroys the member's key first, as
-  // Execute(EraseMember) does.
+  // Personal data may come plain or sealed. Plain data is sealed before it
+  // is appended, as Execute(EnrolMember) seals it (with the member's key,
+  // bound to the event's position): the ledger never stores it in the
+  // clear. FailedPrecondition "event I: personal: member ... comes with
+  // personal data in the clear ...: no master key ..." without a master
+  // key. Sealed data is accepted only if it opens with this ledger's key of
+  // the member at the event's position (FailedPrecondition without a master
+  // key). A retried batch whose plain data was sealed when it was appended
+  // is a duplicate if that data opens to what it gives. A member_erased
+  // destroys the member's key first, as Execute(EraseMember) does.
   //
   // The batch is appended atomically, expecting each of its streams at the
   // version the check saw (and the streams of batch.expected_versions() at

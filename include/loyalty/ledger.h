@@ -185,7 +185,10 @@ class Ledger {
   //    stream id, idempotency key or actor id; a missing occurred-at time; no
   //    or an unknown event type; a negative amount or point count; a field the
   //    ledger assigns that is already set; two events with one idempotency
-  //    key. The message names the event's index, the field and the value.
+  //    key; personal data in the clear (a member_enrolled or
+  //    member_profile_updated with `personal.plain`: only sealed personal
+  //    data is stored, docs/privacy.md; the engine seals it). The message
+  //    names the event's index, the field and the value.
   //  FailedPrecondition: a stream is not at its expected version; the
   //    message names the stream, the expected and the actual version.
   //  AlreadyExists: an idempotency key was used before for different content

@@ -42,15 +42,30 @@ using RandomBytesSource = std::function<absl::Status(char* out, size_t count)>;
 // bytes long).
 MasterKeySource MasterKeyFromBytes(std::string key_bytes);
 
+// How a key file is read.
+struct MasterKeyFileOptions {
+  // Whether a key file that its group or others may access (any of the
+  // mode bits 077) is used. By default it is refused, as ssh refuses such a
+  // private key: whoever can read the file can read every member's personal
+  // data. Set it only where the file's directory alone keeps others out.
+  bool allow_group_or_other_access = false;
+};
+
 // A source that reads the key file at `path` (ReadMasterKeyFile) when the
 // engine opens.
-MasterKeySource MasterKeyFromFile(std::string path);
+MasterKeySource MasterKeyFromFile(std::string path,
+                                  MasterKeyFileOptions options = MasterKeyFileOptions());
 
 // Reads a key file: 64 hexadecimal digits (the 32 bytes), optionally
 // followed by one newline; nothing else. NotFound when the file does not
-// exist; InvalidArgument naming the path when its content is not that.
+// exist or cannot be read; PermissionDenied naming the path and its mode
+// when its group or others may access it (unless `options` allows it):
+//   master key file /srv/ledger.key: mode 0644 lets its group or others
+//   access it; run `chmod 600 /srv/ledger.key`
+// InvalidArgument naming the path when its content is not a key.
 // Example file content: "00112233...eeff\n" (64 digits).
-absl::StatusOr<std::string> ReadMasterKeyFile(const std::string& path);
+absl::StatusOr<std::string> ReadMasterKeyFile(
+    const std::string& path, const MasterKeyFileOptions& options = MasterKeyFileOptions());
 
 // Creates a key file at `path` holding a fresh random key (RAND_bytes), with
 // mode 0600. AlreadyExists if `path` exists (a key is never overwritten);
