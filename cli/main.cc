@@ -150,12 +150,13 @@ constexpr Command kCommands[] = {
      "projections hold at the head, then one line per event: sequence, stream,\n"
      "projection, rule and message. Exit code 0, whatever the count.\n",
      RunAnomalies},
-    {"birthdays", "--date YYYY-MM-DD", "grant the birthday bonuses due on a day",
-     "Runs the birthday job dated 09:00 at UTC+8 on that day: every member\n"
-     "whose birthday in that year is on or before the day and who has not had\n"
-     "that year's bonus gets it. Prints how many were granted and their\n"
-     "sequences. Needs an existing ledger.\n"
-     "Running it again for the same year grants nothing more.\n",
+    {"birthdays", "--date YYYY-MM-DD", "grant the birthday bonuses due by a day",
+     "Runs the birthday job dated 09:00 at UTC+8 on that day. A member's bonus\n"
+     "of a year falls due on the last day of their birth month, so the log\n"
+     "tells the month at most, never the day. Grants every bonus due by the\n"
+     "day and not granted yet, of its year and of the year before. Prints how\n"
+     "many were granted and their sequences. Needs an existing ledger.\n"
+     "Running it again grants nothing more.\n",
      RunBirthdays},
     {"retention", "run --as-of YYYY-MM-DD", "erase the personal data of long-inactive members",
      "Erases the personal data of every member with no purchase, redemption,\n"

@@ -270,7 +270,7 @@ class EngineImpl final : public Engine {
           // Birth dates are read through the members' keys; the projections
           // never hold them.
           absl::StatusOr<projections::BirthDates> birth_dates =
-              personal_->BirthDates(set, today.year());
+              personal_->BirthDates(set, today);
           if (!birth_dates.ok()) return birth_dates.status();
           return projections::DecideBirthdayBonuses(set.decision_state(), command, *birth_dates);
         });

@@ -477,22 +477,25 @@ TEST_F(EngineCliTest, RebuildFindsProjectionsThatDoNotMatchTheLog) {
 }
 
 TEST_F(EngineCliTest, BirthdaysAreGrantedOnce) {
-  // M1 was born on 5 January, M2 on 31 December.
-  const std::string first = OnLedger({"birthdays", "--date", "2024-01-10"});
-  EXPECT_EQ(first, absl::StrCat("granted 1 birthday bonus on 2024-01-10: sequences ",
+  // M1 was born on 5 January, M2 on 31 December. January's bonuses fall due
+  // on 31 January, not on the birthday.
+  EXPECT_EQ(OnLedger({"birthdays", "--date", "2024-01-10"}),
+            "granted 0 birthday bonuses on 2024-01-10\n");
+  const std::string first = OnLedger({"birthdays", "--date", "2024-01-31"});
+  EXPECT_EQ(first, absl::StrCat("granted 1 birthday bonus on 2024-01-31: sequences ",
                                 built_.head + 1, "\n"));
-  EXPECT_EQ(OnLedger({"birthdays", "--date", "2024-01-11"}),
-            "granted 0 birthday bonuses on 2024-01-11\n");
+  EXPECT_EQ(OnLedger({"birthdays", "--date", "2024-02-01"}),
+            "granted 0 birthday bonuses on 2024-02-01\n");
   const google::protobuf::Struct again =
-      ParseJson(OnLedger({"birthdays", "--date", "2024-01-10", "--json"}));
+      ParseJson(OnLedger({"birthdays", "--date", "2024-01-31", "--json"}));
   EXPECT_EQ(Number(again, "granted"), 0);
   EXPECT_TRUE(again.fields().at("already_granted").bool_value());
   ASSERT_EQ(again.fields().at("sequences").list_value().values_size(), 1);
   EXPECT_EQ(again.fields().at("sequences").list_value().values(0).number_value(),
             static_cast<double>(built_.head + 1));
-  EXPECT_EQ(Text(again, "occurred_at"), "2024-01-10T09:00:00.000000+08:00");
-  EXPECT_EQ(OnLedger({"birthdays", "--date", "2024-01-10"}),
-            absl::StrCat("granted 0 birthday bonuses on 2024-01-10 (already granted at sequences ",
+  EXPECT_EQ(Text(again, "occurred_at"), "2024-01-31T09:00:00.000000+08:00");
+  EXPECT_EQ(OnLedger({"birthdays", "--date", "2024-01-31"}),
+            absl::StrCat("granted 0 birthday bonuses on 2024-01-31 (already granted at sequences ",
                          built_.head + 1, ")\n"));
 
   const google::protobuf::Struct member = ParseJson(
