@@ -300,9 +300,11 @@ TEST_F(EngineAnomalyTest, CommandsAndJobsGoOnForTheAffectedMembersAndTheOthers) 
   ASSERT_EQ(checked->size(), 1u);
   EXPECT_TRUE((*checked)[0].ok()) << (*checked)[0];
 
-  // The birthday job (birth dates on 5 and 7 January).
+  // The birthday job (birth dates on 5 and 7 January: due on 31 January),
+  // run on 31 January once the clock has reached it.
+  clock_.Set(kJan2024Us + 31 * kDayUs);
   GrantBirthdayBonuses job;
-  job.occurred_at_us = kJan2024Us + 9 * kDayUs;
+  job.occurred_at_us = kJan2024Us + 30 * kDayUs;
   job.actor_id = "birthday-job";
   auto birthdays = engine_->Execute(job);
   ASSERT_TRUE(birthdays.ok()) << birthdays.status();
@@ -317,7 +319,9 @@ TEST_F(EngineAnomalyTest, CommandsAndJobsGoOnForTheAffectedMembersAndTheOthers) 
   ASSERT_TRUE(engine_->Execute(erase).ok());
   erase.member_id = "GHOST";
   EXPECT_EQ(engine_->Execute(erase).status().code(), absl::StatusCode::kNotFound);
-  // Retention erases the other.
+  // Retention erases the other, once the clock has reached its day
+  // (2030-01-01, 2192 days after 2024-01-01).
+  clock_.Set(kJan2024Us + 2192 * kDayUs);
   auto retained = engine_->RunRetention(absl::CivilDay(2030, 1, 1), "retention-job");
   ASSERT_TRUE(retained.ok()) << retained.status();
   ASSERT_EQ(retained->size(), 1u);
