@@ -165,6 +165,16 @@ constexpr Command kCommands[] = {
      "\"retention: inactive since YYYY-MM-DD\". Prints the members erased; a\n"
      "second run erases nothing new. Points and amounts stay (docs/privacy.md).\n",
      RunRetention},
+    {"contactable", "--channel C --purpose P",
+     "list the members that may be contacted on a channel for a purpose",
+     "From the consents the log records (the enrolment's, then each consent\n"
+     "change), as of now, --as-of TIME or --at-seq N: the members that may be\n"
+     "contacted by SMS or e-mail for birthday care (the channel's consent) or\n"
+     "offers (the marketing consent and the channel's), one id a line. Erased\n"
+     "members and withdrawn consents never appear. Reads no personal data and\n"
+     "no master key (docs/privacy.md). No consent to phone calls is recorded,\n"
+     "so phone is not a channel.\n",
+     RunContactable},
     {"calendar", "load FILE | due", "load a working-day calendar file, or count a deadline",
      "calendar load FILE: parses a calendar file (docs/calendar.md; the\n"
      "official schedules are data/calendar/cn-YYYY.txt) and records its days.\n"

@@ -23,6 +23,7 @@
 #include "projections/business_time.h"
 #include "projections/calendar_file.h"
 #include "projections/complaint_deciders.h"
+#include "projections/contact_consent.h"
 #include "projections/deciders.h"
 #include "projections/local_time.h"
 #include "projections/member_snapshot.h"
@@ -568,6 +569,33 @@ class EngineImpl final : public Engine {
     if (!status.ok()) return status;
     AdvanceForQuery(as_of, &set);
     return MakeProgramView(set, SlaInstant(as_of, set.complaints().now_us()));
+  }
+
+  absl::StatusOr<ContactableView> Contactable(ContactChannel channel, ContactPurpose purpose,
+                                              AsOf as_of) const override {
+    ContactableView view;
+    view.channel = channel;
+    view.purpose = purpose;
+    if (as_of.kind() == AsOf::Kind::kNow) {
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::Status caught_up = CatchUpLocked();
+      if (!caught_up.ok()) return caught_up;
+      view.member_ids = live_->contacts().Contactable(channel, purpose);
+      view.as_of_sequence = applied_;
+      return view;
+    }
+    absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
+    if (!bound.ok()) return bound.status();
+    // Consent has no time-driven effect: the events up to the bound decide.
+    projections::ContactConsents contacts;
+    absl::Status status = ledger_->Scan(1, *bound, [&](const v1::Envelope& envelope) {
+      contacts.Apply(envelope);
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
+    view.member_ids = contacts.Contactable(channel, purpose);
+    view.as_of_sequence = *bound;
+    return view;
   }
 
   absl::StatusOr<ComplaintView> Complaint(const std::string& complaint_id,
