@@ -39,6 +39,10 @@ int RunAnomalies(CommandContext& context);
 // of member).
 int RunRetention(CommandContext& context);
 
+// cli/contact_command.cc: the members that may be contacted on a channel for
+// a purpose.
+int RunContactable(CommandContext& context);
+
 // cli/complaint_commands.cc: the working-day calendar, complaints and the
 // SLA report.
 int RunCalendar(CommandContext& context);

@@ -168,12 +168,13 @@ constexpr Command kCommands[] = {
      "projections hold at the head, then one line per event: sequence, stream,\n"
      "projection, rule and message. Exit code 0, whatever the count.\n",
      RunAnomalies},
-    {"birthdays", "--date YYYY-MM-DD", "grant the birthday bonuses due on a day",
-     "Runs the birthday job dated 09:00 at UTC+8 on that day: every member\n"
-     "whose birthday in that year is on or before the day and who has not had\n"
-     "that year's bonus gets it. Prints how many were granted and their\n"
-     "sequences. Needs an existing ledger.\n"
-     "Running it again for the same year grants nothing more.\n"
+    {"birthdays", "--date YYYY-MM-DD", "grant the birthday bonuses due by a day",
+     "Runs the birthday job dated 09:00 at UTC+8 on that day. A member's bonus\n"
+     "of a year falls due on the last day of their birth month, so the log\n"
+     "tells the month at most, never the day. Grants every bonus due by the\n"
+     "day and not granted yet, of its year and of the year before. Prints how\n"
+     "many were granted and their sequences. Needs an existing ledger.\n"
+     "Running it again grants nothing more.\n"
      "The birth dates are read with the master key: DIR.key beside --db DIR,\n"
      "or --master-key FILE.\n",
      RunBirthdays},
@@ -184,6 +185,16 @@ constexpr Command kCommands[] = {
      "\"retention: inactive since YYYY-MM-DD\". Prints the members erased; a\n"
      "second run erases nothing new. Points and amounts stay (docs/privacy.md).\n",
      RunRetention},
+    {"contactable", "--channel C --purpose P",
+     "list the members that may be contacted on a channel for a purpose",
+     "From the consents the log records (the enrolment's, then each consent\n"
+     "change), as of now, --as-of TIME or --at-seq N: the members that may be\n"
+     "contacted by SMS or e-mail for birthday care (the channel's consent) or\n"
+     "offers (the marketing consent and the channel's), one id a line. Erased\n"
+     "members and withdrawn consents never appear. Reads no personal data and\n"
+     "no master key (docs/privacy.md). No consent to phone calls is recorded,\n"
+     "so phone is not a channel.\n",
+     RunContactable},
     {"calendar", "load FILE | due", "load a working-day calendar file, or count a deadline",
      "calendar load FILE: parses a calendar file (docs/calendar.md; the\n"
      "official schedules are data/calendar/cn-YYYY.txt) and records its days.\n"

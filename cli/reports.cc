@@ -638,4 +638,69 @@ std::string BirthdaysJson(absl::CivilDay day, int64_t occurred_at_us, const Comm
          "\n";
 }
 
+std::string ContactChannelName(ContactChannel channel) {
+  switch (channel) {
+    case ContactChannel::kSms:
+      return "sms";
+    case ContactChannel::kEmail:
+      return "email";
+  }
+  return "unknown";
+}
+
+std::string ContactPurposeName(ContactPurpose purpose) {
+  switch (purpose) {
+    case ContactPurpose::kBirthdayCare:
+      return "birthday-care";
+    case ContactPurpose::kOffers:
+      return "offers";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<ContactChannel> ParseContactChannel(absl::string_view name) {
+  for (ContactChannel channel : {ContactChannel::kSms, ContactChannel::kEmail}) {
+    if (name == ContactChannelName(channel)) return channel;
+  }
+  if (name == "phone") {
+    return absl::InvalidArgumentError(
+        "\"phone\": no consent to phone calls is recorded (the channels are sms and email)");
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(JsonQuote(name), " is not a channel (sms or email)"));
+}
+
+absl::StatusOr<ContactPurpose> ParseContactPurpose(absl::string_view name) {
+  for (ContactPurpose purpose : {ContactPurpose::kBirthdayCare, ContactPurpose::kOffers}) {
+    if (name == ContactPurposeName(purpose)) return purpose;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(JsonQuote(name), " is not a purpose (birthday-care or offers)"));
+}
+
+std::string ContactableText(const ContactableView& view) {
+  std::string out = absl::StrCat("contactable by ", ContactChannelName(view.channel), " for ",
+                                 ContactPurposeName(view.purpose), ": ", view.member_ids.size(),
+                                 "\n");
+  for (const std::string& member_id : view.member_ids) absl::StrAppend(&out, member_id, "\n");
+  absl::StrAppend(&out, "as of sequence ", view.as_of_sequence, " (",
+                  AsOfAxisName(view.as_of_kind), ")\n");
+  return out;
+}
+
+std::string ContactableJson(const ContactableView& view) {
+  std::vector<std::string> member_ids;
+  member_ids.reserve(view.member_ids.size());
+  for (const std::string& member_id : view.member_ids) member_ids.push_back(JsonQuote(member_id));
+  return JsonObject()
+             .String("channel", ContactChannelName(view.channel))
+             .String("purpose", ContactPurposeName(view.purpose))
+             .Raw("member_ids", JsonArray(member_ids))
+             .Uint("count", view.member_ids.size())
+             .Uint("as_of_sequence", view.as_of_sequence)
+             .String("as_of_axis", AsOfAxisKey(view.as_of_kind))
+             .Build() +
+         "\n";
+}
+
 }  // namespace loyalty::cli

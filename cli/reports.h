@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "loyalty/engine.h"
 #include "loyalty/views.h"
@@ -86,6 +88,20 @@ std::string CalendarLoadJson(const v1::CalendarDaysDeclared& declaration,
 // A deduplicated result (a retry of a run already appended) granted nothing.
 std::string BirthdaysText(absl::CivilDay day, const CommandResult& result);
 std::string BirthdaysJson(absl::CivilDay day, int64_t occurred_at_us, const CommandResult& result);
+
+// The channel and purpose names of `loyalty contactable`: "sms", "email";
+// "birthday-care", "offers".
+std::string ContactChannelName(ContactChannel channel);
+std::string ContactPurposeName(ContactPurpose purpose);
+// The inverse; InvalidArgument naming the value and the names there are
+// (and, for "phone", that no consent to calls is recorded).
+absl::StatusOr<ContactChannel> ParseContactChannel(absl::string_view name);
+absl::StatusOr<ContactPurpose> ParseContactPurpose(absl::string_view name);
+
+// "contactable by sms for offers: 2", one member id a line, and the sequence
+// it is as of.
+std::string ContactableText(const ContactableView& view);
+std::string ContactableJson(const ContactableView& view);
 
 }  // namespace loyalty::cli
 

@@ -24,6 +24,7 @@
 #include "projections/business_time.h"
 #include "projections/calendar_file.h"
 #include "projections/complaint_deciders.h"
+#include "projections/contact_consent.h"
 #include "projections/deciders.h"
 #include "projections/local_time.h"
 #include "projections/member_snapshot.h"
@@ -271,7 +272,7 @@ class EngineImpl final : public Engine {
           // Birth dates are read through the members' keys; the projections
           // never hold them.
           absl::StatusOr<projections::BirthDates> birth_dates =
-              personal_->BirthDates(set, today.year());
+              personal_->BirthDates(set, today);
           if (!birth_dates.ok()) return birth_dates.status();
           return projections::DecideBirthdayBonuses(set.decision_state(), command, *birth_dates);
         });
@@ -608,6 +609,41 @@ class EngineImpl final : public Engine {
       if (instant_us->has_value()) set.AdvanceTo(**instant_us);
     }
     ProgramView view = MakeProgramView(set, SlaInstant(as_of, set.complaints().now_us()));
+    view.as_of_kind = as_of.kind();
+    return view;
+  }
+
+  absl::StatusOr<ContactableView> Contactable(ContactChannel channel, ContactPurpose purpose,
+                                              AsOf as_of) const override {
+    ContactableView view;
+    view.channel = channel;
+    view.purpose = purpose;
+    if (as_of.kind() == AsOf::Kind::kNow) {
+      std::lock_guard<std::mutex> lock(mu_);
+      absl::Status caught_up = CatchUpLocked();
+      if (!caught_up.ok()) return caught_up;
+      view.member_ids = live_->contacts().Contactable(channel, purpose);
+      view.as_of_sequence = applied_;
+      return view;
+    }
+    absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
+    if (!bound.ok()) return bound.status();
+    // Consent has no time-driven effect: the events up to the bound decide
+    // (by business time, those that occurred by the instant).
+    const bool by_business_time = as_of.kind() == AsOf::Kind::kBusinessTime;
+    projections::ContactConsents contacts;
+    uint64_t last_applied = 0;
+    absl::Status status = ledger_->Scan(1, *bound, [&](const v1::Envelope& envelope) {
+      if (by_business_time && envelope.occurred_at_us() > as_of.instant_us()) {
+        return absl::OkStatus();
+      }
+      last_applied = envelope.sequence();
+      contacts.Apply(envelope);
+      return absl::OkStatus();
+    });
+    if (!status.ok()) return status;
+    view.member_ids = contacts.Contactable(channel, purpose);
+    view.as_of_sequence = last_applied;
     view.as_of_kind = as_of.kind();
     return view;
   }

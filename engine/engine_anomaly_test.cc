@@ -301,10 +301,11 @@ TEST_F(EngineAnomalyTest, CommandsAndJobsGoOnForTheAffectedMembersAndTheOthers) 
   ASSERT_EQ(checked->size(), 1u);
   EXPECT_TRUE((*checked)[0].ok()) << (*checked)[0];
 
-  // The birthday job (birth dates on 5 and 7 January), on the day it runs.
-  clock_.Set(kJan2024Us + 9 * kDayUs);
+  // The birthday job (birth dates on 5 and 7 January: due on 31 January),
+  // run on 31 January once the clock has reached it.
+  clock_.Set(kJan2024Us + 31 * kDayUs);
   GrantBirthdayBonuses job;
-  job.occurred_at_us = kJan2024Us + 9 * kDayUs;
+  job.occurred_at_us = kJan2024Us + 30 * kDayUs;
   job.actor_id = "birthday-job";
   auto birthdays = engine_->Execute(job);
   ASSERT_TRUE(birthdays.ok()) << birthdays.status();

@@ -30,6 +30,7 @@ using ::loyalty::testing::kJan2024Us;
 using ::loyalty::testing::TempDir;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr int64_t kHourUs = 3600LL * 1000000;
@@ -577,13 +578,21 @@ TEST_F(EngineAppendTest, BirthdayGrantsAreThoseTheJobGrants) {
     granted.set_birthday_year(2024);
     return envelope;
   };
-  // 3 January, before the birthday: the job grants nothing.
-  std::string message = Refused({grant(kJan2024Us + 2 * kDayUs, "birthday/M1/2024")},
+  // 6 January, the day after the birthday: the bonus falls due only on the
+  // last day of the birth month.
+  std::string message = Refused({grant(kJan2024Us + 5 * kDayUs, "birthday/M1/2024")},
                                 absl::StatusCode::kFailedPrecondition);
-  EXPECT_THAT(message, HasSubstr("the birthday (1-5) is later in the year"));
-  auto appended = engine_->Append(BatchOf({grant(kJan2024Us + 6 * kDayUs, "birthday/M1/2024")}));
+  EXPECT_THAT(message, HasSubstr("the bonus is due on 2024-01-31, the last day of the birth month"));
+  EXPECT_THAT(message, Not(HasSubstr("1-5")));
+  // Nor the bonus of 2023: the member enrolled in 2024.
+  v1::Envelope last_year = grant(kJan2024Us + 5 * kDayUs, "birthday/M1/2023");
+  last_year.mutable_event()->mutable_points_granted()->set_birthday_year(2023);
+  message = Refused({last_year}, absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(message, HasSubstr("the member enrolled after the end of 2023"));
+  clock_.Set(kJan2024Us + 32 * kDayUs);
+  auto appended = engine_->Append(BatchOf({grant(kJan2024Us + 30 * kDayUs, "birthday/M1/2024")}));
   ASSERT_TRUE(appended.ok()) << appended.status();
-  message = Refused({grant(kJan2024Us + 7 * kDayUs, "birthday/M1/2024-again")},
+  message = Refused({grant(kJan2024Us + 31 * kDayUs, "birthday/M1/2024-again")},
                     absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(message, HasSubstr("the bonus of 2024 is granted already"));
 }

@@ -296,7 +296,7 @@ TEST_F(EnginePrivacyTest, BirthdayJobReadsThroughTheKeyAndSkipsErasedMembers) {
   Enrol("M3", 12, 30);
   ASSERT_TRUE(Erase("M2").ok());
   GrantBirthdayBonuses job;
-  job.occurred_at_us = kJan2024Us + 20 * kDayUs;
+  job.occurred_at_us = kJan2024Us + 30 * kDayUs;  // 31 January
   job.actor_id = "birthday-job";
   absl::StatusOr<CommandResult> granted = engine_->Execute(job);
   ASSERT_TRUE(granted.ok()) << granted.status();

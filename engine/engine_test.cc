@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <set>
@@ -44,10 +45,12 @@ class EngineTest : public ::testing::Test {
     engine_ = std::move(*opened);
   }
 
-  // The birthday job for 10 January 2024.
-  static GrantBirthdayBonuses BirthdayJobOn10January2024() {
+  // The birthday job for 31 January 2024, when January's bonuses fall due
+  // (the clock moved on to the next day).
+  GrantBirthdayBonuses BirthdayJobOn31January2024() {
+    clock_.Set(std::max(clock_.NowMicros(), kJan2024Us + 31 * kDayUs));
     GrantBirthdayBonuses job;
-    job.occurred_at_us = kJan2024Us + 9 * kDayUs;
+    job.occurred_at_us = kJan2024Us + 30 * kDayUs;
     job.actor_id = "birthday-job";
     return job;
   }
@@ -232,7 +235,16 @@ TEST_F(EngineTest, PointsExpireAsOfALaterTime) {
 TEST_F(EngineTest, BirthdayBonusIsGrantedOncePerYear) {
   Enrol("M1", 1, 5);
   Enrol("M2", 12, 31);
-  GrantBirthdayBonuses job = BirthdayJobOn10January2024();
+  GrantBirthdayBonuses job = BirthdayJobOn31January2024();
+  // Not on the birthday nor after it within the month: the bonus falls due
+  // on the month's last day, so no grant's date tells the day of birth.
+  for (int day = 5; day < 31; ++day) {
+    GrantBirthdayBonuses early = job;
+    early.occurred_at_us = kJan2024Us + (day - 1) * kDayUs;
+    auto none = engine_->Execute(early);
+    ASSERT_TRUE(none.ok()) << none.status();
+    EXPECT_TRUE(none->sequences.empty()) << "January " << day;
+  }
   auto first = engine_->Execute(job);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_EQ(first->sequences.size(), 1u);
@@ -260,7 +272,7 @@ TEST_F(EngineTest, BirthdayBonusIsGrantedOncePerYear) {
 TEST_F(EngineTest, BirthdayRerunAnswersTheSameAfterReopen) {
   Enrol("M1", 1, 5);
   Enrol("M2", 1, 7);
-  GrantBirthdayBonuses job = BirthdayJobOn10January2024();
+  GrantBirthdayBonuses job = BirthdayJobOn31January2024();
   auto first = engine_->Execute(job);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_EQ(first->sequences.size(), 2u);
@@ -277,7 +289,7 @@ TEST_F(EngineTest, BirthdayRerunAnswersTheSameAfterReopen) {
 // log, not refused.
 TEST_F(EngineTest, ACheckpointInAnOlderStateFormatIsRebuiltFromTheLog) {
   Enrol("M1", 1, 5);
-  GrantBirthdayBonuses job = BirthdayJobOn10January2024();
+  GrantBirthdayBonuses job = BirthdayJobOn31January2024();
   auto first = engine_->Execute(job);
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_TRUE(engine_->Checkpoint().ok());

@@ -62,34 +62,47 @@ absl::StatusOr<EventDecision> DecideAdjustment(const v1::Envelope& head, const P
   return Decided("Adjust", projections::DecideAdjust(set.decision_state(), command));
 }
 
-// Why the birthday job grants `member_id` nothing on the day of `head`.
+// Why the birthday job grants `member_id` nothing for `year` on the day of
+// `head`. Names the month of the due day, never the day of the birthday.
 absl::Status NoBirthdayGrant(const v1::Envelope& head, const ProjectionSet& set,
-                             const std::string& member_id,
+                             const std::string& member_id, int64_t year,
                              const std::optional<v1::LocalDate>& birth_date) {
   const absl::CivilDay day = projections::LocalDayOf(head.occurred_at_us());
   const std::string prefix =
       absl::StrCat("points_granted: the birthday job on ", absl::FormatCivilTime(day),
-                   " grants member ", Quoted(member_id), " nothing: ");
+                   " grants member ", Quoted(member_id), " nothing for ", year, ": ");
   const projections::MemberAccount* account = set.balances().FindMember(member_id);
   if (account != nullptr && account->erased) {
     return absl::FailedPreconditionError(absl::StrCat(prefix, "the member is erased"));
   }
-  if (account != nullptr && account->birthday_grants.contains(static_cast<int32_t>(day.year()))) {
+  if (account != nullptr && account->birthday_grants.contains(static_cast<int32_t>(year))) {
     return absl::FailedPreconditionError(
-        absl::StrCat(prefix, "the bonus of ", day.year(), " is granted already"));
+        absl::StrCat(prefix, "the bonus of ", year, " is granted already"));
+  }
+  if (year != day.year() && year != day.year() - 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        prefix, "a run grants the bonuses of its own year and of the year before only"));
+  }
+  if (account != nullptr &&
+      projections::LocalDayOf(account->enrolled_at_us) > absl::CivilDay(year, 12, 31)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(prefix, "the member enrolled after the end of ", year));
   }
   if (!birth_date.has_value()) {
     return absl::FailedPreconditionError(absl::StrCat(prefix, "no birth date is on record"));
   }
-  return absl::FailedPreconditionError(absl::StrCat(prefix, "the birthday (", birth_date->month(),
-                                                    "-", birth_date->day(),
-                                                    ") is later in the year"));
+  absl::StatusOr<absl::CivilDay> due = projections::BirthdayBonusDueDay(*birth_date, year);
+  if (!due.ok()) return due.status();
+  return absl::FailedPreconditionError(
+      absl::StrCat(prefix, "the bonus is due on ", absl::FormatCivilTime(*due),
+                   ", the last day of the birth month"));
 }
 
 absl::StatusOr<EventDecision> DecideBirthdayGrant(const v1::Envelope& head,
                                                   const ProjectionSet& set,
                                                   BirthDateLookup birth_date) {
-  const std::string& member_id = head.event().points_granted().member_id();
+  const v1::PointsGranted& granted = head.event().points_granted();
+  const std::string& member_id = granted.member_id();
   if (set.balances().FindMember(member_id) == nullptr) {
     return absl::NotFoundError(absl::StrCat("member_id: ", Quoted(member_id), " is not enrolled"));
   }
@@ -101,8 +114,14 @@ absl::StatusOr<EventDecision> DecideBirthdayGrant(const v1::Envelope& head,
   absl::StatusOr<Events> events =
       projections::DecideBirthdayBonuses(set.decision_state(), command, dates);
   if (!events.ok()) return events.status();
-  if (events->empty()) return NoBirthdayGrant(head, set, member_id, *date);
-  return EventDecision{"GrantBirthdayBonuses", *std::move(events)};
+  // The job may grant the member two years' bonuses on one day; the event
+  // is the one of its year.
+  for (v1::Envelope& event : *events) {
+    if (event.event().points_granted().birthday_year() == granted.birthday_year()) {
+      return EventDecision{"GrantBirthdayBonuses", Events{std::move(event)}};
+    }
+  }
+  return NoBirthdayGrant(head, set, member_id, granted.birthday_year(), *date);
 }
 
 absl::StatusOr<EventDecision> DecidePointsGranted(const v1::Envelope& head,

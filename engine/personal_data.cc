@@ -106,7 +106,7 @@ absl::StatusOr<v1::PersonalData> PersonalData::Reveal(const v1::Envelope& envelo
 }
 
 absl::StatusOr<projections::BirthDates> PersonalData::BirthDates(const ProjectionSet& set,
-                                                                 int64_t year) {
+                                                                 absl::CivilDay today) {
   if (!keys_->has_master_key()) {
     return privacy::NoMasterKeyError("the birthday job (it reads encrypted birth dates)");
   }
@@ -115,10 +115,7 @@ absl::StatusOr<projections::BirthDates> PersonalData::BirthDates(const Projectio
   for (const auto& [member_id, entry] : set.member_index()) {
     if (entry.personal_sequence == 0) continue;
     const projections::MemberAccount* account = set.balances().FindMember(member_id);
-    if (account == nullptr || account->erased ||
-        account->birthday_grants.contains(static_cast<int32_t>(year))) {
-      continue;
-    }
+    if (account == nullptr || projections::BirthdayYearsOpen(*account, today).empty()) continue;
     CachedBirthDate& cached = birth_dates_[member_id];
     if (cached.personal_sequence != entry.personal_sequence) {
       absl::StatusOr<std::vector<v1::Envelope>> read = ledger_->Read(entry.personal_sequence, 1);

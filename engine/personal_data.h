@@ -67,11 +67,13 @@ class PersonalData {
   // without a master key; InvalidArgument for an event with no personal data.
   absl::StatusOr<v1::PersonalData> Reveal(const v1::Envelope& envelope) const;
 
-  // The birth dates of the members of `set` that may be due a birthday
-  // bonus in `year`: not erased, none granted for `year`, personal data
-  // recorded with a birth date. Decrypts through the keys, remembering what
+  // The birth dates of the members of `set` that the birthday job on
+  // `today` may grant a bonus: not erased, a year open
+  // (projections::BirthdayYearsOpen), personal data recorded with a birth
+  // date. Decrypts through the keys, remembering what
   // it read (in memory only) until the member's personal data changes.
-  absl::StatusOr<projections::BirthDates> BirthDates(const ProjectionSet& set, int64_t year);
+  absl::StatusOr<projections::BirthDates> BirthDates(const ProjectionSet& set,
+                                                     absl::CivilDay today);
 
   // Destroys the members' keys (and their erasure marks) and forgets what
   // was read of them.

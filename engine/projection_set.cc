@@ -20,6 +20,9 @@ namespace loyalty::internal {
 namespace {
 
 constexpr char kMemberIndexName[] = "member-index";
+// The consents of record (projections/contact_consent.h): checkpointed beside
+// the projections, not a projection, no digest.
+constexpr char kContactConsentsName[] = "contact-consents";
 
 // The first line of the member index since member ids are escaped: no line
 // of the format before has no tab.
@@ -73,6 +76,7 @@ absl::Status ProjectionSet::ApplyMemberHalf(const v1::Envelope& envelope) {
   if (status.ok()) status = tiers_.Apply(envelope);
   if (!status.ok()) return status;
   IndexMember(envelope, balances_.anomalies().count() == anomalies_before);
+  contacts_.Apply(envelope);
   return KeepMemberSnapshot(envelope);
 }
 
@@ -152,6 +156,7 @@ ProjectionCheckpoint ProjectionSet::ToCheckpoint(uint64_t applied_sequence) cons
     checkpoint.states.emplace_back(std::string(projection->name()), projection->CanonicalState());
   }
   checkpoint.states.emplace_back(kMemberIndexName, EncodeMemberIndex(member_index_));
+  checkpoint.states.emplace_back(kContactConsentsName, contacts_.Encode());
   return checkpoint;
 }
 
@@ -177,7 +182,14 @@ absl::Status ProjectionSet::Restore(const ProjectionCheckpoint& checkpoint) {
     return absl::DataLossError(absl::StrCat("checkpoint at sequence ", checkpoint.applied_sequence,
                                             " has no state for ", kMemberIndexName));
   }
-  return DecodeMemberIndex(*index, &member_index_);
+  absl::Status status = DecodeMemberIndex(*index, &member_index_);
+  if (!status.ok()) return status;
+  const std::string* contacts = find(kContactConsentsName);
+  if (contacts == nullptr) {
+    return absl::DataLossError(absl::StrCat("checkpoint at sequence ", checkpoint.applied_sequence,
+                                            " has no state for ", kContactConsentsName));
+  }
+  return contacts_.Decode(*contacts);
 }
 
 bool ProjectionSet::HasEveryState(const ProjectionCheckpoint& checkpoint) const {
@@ -193,11 +205,15 @@ bool ProjectionSet::HasEveryState(const ProjectionCheckpoint& checkpoint) const 
     if (!found) return false;
   }
   // Checkpoints of builds that kept birth dates in the clear lack the index:
-  // they are rebuilt from the log (and their dates overwritten).
+  // they are rebuilt from the log (and their dates overwritten). Those of
+  // builds before the consents were kept lack them, and are rebuilt too.
+  bool has_index = false;
+  bool has_contacts = false;
   for (const auto& [name, state] : checkpoint.states) {
-    if (name == kMemberIndexName) return true;
+    has_index = has_index || name == kMemberIndexName;
+    has_contacts = has_contacts || name == kContactConsentsName;
   }
-  return false;
+  return has_index && has_contacts;
 }
 
 absl::StatusOr<std::unique_ptr<ProjectionSet>> ProjectionSet::Copy() const {
@@ -247,7 +263,7 @@ std::vector<ProjectionDigest> ProjectionSet::Digests() const {
 std::vector<ProjectionDigest> ProjectionSet::DigestsOf(const ProjectionCheckpoint& checkpoint) {
   std::vector<ProjectionDigest> digests;
   for (const auto& [name, state] : checkpoint.states) {
-    if (name == kMemberIndexName) continue;
+    if (name == kMemberIndexName || name == kContactConsentsName) continue;
     digests.push_back({name, projections::DigestOf(state)});
   }
   std::sort(digests.begin(), digests.end(),

@@ -17,6 +17,7 @@
 #include "projections/calendar.h"
 #include "projections/complaint_deciders.h"
 #include "projections/complaints.h"
+#include "projections/contact_consent.h"
 #include "projections/deciders.h"
 #include "projections/partners.h"
 #include "projections/policy_projection.h"
@@ -42,13 +43,14 @@ class ProjectionSet {
   };
   using MemberIndex = absl::flat_hash_map<std::string, MemberIndexEntry>;
 
-  // Applies one event to every projection and to the member index:
+  // Applies one event to every projection, the member index and the
+  // consents:
   // ApplyMemberHalf, then ApplyProgramHalf.
   absl::Status Apply(const v1::Envelope& envelope);
   // The two halves of Apply. They read and write disjoint state, so two
   // threads may run them at once, each half's events in log order
   // (engine/set_replay.h). The member half: balances, tiers, the member
-  // index and member snapshots. The program half: policies, partners, the
+  // index, the consents and member snapshots. The program half: policies, partners, the
   // calendar and complaints.
   absl::Status ApplyMemberHalf(const v1::Envelope& envelope);
   absl::Status ApplyProgramHalf(const v1::Envelope& envelope);
@@ -105,6 +107,7 @@ class ProjectionSet {
     return projections::SurveyDecisionState{balances_, complaints_, partners_};
   }
   const MemberIndex& member_index() const { return member_index_; }
+  const projections::ContactConsents& contacts() const { return contacts_; }
   const projections::BalanceProjection& balances() const { return balances_; }
   const projections::TierProjection& tiers() const { return tiers_; }
   const projections::PartnerProjection& partners() const { return partners_; }
@@ -134,6 +137,9 @@ class ProjectionSet {
   // birth dates through it, decrypting), and survey activity (retention).
   // Checkpointed with the projections.
   MemberIndex member_index_;
+  // The consents of record, for Engine::Contactable. Checkpointed with the
+  // projections; not part of any digest.
+  projections::ContactConsents contacts_;
   uint64_t snapshot_every_events_ = 0;
   std::vector<StoredMemberSnapshot> member_snapshots_;
 };

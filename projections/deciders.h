@@ -114,12 +114,17 @@ absl::StatusOr<Events> DecideAdjust(const DecisionState& state, const Adjust& co
 // them.
 using BirthDates = absl::flat_hash_map<std::string, v1::LocalDate>;
 
-// The birthday job for the local day of occurred_at_us (year Y): one
-// PointsGranted (reason BIRTHDAY, birthday_year Y, the policy's bonus) for
-// every member of `birth_dates` whose birthday in Y is on or before that
-// day and who has had no bonus for Y, in member id order. Erased members are
-// skipped. Running it again for Y grants nothing more. A member born on
-// 29 February has the birthday on 28 February in a year that is not leap.
+// The birthday job for the local day D of occurred_at_us. A member's bonus
+// of year Y falls due on the last day of their birth month in Y
+// (BirthdayBonusDueDay), so that no grant's date, position or recorded time
+// tells more of the birthday than its month. The run on D appends one
+// PointsGranted (reason BIRTHDAY, birthday_year Y, the policy's bonus in
+// force at D) for every member of `birth_dates` and every year Y of
+// BirthdayYearsOpen(member, D) whose bonus is due on or before D: the
+// year of D, and the year before (a December bonus is still granted by a
+// run in January when no run came between 31 December and the year end).
+// In member id order, then year. Erased members are skipped. Running it
+// again grants nothing more: the key is "birthday/<member_id>/<Y>".
 // The result may be empty, and may be longer than one ledger batch: each
 // grant is independent and may be appended in any grouping.
 // NotFound for a member of `birth_dates` never enrolled; InvalidArgument for
@@ -129,10 +134,10 @@ absl::StatusOr<Events> DecideBirthdayBonuses(const DecisionState& state,
                                              const GrantBirthdayBonuses& command,
                                              const BirthDates& birth_dates);
 
-// The sequences of the birthday bonuses granted on the local day `day`, in
-// ascending order: what the birthday job for that day appended, whichever
-// run appended it. A rerun for the same day appends nothing and answers
-// with these, the first run's positions.
+// The sequences of the birthday bonuses granted on the local day `day` (of
+// its year or the year before), in ascending order: what the birthday job
+// for that day appended, whichever run appended it. A rerun for the same
+// day appends nothing and answers with these, the first run's positions.
 std::vector<uint64_t> BirthdayGrantsOn(const BalanceProjection& balances, absl::CivilDay day);
 
 // Changes a policy from occurred_at on. Emits PolicySet on stream "policy".
@@ -141,9 +146,19 @@ std::vector<uint64_t> BirthdayGrantsOn(const BalanceProjection& balances, absl::
 using SetPolicy = ::loyalty::SetPolicy;
 absl::StatusOr<Events> DecideSetPolicy(const DecisionState& state, const SetPolicy& command);
 
-// The member's birthday in `year`: 29 February becomes 28 February in a
-// year that is not leap. InvalidArgument if `birth_date` is not a date.
-absl::StatusOr<absl::CivilDay> BirthdayInYear(const v1::LocalDate& birth_date, int64_t year);
+// The day the birthday bonus of `year` falls due for a member born on
+// `birth_date`: the last day of the birth month in `year` (28 or 29
+// February for a birthday in February, 29 February included). It is on or
+// after the birthday, and tells no more than the month. InvalidArgument if
+// `birth_date` is not a date.
+absl::StatusOr<absl::CivilDay> BirthdayBonusDueDay(const v1::LocalDate& birth_date, int64_t year);
+
+// The years whose birthday bonus a run on the local day `today` may still
+// grant the member, ascending: the year of `today` and the year before,
+// less those granted already and those that ended before the member
+// enrolled. None for an erased member. Whether a year's bonus is due
+// depends on the birth month (BirthdayBonusDueDay).
+std::vector<int32_t> BirthdayYearsOpen(const MemberAccount& account, absl::CivilDay today);
 
 // "member-<member_id>".
 std::string MemberStreamId(absl::string_view member_id);

@@ -300,9 +300,9 @@ TEST_F(DecidersTest, APolicyChangeMidHistoryAppliesFromItsEventOn) {
 class BirthdayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(world_.Enrol("M1", At(2023, 1, 1)).ok());
-    ASSERT_TRUE(world_.Enrol("M2", At(2023, 1, 1)).ok());
-    ASSERT_TRUE(world_.Enrol("LEAP", At(2023, 1, 1)).ok());
+    ASSERT_TRUE(world_.Enrol("M1", At(2025, 1, 1)).ok());
+    ASSERT_TRUE(world_.Enrol("M2", At(2025, 1, 1)).ok());
+    ASSERT_TRUE(world_.Enrol("LEAP", At(2025, 1, 1)).ok());
     dates_["M1"] = Date(1990, 3, 15);
     dates_["M2"] = Date(1985, 11, 2);
     dates_["LEAP"] = Date(2000, 2, 29);
@@ -314,44 +314,89 @@ class BirthdayTest : public ::testing::Test {
     date.set_day(d);
     return date;
   }
-  // Runs the job at local noon of the day and returns who got a bonus.
+  // Runs the job at local noon of the day and returns who got a bonus, as
+  // "member/year".
   std::vector<std::string> Run(int64_t y, int m, int d) {
     GrantBirthdayBonuses command{At(y, m, d), "birthday-job"};
     absl::StatusOr<Events> events = DecideBirthdayBonuses(world_.state(), command, dates_);
     EXPECT_TRUE(events.ok()) << events.status();
-    std::vector<std::string> members;
+    std::vector<std::string> grants;
     for (const v1::Envelope& e : *events) {
-      members.push_back(e.event().points_granted().member_id());
-      EXPECT_EQ(e.event().points_granted().birthday_year(), y);
-      EXPECT_EQ(e.idempotency_key(),
-                absl::StrCat("birthday/", e.event().points_granted().member_id(), "/", y));
+      const v1::PointsGranted& granted = e.event().points_granted();
+      grants.push_back(absl::StrCat(granted.member_id(), "/", granted.birthday_year()));
+      EXPECT_EQ(e.idempotency_key(), absl::StrCat("birthday/", grants.back()));
+      EXPECT_EQ(e.occurred_at_us(), At(y, m, d));
     }
     EXPECT_TRUE(world_.Commit(events).ok());
-    return members;
+    return grants;
   }
   using Names = std::vector<std::string>;
   TestWorld world_;
   BirthDates dates_;
 };
 
-TEST_F(BirthdayTest, OnceAYearOnOrAfterTheBirthday) {
+TEST_F(BirthdayTest, OnceAYearOnTheLastDayOfTheBirthMonthOrAfter) {
   EXPECT_EQ(Run(2025, 2, 27), Names{});
-  EXPECT_EQ(Run(2025, 3, 14), Names{"LEAP"});  // 28 February has passed
-  EXPECT_EQ(Run(2025, 3, 15), Names{"M1"});
-  EXPECT_EQ(Run(2025, 3, 15), Names{});  // idempotent
-  EXPECT_EQ(Run(2025, 12, 31), Names({"M2"}));
+  EXPECT_EQ(Run(2025, 2, 28), Names{"LEAP/2025"});
+  EXPECT_EQ(Run(2025, 3, 15), Names{});  // the birthday itself: not yet due
+  EXPECT_EQ(Run(2025, 3, 30), Names{});
+  EXPECT_EQ(Run(2025, 3, 31), Names{"M1/2025"});
+  EXPECT_EQ(Run(2025, 3, 31), Names{});  // idempotent
+  EXPECT_EQ(Run(2025, 11, 29), Names{});
+  EXPECT_EQ(Run(2025, 12, 31), Names({"M2/2025"}));
   EXPECT_EQ(Run(2025, 12, 31), Names{});
   EXPECT_EQ(world_.Balance("M1"), 200);
   EXPECT_EQ(Run(2026, 1, 1), Names{});
-  EXPECT_EQ(Run(2026, 6, 1), Names({"LEAP", "M1"}));
+  EXPECT_EQ(Run(2026, 6, 1), Names({"LEAP/2026", "M1/2026"}));
   EXPECT_EQ(world_.balances.FindMember("M1")->birthday_grants.size(), 2u);
 }
 
-TEST_F(BirthdayTest, BornOn29FebruaryCelebratesOn28FebruaryInCommonYears) {
+// Whatever the day of the birthday in the month, the bonus comes on one day:
+// members born on the 1st and on the 31st of a month are granted by the same
+// run, in member id order, so neither the date nor the order tells the day.
+TEST_F(BirthdayTest, EveryBirthdayOfAMonthIsGrantedTogether) {
+  ASSERT_TRUE(world_.Enrol("A-LATE", At(2025, 1, 1)).ok());
+  ASSERT_TRUE(world_.Enrol("Z-EARLY", At(2025, 1, 1)).ok());
+  dates_["A-LATE"] = Date(1991, 3, 31);
+  dates_["Z-EARLY"] = Date(1992, 3, 1);
+  EXPECT_EQ(Run(2025, 2, 28), Names{"LEAP/2025"});
+  for (int day = 1; day <= 30; ++day) EXPECT_EQ(Run(2025, 3, day), Names{}) << day;
+  EXPECT_EQ(Run(2025, 3, 31), Names({"A-LATE/2025", "M1/2025", "Z-EARLY/2025"}));
+}
+
+TEST_F(BirthdayTest, BornOn29FebruaryIsDueOnTheLastDayOfFebruary) {
   EXPECT_EQ(Run(2025, 2, 27), Names{});
-  EXPECT_EQ(Run(2025, 2, 28), Names{"LEAP"});
+  EXPECT_EQ(Run(2025, 2, 28), Names{"LEAP/2025"});
+  // No run in 2026: the first run of 2027 grants 2026's too.
+  EXPECT_EQ(Run(2027, 12, 31), Names({"LEAP/2026", "LEAP/2027", "M1/2026", "M1/2027", "M2/2026",
+                                      "M2/2027"}));
   EXPECT_EQ(Run(2028, 2, 28), Names{});  // leap year: the 29th
-  EXPECT_EQ(Run(2028, 2, 29), Names{"LEAP"});
+  EXPECT_EQ(Run(2028, 2, 29), Names{"LEAP/2028"});
+}
+
+// A run in January still grants the bonus of the year before that no run
+// granted (a December birthday is due on 31 December), to members enrolled by
+// that year's end; never the bonus of two years before.
+TEST_F(BirthdayTest, ARunGrantsWhatTheYearBeforeLeftDue) {
+  EXPECT_EQ(Run(2025, 12, 30), Names({"LEAP/2025", "M1/2025", "M2/2025"}));
+  ASSERT_TRUE(world_.Enrol("DEC", At(2025, 12, 31)).ok());
+  dates_["DEC"] = Date(1980, 12, 5);
+  ASSERT_TRUE(world_.Enrol("NEW", At(2026, 1, 1)).ok());
+  dates_["NEW"] = Date(1980, 12, 5);
+  EXPECT_EQ(Run(2026, 1, 2), Names({"DEC/2025"}));
+  EXPECT_EQ(Run(2026, 1, 3), Names{});
+  EXPECT_EQ(Run(2026, 12, 31), Names({"DEC/2026", "LEAP/2026", "M1/2026", "M2/2026", "NEW/2026"}));
+  // A member enrolled after the year's last run gets that year's bonus and
+  // the next one's from one run, in year order.
+  ASSERT_TRUE(world_.Enrol("GAP", At(2026, 12, 31, 18)).ok());
+  dates_["GAP"] = Date(1970, 1, 20);
+  EXPECT_EQ(Run(2027, 1, 30), Names({"GAP/2026"}));
+  EXPECT_EQ(Run(2027, 1, 31), Names({"GAP/2027"}));
+  // The first run of 2028 grants what 2027 left and what 2028 has due.
+  ASSERT_TRUE(world_.Enrol("OLD", At(2027, 2, 1)).ok());
+  dates_["OLD"] = Date(1970, 1, 20);
+  EXPECT_EQ(Run(2028, 1, 31), Names({"DEC/2027", "GAP/2028", "LEAP/2027", "M1/2027", "M2/2027",
+                                     "NEW/2027", "OLD/2027", "OLD/2028"}));
 }
 
 TEST_F(BirthdayTest, ThePolicyDecidesTheBonusAndErasedMembersAreSkipped) {
@@ -360,8 +405,9 @@ TEST_F(BirthdayTest, ThePolicyDecidesTheBonusAndErasedMembersAreSkipped) {
   ASSERT_TRUE(world_.ChangePolicy("B1", bonus, At(2025, 1, 1)).ok());
   EraseMember erase{"M2", "member request", At(2025, 1, 2), "privacy"};
   ASSERT_TRUE(world_.Commit(DecideEraseMember(world_.state(), erase)).ok());
-  EXPECT_EQ(Run(2025, 12, 1), Names({"LEAP", "M1"}));
+  EXPECT_EQ(Run(2025, 12, 1), Names({"LEAP/2025", "M1/2025"}));
   EXPECT_EQ(world_.Balance("M1"), 500);
+  EXPECT_EQ(Run(2026, 12, 31), Names({"LEAP/2026", "M1/2026"}));
 }
 
 TEST_F(BirthdayTest, Rejections) {
@@ -377,16 +423,25 @@ TEST_F(BirthdayTest, Rejections) {
               absl::StatusCode::kInvalidArgument, "occurred_at_us");
 }
 
-TEST(BirthdayInYearTest, MapsTheBirthDateIntoTheYear) {
+TEST(BirthdayBonusDueDayTest, TheLastDayOfTheBirthMonth) {
   v1::LocalDate leap;
   leap.set_year(2000);
   leap.set_month(2);
   leap.set_day(29);
-  EXPECT_EQ(*BirthdayInYear(leap, 2023), absl::CivilDay(2023, 2, 28));
-  EXPECT_EQ(*BirthdayInYear(leap, 2024), absl::CivilDay(2024, 2, 29));
-  EXPECT_EQ(*BirthdayInYear(leap, 2100), absl::CivilDay(2100, 2, 28));  // not leap
+  EXPECT_EQ(*BirthdayBonusDueDay(leap, 2023), absl::CivilDay(2023, 2, 28));
+  EXPECT_EQ(*BirthdayBonusDueDay(leap, 2024), absl::CivilDay(2024, 2, 29));
+  EXPECT_EQ(*BirthdayBonusDueDay(leap, 2100), absl::CivilDay(2100, 2, 28));  // not leap
+  v1::LocalDate first;
+  first.set_year(1990);
+  first.set_month(2);
+  first.set_day(1);
+  EXPECT_EQ(*BirthdayBonusDueDay(first, 2024), absl::CivilDay(2024, 2, 29));
+  first.set_month(12);
+  EXPECT_EQ(*BirthdayBonusDueDay(first, 2024), absl::CivilDay(2024, 12, 31));
+  first.set_month(4);
+  EXPECT_EQ(*BirthdayBonusDueDay(first, 2024), absl::CivilDay(2024, 4, 30));
   leap.set_month(13);
-  EXPECT_EQ(BirthdayInYear(leap, 2024).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(BirthdayBonusDueDay(leap, 2024).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -13,8 +13,6 @@
 namespace loyalty::projections {
 namespace {
 
-bool IsLeapYear(int64_t year) { return absl::CivilDay(year, 2, 29).month() == 2; }
-
 v1::Envelope BirthdayGrant(const std::string& member_id, int64_t year, int64_t points,
                            const GrantBirthdayBonuses& command) {
   v1::Envelope envelope =
@@ -28,18 +26,16 @@ v1::Envelope BirthdayGrant(const std::string& member_id, int64_t year, int64_t p
   return envelope;
 }
 
-// The birthday grant the member is due on `today`, if any.
-absl::StatusOr<bool> BirthdayDue(const DecisionState& state, const std::string& member_id,
-                                 const v1::LocalDate& birth_date, absl::CivilDay today) {
-  absl::StatusOr<const MemberAccount*> account = FindEnrolled(state.balances, member_id);
-  if (!account.ok()) return account.status();
-  if ((*account)->erased || (*account)->birthday_grants.contains(today.year())) return false;
-  absl::StatusOr<absl::CivilDay> birthday = BirthdayInYear(birth_date, today.year());
-  if (!birthday.ok()) {
+// The day the bonus of `year` falls due for a member born on `birth_date`,
+// with the member's id in the error.
+absl::StatusOr<absl::CivilDay> DueDayOf(const std::string& member_id,
+                                        const v1::LocalDate& birth_date, int64_t year) {
+  absl::StatusOr<absl::CivilDay> due = BirthdayBonusDueDay(birth_date, year);
+  if (!due.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("birth date of member ", Quoted(member_id), ": ",
-                                                   birthday.status().message()));
+                                                   due.status().message()));
   }
-  return *birthday <= today;
+  return due;
 }
 
 v1::Envelope RedemptionEnvelope(const Redeem& command) {
@@ -76,7 +72,8 @@ v1::Envelope AdjustmentEnvelope(const Adjust& command) {
 
 }  // namespace
 
-absl::StatusOr<absl::CivilDay> BirthdayInYear(const v1::LocalDate& birth_date, int64_t year) {
+absl::StatusOr<absl::CivilDay> BirthdayBonusDueDay(const v1::LocalDate& birth_date,
+                                                   int64_t year) {
   const int month = birth_date.month();
   const int day = birth_date.day();
   const absl::CivilDay in_leap_year(2000, month, day);
@@ -85,8 +82,22 @@ absl::StatusOr<absl::CivilDay> BirthdayInYear(const v1::LocalDate& birth_date, i
     return absl::InvalidArgumentError(
         absl::StrCat(birth_date.year(), "-", month, "-", day, " is not a calendar date"));
   }
-  if (month == 2 && day == 29 && !IsLeapYear(year)) return absl::CivilDay(year, 2, 28);
-  return absl::CivilDay(year, month, day);
+  // The day before the first of the next month: 28 or 29 February for a
+  // February birthday, 29 February included.
+  return absl::CivilDay(absl::CivilMonth(year, month) + 1) - 1;
+}
+
+std::vector<int32_t> BirthdayYearsOpen(const MemberAccount& account, absl::CivilDay today) {
+  std::vector<int32_t> years;
+  if (account.erased) return years;
+  const absl::CivilDay enrolled_day = LocalDayOf(account.enrolled_at_us);
+  for (int64_t year = today.year() - 1; year <= today.year(); ++year) {
+    if (account.birthday_grants.contains(static_cast<int32_t>(year))) continue;
+    // The bonus of a year goes to the members enrolled by its end.
+    if (enrolled_day > absl::CivilDay(year, 12, 31)) continue;
+    years.push_back(static_cast<int32_t>(year));
+  }
+  return years;
 }
 
 absl::StatusOr<Events> DecideRedeem(const DecisionState& state, const Redeem& command) {
@@ -136,11 +147,15 @@ absl::StatusOr<Events> DecideBirthdayBonuses(const DecisionState& state,
             [](const std::string* a, const std::string* b) { return *a < *b; });
   Events events;
   for (const std::string* member_id : member_ids) {
-    absl::StatusOr<bool> due = BirthdayDue(state, *member_id, birth_dates.at(*member_id), today);
-    if (!due.ok()) return due.status();
-    if (!*due) continue;
-    events.push_back(
-        BirthdayGrant(*member_id, today.year(), state.policy.birthday_bonus_points(), command));
+    absl::StatusOr<const MemberAccount*> account = FindEnrolled(state.balances, *member_id);
+    if (!account.ok()) return account.status();
+    for (int32_t year : BirthdayYearsOpen(**account, today)) {
+      absl::StatusOr<absl::CivilDay> due = DueDayOf(*member_id, birth_dates.at(*member_id), year);
+      if (!due.ok()) return due.status();
+      if (*due > today) continue;
+      events.push_back(
+          BirthdayGrant(*member_id, year, state.policy.birthday_bonus_points(), command));
+    }
   }
   return events;
 }
@@ -148,10 +163,13 @@ absl::StatusOr<Events> DecideBirthdayBonuses(const DecisionState& state,
 std::vector<uint64_t> BirthdayGrantsOn(const BalanceProjection& balances, absl::CivilDay day) {
   std::vector<uint64_t> sequences;
   for (const auto& [member_id, account] : balances.members()) {
-    auto grant = account.birthday_grants.find(static_cast<int32_t>(day.year()));
-    if (grant != account.birthday_grants.end() &&
-        LocalDayOf(grant->second.granted_at_us) == day) {
-      sequences.push_back(grant->second.sequence);
+    // A run grants the bonuses of its own year and of the year before.
+    for (int64_t year = day.year() - 1; year <= day.year(); ++year) {
+      auto grant = account.birthday_grants.find(static_cast<int32_t>(year));
+      if (grant != account.birthday_grants.end() &&
+          LocalDayOf(grant->second.granted_at_us) == day) {
+        sequences.push_back(grant->second.sequence);
+      }
     }
   }
   std::sort(sequences.begin(), sequences.end());

@@ -508,22 +508,25 @@ TEST_F(EngineCliTest, RebuildFindsProjectionsThatDoNotMatchTheLog) {
 }
 
 TEST_F(EngineCliTest, BirthdaysAreGrantedOnce) {
-  // M1 was born on 5 January, M2 on 31 December.
-  const std::string first = OnLedger({"birthdays", "--date", "2024-01-10"});
-  EXPECT_EQ(first, absl::StrCat("granted 1 birthday bonus on 2024-01-10: sequences ",
+  // M1 was born on 5 January, M2 on 31 December. January's bonuses fall due
+  // on 31 January, not on the birthday.
+  EXPECT_EQ(OnLedger({"birthdays", "--date", "2024-01-10"}),
+            "granted 0 birthday bonuses on 2024-01-10\n");
+  const std::string first = OnLedger({"birthdays", "--date", "2024-01-31"});
+  EXPECT_EQ(first, absl::StrCat("granted 1 birthday bonus on 2024-01-31: sequences ",
                                 built_.head + 1, "\n"));
-  EXPECT_EQ(OnLedger({"birthdays", "--date", "2024-01-11"}),
-            "granted 0 birthday bonuses on 2024-01-11\n");
+  EXPECT_EQ(OnLedger({"birthdays", "--date", "2024-02-01"}),
+            "granted 0 birthday bonuses on 2024-02-01\n");
   const google::protobuf::Struct again =
-      ParseJson(OnLedger({"birthdays", "--date", "2024-01-10", "--json"}));
+      ParseJson(OnLedger({"birthdays", "--date", "2024-01-31", "--json"}));
   EXPECT_EQ(Number(again, "granted"), 0);
   EXPECT_TRUE(again.fields().at("already_granted").bool_value());
   ASSERT_EQ(again.fields().at("sequences").list_value().values_size(), 1);
   EXPECT_EQ(again.fields().at("sequences").list_value().values(0).number_value(),
             static_cast<double>(built_.head + 1));
-  EXPECT_EQ(Text(again, "occurred_at"), "2024-01-10T09:00:00.000000+08:00");
-  EXPECT_EQ(OnLedger({"birthdays", "--date", "2024-01-10"}),
-            absl::StrCat("granted 0 birthday bonuses on 2024-01-10 (already granted at sequences ",
+  EXPECT_EQ(Text(again, "occurred_at"), "2024-01-31T09:00:00.000000+08:00");
+  EXPECT_EQ(OnLedger({"birthdays", "--date", "2024-01-31"}),
+            absl::StrCat("granted 0 birthday bonuses on 2024-01-31 (already granted at sequences ",
                          built_.head + 1, ")\n"));
 
   const google::protobuf::Struct member = ParseJson(
@@ -545,6 +548,95 @@ TEST_F(EngineCliTest, BirthdaysAreGrantedOnce) {
   ASSERT_FALSE(events.empty());
   EXPECT_THAT(events.back(), HasSubstr("\"actor_id\":\"ops\""));
   EXPECT_THAT(events.back(), HasSubstr("\"points_granted\""));
+}
+
+// Appends a consent change for `member_id` through the engine (no command
+// makes one), dated `at_us`.
+void ChangeConsent(Engine& engine, const std::string& member_id, const v1::Consent& consent,
+                   int64_t at_us) {
+  v1::Envelope envelope;
+  envelope.set_stream_id(absl::StrCat("member-", member_id));
+  envelope.set_idempotency_key(absl::StrCat("consent/", member_id, "/", at_us));
+  envelope.set_occurred_at_us(at_us);
+  envelope.set_actor_id("app");
+  *envelope.mutable_event()->mutable_consent_changed()->mutable_consent() = consent;
+  envelope.mutable_event()->mutable_consent_changed()->set_member_id(member_id);
+  AppendBatch batch;
+  batch.Add(std::move(envelope));
+  auto appended = engine.Append(batch);
+  EXPECT_TRUE(appended.ok()) << appended.status();
+}
+
+TEST_F(EngineCliTest, Contactable) {
+  // M1 and M2 enrolled without any consent.
+  EXPECT_EQ(OnLedger({"contactable", "--channel", "sms", "--purpose", "birthday-care"}),
+            absl::StrCat("contactable by sms for birthday-care: 0\nas of sequence ", built_.head,
+                         " (now)\n"));
+  {
+    ManualClock clock(kJan2024Us + 30 * kDayUs);
+    EngineOptions options;
+    options.ledger.clock = &clock;
+    options.master_key = MasterKeyFromFile(db_ + ".key");
+    auto engine = Engine::Open(db_, options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    v1::Consent offers_by_sms;
+    offers_by_sms.set_marketing(true);
+    offers_by_sms.set_sms(true);
+    v1::Consent care_by_any;
+    care_by_any.set_sms(true);
+    care_by_any.set_email(true);
+    ChangeConsent(**engine, "M1", offers_by_sms, kJan2024Us + 10 * kDayUs);
+    ChangeConsent(**engine, "M2", care_by_any, kJan2024Us + 10 * kDayUs);
+  }
+  const uint64_t granted = built_.head + 2;
+  EXPECT_EQ(OnLedger({"contactable", "--channel", "sms", "--purpose", "birthday-care"}),
+            absl::StrCat("contactable by sms for birthday-care: 2\nM1\nM2\nas of sequence ",
+                         granted, " (now)\n"));
+  EXPECT_EQ(OnLedger({"contactable", "--channel", "sms", "--purpose", "offers"}),
+            absl::StrCat("contactable by sms for offers: 1\nM1\nas of sequence ", granted,
+                         " (now)\n"));
+  EXPECT_EQ(OnLedger({"contactable", "--channel", "email", "--purpose", "offers", "--json"}),
+            absl::StrCat("{\"channel\":\"email\",\"purpose\":\"offers\",\"member_ids\":[],"
+                         "\"count\":0,\"as_of_sequence\":",
+                         granted, ",\"as_of_axis\":\"now\"}\n"));
+  EXPECT_EQ(OnLedger({"contactable", "--channel", "email", "--purpose", "birthday-care", "--at-seq",
+                      AtHead()}),
+            absl::StrCat("contactable by email for birthday-care: 0\nas of sequence ", built_.head,
+                         " (by sequence)\n"));
+  // Erased: never listed again.
+  ASSERT_EQ(Loyalty({"--db", db_, "member", "erase", "M2", "--reason", "member request"}).exit_code,
+            0);
+  EXPECT_EQ(OnLedger({"contactable", "--channel", "email", "--purpose", "birthday-care"}),
+            absl::StrCat("contactable by email for birthday-care: 0\nas of sequence ", granted + 1,
+                         " (now)\n"));
+  // The key is not needed: not even when it is gone.
+  std::filesystem::rename(db_ + ".key", db_ + ".key-elsewhere");
+  EXPECT_THAT(OnLedger({"contactable", "--channel", "sms", "--purpose", "offers"}),
+              StartsWith("contactable by sms for offers: 1\nM1\n"));
+}
+
+TEST_F(EngineCliTest, ContactableFlagErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  for (const Case& bad : std::vector<Case>{
+           {{"--purpose", "offers"}, "loyalty: contactable: flag --channel: \"\" is not a channel"},
+           {{"--channel", "phone", "--purpose", "offers"},
+            "loyalty: contactable: flag --channel: \"phone\": no consent to phone calls is "
+            "recorded"},
+           {{"--channel", "sms", "--purpose", "spam"},
+            "loyalty: contactable: flag --purpose: \"spam\" is not a purpose (birthday-care or "
+            "offers)"},
+           {{"--channel", "sms", "--purpose", "offers", "--as-of", "yesterday"},
+            "loyalty: contactable: flag --as-of"}}) {
+    std::vector<std::string> args = {"--db", db_, "contactable"};
+    args.insert(args.end(), bad.args.begin(), bad.args.end());
+    ToolRun run = Loyalty(args);
+    EXPECT_EQ(run.exit_code, 1) << bad.error;
+    EXPECT_THAT(run.out, IsEmpty());
+    EXPECT_THAT(run.err, StartsWith(bad.error));
+  }
 }
 
 TEST_F(EngineCliTest, BirthdaysFlagErrors) {
@@ -607,6 +699,8 @@ TEST_F(EngineCliTest, EngineCommandsOnAMissingDirectoryFailWithoutCreatingIt) {
                                              {"digests"},
                                              {"rebuild"},
                                              {"birthdays", "--date", "2024-01-10"},
+                                             {"contactable", "--channel", "sms", "--purpose",
+                                              "offers"},
                                              {"complaint", "show", "C1"},
                                              {"sla", "report"},
                                              {"calendar", "due", "--from", "2024-02-09",
@@ -625,6 +719,7 @@ TEST_F(EngineCliTest, HelpListsTheEngineCommands) {
   EXPECT_EQ(run.exit_code, 0);
   for (const char* command :
        {"member show ID", "tiers", "liability", "partners", "digests", "rebuild", "birthdays",
+        "contactable --channel C --purpose P",
         "calendar load FILE | due", "complaint show ID", "sla report"}) {
     EXPECT_THAT(run.out, HasSubstr(absl::StrCat("\n  ", command, " "))) << command;
   }

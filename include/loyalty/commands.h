@@ -87,9 +87,13 @@ struct Adjust {
   std::string actor_id;
 };
 
-// Grants the birthday bonus to every member whose birthday in the year of
-// occurred_at_us is on or before that local day and who has not had that
-// year's bonus. Running it again for the same year grants nothing more.
+// The birthday job for the local day D of occurred_at_us. A member's bonus
+// of year Y falls due on the last day of their birth month in Y (28 or 29
+// February for February birthdays), never on the birthday itself, so the
+// log tells no more than the month. The job grants every bonus due on or
+// before D and not granted yet, for the year of D and for the year before
+// (to members enrolled by that year's end). Running it again grants
+// nothing more.
 // The result's sequences are every birthday bonus granted on that local day,
 // ascending: a rerun for the same day appends nothing and returns the first
 // run's sequences, with `deduplicated` set.

@@ -281,6 +281,18 @@ class Engine {
   // evaluated at the SLA instant of `as_of` (below).
   virtual absl::StatusOr<ProgramView> Program(AsOf as_of) const = 0;
 
+  // The members that may be contacted on `channel` for `purpose` (views.h:
+  // birthday care needs the channel's consent, offers the marketing consent
+  // too), ascending, from the consents the log records up to `as_of`: the
+  // enrolment's, replaced by each consent change; never an erased member,
+  // never one whose consent was withdrawn. Reads no personal data and needs
+  // no master key, so a service decides whom it may message without it.
+  // AsOf::Now reads the live state; an earlier point reads the log up to it.
+  // Errors: those of reading the log.
+  virtual absl::StatusOr<ContactableView> Contactable(ContactChannel channel,
+                                                      ContactPurpose purpose,
+                                                      AsOf as_of) const = 0;
+
   // SLA clocks are facts (start, deadline, done) evaluated at an instant, the
   // SLA instant of the AsOf:
   //  AsOf::Now(): the engine clock's now (LedgerOptions::clock);

@@ -334,6 +334,34 @@ struct AnomaliesView {
   uint64_t as_of_sequence = 0;
 };
 
+// ---------------------------------------------------------------- contact
+//
+// Contract clause 6.2 names phone, SMS and e-mail as the ways to reach a
+// member; the consent the log records (loyalty.v1.Consent) has a flag for
+// SMS and for e-mail only, so those are the channels a member may be
+// contacted on. No consent to phone calls is recorded, so none is offered.
+
+enum class ContactChannel { kSms, kEmail };
+
+// Why a member is contacted (clause 5.2: relationship management and the
+// loyalty program's activities).
+//  kBirthdayCare: care of the member (birthday wishes, the birthday bonus);
+//    needs the channel's consent.
+//  kOffers: member offers (marketing); needs the marketing consent and the
+//    channel's.
+enum class ContactPurpose { kBirthdayCare, kOffers };
+
+// The members that may be contacted on one channel for one purpose at one
+// point of the log (Engine::Contactable): ids only, no personal data.
+struct ContactableView {
+  ContactChannel channel = ContactChannel::kSms;
+  ContactPurpose purpose = ContactPurpose::kBirthdayCare;
+  std::vector<std::string> member_ids;  // ascending
+  // The last event applied, and the axis of the AsOf asked for.
+  uint64_t as_of_sequence = 0;
+  AsOf::Kind as_of_kind = AsOf::Kind::kNow;
+};
+
 // A whole-program report at one point of the log.
 struct ProgramView {
   // The last event applied, the business time evaluated at, and the axis of
