@@ -8,7 +8,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
@@ -67,24 +66,6 @@ int RunProgramReport(CommandContext& context, std::string (*text)(const ProgramV
                                    program->as_of_sequence == 0 ? "nothing" : "no member"));
   }
   return kExitOk;
-}
-
-// Rebuild reports a digest mismatch as Internal, as it does a storage
-// failure. A mismatch means the saved projections disagree with the log:
-// damage (exit 2). It is told apart by the message Rebuild gives it
-// (engine.h): "projection NAME: rebuilt digest ... differs from the live
-// digest ...". (A second replay cannot tell it: the live projections are
-// the state the events left, which no AsOf reads, since every replay as of
-// a point is evaluated at a business time.)
-absl::Status ClassifyRebuildError(const std::string& directory, absl::Status status) {
-  if (status.code() != absl::StatusCode::kInternal) return status;
-  const absl::string_view message = status.message();
-  if (!absl::StartsWith(message, "projection ") ||
-      !absl::StrContains(message, ": rebuilt digest ")) {
-    return status;
-  }
-  return absl::DataLossError(absl::StrCat(message, "; the projections saved under ", directory,
-                                          "/projections do not match a replay of the log"));
 }
 
 }  // namespace
@@ -169,7 +150,7 @@ int RunRebuild(CommandContext& context) {
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<std::vector<ProjectionDigest>> digests = (*engine)->Rebuild();
   if (!digests.ok())
-    return ReportError(ClassifyRebuildError(context.global.db_directory, digests.status()));
+    return ReportError(digests.status());
   // This process holds the ledger's lock: nothing was appended since.
   const uint64_t as_of_sequence = (*engine)->ledger().Head().sequence;
   absl::StatusOr<AnomaliesView> anomalies = (*engine)->Anomalies();

@@ -767,9 +767,13 @@ class EngineImpl final : public Engine {
     live_digests.join();
     for (size_t i = 0; i < rebuilt.size(); ++i) {
       if (rebuilt[i].digest != live[i].digest) {
-        return absl::InternalError(absl::StrCat(
+        // The live state came from the saved checkpoint and the events
+        // after it: the checkpoint is damaged data, not a failed call.
+        return absl::DataLossError(absl::StrCat(
             "projection ", rebuilt[i].name, ": rebuilt digest ", HashHex(rebuilt[i].digest),
-            " differs from the live digest ", HashHex(live[i].digest), " at sequence ", applied_));
+            " differs from the live digest ", HashHex(live[i].digest), " at sequence ", applied_,
+            "; the projections saved under ", directory_, "/", internal::kProjectionsDirectory,
+            " do not match a replay of the log"));
       }
     }
     live_ = std::move(fresh);

@@ -345,8 +345,10 @@ class Engine {
   virtual absl::StatusOr<AnomaliesView> Anomalies() const = 0;
 
   // Replays the whole log into fresh projections, checks that their digests
-  // equal the live ones (Internal "projection NAME: rebuilt digest HEX
-  // differs from the live digest HEX at sequence N" if not), and saves them
+  // equal the live ones (DataLoss "projection NAME: rebuilt digest HEX
+  // differs from the live digest HEX at sequence N; the projections saved
+  // under DIR/projections do not match a replay of the log" if not: the
+  // checkpoint they were resumed from is damaged), and saves them
   // as the checkpoint. Neither is evaluated at any time: these are the
   // digests of the state the events left, which Program(AsOf::Now())
   // returns too.
