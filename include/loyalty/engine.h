@@ -287,7 +287,8 @@ class Engine {
   // enrolment's, replaced by each consent change; never an erased member,
   // never one whose consent was withdrawn. Reads no personal data and needs
   // no master key, so a service decides whom it may message without it.
-  // AsOf::Now reads the live state; an earlier point reads the log up to it.
+  // AsOf::Now reads the live state; an earlier point reads the log up to it
+  // (for AsOf::BusinessTime(t), the events of it that occurred by t).
   // Errors: those of reading the log.
   virtual absl::StatusOr<ContactableView> Contactable(ContactChannel channel,
                                                       ContactPurpose purpose,
