@@ -953,7 +953,10 @@ class EngineImpl final : public Engine {
     for (const v1::Envelope& envelope : batch.events()) {
       keys_by_stream[envelope.stream_id()].insert(envelope.idempotency_key());
     }
-    for (const auto& [stream_id, keys] : keys_by_stream) {
+    for (const auto& entry : keys_by_stream) {
+      // Not a structured binding: clang 14 (the fuzz build) cannot capture one.
+      const std::string& stream_id = entry.first;
+      const absl::flat_hash_set<std::string>& keys = entry.second;
       size_t found = 0;
       absl::Status status = ledger_->ScanStream(stream_id, 1, [&](const v1::Envelope& envelope) {
         found += keys.contains(envelope.idempotency_key()) ? 1 : 0;
