@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -630,17 +631,13 @@ class EngineImpl final : public Engine {
     if (!bound.ok()) return bound.status();
     // Consent has no time-driven effect: the events up to the bound decide
     // (by business time, those that occurred by the instant).
-    const bool by_business_time = as_of.kind() == AsOf::Kind::kBusinessTime;
     projections::ContactConsents contacts;
     uint64_t last_applied = 0;
-    absl::Status status = ledger_->Scan(1, *bound, [&](const v1::Envelope& envelope) {
-      if (by_business_time && envelope.occurred_at_us() > as_of.instant_us()) {
-        return absl::OkStatus();
-      }
-      last_applied = envelope.sequence();
-      contacts.Apply(envelope);
-      return absl::OkStatus();
-    });
+    absl::Status status =
+        ScanAsOf(as_of, *bound, &last_applied, [&](const v1::Envelope& envelope) {
+          contacts.Apply(envelope);
+          return absl::OkStatus();
+        });
     if (!status.ok()) return status;
     view.member_ids = contacts.Contactable(channel, purpose);
     view.as_of_sequence = last_applied;
@@ -716,14 +713,9 @@ class EngineImpl final : public Engine {
     if (!window.ok()) return window;
     absl::StatusOr<uint64_t> bound = SequenceBound(as_of);
     if (!bound.ok()) return bound.status();
-    const bool by_business_time = as_of.kind() == AsOf::Kind::kBusinessTime;
     projections::ComplaintProjection complaints;
     uint64_t last_applied = 0;
-    absl::Status status = ledger_->Scan(1, *bound, [&](const v1::Envelope& envelope) {
-      if (by_business_time && envelope.occurred_at_us() > as_of.instant_us()) {
-        return absl::OkStatus();
-      }
-      last_applied = envelope.sequence();
+    absl::Status status = ScanAsOf(as_of, *bound, &last_applied, [&](const v1::Envelope& envelope) {
       return complaints.Apply(envelope);
     });
     if (!status.ok()) return status;
@@ -944,6 +936,22 @@ class EngineImpl final : public Engine {
       }
     }
     return absl::OkStatus();
+  }
+
+  // Calls `apply` with the events 1..bound that `as_of` reads: all of them,
+  // or by business time those that occurred by its instant. Sets
+  // `*last_applied` to the sequence of the last one applied (0 if none).
+  absl::Status ScanAsOf(AsOf as_of, uint64_t bound, uint64_t* last_applied,
+                        const std::function<absl::Status(const v1::Envelope&)>& apply) const {
+    const bool by_business_time = as_of.kind() == AsOf::Kind::kBusinessTime;
+    *last_applied = 0;
+    return ledger_->Scan(1, bound, [&](const v1::Envelope& envelope) {
+      if (by_business_time && envelope.occurred_at_us() > as_of.instant_us()) {
+        return absl::OkStatus();
+      }
+      *last_applied = envelope.sequence();
+      return apply(envelope);
+    });
   }
 
   // Whether every event of `batch` has its idempotency key on its stream
