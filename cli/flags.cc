@@ -1,7 +1,6 @@
 #include "cli/flags.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -9,6 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+
+#include "util/check.h"
 
 namespace loyalty::cli {
 
@@ -27,8 +28,8 @@ void FlagSet::Bool(absl::string_view name, absl::string_view help, bool* value) 
 }
 
 void FlagSet::Add(Flag flag) {
-  assert(flag.value != nullptr);
-  assert(Find(flag.name) == nullptr && "flag registered twice");
+  LOYALTY_CHECK(flag.value != nullptr);
+  LOYALTY_CHECK_MSG(Find(flag.name) == nullptr, "flag --", flag.name, " registered twice");
   flags_.push_back(std::move(flag));
 }
 

@@ -1,6 +1,5 @@
 #include "cli/json_lines.h"
 
-#include <cassert>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -11,6 +10,8 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/stubs/stringpiece.h"
 #include "google/protobuf/util/json_util.h"
+
+#include "util/check.h"
 
 namespace loyalty::cli {
 namespace {
@@ -65,7 +66,7 @@ absl::StatusOr<std::vector<NumberedEnvelope>> ParseJsonLines(absl::string_view i
 
 std::string AttributeToLine(absl::string_view ledger_message,
                             absl::Span<const NumberedEnvelope> batch) {
-  assert(!batch.empty());
+  LOYALTY_CHECK(!batch.empty());
   absl::string_view rest = ledger_message;
   if (absl::ConsumePrefix(&rest, "event ")) {
     const size_t colon = rest.find(": ");

@@ -1,7 +1,6 @@
 #include "cli/report_format.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "text/display_width.h"
+#include "util/check.h"
 
 namespace loyalty::cli {
 namespace {
@@ -105,7 +105,8 @@ TextTable::TextTable(std::vector<Align> columns, std::string indent)
     : columns_(std::move(columns)), indent_(std::move(indent)) {}
 
 void TextTable::AddRow(std::vector<std::string> cells) {
-  assert(cells.size() == columns_.size());
+  LOYALTY_CHECK_MSG(cells.size() == columns_.size(), "a row of ", cells.size(), " cells in a table of ",
+                    columns_.size(), " columns");
   rows_.push_back(std::move(cells));
 }
 

@@ -1,11 +1,12 @@
 #include "ledger/envelope_header.h"
 
-#include <cassert>
 #include <cstring>
 
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/wire_format_lite.h"
+
+#include "util/check.h"
 
 namespace loyalty::internal {
 
@@ -111,7 +112,8 @@ void SerializeCallerFields(const v1::Envelope& envelope, uint32_t schema_version
   output.Trim();
   // The size above and the bytes written agree by construction; a mismatch
   // (an event changed by another thread meanwhile) must not go unnoticed.
-  assert(static_cast<size_t>(output.ByteCount()) == size && !output.HadError());
+  LOYALTY_CHECK_MSG(static_cast<size_t>(output.ByteCount()) == size && !output.HadError(),
+                    "canonical bytes: wrote ", output.ByteCount(), " of ", size);
 }
 
 namespace {

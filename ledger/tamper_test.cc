@@ -102,6 +102,50 @@ TEST_F(TamperTest, SwappedEventsAreFoundAtTheFirst) {
   EXPECT_THAT(status.message(), HasSubstr("sequence 3:"));
 }
 
+// The reads check, after decoding, what the group commit checked before
+// writing: each event names its own sequence and continues the chain.
+TEST_F(TamperTest, ReadsRefuseAnEventStoredAtAnotherSequence) {
+  {
+    RawLedgerDb raw(path_);
+    std::string third = raw.Get(3);
+    raw.Put(3, raw.Get(7));
+    raw.Put(7, third);
+  }
+  auto ledger = Ledger::Open(path_, LedgerOptions());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  auto read = (*ledger)->Read(1, 10);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(read.status().message(), HasSubstr("sequence 3: the event says it is 7"));
+}
+
+TEST_F(TamperTest, ReadsRefuseAnEventThatDoesNotContinueTheChain) {
+  // Event 4 of another log with another third event: its sequence is right,
+  // its previous_hash is that other log's.
+  const std::string other_path = dir_.Sub("other");
+  {
+    auto other = Ledger::Open(other_path, LedgerOptions());
+    ASSERT_TRUE(other.ok());
+    for (int i = 1; i <= 4; ++i) {
+      AppendBatch batch;
+      batch.Add(Purchase("M1", absl::StrCat("P", i), i == 3 ? 7 : 1000 + i));
+      ASSERT_TRUE((*other)->Append(batch).ok());
+    }
+  }
+  std::string foreign;
+  { foreign = RawLedgerDb(other_path).Get(4); }
+  { RawLedgerDb(path_).Put(4, foreign); }
+  auto ledger = Ledger::Open(path_, LedgerOptions());
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  auto read = (*ledger)->Read(1, 10);
+  EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(read.status().message(),
+              HasSubstr("sequence 4: previous_hash does not continue the chain"));
+  // A read that starts at the event has nothing before it to compare with:
+  // Verify is what checks every link.
+  EXPECT_TRUE((*ledger)->Read(4, 1).ok());
+  EXPECT_EQ((*ledger)->Verify(1, 10).code(), absl::StatusCode::kDataLoss);
+}
+
 // Long ranges are read and checked on two threads in chunks of thousands of
 // events: the first bad sequence is still the one named, wherever the
 // damage falls relative to the chunks, and a clean long log verifies.

@@ -1,9 +1,10 @@
 #include "projections/points_account.h"
 
 #include <algorithm>
-#include <cassert>
 #include <tuple>
 #include <utility>
+
+#include "util/check.h"
 
 namespace loyalty::projections {
 
@@ -26,30 +27,49 @@ int64_t MemberAccount::BalancePointsAt(int64_t instant_us) const {
   return sum - debt_points;
 }
 
+void MemberAccount::CheckInvariants() const {
+  // The same rules balances_codec.cc checks when it restores an account:
+  // what is saved is what these keep.
+  LOYALTY_CHECK_MSG(debt_points >= 0 && (debt_points == 0 || lots.empty()), "debt ",
+                    debt_points, " held with ", lots.size(), " lots");
+  for (size_t i = 0; i < lots.size(); ++i) {
+    LOYALTY_DCHECK(lots[i].points_remaining > 0);
+    LOYALTY_DCHECK(lots[i].lot_number != 0 && lots[i].lot_number < next_lot_number);
+    LOYALTY_DCHECK(i == 0 || ConsumedBefore(lots[i - 1], lots[i]));
+  }
+}
+
 uint64_t MemberAccount::Grant(Lot lot) {
-  assert(lot.points_remaining > 0);
+  LOYALTY_CHECK_MSG(lot.points_remaining > 0, "grant of ", lot.points_remaining, " points");
   granted_points_total += lot.points_remaining;
   const int64_t repaid = std::min(debt_points, lot.points_remaining);
   debt_points -= repaid;
   lot.points_remaining -= repaid;
-  if (lot.points_remaining == 0) return 0;
+  if (lot.points_remaining == 0) {
+    CheckInvariants();
+    return 0;
+  }
   lot.lot_number = next_lot_number++;
   const uint64_t number = lot.lot_number;
   lots.insert(std::upper_bound(lots.begin(), lots.end(), lot, ConsumedBefore), std::move(lot));
+  CheckInvariants();
   return number;
 }
 
 void MemberAccount::Redeem(int64_t points) {
-  assert(points > 0 && points <= balance_points());
+  LOYALTY_CHECK_MSG(points > 0 && points <= balance_points(), "redeeming ", points,
+                    " points of a balance of ", balance_points());
   redeemed_points_total += points;
-  [[maybe_unused]] const int64_t uncovered = TakeFromLots(points, 0);
-  assert(uncovered == 0);
+  const int64_t uncovered = TakeFromLots(points, 0);
+  LOYALTY_CHECK_MSG(uncovered == 0, uncovered, " points of a redemption were not in lots");
+  CheckInvariants();
 }
 
 void MemberAccount::Debit(int64_t points, uint64_t first_lot_number, bool clawback) {
-  assert(points > 0);
+  LOYALTY_CHECK_MSG(points > 0, "debit of ", points, " points");
   (clawback ? clawed_back_points_total : debited_points_total) += points;
   debt_points += TakeFromLots(points, first_lot_number);
+  CheckInvariants();
 }
 
 int64_t MemberAccount::ExpireBefore(int64_t instant_us) {
@@ -60,6 +80,7 @@ int64_t MemberAccount::ExpireBefore(int64_t instant_us) {
   for (auto it = lots.begin(); it != first_kept; ++it) expired += it->points_remaining;
   lots.erase(lots.begin(), first_kept);
   expired_points_total += expired;
+  CheckInvariants();
   return expired;
 }
 

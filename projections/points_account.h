@@ -116,6 +116,10 @@ struct MemberAccount {
   int64_t next_expiry_us() const { return lots.empty() ? 0 : lots.front().expires_at_us; }
 
  private:
+  // Aborts when the lots or the debt break the account's rules (debt only
+  // without lots; LOYALTY_ALL_CHECKS builds: lots hold points, are numbered
+  // and in consumption order).
+  void CheckInvariants() const;
   // Takes up to `points` from lots; returns what they could not cover.
   int64_t TakeFromLots(int64_t points, uint64_t first_lot_number);
   // Takes up to `points` from lots[index]; returns what it took.

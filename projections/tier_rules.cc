@@ -5,6 +5,7 @@
 
 #include "projections/local_time.h"
 #include "projections/points_math.h"
+#include "util/check.h"
 
 namespace loyalty::projections {
 
@@ -56,6 +57,7 @@ bool MemberTier::ReevaluateBefore(int64_t instant_us, const Policy& policy) {
         tier == v1::TIER_REGULAR ? 0 : SaturatingAddUs(at_us, policy.protection_us());
     any = true;
   }
+  CheckInvariants();
   return any;
 }
 
@@ -63,6 +65,9 @@ void MemberTier::AdvanceTo(int64_t instant_us, const Policy& policy) {
   if (instant_us <= now_us) return;
   ReevaluateBefore(instant_us, policy);
   now_us = instant_us;
+  // tiers_codec.cc refuses a saved member whose protection ended before its
+  // now: no re-evaluation may be left behind.
+  LOYALTY_DCHECK(protected_until_us == 0 || protected_until_us >= now_us);
 }
 
 void MemberTier::DropOutsideWindow(int64_t instant_us, int64_t window_us) {
@@ -78,6 +83,14 @@ void MemberTier::ChangeTier(const TierChange& change, int64_t protection_us) {
   history.push_back(change);
   tier = change.to;
   protected_until_us = SaturatingAddUs(change.at_us, protection_us);
+  CheckInvariants();
+}
+
+void MemberTier::CheckInvariants() const {
+  // Protection is held exactly above Regular (tiers_codec.cc checks the
+  // same of a saved member).
+  LOYALTY_DCHECK_MSG((tier == v1::TIER_REGULAR) == (protected_until_us == 0), "tier ", tier,
+                     " protected until ", protected_until_us);
 }
 
 }  // namespace loyalty::projections

@@ -89,6 +89,9 @@ struct MemberTier {
   // Forgets purchases that no evaluation at or after `instant_us` can count.
   void DropOutsideWindow(int64_t instant_us, int64_t window_us);
   void ChangeTier(const TierChange& change, int64_t protection_us);
+  // Aborts (LOYALTY_ALL_CHECKS builds) when protection is not held exactly
+  // above Regular.
+  void CheckInvariants() const;
 };
 
 }  // namespace loyalty::projections
