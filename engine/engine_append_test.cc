@@ -349,7 +349,7 @@ TEST_F(EngineAppendTest, TheCallersExpectedVersionsHold) {
   AppendBatch batch = BatchOf({Redemption("M1", "R1", 20)});
   batch.ExpectVersion("member-M1", 2);
   auto appended = engine_->Append(batch);
-  EXPECT_EQ(appended.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(appended.status().code(), absl::StatusCode::kAborted);
   EXPECT_THAT(std::string(appended.status().message()),
               HasSubstr("expected version 2, actual version 3"));
   batch.ExpectVersion("member-M1", 3);

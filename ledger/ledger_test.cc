@@ -165,7 +165,7 @@ TEST_F(LedgerTest, ExpectedVersionMismatchNamesBothVersions) {
   batch.Add(Purchase("M1", "P2", 100)).ExpectVersion("member-M1", 0);
   auto result = ledger_->Append(batch);
   ASSERT_FALSE(result.ok());
-  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);
   EXPECT_THAT(result.status().message(), HasSubstr("member-M1"));
   EXPECT_THAT(result.status().message(), HasSubstr("expected version 0"));
   EXPECT_THAT(result.status().message(), HasSubstr("actual version 1"));
@@ -442,7 +442,7 @@ TEST_F(LedgerTest, ConcurrentExpectedVersionsLetExactlyOneWriterWin) {
       batch.Add(Purchase("M1", absl::StrCat("P", t), 100)).ExpectVersion("member-M1", 0);
       auto result = ledger_->Append(batch);
       if (result.ok()) ++wins;
-      if (result.status().code() == absl::StatusCode::kFailedPrecondition) ++conflicts;
+      if (result.status().code() == absl::StatusCode::kAborted) ++conflicts;
     });
   }
   for (auto& thread : threads) thread.join();

@@ -139,7 +139,7 @@ TEST_F(LedgerMetricsTest, FailedAppendsCountAsErrorsAndNothingElse) {
   EXPECT_TRUE(absl::IsInvalidArgument(ledger->Append(AppendBatch()).status()));
   AppendBatch stale;
   stale.Add(Purchase("M1", "P-stale", 100)).ExpectVersion("member-M1", 7);
-  EXPECT_TRUE(absl::IsFailedPrecondition(ledger->Append(stale).status()));
+  EXPECT_TRUE(absl::IsAborted(ledger->Append(stale).status()));
   AppendBatch reused;
   reused.Add(Purchase("M0", "P0", 999));  // P0's key, other content
   EXPECT_TRUE(absl::IsAlreadyExists(ledger->Append(reused).status()));
@@ -149,7 +149,7 @@ TEST_F(LedgerMetricsTest, FailedAppendsCountAsErrorsAndNothingElse) {
   ASSERT_EQ(after.append_errors_by_code.size(), 3u);
   EXPECT_EQ(after.append_errors_by_code[0].code, absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(after.append_errors_by_code[1].code, absl::StatusCode::kAlreadyExists);
-  EXPECT_EQ(after.append_errors_by_code[2].code, absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(after.append_errors_by_code[2].code, absl::StatusCode::kAborted);
   for (const ErrorCount& error : after.append_errors_by_code) EXPECT_EQ(error.count, 1u);
   EXPECT_EQ(after.appends_total, before.appends_total);
   EXPECT_EQ(after.events_appended_total, before.events_appended_total);

@@ -233,8 +233,9 @@ class Engine {
   //    event, an event type no command makes); a business time ahead.
   //  FailedPrecondition: an event the state does not allow: an unknown or
   //    erased member, purchase or complaint, a redemption over the balance,
-  //    a complaint step out of order, an id recorded already; a stream not
-  //    at the caller's expected version.
+  //    a complaint step out of order, an id recorded already.
+  //  Aborted: a stream not at the caller's expected version (decide again
+  //    against the new state and retry).
   //  AlreadyExists: a key appended before for other content (the ledger's).
   //  Others: reading or appending failed (see Ledger::Append).
   virtual absl::StatusOr<CommandResult> Append(const AppendBatch& batch) = 0;

@@ -89,7 +89,8 @@ class AppendBatch {
 
   // The batch is appended only if `stream_id` has exactly `version` events
   // when it is applied (0: the stream must not exist yet). Otherwise Append
-  // fails with FailedPrecondition and writes nothing. A second expectation
+  // fails with Aborted (a failed test-and-set: read the stream again, decide
+  // again, retry) and writes nothing. A second expectation
   // for the same stream replaces the first.
   AppendBatch& ExpectVersion(absl::string_view stream_id, uint64_t version);
 
@@ -189,8 +190,10 @@ class Ledger {
   //    member_profile_updated with `personal.plain`: only sealed personal
   //    data is stored, docs/privacy.md; the engine seals it). The message
   //    names the event's index, the field and the value.
-  //  FailedPrecondition: a stream is not at its expected version; the
-  //    message names the stream, the expected and the actual version.
+  //  Aborted: a stream is not at its expected version (another writer moved
+  //    it: decide again against the new state and retry); the message names
+  //    the stream, the expected and the actual version.
+  //  FailedPrecondition: the ledger is open read-only.
   //  AlreadyExists: an idempotency key was used before for different content
   //    (or only part of the batch was appended before).
   //  Internal/Unavailable: the storage failed writing or syncing. The ledger
