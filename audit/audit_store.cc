@@ -13,7 +13,6 @@
 #include <algorithm>
 #include <bit>
 #include <filesystem>
-#include <mutex>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -25,6 +24,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "util/mutex.h"
 
 namespace loyalty::audit {
 namespace {
@@ -205,12 +205,13 @@ class RocksDbAuditStore final : public AuditStore {
     if (!peaks.ok()) return peaks.status();
     absl::StatusOr<MerkleFrontier> frontier = MerkleFrontier::FromPeaks(size, std::move(*peaks));
     if (!frontier.ok()) return frontier.status();
+    MutexLock lock(&mu_);
     frontier_ = std::move(*frontier);
     return absl::OkStatus();
   }
 
   absl::StatusOr<uint64_t> CatchUp() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     const ChainHead head = ledger_.Head();
     if (head.sequence < frontier_.size()) {
       return absl::DataLossError(absl::StrCat("the ledger ends at sequence ", head.sequence,
@@ -244,7 +245,7 @@ class RocksDbAuditStore final : public AuditStore {
   }
 
   uint64_t tree_size() const override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return frontier_.size();
   }
 
@@ -258,7 +259,7 @@ class RocksDbAuditStore final : public AuditStore {
 
   absl::StatusOr<std::vector<Hash>> Peaks(uint64_t tree_size) const override {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (tree_size == frontier_.size()) return frontier_.peaks();
     }
     absl::Status indexed = CheckIndexed(tree_size);
@@ -325,7 +326,7 @@ class RocksDbAuditStore final : public AuditStore {
     }
     absl::Status verified = signer.Verify(record, signature);
     if (!verified.ok()) return verified;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     absl::StatusOr<uint64_t> last = LastCheckpointNumber();
     if (!last.ok()) return last.status();
     const uint64_t number = *last + 1;
@@ -396,7 +397,7 @@ class RocksDbAuditStore final : public AuditStore {
   // then reads the ledger for its own leaf's block only.
   LeafBlocks Leaves(uint64_t tree_size) const {
     LeafBlocks leaves(ledger_, tree_size);
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (tree_size != frontier_.size()) return leaves;
     size_t peak = 0;
     uint64_t at = 0;
@@ -492,8 +493,8 @@ class RocksDbAuditStore final : public AuditStore {
   const Ledger& ledger_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  mutable std::mutex mu_;
-  MerkleFrontier frontier_;  // the tree as indexed; guarded by mu_
+  mutable Mutex mu_;
+  MerkleFrontier frontier_ ABSL_GUARDED_BY(mu_);  // the tree as indexed
 };
 
 }  // namespace

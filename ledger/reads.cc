@@ -9,6 +9,7 @@
 #include "ledger/read_status.h"
 #include "ledger/rocks_util.h"
 #include "ledger/rocksdb_ledger.h"
+#include "rocksdb/snapshot.h"
 
 namespace loyalty::internal {
 namespace {
@@ -66,9 +67,26 @@ absl::Status RocksDbLedger::Scan(
     uint64_t from, uint64_t to,
     absl::FunctionRef<absl::Status(const v1::Envelope&)> visit) const {
   v1::Envelope envelope;
+  // The pair of the group commit's checks: what was written gap-free and
+  // chained must read back so. ScanRaw checks the sequences; here each
+  // decoded event must name its own sequence and continue the chain of the
+  // one before it. The log is input here, so a break is DataLoss.
+  Hash previous{};
+  bool have_previous = false;
   return ScanRaw(from, to, [&](const RawEvent& raw) -> absl::Status {
     absl::Status decoded = DecodeEvent(raw.sequence, raw.canonical_bytes, &envelope);
-    return decoded.ok() ? visit(envelope) : decoded;
+    if (!decoded.ok()) return decoded;
+    if (envelope.sequence() != raw.sequence) {
+      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence, ": the event says it is ",
+                                              envelope.sequence()));
+    }
+    if (have_previous && envelope.previous_hash() != HashBytes(previous)) {
+      return absl::DataLossError(absl::StrCat("sequence ", raw.sequence,
+                                              ": previous_hash does not continue the chain"));
+    }
+    previous = raw.hash;
+    have_previous = true;
+    return visit(envelope);
   });
 }
 
@@ -128,14 +146,9 @@ absl::Status RocksDbLedger::ScanStream(
   // A snapshot makes the index and the events agree even while appends go
   // on; entries past the head (appends still being synced) are left out.
   const uint64_t head = Head().sequence;
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  rocksdb::ManagedSnapshot snapshot(db_.get());
   rocksdb::ReadOptions options;
-  options.snapshot = snapshot;
-  struct Release {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* snapshot;
-    ~Release() { db->ReleaseSnapshot(snapshot); }
-  } release{db_.get(), snapshot};
+  options.snapshot = snapshot.snapshot();
 
   const std::string prefix = StreamKeyPrefix(stream_id);
   std::unique_ptr<rocksdb::Iterator> index(db_->NewIterator(options, streams()));

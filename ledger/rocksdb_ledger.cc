@@ -1,7 +1,6 @@
 #include "ledger/rocksdb_ledger.h"
 
 #include <algorithm>
-#include <cassert>
 #include <cstring>
 #include <utility>
 
@@ -18,6 +17,7 @@
 #include "util/db_directory.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "util/check.h"
 
 namespace loyalty {
 
@@ -287,14 +287,17 @@ absl::Status RocksDbLedger::LoadHead(const std::string& directory) {
   head.recorded_at_us = static_cast<int64_t>(DecodeBigEndian64(absl::string_view(value).substr(40)));
 
   written_head_ = head;
-  written_groups_head_ = head;
-  std::lock_guard<std::mutex> lock(head_mu_);
+  {
+    MutexLock lock(&sync_mu_);
+    written_groups_head_ = head;
+  }
+  MutexLock lock(&head_mu_);
   head_ = head;
   return absl::OkStatus();
 }
 
 ChainHead RocksDbLedger::Head() const {
-  std::lock_guard<std::mutex> lock(head_mu_);
+  MutexLock lock(&head_mu_);
   return head_;
 }
 
@@ -305,9 +308,9 @@ ChainHead RocksDbLedger::Head() const {
 // returned; the worst a late notification does is wake the waiter's thread
 // in a later wait, which checks its state and sleeps again.
 struct CommitWaiter {
-  std::mutex mu;
-  std::condition_variable wake;
-  int state = 0;  // a RocksDbLedger::Writer::State; guarded by mu
+  Mutex mu;
+  CondVar wake;
+  int state ABSL_GUARDED_BY(mu) = 0;  // a RocksDbLedger::Writer::State
 };
 
 namespace {
@@ -315,20 +318,20 @@ namespace {
 class WaiterPool {
  public:
   CommitWaiter* Take() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (free_.empty()) return new CommitWaiter;
     CommitWaiter* waiter = free_.back();
     free_.pop_back();
     return waiter;
   }
   void Give(CommitWaiter* waiter) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     free_.push_back(waiter);
   }
 
  private:
-  std::mutex mu_;
-  std::vector<CommitWaiter*> free_;
+  Mutex mu_;
+  std::vector<CommitWaiter*> free_ ABSL_GUARDED_BY(mu_);
 };
 
 WaiterPool& Waiters() {
@@ -352,18 +355,16 @@ void RocksDbLedger::Signal(Writer* writer, Writer::State state) {
   // waiter, which is never freed, is touched after that.
   CommitWaiter* const waiter = writer->waiter;
   {
-    std::lock_guard<std::mutex> lock(waiter->mu);
+    MutexLock lock(&waiter->mu);
     waiter->state = static_cast<int>(state);
   }
-  waiter->wake.notify_one();
+  waiter->wake.Signal();
 }
 
 RocksDbLedger::Writer::State RocksDbLedger::Wait(Writer* writer) {
   CommitWaiter* const waiter = writer->waiter;
-  std::unique_lock<std::mutex> lock(waiter->mu);
-  waiter->wake.wait(lock, [waiter] {
-    return waiter->state != static_cast<int>(Writer::State::kWaiting);
-  });
+  MutexLock lock(&waiter->mu);
+  while (waiter->state == static_cast<int>(Writer::State::kWaiting)) waiter->wake.Wait(&waiter->mu);
   return static_cast<Writer::State>(waiter->state);
 }
 
@@ -438,12 +439,12 @@ absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
   writer.batch = &batch;
   writer.waiter = ThisThreadsWaiter();
   {
-    std::lock_guard<std::mutex> lock(writer.waiter->mu);
+    MutexLock lock(&writer.waiter->mu);
     writer.waiter->state = static_cast<int>(Writer::State::kWaiting);
   }
   bool lead = false;
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     queue_.push_back(&writer);
     if (!leading_) {  // nobody is writing, so the queue was empty
       leading_ = true;
@@ -460,8 +461,8 @@ void RocksDbLedger::LeadGroup(Writer* leader) {
   // behind it, up to the group limit.
   std::vector<Writer*> group;
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
-    assert(queue_.front() == leader);
+    MutexLock lock(&queue_mu_);
+    LOYALTY_CHECK(queue_.front() == leader);
     size_t group_events = 0;
     while (!queue_.empty()) {
       Writer* queued = queue_.front();
@@ -478,7 +479,7 @@ void RocksDbLedger::LeadGroup(Writer* leader) {
   // wake its leader first.
   Writer* next = nullptr;
   {
-    std::lock_guard<std::mutex> lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     if (queue_.empty()) {
       leading_ = false;
     } else {
@@ -497,7 +498,7 @@ void RocksDbLedger::LeadGroup(Writer* leader) {
 
 uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
   {
-    std::lock_guard<std::mutex> lock(sync_mu_);
+    MutexLock lock(&sync_mu_);
     if (!append_failure_.ok()) {
       for (Writer* writer : group) writer->result = append_failure_;
       return written_groups_;
@@ -514,21 +515,9 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
   state.stream_versions.reserve(group_events);
   state.idempotency.reserve(group_events);
 
-  // Idempotency first, for the whole group in one look-up: a retry of a
-  // batch that was appended is answered with its original positions,
-  // whatever the streams' versions are now. Groups written but not yet
-  // synced are in the memtable, so they are seen too.
-  std::vector<rocksdb::Slice> keys;
-  keys.reserve(group_events);
-  for (const Writer* writer : group) {
-    for (const PreparedEvent& event : writer->prepared->events) {
-      keys.emplace_back(ToSlice(event.envelope->idempotency_key()));
-    }
-  }
   std::vector<rocksdb::PinnableSlice> values(group_events);
   std::vector<rocksdb::Status> statuses(group_events);
-  db_->MultiGet(rocksdb::ReadOptions(), idempotency(), keys.size(), keys.data(), values.data(),
-                statuses.data());
+  LookUpKeys(group, &values, &statuses);
 
   // Per event: the events value (header, caller fields, hash) and the two
   // index entries with their keys.
@@ -546,10 +535,11 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
   state.streams_index.reset();  // it pins memtables and files; the checks are done
   if (appended.empty()) {
     // Nothing to write; the answers may rest on groups still being synced.
-    std::lock_guard<std::mutex> lock(sync_mu_);
+    MutexLock lock(&sync_mu_);
     return written_groups_;
   }
 
+  CheckGapFree(appended, state);
   const ChainHead new_head{state.next_sequence - 1, state.previous_hash, state.recorded_at_us};
   write_batch.Put(meta(), kHeadKey, EncodeHead(new_head));
   // With `sync` on, the write-ahead log is synced after the write, outside
@@ -561,11 +551,48 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
   if (!written.ok()) {
     const absl::Status failure = FailAppends(written);
     for (Writer* writer : group) writer->result = failure;
-    std::lock_guard<std::mutex> lock(sync_mu_);
+    MutexLock lock(&sync_mu_);
     return written_groups_;
   }
   append_metrics_.GroupWritten(new_head.sequence - written_head_.sequence,
                                write_batch.GetDataSize());
+  return Written(new_head, state);
+}
+
+void RocksDbLedger::LookUpKeys(const std::vector<Writer*>& group,
+                               std::vector<rocksdb::PinnableSlice>* values,
+                               std::vector<rocksdb::Status>* statuses) const {
+  // Idempotency first, for the whole group in one look-up: a retry of a
+  // batch that was appended is answered with its original positions,
+  // whatever the streams' versions are now. Groups written but not yet
+  // synced are in the memtable, so they are seen too.
+  std::vector<rocksdb::Slice> keys;
+  keys.reserve(values->size());
+  for (const Writer* writer : group) {
+    for (const PreparedEvent& event : writer->prepared->events) {
+      keys.emplace_back(ToSlice(event.envelope->idempotency_key()));
+    }
+  }
+  db_->MultiGet(rocksdb::ReadOptions(), idempotency(), keys.size(), keys.data(), values->data(),
+                statuses->data());
+}
+
+void RocksDbLedger::CheckGapFree(const std::vector<Writer*>& appended,
+                                 const GroupState& state) const {
+  // Before the write: the group's events follow the head without a gap, in
+  // the order of its writers (the reads check the same when they decode).
+  uint64_t next = written_head_.sequence + 1;
+  for (const Writer* writer : appended) {
+    for (const uint64_t sequence : writer->result->sequences) {
+      LOYALTY_CHECK_MSG(sequence == next, "group commit: sequence ", sequence, " where ", next,
+                        " is next");
+      ++next;
+    }
+  }
+  LOYALTY_CHECK(next == state.next_sequence);
+}
+
+uint64_t RocksDbLedger::Written(const ChainHead& new_head, const GroupState& state) {
   written_head_ = new_head;
   for (const auto& [stream_id, version] : state.stream_versions) {
     if (auto it = stream_version_cache_.find(stream_id); it != stream_version_cache_.end()) {
@@ -576,26 +603,26 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
   }
   uint64_t ticket;
   {
-    std::lock_guard<std::mutex> lock(sync_mu_);
+    MutexLock lock(&sync_mu_);
     ticket = ++written_groups_;
     written_groups_head_ = new_head;
   }
   if (!options_.sync) {
     // Written is as far as it goes: publish now, still in order.
-    std::lock_guard<std::mutex> lock(head_mu_);
+    MutexLock lock(&head_mu_);
     head_ = new_head;
-    head_advanced_.notify_all();
+    head_advanced_.SignalAll();
   }
   return ticket;
 }
 
 absl::Status RocksDbLedger::WaitDurable(uint64_t ticket) {
-  std::unique_lock<std::mutex> lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   while (true) {
     if (durable_groups_ >= ticket) return absl::OkStatus();
     if (!append_failure_.ok()) return append_failure_;
     if (syncing_) {
-      sync_done_.wait(lock);
+      sync_done_.Wait(&sync_mu_);
       continue;
     }
     // No sync is running: this writer syncs everything written so far (its
@@ -603,32 +630,32 @@ absl::Status RocksDbLedger::WaitDurable(uint64_t ticket) {
     syncing_ = true;
     const uint64_t target = written_groups_;
     const ChainHead target_head = written_groups_head_;
-    lock.unlock();
+    sync_mu_.Unlock();
     const AppendMetrics::TimePoint sync_started = AppendMetrics::Start();
     const absl::Status synced = FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
-    lock.lock();
+    sync_mu_.Lock();
     syncing_ = false;
     if (synced.ok()) {
       append_metrics_.Synced(sync_started);
       durable_groups_ = target;
       // Syncs run one at a time and cover ever more groups: heads are
       // published in order.
-      std::lock_guard<std::mutex> head_lock(head_mu_);
+      MutexLock head_lock(&head_mu_);
       head_ = target_head;
-      head_advanced_.notify_all();
+      head_advanced_.SignalAll();
     } else if (append_failure_.ok()) {
       // What the log holds past the last good sync is unknown: nothing more
       // is acknowledged or appended until the ledger is reopened.
       append_failure_ = StoppedAppending(synced);
     }
-    sync_done_.notify_all();
+    sync_done_.SignalAll();
   }
 }
 
 absl::Status RocksDbLedger::FailAppends(const absl::Status& cause) {
-  std::lock_guard<std::mutex> lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   if (append_failure_.ok()) append_failure_ = StoppedAppending(cause);
-  sync_done_.notify_all();
+  sync_done_.SignalAll();
   return append_failure_;
 }
 
@@ -656,17 +683,40 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
     absl::Span<const rocksdb::Status> stored_key_statuses, GroupState* state,
     rocksdb::WriteBatch* write_batch) {
   PreparedBatch& batch = *writer->prepared;
-  std::vector<PreparedEvent>& prepared = batch.events;
-
-  // Idempotency: the group's own appends first, then what is stored.
   AppendResult result;
-  result.sequences.reserve(prepared.size());
+  absl::StatusOr<bool> repeated =
+      FindAppendedBefore(batch, stored_keys, stored_key_statuses, *state, &result);
+  if (!repeated.ok()) return repeated.status();
+  if (*repeated) return result;
+  absl::Status status = CheckExpectedVersions(*writer->batch, state);
+  if (!status.ok()) return status;
+  absl::StatusOr<absl::flat_hash_map<absl::string_view, uint64_t>> versions =
+      AssignStreamVersions(&batch, state);
+  if (!versions.ok()) return versions.status();
+  status = PositionAndChain(batch, state, write_batch, &result);
+  if (!status.ok()) return status;
+  // Every check passed: the batch is in, so the group state moves on.
+  for (const auto& [stream_id, version] : *versions) state->stream_versions[stream_id] = version;
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    state->idempotency[batch.events[i].envelope->idempotency_key()] = {
+        result.sequences[i], batch.events[i].content_digest};
+  }
+  return result;
+}
+
+absl::StatusOr<bool> RocksDbLedger::FindAppendedBefore(
+    const PreparedBatch& batch, absl::Span<const rocksdb::PinnableSlice> stored_keys,
+    absl::Span<const rocksdb::Status> stored_key_statuses, const GroupState& state,
+    AppendResult* result) const {
+  const std::vector<PreparedEvent>& prepared = batch.events;
+  // The group's own appends first, then what is stored.
+  result->sequences.reserve(prepared.size());
   size_t seen = 0;
   for (size_t i = 0; i < prepared.size(); ++i) {
     const std::string& key = prepared[i].envelope->idempotency_key();
     uint64_t sequence = 0;
     Hash digest{};
-    if (auto it = state->idempotency.find(key); it != state->idempotency.end()) {
+    if (auto it = state.idempotency.find(key); it != state.idempotency.end()) {
       sequence = it->second.first;
       digest = it->second.second;
     } else if (stored_key_statuses[i].ok()) {
@@ -688,11 +738,11 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
           " for different content"));
     }
     ++seen;
-    result.sequences.push_back(sequence);
+    result->sequences.push_back(sequence);
   }
   if (seen == prepared.size()) {
-    result.deduplicated = true;
-    return result;
+    result->deduplicated = true;
+    return true;
   }
   if (seen != 0) {
     return absl::AlreadyExistsError(absl::StrCat(
@@ -700,45 +750,60 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
         " idempotency keys were appended before and the others were not; retry the original "
         "batch as it was"));
   }
+  return false;
+}
 
-  for (const auto& [stream_id, expected] : writer->batch->expected_versions()) {
+absl::Status RocksDbLedger::CheckExpectedVersions(const AppendBatch& batch, GroupState* state) {
+  for (const auto& [stream_id, expected] : batch.expected_versions()) {
     absl::StatusOr<uint64_t> actual = CurrentStreamVersion(stream_id, state);
     if (!actual.ok()) return actual.status();
     if (*actual != expected) {
-      return absl::FailedPreconditionError(absl::StrCat("stream \"", stream_id,
-                                                        "\": expected version ", expected,
-                                                        ", actual version ", *actual));
+      return absl::AbortedError(absl::StrCat("stream \"", stream_id, "\": expected version ",
+                                             expected, ", actual version ", *actual));
     }
   }
+  return absl::OkStatus();
+}
 
-  // Assign positions and chain. Stream versions go to a map of this batch
-  // only, merged into the group's when every event is in.
+absl::StatusOr<absl::flat_hash_map<absl::string_view, uint64_t>>
+RocksDbLedger::AssignStreamVersions(PreparedBatch* batch, GroupState* state) {
+  // A map of this batch only, merged into the group's when every event is
+  // in.
   absl::flat_hash_map<absl::string_view, uint64_t> versions;
-  versions.reserve(prepared.size());
-  for (size_t i = 0; i < prepared.size(); ++i) {
-    const absl::string_view stream_id = prepared[i].envelope->stream_id();
+  versions.reserve(batch->events.size());
+  for (PreparedEvent& event : batch->events) {
+    const absl::string_view stream_id = event.envelope->stream_id();
     auto it = versions.find(stream_id);
     if (it == versions.end()) {
       absl::StatusOr<uint64_t> current = CurrentStreamVersion(stream_id, state);
       if (!current.ok()) return current.status();
       it = versions.emplace(stream_id, *current).first;
     }
-    prepared[i].stream_version = ++it->second;
+    event.stream_version = ++it->second;
   }
+  return versions;
+}
+
+absl::Status RocksDbLedger::PositionAndChain(const PreparedBatch& batch, GroupState* state,
+                                             rocksdb::WriteBatch* write_batch,
+                                             AppendResult* result) const {
   write_batch->SetSavePoint();
   uint64_t sequence = state->next_sequence;
   Hash previous = state->previous_hash;
+  // The chain continues from the head or from the group's last event.
+  LOYALTY_CHECK(sequence != written_head_.sequence + 1 || previous == written_head_.hash);
   std::string index_key;
   char sequence_key[8];
   char idempotency_value[8 + 32];
-  for (size_t i = 0; i < prepared.size(); ++i) {
-    const PreparedEvent& event = prepared[i];
+  for (size_t i = 0; i < batch.events.size(); ++i) {
+    const PreparedEvent& event = batch.events[i];
     const EncodedHeader header = EncodeEnvelopeHeader(
         {sequence, event.stream_version, state->recorded_at_us, HashBytes(previous)});
     const absl::string_view caller_bytes = batch.CallerBytes(event);
     const size_t size = header.bytes().size() + caller_bytes.size();
     if (size > kMaxEventBytes) {
       write_batch->RollbackToSavePoint();
+      result->sequences.clear();
       return absl::InvalidArgumentError(absl::StrCat(
           "event ", i, ": is ", size, " bytes long, more than the limit of ", kMaxEventBytes));
     }
@@ -757,20 +822,14 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
     std::memcpy(idempotency_value + 8, event.content_digest.data(), 32);
     write_batch->Put(idempotency(), ToSlice(event.envelope->idempotency_key()),
                      rocksdb::Slice(idempotency_value, sizeof(idempotency_value)));
-    result.sequences.push_back(sequence);
+    result->sequences.push_back(sequence);
     previous = hash;
     ++sequence;
   }
-  // Every check passed: the batch is in, so the group state moves on.
   write_batch->PopSavePoint();
-  for (const auto& [stream_id, version] : versions) state->stream_versions[stream_id] = version;
-  for (size_t i = 0; i < prepared.size(); ++i) {
-    state->idempotency[prepared[i].envelope->idempotency_key()] = {result.sequences[i],
-                                                                  prepared[i].content_digest};
-  }
   state->next_sequence = sequence;
   state->previous_hash = previous;
-  return result;
+  return absl::OkStatus();
 }
 
 }  // namespace internal

@@ -2,13 +2,12 @@
 #ifndef LOYALTY_LEDGER_ROCKSDB_LEDGER_H_
 #define LOYALTY_LEDGER_ROCKSDB_LEDGER_H_
 
-#include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "util/mutex.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -152,10 +151,39 @@ class RocksDbLedger final : public Ledger {
   // `stored_key_statuses` are what the idempotency family holds for the
   // batch's keys, in batch order. Returns the result for the writer; an
   // error leaves both untouched.
+  // WriteGroup's steps. The idempotency records of every key of the group,
+  // in one MultiGet.
+  void LookUpKeys(const std::vector<Writer*>& group, std::vector<rocksdb::PinnableSlice>* values,
+                  std::vector<rocksdb::Status>* statuses) const;
+  // Aborts unless the appended writers' sequences follow the written head
+  // without a gap, up to the group's next sequence.
+  void CheckGapFree(const std::vector<Writer*>& appended, const GroupState& state) const;
+  // After the group's write: moves the written head and the stream versions
+  // on, numbers the group, and publishes it when appends are not synced.
+  // Returns the group's number.
+  uint64_t Written(const ChainHead& new_head, const GroupState& state);
   absl::StatusOr<AppendResult> ApplyWriter(Writer* writer,
                                            absl::Span<const rocksdb::PinnableSlice> stored_keys,
                                            absl::Span<const rocksdb::Status> stored_key_statuses,
                                            GroupState* state, rocksdb::WriteBatch* write_batch);
+  // ApplyWriter's steps. The batch's keys as appended before (by the group
+  // or stored): true with the original sequences in `result` when all are,
+  // false when none is, AlreadyExists for some or for other content.
+  absl::StatusOr<bool> FindAppendedBefore(const PreparedBatch& batch,
+                                          absl::Span<const rocksdb::PinnableSlice> stored_keys,
+                                          absl::Span<const rocksdb::Status> stored_key_statuses,
+                                          const GroupState& state, AppendResult* result) const;
+  // Aborted when a stream the caller expects at a version is not at it.
+  absl::Status CheckExpectedVersions(const AppendBatch& batch, GroupState* state);
+  // Gives each event its stream version; returns the batch's streams at
+  // their new versions, for the group state once the batch is in.
+  absl::StatusOr<absl::flat_hash_map<absl::string_view, uint64_t>> AssignStreamVersions(
+      PreparedBatch* batch, GroupState* state);
+  // Gives each event its sequence and chain hash and adds the event and its
+  // index entries to `write_batch`; moves the group's position on. An event
+  // past kMaxEventBytes leaves `write_batch` and `state` as they were.
+  absl::Status PositionAndChain(const PreparedBatch& batch, GroupState* state,
+                                rocksdb::WriteBatch* write_batch, AppendResult* result) const;
   absl::StatusOr<uint64_t> CurrentStreamVersion(absl::string_view stream_id, GroupState* state);
   // The newest version of `stream_id` in the streams index, read through
   // `streams_index`, an iterator over it.
@@ -185,9 +213,9 @@ class RocksDbLedger final : public Ledger {
   // finish writing. `leading_` is true while a leader checks, positions and
   // writes a group; when it is done, the writer at the front leads next.
   // Guards nothing else.
-  std::mutex queue_mu_;
-  std::deque<Writer*> queue_;
-  bool leading_ = false;
+  Mutex queue_mu_;
+  std::deque<Writer*> queue_ ABSL_GUARDED_BY(queue_mu_);
+  bool leading_ ABSL_GUARDED_BY(queue_mu_) = false;
 
   // Touched only by the leading writer, one at a time: the head of what is
   // written to RocksDB (ahead of head_ while a sync is pending) and the
@@ -198,19 +226,21 @@ class RocksDbLedger final : public Ledger {
   // Durability of the groups written (with `sync` on). Groups are numbered
   // 1, 2, ... in the order they are written; a sync of the write-ahead log
   // makes every group written before it started durable.
-  std::mutex sync_mu_;
-  std::condition_variable sync_done_;  // writers wait for the sync running
-  uint64_t written_groups_ = 0;    // groups written to RocksDB
-  ChainHead written_groups_head_;  // the head after the last of them
-  uint64_t durable_groups_ = 0;    // groups known to be synced
-  bool syncing_ = false;           // a writer is syncing, outside the lock
-  absl::Status append_failure_;    // set once a write or sync fails: appends stop
+  Mutex sync_mu_;
+  CondVar sync_done_;  // writers wait for the sync running
+  // Groups written to RocksDB, and the head after the last of them.
+  uint64_t written_groups_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  ChainHead written_groups_head_ ABSL_GUARDED_BY(sync_mu_);
+  uint64_t durable_groups_ ABSL_GUARDED_BY(sync_mu_) = 0;  // groups known to be synced
+  bool syncing_ ABSL_GUARDED_BY(sync_mu_) = false;  // a writer syncs, outside the lock
+  // Set once a write or sync fails: appends stop.
+  absl::Status append_failure_ ABSL_GUARDED_BY(sync_mu_);
 
   // The published head: every event up to it is durable (with `sync` on)
   // and readable. Readers never look past it.
-  mutable std::mutex head_mu_;
-  mutable std::condition_variable head_advanced_;
-  ChainHead head_;
+  mutable Mutex head_mu_;
+  mutable CondVar head_advanced_;
+  ChainHead head_ ABSL_GUARDED_BY(head_mu_);
 
   // Counters of the append path; atomics, touched without a lock.
   AppendMetrics append_metrics_;

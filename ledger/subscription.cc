@@ -4,15 +4,16 @@
 
 #include "absl/synchronization/notification.h"
 #include "ledger/rocksdb_ledger.h"
+#include "util/mutex.h"
 
 namespace loyalty::internal {
 
 uint64_t RocksDbLedger::WaitForAppend(uint64_t after_sequence, absl::Time deadline) const {
-  std::unique_lock<std::mutex> lock(head_mu_);
+  MutexLock lock(&head_mu_);
   while (head_.sequence <= after_sequence) {
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) break;
-    head_advanced_.wait_for(lock, absl::ToChronoNanoseconds(left));
+    head_advanced_.WaitFor(&head_mu_, absl::ToChronoNanoseconds(left));
   }
   return head_.sequence;
 }
@@ -57,7 +58,7 @@ class ThreadSubscription final : public Subscription {
   uint64_t position() const override { return position_.load(); }
 
   absl::Status status() const override {
-    std::lock_guard<std::mutex> lock(status_mu_);
+    MutexLock lock(&status_mu_);
     return status_;
   }
 
@@ -86,7 +87,7 @@ class ThreadSubscription final : public Subscription {
   }
 
   void Fail(absl::Status status) {
-    std::lock_guard<std::mutex> lock(status_mu_);
+    MutexLock lock(&status_mu_);
     status_ = std::move(status);
   }
 
@@ -94,8 +95,8 @@ class ThreadSubscription final : public Subscription {
   std::function<absl::Status(const v1::Envelope&)> on_event_;
   std::atomic<uint64_t> position_;
   std::atomic<bool> stop_{false};
-  mutable std::mutex status_mu_;
-  absl::Status status_;
+  mutable Mutex status_mu_;
+  absl::Status status_ ABSL_GUARDED_BY(status_mu_);
   std::thread thread_;
 };
 

@@ -9,10 +9,8 @@
 // the checker sees the chunks in log order and the scan only fails past
 // everything it has handed over.
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +23,8 @@
 #include "ledger/read_status.h"
 #include "ledger/rocks_util.h"
 #include "ledger/rocksdb_ledger.h"
+#include "rocksdb/snapshot.h"
+#include "util/mutex.h"
 
 namespace loyalty::internal {
 
@@ -174,23 +174,23 @@ class ChunkQueue {
  public:
   void Push(Chunk* chunk) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      MutexLock lock(&mutex_);
       chunks_.push_back(chunk);
     }
-    ready_.notify_one();
+    ready_.Signal();
   }
   Chunk* Pop() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    ready_.wait(lock, [&] { return !chunks_.empty(); });
+    MutexLock lock(&mutex_);
+    while (chunks_.empty()) ready_.Wait(&mutex_);
     Chunk* chunk = chunks_.front();
     chunks_.pop_front();
     return chunk;
   }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<Chunk*> chunks_;
+  Mutex mutex_;
+  CondVar ready_;
+  std::deque<Chunk*> chunks_ ABSL_GUARDED_BY(mutex_);
 };
 
 // Scans from..to on this thread and checks on another. Every chunk goes
@@ -273,14 +273,9 @@ absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
     // yet published (their sync is pending). Those were written together
     // with the stored head, so one snapshot shows both: nothing may follow
     // the stored head in it.
-    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+    rocksdb::ManagedSnapshot snapshot(db_.get());
     rocksdb::ReadOptions options;
-    options.snapshot = snapshot;
-    struct Release {
-      rocksdb::DB* db;
-      const rocksdb::Snapshot* snapshot;
-      ~Release() { db->ReleaseSnapshot(snapshot); }
-    } release{db_.get(), snapshot};
+    options.snapshot = snapshot.snapshot();
     std::string stored_head;
     absl::Status read =
         FromRocksStatus(db_->Get(options, meta(), kHeadKey, &stored_head), "reading the head");
