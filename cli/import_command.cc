@@ -187,6 +187,156 @@ void WriteToStandardError(absl::string_view text) {
 
 }  // namespace
 
+// What an import found, row by row, as it goes.
+struct ImportTally {
+  std::vector<Rejection> rejections;  // rows refused (by parsing or by the engine)
+  std::vector<Rejection> conflicts;   // rows whose id was recorded with other content
+  uint64_t imported = 0;
+  uint64_t duplicates = 0;
+  size_t rejected = 0;
+
+  // Reports the rejections and then the conflicts, on standard error.
+  void Report() {
+    rejections.insert(rejections.end(), conflicts.begin(), conflicts.end());
+    ReportRejections(std::move(rejections));
+    rejections.clear();
+  }
+};
+
+// The rows of the file, in the order they are imported, and their commands.
+struct OrderedRows {
+  std::vector<PurchaseRow> rows;
+  std::vector<const PurchaseRow*> ordered;
+  std::vector<PurchaseOrRefund> commands;
+  size_t moved = 0;  // rows not already in business-time order
+};
+
+// The first row of each id (a later row with the same id is a duplicate, or
+// a conflict if its content differs), in business-time order, so that the
+// result does not depend on how the file happens to be sorted.
+void OrderRows(std::vector<PurchaseRow> parsed_rows, const std::string& actor_id,
+               ImportTally* tally, OrderedRows* out) {
+  const FileRepeats repeats = FindFileRepeats(parsed_rows);
+  tally->duplicates = repeats.duplicate_rows.size();
+  for (const auto& [index, status] : repeats.conflicts) {
+    tally->conflicts.push_back({parsed_rows[index].line_number, status});
+  }
+  out->rows.reserve(repeats.first_rows.size());
+  for (size_t index : repeats.first_rows) out->rows.push_back(std::move(parsed_rows[index]));
+  const ImportOrder order = BusinessTimeOrder(out->rows);
+  out->moved = order.moved;
+  out->ordered.reserve(order.indices.size());
+  out->commands.reserve(order.indices.size());
+  for (size_t index : order.indices) {
+    out->ordered.push_back(&out->rows[index]);
+    out->commands.push_back(ToCommand(out->rows[index], actor_id));
+  }
+}
+
+// --all-or-nothing: checks every row against the ledger before importing
+// any. OK when all would be imported (or are recorded already); otherwise
+// the error to report, with the rows in `tally`.
+absl::Status CheckEveryRow(const Engine& engine, const OrderedRows& rows,
+                           RecordedRows& recorded, size_t row_count, ImportTally* tally) {
+  absl::StatusOr<std::vector<absl::Status>> checked = engine.CheckInOrder(rows.commands);
+  if (!checked.ok()) return checked.status();
+  size_t invalid = 0;
+  for (size_t i = 0; i < checked->size(); ++i) {
+    const absl::Status& status = (*checked)[i];
+    const PurchaseRow& row = *rows.ordered[i];
+    if (status.ok()) continue;
+    if (status.code() == absl::StatusCode::kAlreadyExists) {
+      absl::Status compared = CompareWithRecorded(recorded, row);
+      if (compared.ok()) continue;
+      if (compared.code() != absl::StatusCode::kAlreadyExists) return compared;
+      tally->conflicts.push_back({row.line_number, compared});
+      continue;
+    }
+    ++invalid;
+    tally->rejections.push_back({row.line_number, RowStatus(row, status)});
+  }
+  if (invalid == 0 && tally->conflicts.empty()) return absl::OkStatus();
+  std::vector<std::string> reasons;
+  if (invalid > 0) {
+    reasons.push_back(absl::StrCat(invalid, " of ", row_count, " rows are rejected by the ledger"));
+  }
+  if (!tally->conflicts.empty()) {
+    reasons.push_back(absl::StrCat(tally->conflicts.size(), " of ", row_count,
+                                   " rows conflict with a row recorded or read before"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("nothing imported: ", absl::StrJoin(reasons, "; ")));
+}
+
+// Imports one row. OK when the row is imported, recorded already, or (without
+// --all-or-nothing) refused and reported; otherwise the failure that stops
+// the import.
+absl::Status ImportRow(Engine& engine, const PurchaseOrRefund& command, const PurchaseRow& row,
+                       RecordedRows& recorded, bool all_or_nothing, ImportTally* tally) {
+  absl::StatusOr<CommandResult> result =
+      std::visit([&](const auto& one) { return engine.Execute(one); }, command);
+  if (result.ok()) {
+    // A deduplicated append is a retry of rows recorded before.
+    ++(result->deduplicated ? tally->duplicates : tally->imported);
+    return absl::OkStatus();
+  }
+  if (result.status().code() == absl::StatusCode::kAlreadyExists) {
+    absl::Status compared = CompareWithRecorded(recorded, row);
+    if (compared.ok()) {
+      ++tally->duplicates;
+      return absl::OkStatus();
+    }
+    if (compared.code() != absl::StatusCode::kAlreadyExists) return compared;
+    tally->conflicts.push_back({row.line_number, compared});
+    return absl::OkStatus();
+  }
+  if (IsRowError(result.status()) && !all_or_nothing) {
+    tally->rejections.push_back({row.line_number, RowStatus(row, result.status())});
+    ++tally->rejected;
+    return absl::OkStatus();
+  }
+  return result.status();
+}
+
+// Imports the rows in order, with progress on standard error, and reports
+// what became of them; the exit code.
+int ImportRows(Engine& engine, const OrderedRows& ordered, RecordedRows& recorded,
+               bool all_or_nothing, size_t rows, ImportTally* tally_out) {
+  ImportTally& tally = *tally_out;
+  const size_t count = ordered.commands.size();
+  ImportProgress progress(count, StandardErrorIsATerminal(), absl::Now, WriteToStandardError);
+  for (size_t i = 0; i < count; ++i) {
+    const PurchaseRow& row = *ordered.ordered[i];
+    absl::Status failure =
+        ImportRow(engine, ordered.commands[i], row, recorded, all_or_nothing, &tally);
+    if (!failure.ok()) {
+      // The ledger failed (or, with --all-or-nothing, changed since the
+      // check): what was imported stays, and importing the file again
+      // resumes.
+      progress.Finish(i);
+      tally.Report();
+      ReportError(absl::Status(failure.code(),
+                               absl::StrCat("line ", row.line_number, ": ", failure.message())));
+      Print(absl::StrCat("stopped at line ", row.line_number, ": imported ", tally.imported,
+                         ", duplicates skipped ", tally.duplicates,
+                         "; importing the file again resumes\n"));
+      return ExitCodeFor(failure);
+    }
+    progress.Update(i + 1);
+  }
+  progress.Finish(count);
+  const size_t conflicted = tally.conflicts.size();
+  tally.Report();
+  if (ordered.moved > 0) {
+    Print(absl::StrCat("reordered ", ordered.moved, " of ", count,
+                       " rows by occurred_at (refunds after their purchases)\n"));
+  }
+  Print(absl::StrCat("imported ", tally.imported, ", rejected ", tally.rejected,
+                     ", duplicates skipped ", tally.duplicates, ", conflicts ", conflicted, " (",
+                     rows, " rows)\n"));
+  return tally.rejected == 0 && conflicted == 0 ? kExitOk : kExitUsage;
+}
+
 int RunImport(CommandContext& context) {
   bool all_or_nothing = false;
   std::string actor_id = "import";
@@ -214,136 +364,33 @@ int RunImport(CommandContext& context) {
   }
   text->clear();
 
-  std::vector<Rejection> rejections;
+  ImportTally tally;
   for (const RejectedRow& rejected : parsed->rejected) {
-    rejections.push_back({rejected.line_number, rejected.status});
+    tally.rejections.push_back({rejected.line_number, rejected.status});
   }
+  tally.rejected = tally.rejections.size();
   const size_t rows = parsed->rows.size() + parsed->rejected.size();
-  if (all_or_nothing && !rejections.empty()) {
-    ReportRejections(std::move(rejections));
+  if (all_or_nothing && !tally.rejections.empty()) {
+    tally.Report();
     return ReportError(absl::InvalidArgumentError(
         absl::StrCat("nothing imported: ", parsed->rejected.size(), " of ", rows,
                      " rows do not parse")));
   }
-
-  // A row whose id is on an earlier line is not imported again: it is a
-  // duplicate, or a conflict if its content differs.
-  const FileRepeats repeats = FindFileRepeats(parsed->rows);
-  uint64_t duplicates = repeats.duplicate_rows.size();
-  std::vector<Rejection> conflicts;
-  for (const auto& [index, status] : repeats.conflicts) {
-    conflicts.push_back({parsed->rows[index].line_number, status});
-  }
-  std::vector<PurchaseRow> first_rows;
-  first_rows.reserve(repeats.first_rows.size());
-  for (size_t index : repeats.first_rows) first_rows.push_back(std::move(parsed->rows[index]));
-  parsed->rows.clear();
-
-  // Business-time order, so that the result does not depend on how the
-  // file happens to be sorted.
-  const ImportOrder order = BusinessTimeOrder(first_rows);
-  std::vector<const PurchaseRow*> ordered_rows;
-  std::vector<PurchaseOrRefund> commands;
-  ordered_rows.reserve(order.indices.size());
-  commands.reserve(order.indices.size());
-  for (size_t index : order.indices) {
-    ordered_rows.push_back(&first_rows[index]);
-    commands.push_back(ToCommand(first_rows[index], actor_id));
-  }
+  OrderedRows ordered;
+  OrderRows(std::move(parsed->rows), actor_id, &tally, &ordered);
 
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(context.global);
   if (!engine.ok()) return ReportError(engine.status());
-  RecordedRows recorded((*engine)->ledger(), first_rows);
-
+  RecordedRows recorded((*engine)->ledger(), ordered.rows);
   if (all_or_nothing) {
-    absl::StatusOr<std::vector<absl::Status>> checked = (*engine)->CheckInOrder(commands);
-    if (!checked.ok()) return ReportError(checked.status());
-    size_t invalid = 0;
-    for (size_t i = 0; i < checked->size(); ++i) {
-      const absl::Status& status = (*checked)[i];
-      const PurchaseRow& row = *ordered_rows[i];
-      if (status.ok()) continue;
-      if (status.code() == absl::StatusCode::kAlreadyExists) {
-        absl::Status compared = CompareWithRecorded(recorded, row);
-        if (compared.ok()) continue;
-        if (compared.code() != absl::StatusCode::kAlreadyExists) return ReportError(compared);
-        conflicts.push_back({row.line_number, compared});
-        continue;
-      }
-      ++invalid;
-      rejections.push_back({row.line_number, RowStatus(row, status)});
-    }
-    if (invalid > 0 || !conflicts.empty()) {
-      std::vector<std::string> reasons;
-      if (invalid > 0) {
-        reasons.push_back(absl::StrCat(invalid, " of ", rows, " rows are rejected by the ledger"));
-      }
-      if (!conflicts.empty()) {
-        reasons.push_back(absl::StrCat(conflicts.size(), " of ", rows,
-                                       " rows conflict with a row recorded or read before"));
-      }
-      rejections.insert(rejections.end(), conflicts.begin(), conflicts.end());
-      ReportRejections(std::move(rejections));
-      return ReportError(absl::InvalidArgumentError(
-          absl::StrCat("nothing imported: ", absl::StrJoin(reasons, "; "))));
+    absl::Status checked = CheckEveryRow(**engine, ordered, recorded, rows, &tally);
+    if (!checked.ok()) {
+      tally.Report();
+      return ReportError(checked);
     }
   }
 
-  ImportProgress progress(commands.size(), StandardErrorIsATerminal(), absl::Now,
-                          WriteToStandardError);
-  uint64_t imported = 0;
-  size_t rejected = rejections.size();
-  for (size_t i = 0; i < commands.size(); ++i) {
-    const PurchaseRow& row = *ordered_rows[i];
-    absl::StatusOr<CommandResult> result =
-        std::visit([&](const auto& command) { return (*engine)->Execute(command); }, commands[i]);
-    absl::Status failure = result.status();
-    if (result.ok()) {
-      // A deduplicated append is a retry of rows recorded before.
-      ++(result->deduplicated ? duplicates : imported);
-    } else if (result.status().code() == absl::StatusCode::kAlreadyExists) {
-      absl::Status compared = CompareWithRecorded(recorded, row);
-      if (compared.ok()) {
-        ++duplicates;
-        failure = absl::OkStatus();
-      } else if (compared.code() == absl::StatusCode::kAlreadyExists) {
-        conflicts.push_back({row.line_number, compared});
-        failure = absl::OkStatus();
-      } else {
-        failure = compared;
-      }
-    } else if (IsRowError(result.status()) && !all_or_nothing) {
-      rejections.push_back({row.line_number, RowStatus(row, result.status())});
-      ++rejected;
-      failure = absl::OkStatus();
-    }
-    if (!failure.ok()) {
-      // The ledger failed (or, with --all-or-nothing, changed since the
-      // check): what was imported stays, and importing the file again
-      // resumes.
-      progress.Finish(i);
-      rejections.insert(rejections.end(), conflicts.begin(), conflicts.end());
-      ReportRejections(std::move(rejections));
-      ReportError(absl::Status(failure.code(),
-                               absl::StrCat("line ", row.line_number, ": ", failure.message())));
-      Print(absl::StrCat("stopped at line ", row.line_number, ": imported ", imported,
-                         ", duplicates skipped ", duplicates,
-                         "; importing the file again resumes\n"));
-      return ExitCodeFor(failure);
-    }
-    progress.Update(i + 1);
-  }
-  progress.Finish(commands.size());
-  const size_t conflicted = conflicts.size();
-  rejections.insert(rejections.end(), conflicts.begin(), conflicts.end());
-  ReportRejections(std::move(rejections));
-  if (order.moved > 0) {
-    Print(absl::StrCat("reordered ", order.moved, " of ", commands.size(),
-                       " rows by occurred_at (refunds after their purchases)\n"));
-  }
-  Print(absl::StrCat("imported ", imported, ", rejected ", rejected, ", duplicates skipped ",
-                     duplicates, ", conflicts ", conflicted, " (", rows, " rows)\n"));
-  return rejected == 0 && conflicted == 0 ? kExitOk : kExitUsage;
+  return ImportRows(**engine, ordered, recorded, all_or_nothing, rows, &tally);
 }
 
 }  // namespace loyalty::cli
