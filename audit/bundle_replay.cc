@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "audit/sha256.h"
-#include "engine/projection_set.h"
+#include "replay/projection_set.h"
 #include "ledger/event_decode.h"
 #include "loyalty/audit.h"
 

@@ -7,8 +7,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "audit/sha256.h"
-#include "engine/projection_set.h"
-#include "engine/set_replay.h"
+#include "replay/projection_set.h"
+#include "replay/set_replay.h"
 #include "ledger/event_decode.h"
 #include "loyalty/audit.h"
 

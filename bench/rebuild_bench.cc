@@ -16,8 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "demo/runner.h"
-#include "engine/projection_set.h"
-#include "engine/set_replay.h"
+#include "replay/projection_set.h"
+#include "replay/set_replay.h"
 #include "loyalty/engine.h"
 
 namespace loyalty {

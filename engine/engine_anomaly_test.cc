@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "engine/projection_set.h"
+#include "replay/projection_set.h"
 #include "engine/test_history.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

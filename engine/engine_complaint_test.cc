@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "engine/complaint_views.h"
-#include "engine/projection_set.h"
+#include "replay/projection_set.h"
 #include "engine/projection_store.h"
 #include "engine/test_history.h"
 #include "gmock/gmock.h"

@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "engine/projection_set.h"
+#include "replay/projection_set.h"
 #include "engine/projection_store.h"
 #include "engine/test_history.h"
 #include "projections/deciders.h"

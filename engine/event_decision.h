@@ -31,7 +31,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
-#include "engine/projection_set.h"
+#include "replay/projection_set.h"
 #include "loyalty/v1/envelope.pb.h"
 #include "projections/deciders.h"
 

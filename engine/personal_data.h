@@ -16,7 +16,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
-#include "engine/projection_set.h"
+#include "replay/projection_set.h"
 #include "loyalty/ledger.h"
 #include "loyalty/privacy.h"
 #include "privacy/member_keys.h"

@@ -6,6 +6,7 @@
 #include "ledger/keys.h"
 #include "ledger/rocks_util.h"
 #include "rocksdb/db.h"
+#include "rocksdb/snapshot.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "util/db_directory.h"
@@ -103,21 +104,15 @@ absl::Status ProjectionStore::CheckWritable(absl::string_view what) const {
 
 absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
   ProjectionCheckpoint checkpoint;
-  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  // One snapshot: the sequence, the hash and the states of one save.
+  rocksdb::ManagedSnapshot snapshot(db_.get());
   rocksdb::ReadOptions options;
-  options.snapshot = snapshot;
+  options.snapshot = snapshot.snapshot();
   std::string applied;
   rocksdb::Status status = db_->Get(options, kAppliedKey, &applied);
-  if (status.IsNotFound()) {
-    db_->ReleaseSnapshot(snapshot);
-    return checkpoint;
-  }
-  if (!status.ok()) {
-    db_->ReleaseSnapshot(snapshot);
-    return FromRocks(status, "reading the applied sequence");
-  }
+  if (status.IsNotFound()) return checkpoint;
+  if (!status.ok()) return FromRocks(status, "reading the applied sequence");
   if (!absl::SimpleAtoi(applied, &checkpoint.applied_sequence)) {
-    db_->ReleaseSnapshot(snapshot);
     return absl::DataLossError(
         absl::StrCat("projection checkpoint: the applied sequence \"", absl::CHexEscape(applied),
                      "\" is not a number"));
@@ -126,7 +121,6 @@ absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
   if (status.IsNotFound()) {
     checkpoint.applied_hash.clear();
   } else if (!status.ok()) {
-    db_->ReleaseSnapshot(snapshot);
     return FromRocks(status, "reading the applied hash");
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
@@ -135,8 +129,6 @@ absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
                                    it->value().ToString());
   }
   status = it->status();
-  it.reset();
-  db_->ReleaseSnapshot(snapshot);
   if (!status.ok()) return FromRocks(status, "reading projection states");
   return checkpoint;
 }

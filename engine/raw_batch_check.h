@@ -16,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "engine/personal_data.h"
-#include "engine/projection_set.h"
+#include "replay/projection_set.h"
 #include "loyalty/ledger.h"
 #include "loyalty/v1/envelope.pb.h"
 

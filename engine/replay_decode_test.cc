@@ -1,4 +1,4 @@
-#include "engine/replay_decode.h"
+#include "replay/replay_decode.h"
 
 #include <cstdint>
 #include <random>

@@ -1,4 +1,4 @@
-#include "engine/set_replay.h"
+#include "replay/set_replay.h"
 
 #include <set>
 #include <string>
@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "engine/projection_set.h"
+#include "replay/projection_set.h"
 #include "engine/test_history.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

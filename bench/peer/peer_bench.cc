@@ -31,7 +31,7 @@
 #include "absl/strings/str_split.h"
 #include "bench/peer/pg.h"
 #include "demo/workload.h"
-#include "engine/projection_set.h"
+#include "replay/projection_set.h"
 #include "engine/projection_store.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"

@@ -1,6 +1,6 @@
 // Every projection the engine keeps, applied together in log order.
-#ifndef LOYALTY_ENGINE_PROJECTION_SET_H_
-#define LOYALTY_ENGINE_PROJECTION_SET_H_
+#ifndef LOYALTY_REPLAY_PROJECTION_SET_H_
+#define LOYALTY_REPLAY_PROJECTION_SET_H_
 
 #include <array>
 #include <memory>
@@ -10,7 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "engine/projection_store.h"
+#include "replay/checkpoint.h"
 #include "loyalty/metrics.h"
 #include "loyalty/views.h"
 #include "projections/balances.h"
@@ -166,4 +166,4 @@ ProgramView MakeProgramView(const ProjectionSet& set);
 
 }  // namespace loyalty::internal
 
-#endif  // LOYALTY_ENGINE_PROJECTION_SET_H_
+#endif  // LOYALTY_REPLAY_PROJECTION_SET_H_

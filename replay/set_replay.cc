@@ -1,19 +1,18 @@
-#include "engine/set_replay.h"
+#include "replay/set_replay.h"
 
-#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "engine/replay_decode.h"
+#include "replay/replay_decode.h"
 #include "google/protobuf/arena.h"
+#include "util/mutex.h"
 
 namespace loyalty::internal {
 namespace {
@@ -87,8 +86,8 @@ class BatchExchange {
   // Reader: a batch the member thread is done with; nullptr once the member
   // thread stopped on an error.
   Batch* TakeFree() {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [&] { return member_failed_ || !free_.empty(); });
+    MutexLock lock(&mu_);
+    while (!member_failed_ && free_.empty()) changed_.Wait(&mu_);
     if (member_failed_) return nullptr;
     Batch* batch = free_.back();
     free_.pop_back();
@@ -96,22 +95,22 @@ class BatchExchange {
   }
   // Reader: `batch` is ready for the member thread.
   void PublishDecoded(Batch* batch) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     decoded_.push_back(batch);
-    changed_.notify_all();
+    changed_.SignalAll();
   }
   // Reader: no batch follows.
   void Close() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     closed_ = true;
-    changed_.notify_all();
+    changed_.SignalAll();
   }
 
   // Member thread: the next decoded batch, in log order; nullptr when the
   // reader closed the exchange and every batch was taken.
   Batch* TakeDecoded() {
-    std::unique_lock<std::mutex> lock(mu_);
-    changed_.wait(lock, [&] { return closed_ || !decoded_.empty(); });
+    MutexLock lock(&mu_);
+    while (!closed_ && decoded_.empty()) changed_.Wait(&mu_);
     if (decoded_.empty()) return nullptr;
     Batch* batch = decoded_.front();
     decoded_.pop_front();
@@ -119,24 +118,24 @@ class BatchExchange {
   }
   // Member thread: done with `batch`.
   void ReturnFree(Batch* batch) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     free_.push_back(batch);
-    changed_.notify_all();
+    changed_.SignalAll();
   }
   // Member thread: stopped on an error; takes no more batches.
   void MemberFailed() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     member_failed_ = true;
-    changed_.notify_all();
+    changed_.SignalAll();
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable changed_;
-  std::vector<Batch*> free_;
-  std::deque<Batch*> decoded_;
-  bool closed_ = false;
-  bool member_failed_ = false;
+  Mutex mu_;
+  CondVar changed_;
+  std::vector<Batch*> free_ ABSL_GUARDED_BY(mu_);
+  std::deque<Batch*> decoded_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool member_failed_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 absl::Status ReplayOnTwoThreads(const Ledger& ledger, uint64_t from, uint64_t to,

@@ -1,4 +1,4 @@
-#include "engine/projection_set.h"
+#include "replay/projection_set.h"
 
 #include <algorithm>
 #include <tuple>

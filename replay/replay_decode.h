@@ -7,8 +7,8 @@
 // costs two heap allocations per event and two releases when the event is
 // dropped: about a tenth of the reading thread's time in a replay on two
 // threads (bench/README.md, "Rebuild of every projection").
-#ifndef LOYALTY_ENGINE_REPLAY_DECODE_H_
-#define LOYALTY_ENGINE_REPLAY_DECODE_H_
+#ifndef LOYALTY_REPLAY_REPLAY_DECODE_H_
+#define LOYALTY_REPLAY_REPLAY_DECODE_H_
 
 #include <cstdint>
 #include <string>
@@ -29,4 +29,4 @@ absl::Status DecodeForProjections(uint64_t sequence, absl::string_view canonical
 
 }  // namespace loyalty::internal
 
-#endif  // LOYALTY_ENGINE_REPLAY_DECODE_H_
+#endif  // LOYALTY_REPLAY_REPLAY_DECODE_H_

@@ -1,12 +1,12 @@
 // Replaying a range of the log into a ProjectionSet, on one thread or two.
-#ifndef LOYALTY_ENGINE_SET_REPLAY_H_
-#define LOYALTY_ENGINE_SET_REPLAY_H_
+#ifndef LOYALTY_REPLAY_SET_REPLAY_H_
+#define LOYALTY_REPLAY_SET_REPLAY_H_
 
 #include <cstdint>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/projection_set.h"
+#include "replay/projection_set.h"
 #include "loyalty/ledger.h"
 
 namespace loyalty::internal {
@@ -49,4 +49,4 @@ absl::Status CheckReplayThreads(int threads);
 
 }  // namespace loyalty::internal
 
-#endif  // LOYALTY_ENGINE_SET_REPLAY_H_
+#endif  // LOYALTY_REPLAY_SET_REPLAY_H_

@@ -1,4 +1,4 @@
-#include "engine/replay_decode.h"
+#include "replay/replay_decode.h"
 
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
