@@ -118,7 +118,7 @@ class EngineComplaintTest : public ::testing::Test {
 // Festival (10-17 February; Sunday 18 February is a make-up working day),
 // the reply is due by the end of Tuesday 2024-02-20. Then a dissatisfied
 // customer reopens it after a resolution across Labour Day.
-TEST_F(EngineComplaintTest, ALifecycleAcrossTheSpringFestivalAndLabourDay) {
+TEST_F(EngineComplaintTest, DeadlinesAcrossTheSpringFestivalAndLabourDayFallOnWorkingDays) {
   const int64_t filed_at = At(2024, 2, 9);
   auto deadline = engine_->WorkingDayDeadline(filed_at, 3);
   ASSERT_TRUE(deadline.ok()) << deadline.status();
@@ -274,7 +274,7 @@ TEST_F(EngineComplaintTest, TheCalendarIsLoadedOnceAndDeadlinesNeverGuessAYear) 
             SlaClockStatus::kDueUnknown);
 }
 
-TEST_F(EngineComplaintTest, SlaReportAndPartnerScorecards) {
+TEST_F(EngineComplaintTest, SlaReportAndPartnerScorecardsCountTheClocksAsOfAnInstant) {
   // C1 at store-7: replied late (breached), resolved, notified on time.
   ASSERT_TRUE(File("C1", At(2024, 2, 9)).ok());
   ASSERT_TRUE(Reply("C1", At(2024, 2, 21)).ok());

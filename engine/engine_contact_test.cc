@@ -103,7 +103,7 @@ class EngineContactTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
-TEST_F(EngineContactTest, EnrolWithdrawRegrantEraseAsOfEachPoint) {
+TEST_F(EngineContactTest, ContactableFollowsEnrolmentWithdrawalRegrantAndErasureAsOfEachPoint) {
   Enrol("M1", ConsentOf(true, true, false), kJan2024Us);   // offers and care by SMS
   Enrol("M2", ConsentOf(false, true, true), kJan2024Us);   // care by SMS and e-mail
   Enrol("M3", ConsentOf(true, false, true), kJan2024Us);   // offers and care by e-mail

@@ -210,7 +210,7 @@ TEST_F(EngineTest, RefundClawsBackInTheSameBatch) {
   EXPECT_EQ(view.clawed_back_points_total, 50);
 }
 
-TEST_F(EngineTest, MemberAsOfAnEarlierSequence) {
+TEST_F(EngineTest, MemberAsOfAnEarlierSequenceShowsTheBalanceOfThen) {
   Enrol("M1");
   auto first = Purchase("M1", "P1", 10000);
   ASSERT_TRUE(first.ok());
@@ -379,7 +379,7 @@ TEST_F(EngineTest, ConcurrentRedemptionsNeverOverdraw) {
   EXPECT_EQ(Member("M1").available_points, 10);
 }
 
-TEST_F(EngineTest, ConcurrentPurchasesForManyMembers) {
+TEST_F(EngineTest, ConcurrentPurchasesForManyMembersAreAllRecorded) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 25;
   for (int t = 0; t < kThreads; ++t) Enrol(absl::StrCat("M", t));

@@ -423,7 +423,7 @@ TEST_F(BirthdayTest, Rejections) {
               absl::StatusCode::kInvalidArgument, "occurred_at_us");
 }
 
-TEST(BirthdayBonusDueDayTest, TheLastDayOfTheBirthMonth) {
+TEST(BirthdayBonusDueDayTest, IsTheLastDayOfTheBirthMonthInThatYear) {
   v1::LocalDate leap;
   leap.set_year(2000);
   leap.set_month(2);

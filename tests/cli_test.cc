@@ -306,7 +306,7 @@ TEST_F(CliTest, ExportedJsonLinesCannotBeAppendedAsTheyAre) {
   EXPECT_THAT(run.err, StartsWith("loyalty: line 1: sequence: 1 is assigned by the ledger"));
 }
 
-TEST_F(CliTest, ExportRangeToFile) {
+TEST_F(CliTest, ExportWritesARangeToAFileAndLeavesNoPartialFile) {
   AppendSample();
   const std::string out = dir_.Sub("range.jsonl");
   ToolRun run = OnLedger({"export", "--from", "2", "--to", "3", "--out", out});
@@ -382,7 +382,7 @@ TEST_F(CliTest, HeadPrintsSequenceHashAndTime) {
               HasSubstr(absl::StrCat("\"recorded_at\":\"", HeadField("recorded_at"), "\"")));
 }
 
-TEST_F(CliTest, HeadOfAnEmptyLedger) {
+TEST_F(CliTest, HeadOfAnEmptyLedgerIsSequenceZeroWithAZeroHash) {
   ASSERT_EQ(OnLedger({"append", Input("empty.jsonl", "\n")}).exit_code, 0);
   ToolRun run = OnLedger({"head"});
   ASSERT_EQ(run.exit_code, 0) << run.err;

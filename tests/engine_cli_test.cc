@@ -288,7 +288,7 @@ std::string Text(const google::protobuf::Struct& object, const std::string& key)
   return object.fields().contains(key) ? object.fields().at(key).string_value() : "";
 }
 
-TEST_F(EngineCliTest, MemberShowText) {
+TEST_F(EngineCliTest, MemberShowTextHasEveryFigureLotAndTierChange) {
   const std::string out = OnLedger({"member", "show", "M1", "--at-seq", AtHead()});
   // 123 + 6000 earned, 1000 clawed back, 100 redeemed.
   EXPECT_THAT(out, StartsWith("member                M1\n"
@@ -311,7 +311,7 @@ TEST_F(EngineCliTest, MemberShowText) {
                                           ", 2024-01-04T08:00:00.000000+08:00 (by sequence)\n")));
 }
 
-TEST_F(EngineCliTest, MemberShowJson) {
+TEST_F(EngineCliTest, MemberShowJsonHasEveryFigureLotAndTierChange) {
   const google::protobuf::Struct member =
       ParseJson(OnLedger({"member", "show", "M1", "--at-seq", AtHead(), "--json"}));
   EXPECT_EQ(Text(member, "member_id"), "M1");
@@ -386,7 +386,7 @@ TEST_F(EngineCliTest, MemberNeedsShowAndAnId) {
   EXPECT_THAT(missing.err, HasSubstr("missing argument"));
 }
 
-TEST_F(EngineCliTest, Tiers) {
+TEST_F(EngineCliTest, TiersCountsTheMembersOfEachTier) {
   EXPECT_EQ(OnLedger({"tiers", "--at-seq", AtHead()}),
             absl::StrCat("TIER      MEMBERS\n"
                          "regular         1\n"
@@ -401,7 +401,7 @@ TEST_F(EngineCliTest, Tiers) {
   EXPECT_EQ(Number(early, "silver"), 0);
 }
 
-TEST_F(EngineCliTest, Liability) {
+TEST_F(EngineCliTest, LiabilityPrintsOutstandingPointsDebtAndMembers) {
   EXPECT_EQ(OnLedger({"liability", "--at-seq", AtHead()}),
             absl::StrCat("outstanding  5073 points\n"
                          "debt         0 points\n"
@@ -415,7 +415,7 @@ TEST_F(EngineCliTest, Liability) {
   EXPECT_EQ(Text(json, "as_of"), "2024-01-02T23:59:59.999999+08:00");
 }
 
-TEST_F(EngineCliTest, Partners) {
+TEST_F(EngineCliTest, PartnersPrintsEachStoresSalesRefundsAndRefundRate) {
   // store-7: 123.45 + 6000.00 gross, 1000.00 refunded: 100000 * 10000 /
   // 612345 = 1633 basis points.
   const std::vector<std::string> lines = Lines(OnLedger({"partners", "--at-seq", AtHead()}));
@@ -567,7 +567,7 @@ void ChangeConsent(Engine& engine, const std::string& member_id, const v1::Conse
   EXPECT_TRUE(appended.ok()) << appended.status();
 }
 
-TEST_F(EngineCliTest, Contactable) {
+TEST_F(EngineCliTest, ContactableListsTheMembersWhoConsentedWithoutTheKey) {
   // M1 and M2 enrolled without any consent.
   EXPECT_EQ(OnLedger({"contactable", "--channel", "sms", "--purpose", "birthday-care"}),
             absl::StrCat("contactable by sms for birthday-care: 0\nas of sequence ", built_.head,
@@ -615,7 +615,7 @@ TEST_F(EngineCliTest, Contactable) {
               StartsWith("contactable by sms for offers: 1\nM1\n"));
 }
 
-TEST_F(EngineCliTest, ContactableFlagErrors) {
+TEST_F(EngineCliTest, ContactableNamesTheBadFlagAndPrintsNothing) {
   struct Case {
     std::vector<std::string> args;
     std::string error;
@@ -639,7 +639,7 @@ TEST_F(EngineCliTest, ContactableFlagErrors) {
   }
 }
 
-TEST_F(EngineCliTest, BirthdaysFlagErrors) {
+TEST_F(EngineCliTest, BirthdaysNeedsAValidDateAndAnActor) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"birthdays"},
                                              {"birthdays", "--date", "2024-02-30"},
@@ -748,7 +748,7 @@ class ComplaintCliTest : public EngineCliTest {
   ComplaintsBuilt complaints_;
 };
 
-TEST_F(ComplaintCliTest, ComplaintShowText) {
+TEST_F(ComplaintCliTest, ComplaintShowTextListsTheCyclesAndTheirClocks) {
   const std::string out = OnLedger({"complaint", "show", "C1", "--at-seq", AtComplaintsHead()});
   EXPECT_THAT(out, StartsWith("complaint     C1\n"
                               "member        M1\n"
@@ -778,7 +778,7 @@ TEST_F(ComplaintCliTest, ComplaintShowText) {
                                           ", 2024-05-13T10:00:00.000000+08:00 (by sequence)\n")));
 }
 
-TEST_F(ComplaintCliTest, ComplaintShowJsonAndAsOf) {
+TEST_F(ComplaintCliTest, ComplaintShowJsonGivesTheClocksAsOfAnyPoint) {
   const google::protobuf::Struct json =
       ParseJson(OnLedger({"complaint", "show", "C1", "--at-seq", AtComplaintsHead(), "--json"}));
   EXPECT_EQ(Text(json, "state"), "investigating");
@@ -816,7 +816,7 @@ TEST_F(ComplaintCliTest, ComplaintShowJsonAndAsOf) {
   EXPECT_THAT(list.err, HasSubstr("unknown subcommand \"list\""));
 }
 
-TEST_F(ComplaintCliTest, SlaReport) {
+TEST_F(ComplaintCliTest, SlaReportCountsTheClocksByMonthPartnerAndCategoryAndListsTheOpenOnes) {
   const std::string out = OnLedger({"sla", "report", "--at-seq", AtComplaintsHead()});
   // C1: reply breached, notification met, second reply met; C2: reply met.
   EXPECT_THAT(out, StartsWith("window      all cycles\n"
@@ -882,7 +882,7 @@ TEST_F(ComplaintCliTest, PartnersShowComplaintsSlaAndSatisfaction) {
   EXPECT_EQ(Number(store, "average_satisfaction_centi"), 200);
 }
 
-TEST_F(ComplaintCliTest, CalendarDue) {
+TEST_F(ComplaintCliTest, CalendarDueCountsWorkingDaysAndRefusesAYearNotLoaded) {
   EXPECT_EQ(OnLedger({"calendar", "due", "--from", "2024-02-09T10:00:00+08:00", "--working-days",
                       "3"}),
             "from          2024-02-09T10:00:00.000000+08:00 (Friday)\n"
