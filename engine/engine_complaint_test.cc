@@ -10,11 +10,13 @@
 #include "engine/complaint_views.h"
 #include "engine/projection_set.h"
 #include "engine/projection_store.h"
-#include "engine/test_history.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
+#include "testing/engine_history.h"
 #include "testing/temp_dir.h"
+#include "testing/unsynced_engine.h"
+#include "testing/view_text.h"
 
 namespace loyalty {
 namespace {
@@ -384,10 +386,7 @@ TEST_F(EngineComplaintTest, ACheckpointWithoutTheNewProjectionsIsRebuiltFromTheL
 TEST(EngineComplaintReplayTest, ClocksAsOfAnySequenceAreThoseOfAFullReplay) {
   TempDir dir;
   ManualClock clock(testing::kHistoryStartUs);
-  EngineOptions options;
-  options.ledger.clock = &clock;
-  options.ledger.sync = false;
-  auto engine = Engine::Open(dir.Sub("db"), options);
+  auto engine = testing::OpenUnsyncedEngine(dir.Sub("db"), &clock);
   ASSERT_TRUE(engine.ok()) << engine.status();
   testing::EngineHistory history(engine->get(), &clock, 11);
   history.Run(900);

@@ -61,11 +61,9 @@ class EngineContactTest : public ::testing::Test {
 
   // No command changes a consent: the service that records one appends it.
   void ChangeConsent(const std::string& member_id, const v1::Consent& consent, int64_t at_us) {
-    v1::Envelope envelope;
-    envelope.set_stream_id(absl::StrCat("member-", member_id));
-    envelope.set_idempotency_key(absl::StrCat("consent/", member_id, "/", at_us));
-    envelope.set_occurred_at_us(at_us);
-    envelope.set_actor_id("app");
+    v1::Envelope envelope = ::loyalty::testing::EnvelopeOn(
+        absl::StrCat("member-", member_id), absl::StrCat("consent/", member_id, "/", at_us), at_us,
+        "app");
     v1::ConsentChanged& changed = *envelope.mutable_event()->mutable_consent_changed();
     changed.set_member_id(member_id);
     *changed.mutable_consent() = consent;
