@@ -11,11 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
-#include "demo/runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loyalty/audit.h"
 #include "loyalty/engine.h"
+#include "testing/demo_program.h"
 #include "testing/temp_dir.h"
 
 namespace loyalty::audit {
@@ -76,28 +76,11 @@ std::string SlaText(const SlaReportView& report) {
 
 // Two years and a few days of a small program: lots granted in 2024 expire
 // at the end of 2025, tiers reach the end of their protection.
-class AsOfPropertyTest : public ::testing::Test {
+class AsOfPropertyTest : public testing::DemoProgramTest</*kMembers=*/12, /*kDays=*/735> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    demo::RunOptions options;
-    options.workload.members = 12;
-    options.workload.days = 735;
-    options.sync = false;
-    auto summary = demo::RunWorkload(dir_->Sub("ledger"), options, nullptr);
-    ASSERT_TRUE(summary.ok()) << summary.status();
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-
   void SetUp() override {
-    EngineOptions options;
-    options.ledger.sync = false;
-    auto engine = Engine::Open(dir_->Sub("ledger"), options);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = std::move(*engine);
+    DemoProgramTest::SetUp();
+    ASSERT_NE(engine_, nullptr);
     ASSERT_TRUE(engine_->ledger()
                     .Scan(1, engine_->ledger().Head().sequence,
                           [&](const v1::Envelope& envelope) {
@@ -128,13 +111,9 @@ class AsOfPropertyTest : public ::testing::Test {
 
   int64_t OccurredAtUs(uint64_t sequence) const { return occurred_at_us_[sequence - 1]; }
 
-  static TempDir* dir_;
-  std::unique_ptr<Engine> engine_;
   std::vector<int64_t> occurred_at_us_;  // of sequence i + 1
   std::vector<std::string> members_;
 };
-
-TempDir* AsOfPropertyTest::dir_ = nullptr;
 
 TEST_F(AsOfPropertyTest, TheLogCrossesExpiryAndItsBusinessTimeNeverGoesBackwards) {
   ASSERT_GT(occurred_at_us_.size(), 1000u);
@@ -192,10 +171,10 @@ TEST_F(AsOfPropertyTest, CheckpointAndBundleDigestsAreThoseOfTheStateAtSequence)
   at.resize(8);
   auto figures = RecomputeLogFigures(engine_->ledger(), at, /*with_digests=*/true);
   ASSERT_TRUE(figures.ok()) << figures.status();
-  auto store = AuditStore::Open(dir_->Sub("ledger") + "/audit", &engine_->ledger());
+  auto store = AuditStore::Open(LedgerDirectory() + "/audit", &engine_->ledger());
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->CatchUp().ok());
-  auto bundle = WriteAuditBundle(engine_->ledger(), **store, dir_->Sub("bundle"), 1,
+  auto bundle = WriteAuditBundle(engine_->ledger(), **store, Sub("bundle"), 1,
                                  engine_->ledger().Head().sequence);
   ASSERT_TRUE(bundle.ok()) << bundle.status();
   for (size_t i = 0; i < at.size(); ++i) {
@@ -203,13 +182,13 @@ TEST_F(AsOfPropertyTest, CheckpointAndBundleDigestsAreThoseOfTheStateAtSequence)
     ASSERT_TRUE(program.ok()) << program.status();
     EXPECT_EQ(DigestsText((*figures)[i].projection_digests), DigestsText(program->digests))
         << "at sequence " << at[i];
-    auto replayed = ReplayBundle(dir_->Sub("bundle"), AsOf::Sequence(at[i]));
+    auto replayed = ReplayBundle(Sub("bundle"), AsOf::Sequence(at[i]));
     ASSERT_TRUE(replayed.ok()) << replayed.status();
     EXPECT_EQ(ProgramText(*replayed), ProgramText(*program)) << "at sequence " << at[i];
   }
   // And by business time, from the bundle as from the ledger.
   const int64_t instant_us = OccurredAtUs(at[3]);
-  auto from_bundle = ReplayBundle(dir_->Sub("bundle"), AsOf::BusinessTime(instant_us));
+  auto from_bundle = ReplayBundle(Sub("bundle"), AsOf::BusinessTime(instant_us));
   auto from_ledger = engine_->Program(AsOf::BusinessTime(instant_us));
   ASSERT_TRUE(from_bundle.ok() && from_ledger.ok());
   EXPECT_EQ(ProgramText(*from_bundle), ProgramText(*from_ledger));

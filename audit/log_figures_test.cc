@@ -10,7 +10,10 @@
 #include "gtest/gtest.h"
 #include "loyalty/audit.h"
 #include "loyalty/engine.h"
+#include "testing/commands.h"
+#include "testing/demo_program.h"
 #include "testing/temp_dir.h"
+#include "testing/unsynced_engine.h"
 
 namespace loyalty::audit {
 namespace {
@@ -36,29 +39,12 @@ void ExpectSameDigests(const std::vector<ProjectionDigest>& actual,
 }
 
 // A small generated program: a few dozen members over a month.
-class DemoLogTest : public ::testing::Test {
+class DemoLogTest : public testing::DemoProgramTest</*kMembers=*/60, /*kDays=*/60> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    demo::RunOptions options;
-    options.workload.members = 60;
-    options.workload.days = 60;
-    options.sync = false;
-    auto summary = demo::RunWorkload(dir_->Sub("ledger"), options, nullptr);
-    ASSERT_TRUE(summary.ok()) << summary.status();
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-
   void SetUp() override {
-    EngineOptions options;
-    options.ledger.sync = false;
-    auto engine = Engine::Open(dir_->Sub("ledger"), options);
-    ASSERT_TRUE(engine.ok()) << engine.status();
-    engine_ = std::move(*engine);
-    auto store = AuditStore::Open(dir_->Sub("ledger") + "/audit", &engine_->ledger());
+    DemoProgramTest::SetUp();
+    ASSERT_NE(engine_, nullptr);
+    auto store = AuditStore::Open(LedgerDirectory() + "/audit", &engine_->ledger());
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     auto key = SigningKey::Generate();
@@ -69,13 +55,9 @@ class DemoLogTest : public ::testing::Test {
   Ledger& ledger() { return engine_->ledger(); }
   uint64_t head() { return ledger().Head().sequence; }
 
-  static TempDir* dir_;
-  std::unique_ptr<Engine> engine_;
   std::unique_ptr<AuditStore> store_;
   std::unique_ptr<SigningKey> key_;
 };
-
-TempDir* DemoLogTest::dir_ = nullptr;
 
 TEST_F(DemoLogTest, FiguresAtTheHeadAreThoseOfTheLedgerAndTheEngine) {
   ASSERT_GT(head(), 400u);
@@ -215,24 +197,13 @@ TEST(BusinessTimeTest, BackDatedEventsCountAtTheirBusinessTime) {
   constexpr int64_t kStartUs = 1704038400LL * 1000000;  // 2024-01-01T00:00+08:00
   // Recorded from day 10 on: no purchase may be dated ahead of the clock.
   ManualClock clock(kStartUs + 10 * kDayUs);
-  EngineOptions options;
-  options.ledger.sync = false;
-  options.ledger.clock = &clock;
-  auto engine = Engine::Open(dir.Sub("ledger"), options);
+  auto engine = testing::OpenUnsyncedEngine(dir.Sub("ledger"), &clock);
   ASSERT_TRUE(engine.ok()) << engine.status();
-  EnrolMember enrol;
-  enrol.member_id = "M1";
-  enrol.occurred_at_us = kStartUs;
-  enrol.actor_id = "test";
-  ASSERT_TRUE((*engine)->Execute(enrol).ok());
+  ASSERT_TRUE((*engine)->Execute(testing::EnrolCommand("M1", kStartUs, "test")).ok());
   auto purchase = [&](const std::string& id, int64_t amount_fen, int64_t occurred_at_us) {
-    RecordPurchase command;
-    command.purchase_id = id;
-    command.member_id = "M1";
-    command.partner_id = "store-1";
-    command.amount_fen = amount_fen;
+    RecordPurchase command =
+        testing::PurchaseCommand(id, "M1", amount_fen, occurred_at_us, "store-1");
     command.category = "dining";
-    command.occurred_at_us = occurred_at_us;
     command.actor_id = "test";
     clock.Advance(kDayUs);
     auto result = (*engine)->Execute(command);

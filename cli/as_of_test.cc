@@ -68,7 +68,7 @@ TEST(ParseAsOfTimeUsTest, RejectsOtherShapes) {
   }
 }
 
-TEST(ParseLocalDateTest, ExactlyYearMonthDay) {
+TEST(ParseLocalDateTest, AcceptsExactlyYearMonthDay) {
   absl::StatusOr<absl::CivilDay> day = ParseLocalDate("2024-02-29");
   ASSERT_TRUE(day.ok()) << day.status();
   EXPECT_EQ(*day, absl::CivilDay(2024, 2, 29));

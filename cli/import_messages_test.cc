@@ -29,7 +29,7 @@ TEST(ImportMessagesTest, AmountsAreInCny) {
       "amount: 0 is not in [1, 1000]");
 }
 
-TEST(ImportMessagesTest, PurchaseRowsAndOtherMessages) {
+TEST(ImportMessagesTest, PurchaseRowMessagesNameTheColumnsOfTheFile) {
   EXPECT_EQ(
       InFileTerms(absl::InvalidArgumentError("partner_id: must not be empty"), false).message(),
       "store_id: must not be empty");
@@ -45,7 +45,7 @@ TEST(ImportMessagesTest, PurchaseRowsAndOtherMessages) {
             "partner_ids broke");
 }
 
-TEST(ImportMessagesTest, FenAsCny) {
+TEST(ImportMessagesTest, FenAsCnyRewritesOnlyAmountsInFen) {
   EXPECT_EQ(FenAsCny("12 fen, 5 fen."), "0.12 CNY, 0.05 CNY.");
   EXPECT_EQ(FenAsCny("line 12 fenced, P2 fen, 3 fens"), "line 12 fenced, P2 fen, 3 fens");
   EXPECT_EQ(FenAsCny("100000 fen"), "1000.00 CNY");

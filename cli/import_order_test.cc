@@ -66,7 +66,7 @@ TEST(ImportOrderTest, ARefundAfterItsPurchaseKeepsItsTime) {
   EXPECT_EQ(order.moved, 2u);
 }
 
-TEST(ImportOrderTest, NoRows) {
+TEST(ImportOrderTest, NoRowsGiveAnEmptyOrder) {
   const ImportOrder order = BusinessTimeOrder({});
   EXPECT_TRUE(order.indices.empty());
   EXPECT_EQ(order.moved, 0u);

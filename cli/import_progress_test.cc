@@ -40,7 +40,7 @@ TEST_F(ImportProgressTest, OnATerminalRedrawsAtMostEveryIntervalThenTheRate) {
             "\rimporting: 1000 of 1000 rows (100%)\nimport: 1000 rows in 2.00 s (500 rows/s)\n");
 }
 
-TEST_F(ImportProgressTest, ElsewhereOnlyTheRate) {
+TEST_F(ImportProgressTest, ElsewhereOnlyTheRateIsWritten) {
   ImportProgress progress = Make(3, /*redraw=*/false);
   progress.Update(1);
   progress.Update(3);
@@ -50,7 +50,7 @@ TEST_F(ImportProgressTest, ElsewhereOnlyTheRate) {
   EXPECT_EQ(written_, "import: 3 rows in 1.50 s (2 rows/s)\n");
 }
 
-TEST(RateTextTest, IntegerArithmetic) {
+TEST(RateTextTest, TheRateIsComputedInIntegers) {
   EXPECT_EQ(RateText(406, absl::Seconds(1)), "1.00 s (406 rows/s)");
   EXPECT_EQ(RateText(5000, absl::Milliseconds(12300)), "12.30 s (406 rows/s)");
   EXPECT_EQ(RateText(5, absl::ZeroDuration()), "0.00 s (5000000 rows/s)");

@@ -65,7 +65,7 @@ TEST(PurchaseCsvTest, QuotedFieldsFollowRfc4180) {
   EXPECT_EQ((*rows)[1].refund_of, "");
 }
 
-TEST(PurchaseCsvTest, ByteOrderMarkAndBlankLinesAndNoFinalNewline) {
+TEST(PurchaseCsvTest, AByteOrderMarkBlankLinesAndNoFinalNewlineAreAccepted) {
   const std::string text = "\xEF\xBB\xBF" + std::string(kHeader) + "\n\r\n" +
                            "P1,M1,S,1,2024-01-02T10:00:00+08:00,";
   absl::StatusOr<std::vector<PurchaseRow>> rows = ParsePurchaseCsv(text);
@@ -119,7 +119,7 @@ TEST(PurchaseCsvTest, ChineseValuesAreShownAsWrittenInMessages) {
   EXPECT_THAT(parsed->rejected[1].status.message(), HasSubstr("column amount: \"1\\xff\" is not"));
 }
 
-TEST(PurchaseCsvTest, AmountsInFen) {
+TEST(PurchaseCsvTest, AmountsInYuanBecomeFen) {
   EXPECT_EQ(*ParseAmountYuanToFen("0"), 0);
   EXPECT_EQ(*ParseAmountYuanToFen("0.01"), 1);
   EXPECT_EQ(*ParseAmountYuanToFen("10.5"), 1050);
@@ -137,7 +137,7 @@ TEST(PurchaseCsvTest, BadTimeNamesLineColumnAndValue) {
   }
 }
 
-TEST(PurchaseCsvTest, HeaderErrors) {
+TEST(PurchaseCsvTest, AHeaderMissingAColumnOrWithAnUnknownOrRepeatedOneIsRefused) {
   absl::StatusOr<std::vector<PurchaseRow>> missing =
       ParsePurchaseCsv("purchase_id,member_id,store_id,occurred_at\n");
   ASSERT_FALSE(missing.ok());

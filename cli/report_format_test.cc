@@ -16,7 +16,7 @@ namespace {
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 constexpr int64_t kInt64Min = std::numeric_limits<int64_t>::min();
 
-TEST(FormatFenAsYuanTest, TwoDecimalsExactly) {
+TEST(FormatFenAsYuanTest, ShowsTwoDecimalsExactlyAtAnyMagnitude) {
   EXPECT_EQ(FormatFenAsYuan(0), "0.00");
   EXPECT_EQ(FormatFenAsYuan(5), "0.05");
   EXPECT_EQ(FormatFenAsYuan(50), "0.50");
@@ -30,7 +30,7 @@ TEST(FormatFenAsYuanTest, TwoDecimalsExactly) {
   EXPECT_EQ(FormatFenAsYuan(kInt64Min), "-92233720368547758.08");
 }
 
-TEST(FormatBasisPointsAsPercentTest, TwoDecimalsAndASign) {
+TEST(FormatBasisPointsAsPercentTest, ShowsTwoDecimalsAndASign) {
   EXPECT_EQ(FormatBasisPointsAsPercent(0), "0.00%");
   EXPECT_EQ(FormatBasisPointsAsPercent(1), "0.01%");
   EXPECT_EQ(FormatBasisPointsAsPercent(405), "4.05%");
@@ -39,14 +39,14 @@ TEST(FormatBasisPointsAsPercentTest, TwoDecimalsAndASign) {
   EXPECT_EQ(FormatBasisPointsAsPercent(-250), "-2.50%");
 }
 
-TEST(FormatLocalTimeUsTest, Rfc3339AtUtcPlusEight) {
+TEST(FormatLocalTimeUsTest, WritesRfc3339AtUtcPlusEight) {
   // 2024-01-01T00:00:00Z.
   EXPECT_EQ(FormatLocalTimeUs(1704067200LL * 1000000), "2024-01-01T08:00:00.000000+08:00");
   EXPECT_EQ(FormatLocalTimeUs(1704067200LL * 1000000 - 1), "2024-01-01T07:59:59.999999+08:00");
   EXPECT_EQ(FormatLocalTimeUs(0), "1970-01-01T08:00:00.000000+08:00");
 }
 
-TEST(EnumNameTest, ShortLowerCaseNames) {
+TEST(EnumNameTest, EnumsHaveShortLowerCaseNamesAndUnknownValuesTheirNumber) {
   EXPECT_EQ(TierName(v1::TIER_REGULAR), "regular");
   EXPECT_EQ(TierName(v1::TIER_PLATINUM), "platinum");
   EXPECT_EQ(TierName(v1::TIER_UNSPECIFIED), "unspecified");
@@ -63,14 +63,14 @@ TEST(EnumNameTest, ShortLowerCaseNames) {
   EXPECT_EQ(SlaClockStatusName(SlaClockStatus::kBreached), "breached");
 }
 
-TEST(FormatHundredthsTest, TwoDecimals) {
+TEST(FormatHundredthsTest, ShowsTwoDecimals) {
   EXPECT_EQ(FormatHundredths(450), "4.50");
   EXPECT_EQ(FormatHundredths(100), "1.00");
   EXPECT_EQ(FormatHundredths(7), "0.07");
   EXPECT_EQ(FormatHundredths(-5), "-0.05");
 }
 
-TEST(LocalWeekdayNameTest, InTheMallsTimeZone) {
+TEST(LocalWeekdayNameTest, NamesTheWeekdayInTheMallsTimeZone) {
   // 2024-02-09T23:30:00Z is Saturday 10 February at UTC+8.
   EXPECT_EQ(LocalWeekdayName(1707521400LL * 1000000), "Saturday");
   EXPECT_EQ(LocalWeekdayName(1707444000LL * 1000000), "Friday");
@@ -114,7 +114,7 @@ TEST(JsonQuoteTest, EscapesQuotesBackslashesAndControlCharacters) {
   EXPECT_EQ(JsonQuote("会员"), "\"会员\"");
 }
 
-TEST(JsonObjectTest, KeysInOrderAndValidJson) {
+TEST(JsonObjectTest, WritesTheKeysInOrderAsValidJson) {
   const std::string json = JsonObject()
                                .Int("points", -7)
                                .Uint("sequence", 18446744073709551615u)

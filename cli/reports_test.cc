@@ -67,7 +67,7 @@ void ExpectValidJson(const std::string& json) {
   EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok()) << json;
 }
 
-TEST(MemberReportTest, Text) {
+TEST(MemberReportTest, TextHasEveryFigureLotAndTierChange) {
   EXPECT_EQ(MemberText(SilverMember()),
             "member                M1\n"
             "erased                no\n"
@@ -93,7 +93,7 @@ TEST(MemberReportTest, Text) {
             "as of sequence 9, 2024-01-11T08:00:00.000000+08:00 (business time)\n");
 }
 
-TEST(MemberReportTest, TextWithoutLotsOrHistory) {
+TEST(MemberReportTest, TextSaysNoneWithoutLotsOrHistory) {
   MemberView member;
   member.member_id = "M2";
   member.erased = true;
@@ -106,7 +106,7 @@ TEST(MemberReportTest, TextWithoutLotsOrHistory) {
   EXPECT_THAT(text, ::testing::HasSubstr("\nlots: none\ntier history: none\nas of sequence 2, "));
 }
 
-TEST(MemberReportTest, Json) {
+TEST(MemberReportTest, JsonHasEveryFigureLotAndTierChange) {
   const std::string json = MemberJson(SilverMember());
   EXPECT_EQ(
       json,
@@ -132,7 +132,7 @@ TEST(MemberReportTest, Json) {
   ExpectValidJson(json);
 }
 
-TEST(ProgramReportTest, Tiers) {
+TEST(ProgramReportTest, TiersShowTheMembersOfEachTier) {
   EXPECT_EQ(TiersText(Program()),
             "TIER      MEMBERS\n"
             "regular         3\n"
@@ -148,7 +148,7 @@ TEST(ProgramReportTest, Tiers) {
   ExpectValidJson(json);
 }
 
-TEST(ProgramReportTest, Liability) {
+TEST(ProgramReportTest, LiabilityShowsOutstandingPointsDebtAndMembers) {
   EXPECT_EQ(LiabilityText(Program()),
             "outstanding  5223 points\n"
             "debt         40 points\n"
@@ -162,7 +162,7 @@ TEST(ProgramReportTest, Liability) {
   ExpectValidJson(json);
 }
 
-TEST(ProgramReportTest, Partners) {
+TEST(ProgramReportTest, PartnersShowARowPerStoreOrSayThereAreNone) {
   EXPECT_EQ(PartnersText(Program()),
             "PARTNER   GROSS CNY  REFUNDED CNY  NET CNY  PURCHASES  REFUNDS  REFUND RATE  "
             "POINTS ISSUED  COMPLAINTS  SLA MET  SLA BREACHED  SLA RATE  SATISFACTION\n"
@@ -259,7 +259,7 @@ TEST(ComplaintReportTest, JsonHasNullsForWhatHasNotHappened) {
   EXPECT_THAT(json, ::testing::HasSubstr("\"investigation_started_at\":null"));
 }
 
-TEST(SlaReportTest, TextAndJson) {
+TEST(SlaReportTest, TextAndJsonShowTheCountsByGroupAndTheOpenClocks) {
   SlaReportView report;
   report.from_day = absl::CivilDay(2024, 1, 1);
   report.to_day = absl::CivilDay(2024, 1, 31);
@@ -323,7 +323,7 @@ TEST(DeadlineReportTest, NamesTheWeekdays) {
             "\"due_us\":1708444799999999}\n");
 }
 
-TEST(CalendarLoadReportTest, LoadedOrAlreadyLoaded) {
+TEST(CalendarLoadReportTest, SaysWhetherTheCalendarWasLoadedOrWasLoadedAlready) {
   v1::CalendarDaysDeclared declaration;
   declaration.set_source("mall");
   v1::DeclaredDay* day = declaration.add_days();
@@ -343,7 +343,7 @@ TEST(CalendarLoadReportTest, LoadedOrAlreadyLoaded) {
             "\"working_days\":1,\"loaded\":true,\"sequence\":7}\n");
 }
 
-TEST(DigestReportTest, SameLinesForDigestsAndRebuild) {
+TEST(DigestReportTest, DigestsAndRebuildPrintTheSameLines) {
   const ProgramView program = Program();
   const std::string zeros(60, '0');
   EXPECT_EQ(DigestsText(program.digests),
@@ -356,7 +356,7 @@ TEST(DigestReportTest, SameLinesForDigestsAndRebuild) {
   ExpectValidJson(rebuild);
 }
 
-TEST(AnomalyReportTest, TextAndJson) {
+TEST(AnomalyReportTest, TextAndJsonListTheKeptAnomaliesAndCountTheRest) {
   AnomaliesView view;
   view.anomalies.push_back({12, "member-M1", "balances", "redemption_exceeds_balance",
                             "redeems 500 points but member \"M1\" has 120 available; 120 "
@@ -389,7 +389,7 @@ TEST(AnomalyReportTest, TextAndJson) {
   EXPECT_EQ(AnomalyCountLine(3), "anomalies: 3 (see `loyalty anomalies`)\n");
 }
 
-TEST(BirthdaysReportTest, CountsAndSequences) {
+TEST(BirthdaysReportTest, SaysHowManyWereGrantedAtWhichSequencesOrThatTheyWereAlready) {
   const absl::CivilDay day(2024, 1, 10);
   CommandResult granted;
   granted.sequences = {7, 8};

@@ -10,14 +10,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "replay/projection_set.h"
-#include "engine/test_history.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
 #include "loyalty/metrics.h"
 #include "projections/local_time.h"
+#include "testing/commands.h"
+#include "testing/engine_history.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
+#include "testing/view_text.h"
 
 namespace loyalty {
 namespace {
@@ -37,13 +39,8 @@ class EngineAnomalyTest : public ::testing::Test {
     Enrol("M2", 7);
     ASSERT_TRUE(Purchase("M1", "P1", 12000).ok());  // 120 points
     ASSERT_TRUE(Purchase("M2", "P2", 30000).ok());  // 300 points
-    FileComplaint file;
-    file.complaint_id = "C1";
-    file.member_id = "M1";
-    file.partner_id = "store-7";
-    file.category = "service";
-    file.occurred_at_us = kJan2024Us + kDayUs;
-    file.actor_id = "desk";
+    FileComplaint file = testing::FileComplaintCommand("C1", "M1", kJan2024Us + kDayUs);
+    file.channel = v1::CHANNEL_UNSPECIFIED;
     ASSERT_TRUE(engine_->Execute(file).ok());
     first_raw_ = engine_->ledger().Head().sequence + 1;
     AppendRuleBreakingEvents();
@@ -62,36 +59,19 @@ class EngineAnomalyTest : public ::testing::Test {
 
   // Born on January `day`, 1990.
   void Enrol(const std::string& member_id, int day) {
-    EnrolMember command;
-    command.member_id = member_id;
-    auto* birth = command.personal.mutable_plain()->mutable_birth_date();
-    birth->set_year(1990);
-    birth->set_month(1);
-    birth->set_day(day);
-    command.occurred_at_us = kJan2024Us;
-    command.actor_id = "counter";
-    ASSERT_TRUE(engine_->Execute(command).ok());
+    ASSERT_TRUE(
+        engine_->Execute(testing::EnrolBornOnCommand(member_id, 1990, 1, day, kJan2024Us)).ok());
   }
 
   absl::StatusOr<CommandResult> Purchase(const std::string& member_id, const std::string& id,
                                          int64_t amount_fen) {
-    RecordPurchase command;
-    command.purchase_id = id;
-    command.member_id = member_id;
-    command.partner_id = "store-7";
-    command.amount_fen = amount_fen;
-    command.category = "apparel";
-    command.occurred_at_us = kJan2024Us + kDayUs;
-    command.actor_id = "pos";
-    return engine_->Execute(command);
+    return engine_->Execute(
+        testing::PurchaseCommand(id, member_id, amount_fen, kJan2024Us + kDayUs));
   }
 
   static v1::Envelope On(const std::string& stream_id, int n) {
-    v1::Envelope envelope;
-    envelope.set_stream_id(stream_id);
-    envelope.set_idempotency_key(absl::StrCat("raw/", n));
-    envelope.set_occurred_at_us(kJan2024Us + 2 * kDayUs);
-    envelope.set_actor_id("raw");
+    v1::Envelope envelope = ::loyalty::testing::EnvelopeOn(
+        stream_id, absl::StrCat("raw/", n), kJan2024Us + 2 * kDayUs, "raw");
     return envelope;
   }
 
@@ -280,22 +260,9 @@ TEST_F(EngineAnomalyTest, CommandsAndJobsGoOnForTheAffectedMembersAndTheOthers) 
   EXPECT_EQ(Member("M1").available_points, 200);
   ASSERT_TRUE(Purchase("M2", "P4", 10000).ok());
   // The deciders still refuse what breaks a rule.
-  Redeem redeem;
-  redeem.redemption_id = "R2";
-  redeem.member_id = "M1";
-  redeem.points = 99999999;
-  redeem.reward = "voucher";
-  redeem.occurred_at_us = kJan2024Us + 2 * kDayUs;
-  redeem.actor_id = "app";
+  const Redeem redeem = testing::RedeemCommand("R2", "M1", 99999999, kJan2024Us + 2 * kDayUs);
   EXPECT_EQ(engine_->Execute(redeem).status().code(), absl::StatusCode::kFailedPrecondition);
-  RecordPurchase next;
-  next.purchase_id = "P5";
-  next.member_id = "M2";
-  next.partner_id = "store-7";
-  next.amount_fen = 1000;
-  next.category = "apparel";
-  next.occurred_at_us = kJan2024Us + 2 * kDayUs;
-  next.actor_id = "pos";
+  const RecordPurchase next = testing::PurchaseCommand("P5", "M2", 1000, kJan2024Us + 2 * kDayUs);
   auto checked = engine_->CheckInOrder({PurchaseOrRefund(next)});
   ASSERT_TRUE(checked.ok()) << checked.status();
   ASSERT_EQ(checked->size(), 1u);

@@ -10,7 +10,6 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "engine/test_history.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
@@ -20,6 +19,7 @@
 #include "privacy/member_key_store.h"
 #include "privacy/member_keys.h"
 #include "privacy/personal_seal.h"
+#include "testing/engine_history.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
 
@@ -37,22 +37,17 @@ constexpr int64_t kHourUs = 3600LL * 1000000;
 constexpr int64_t kDayUs = 24 * kHourUs;
 
 v1::Envelope Enrolment(const std::string& member_id, int64_t at_us = kJan2024Us) {
-  v1::Envelope envelope;
-  envelope.set_stream_id(absl::StrCat("member-", member_id));
-  envelope.set_idempotency_key(absl::StrCat("enrol/", member_id));
-  envelope.set_occurred_at_us(at_us);
-  envelope.set_actor_id("test");
+  v1::Envelope envelope = ::loyalty::testing::EnvelopeOn(
+      absl::StrCat("member-", member_id), absl::StrCat("enrol/", member_id), at_us, "test");
   envelope.mutable_event()->mutable_member_enrolled()->set_member_id(member_id);
   return envelope;
 }
 
 // The points grant RecordPurchase appends after testing::Purchase(...).
 v1::Envelope PurchasePoints(const v1::Envelope& purchase, int64_t points) {
-  v1::Envelope envelope;
-  envelope.set_stream_id(purchase.stream_id());
-  envelope.set_idempotency_key(absl::StrCat(purchase.idempotency_key(), "/points"));
-  envelope.set_occurred_at_us(purchase.occurred_at_us());
-  envelope.set_actor_id(purchase.actor_id());
+  v1::Envelope envelope = ::loyalty::testing::EnvelopeOn(
+      purchase.stream_id(), absl::StrCat(purchase.idempotency_key(), "/points"),
+      purchase.occurred_at_us(), purchase.actor_id());
   v1::PointsGranted& granted = *envelope.mutable_event()->mutable_points_granted();
   granted.set_member_id(purchase.event().purchase_recorded().member_id());
   granted.set_points(points);
@@ -63,11 +58,8 @@ v1::Envelope PurchasePoints(const v1::Envelope& purchase, int64_t points) {
 
 v1::Envelope Redemption(const std::string& member_id, const std::string& id, int64_t points,
                         int64_t at_us = kJan2024Us + kDayUs) {
-  v1::Envelope envelope;
-  envelope.set_stream_id(absl::StrCat("member-", member_id));
-  envelope.set_idempotency_key(absl::StrCat("redemption/", id));
-  envelope.set_occurred_at_us(at_us);
-  envelope.set_actor_id("test");
+  v1::Envelope envelope = ::loyalty::testing::EnvelopeOn(
+      absl::StrCat("member-", member_id), absl::StrCat("redemption/", id), at_us, "test");
   v1::PointsRedeemed& redeemed = *envelope.mutable_event()->mutable_points_redeemed();
   redeemed.set_member_id(member_id);
   redeemed.set_redemption_id(id);
@@ -77,11 +69,9 @@ v1::Envelope Redemption(const std::string& member_id, const std::string& id, int
 
 v1::Envelope ComplaintEvent(const std::string& complaint_id, const std::string& key_suffix,
                             int64_t at_us) {
-  v1::Envelope envelope;
-  envelope.set_stream_id(absl::StrCat("complaint-", complaint_id));
-  envelope.set_idempotency_key(absl::StrCat("complaint/", complaint_id, "/", key_suffix));
-  envelope.set_occurred_at_us(at_us);
-  envelope.set_actor_id("desk");
+  v1::Envelope envelope = ::loyalty::testing::EnvelopeOn(
+      absl::StrCat("complaint-", complaint_id),
+      absl::StrCat("complaint/", complaint_id, "/", key_suffix), at_us, "desk");
   return envelope;
 }
 
@@ -177,11 +167,8 @@ TEST_F(EngineAppendTest, RedemptionOverTheBalanceIsRefused) {
 
 TEST_F(EngineAppendTest, PointsOutOfRangeAreRefused) {
   Base();
-  v1::Envelope grant;
-  grant.set_stream_id("member-M1");
-  grant.set_idempotency_key("adjust/A1");
-  grant.set_occurred_at_us(kJan2024Us + kDayUs);
-  grant.set_actor_id("operator-7");
+  v1::Envelope grant = ::loyalty::testing::EnvelopeOn(
+      "member-M1", "adjust/A1", kJan2024Us + kDayUs, "operator-7");
   v1::PointsGranted& granted = *grant.mutable_event()->mutable_points_granted();
   granted.set_member_id("M1");
   granted.set_points(std::numeric_limits<int64_t>::max());
@@ -251,11 +238,8 @@ TEST_F(EngineAppendTest, ComplaintStepsOutOfOrderAreRefused) {
 
 TEST_F(EngineAppendTest, GoodwillGoesOnlyWithItsResolution) {
   Base();
-  v1::Envelope goodwill;
-  goodwill.set_stream_id("member-M1");
-  goodwill.set_idempotency_key("complaint/C1/1/goodwill");
-  goodwill.set_occurred_at_us(kJan2024Us + kDayUs);
-  goodwill.set_actor_id("desk");
+  v1::Envelope goodwill = ::loyalty::testing::EnvelopeOn(
+      "member-M1", "complaint/C1/1/goodwill", kJan2024Us + kDayUs, "desk");
   v1::PointsGranted& granted = *goodwill.mutable_event()->mutable_points_granted();
   granted.set_member_id("M1");
   granted.set_points(50);
@@ -267,11 +251,8 @@ TEST_F(EngineAppendTest, GoodwillGoesOnlyWithItsResolution) {
 
 TEST_F(EngineAppendTest, EventsNoCommandMakesAreRefused) {
   Base();
-  v1::Envelope activity;
-  activity.set_stream_id("member-M1");
-  activity.set_idempotency_key("activity/A1");
-  activity.set_occurred_at_us(kJan2024Us + kDayUs);
-  activity.set_actor_id("events-desk");
+  v1::Envelope activity = ::loyalty::testing::EnvelopeOn(
+      "member-M1", "activity/A1", kJan2024Us + kDayUs, "events-desk");
   activity.mutable_event()->mutable_activity_attended()->set_member_id("M1");
   std::string message = Refused({activity}, absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(message, "event 0: activity_attended is not an event any engine command makes");
@@ -279,11 +260,8 @@ TEST_F(EngineAppendTest, EventsNoCommandMakesAreRefused) {
 
 TEST_F(EngineAppendTest, ProfileAndConsentChangesNeedAnEnrolledMember) {
   Base();
-  v1::Envelope consent;
-  consent.set_stream_id("member-M1");
-  consent.set_idempotency_key("consent/M1/1");
-  consent.set_occurred_at_us(kJan2024Us + kDayUs);
-  consent.set_actor_id("app");
+  v1::Envelope consent = ::loyalty::testing::EnvelopeOn(
+      "member-M1", "consent/M1/1", kJan2024Us + kDayUs, "app");
   consent.mutable_event()->mutable_consent_changed()->set_member_id("M1");
   consent.mutable_event()->mutable_consent_changed()->mutable_consent()->set_sms(true);
   auto appended = engine_->Append(BatchOf({consent}));
@@ -300,11 +278,8 @@ TEST_F(EngineAppendTest, EachEventIsCheckedAgainstTheEventsBeforeItInTheBatch) {
   Base();
   // The redemption is covered only by the adjustment before it; the second
   // redemption is not. Nothing of the batch goes in.
-  v1::Envelope grant;
-  grant.set_stream_id("member-M1");
-  grant.set_idempotency_key("adjust/A1");
-  grant.set_occurred_at_us(kJan2024Us + kDayUs);
-  grant.set_actor_id("operator-7");
+  v1::Envelope grant = ::loyalty::testing::EnvelopeOn(
+      "member-M1", "adjust/A1", kJan2024Us + kDayUs, "operator-7");
   v1::PointsGranted& granted = *grant.mutable_event()->mutable_points_granted();
   granted.set_member_id("M1");
   granted.set_points(1000);
@@ -384,11 +359,8 @@ TEST_F(EngineAppendTest, EventsDatedAheadOfTheClockAreRefused) {
 
 TEST_F(EngineAppendTest, ThePolicySetsTheTolerance) {
   Base();
-  v1::Envelope policy;
-  policy.set_stream_id("policy");
-  policy.set_idempotency_key("policy/week-ahead");
-  policy.set_occurred_at_us(clock_.NowMicros());
-  policy.set_actor_id("policy-admin");
+  v1::Envelope policy = ::loyalty::testing::EnvelopeOn(
+      "policy", "policy/week-ahead", clock_.NowMicros(), "policy-admin");
   policy.mutable_event()
       ->mutable_policy_set()
       ->mutable_business_time()
@@ -415,11 +387,8 @@ TEST_F(EngineAppendTest, PlainPersonalDataIsSealedBeforeItIsAppended) {
       *enrolled.mutable_event()->mutable_member_enrolled()->mutable_personal()->mutable_plain();
   plain.set_name("Clear Name");
   plain.set_phone("13811112222");
-  v1::Envelope profile;
-  profile.set_stream_id("member-M1");
-  profile.set_idempotency_key("profile/M1/1");
-  profile.set_occurred_at_us(kJan2024Us + kDayUs);
-  profile.set_actor_id("app");
+  v1::Envelope profile = ::loyalty::testing::EnvelopeOn(
+      "member-M1", "profile/M1/1", kJan2024Us + kDayUs, "app");
   profile.mutable_event()->mutable_member_profile_updated()->set_member_id("M1");
   v1::PersonalData& updated = *profile.mutable_event()
                                    ->mutable_member_profile_updated()
@@ -504,11 +473,8 @@ TEST_F(EngineAppendTest, SealedPersonalDataMustOpenWithTheMembersKey) {
   v1::PersonalData after;
   after.set_name("After");
   auto profile = [&](uint64_t bound_to_version) {
-    v1::Envelope envelope;
-    envelope.set_stream_id("member-M1");
-    envelope.set_idempotency_key(absl::StrCat("profile/M1/", bound_to_version));
-    envelope.set_occurred_at_us(kJan2024Us + kDayUs);
-    envelope.set_actor_id("app");
+    v1::Envelope envelope = ::loyalty::testing::EnvelopeOn(
+        "member-M1", absl::StrCat("profile/M1/", bound_to_version), kJan2024Us + kDayUs, "app");
     v1::MemberProfileUpdated& updated = *envelope.mutable_event()->mutable_member_profile_updated();
     updated.set_member_id("M1");
     auto sealed = privacy::SealPersonalData(
@@ -534,11 +500,8 @@ TEST_F(EngineAppendTest, AnErasureDestroysTheMembersKeyFirst) {
   enrol.occurred_at_us = kJan2024Us;
   enrol.actor_id = "desk";
   ASSERT_TRUE(engine_->Execute(enrol).ok());
-  v1::Envelope erased;
-  erased.set_stream_id("member-M1");
-  erased.set_idempotency_key("erase/M1");
-  erased.set_occurred_at_us(kJan2024Us + kDayUs);
-  erased.set_actor_id("privacy-officer");
+  v1::Envelope erased = ::loyalty::testing::EnvelopeOn(
+      "member-M1", "erase/M1", kJan2024Us + kDayUs, "privacy-officer");
   erased.mutable_event()->mutable_member_erased()->set_member_id("M1");
   erased.mutable_event()->mutable_member_erased()->set_reason("member request");
   auto appended = engine_->Append(BatchOf({erased}));
@@ -566,11 +529,7 @@ TEST_F(EngineAppendTest, BirthdayGrantsAreThoseTheJobGrants) {
   enrol.actor_id = "desk";
   ASSERT_TRUE(engine_->Execute(enrol).ok());
   auto grant = [](int64_t at_us, const std::string& key) {
-    v1::Envelope envelope;
-    envelope.set_stream_id("member-M1");
-    envelope.set_idempotency_key(key);
-    envelope.set_occurred_at_us(at_us);
-    envelope.set_actor_id("birthday-job");
+    v1::Envelope envelope = ::loyalty::testing::EnvelopeOn("member-M1", key, at_us, "birthday-job");
     v1::PointsGranted& granted = *envelope.mutable_event()->mutable_points_granted();
     granted.set_member_id("M1");
     granted.set_points(200);
@@ -603,11 +562,8 @@ TEST_F(EngineAppendTest, SchemaRecordsMustBeWhatAuditorsCanUse) {
   SHA256(reinterpret_cast<const unsigned char*>(descriptor_set.data()), descriptor_set.size(),
          digest);
   const std::string sha256(reinterpret_cast<const char*>(digest), SHA256_DIGEST_LENGTH);
-  v1::Envelope schema;
-  schema.set_stream_id("schema");
-  schema.set_idempotency_key(absl::StrCat("schema/1/", absl::BytesToHexString(sha256)));
-  schema.set_occurred_at_us(kJan2024Us);
-  schema.set_actor_id("operator");
+  v1::Envelope schema = ::loyalty::testing::EnvelopeOn(
+      "schema", absl::StrCat("schema/1/", absl::BytesToHexString(sha256)), kJan2024Us, "operator");
   schema.mutable_event()->mutable_schema_registered()->set_descriptor_set(descriptor_set);
   schema.mutable_event()->mutable_schema_registered()->set_descriptor_set_sha256(sha256);
 

@@ -8,10 +8,11 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "engine/test_history.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
+#include "testing/commands.h"
+#include "testing/engine_history.h"
 #include "testing/temp_dir.h"
 
 namespace loyalty {
@@ -55,34 +56,18 @@ class EngineAsOfTest : public ::testing::Test {
   }
 
   uint64_t Enrol(const std::string& member_id, int64_t at_us, int64_t recorded_at_us = 0) {
-    EnrolMember command;
-    command.member_id = member_id;
-    command.actor_id = "counter";
-    return Run(command, at_us, recorded_at_us);
+    return Run(testing::EnrolCommand(member_id, at_us), at_us, recorded_at_us);
   }
 
   uint64_t Purchase(const std::string& member_id, const std::string& id, int64_t amount_fen,
                     int64_t at_us, int64_t recorded_at_us = 0) {
-    RecordPurchase command;
-    command.purchase_id = id;
-    command.member_id = member_id;
-    command.partner_id = "store-7";
-    command.amount_fen = amount_fen;
-    command.category = "apparel";
-    command.actor_id = "pos";
-    return Run(command, at_us, recorded_at_us);
+    return Run(testing::PurchaseCommand(id, member_id, amount_fen, at_us), at_us, recorded_at_us);
   }
 
   uint64_t File(const std::string& complaint_id, const std::string& member_id, int64_t at_us,
                 int64_t recorded_at_us = 0) {
-    FileComplaint command;
-    command.complaint_id = complaint_id;
-    command.member_id = member_id;
-    command.partner_id = "store-7";
-    command.category = "service";
-    command.channel = v1::CHANNEL_PHONE;
-    command.actor_id = "desk";
-    return Run(command, at_us, recorded_at_us);
+    return Run(testing::FileComplaintCommand(complaint_id, member_id, at_us), at_us,
+               recorded_at_us);
   }
 
   TempDir dir_;

@@ -10,11 +10,13 @@
 #include "engine/complaint_views.h"
 #include "replay/projection_set.h"
 #include "engine/projection_store.h"
-#include "engine/test_history.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
+#include "testing/engine_history.h"
 #include "testing/temp_dir.h"
+#include "testing/unsynced_engine.h"
+#include "testing/view_text.h"
 
 namespace loyalty {
 namespace {
@@ -118,7 +120,7 @@ class EngineComplaintTest : public ::testing::Test {
 // Festival (10-17 February; Sunday 18 February is a make-up working day),
 // the reply is due by the end of Tuesday 2024-02-20. Then a dissatisfied
 // customer reopens it after a resolution across Labour Day.
-TEST_F(EngineComplaintTest, ALifecycleAcrossTheSpringFestivalAndLabourDay) {
+TEST_F(EngineComplaintTest, DeadlinesAcrossTheSpringFestivalAndLabourDayFallOnWorkingDays) {
   const int64_t filed_at = At(2024, 2, 9);
   auto deadline = engine_->WorkingDayDeadline(filed_at, 3);
   ASSERT_TRUE(deadline.ok()) << deadline.status();
@@ -274,7 +276,7 @@ TEST_F(EngineComplaintTest, TheCalendarIsLoadedOnceAndDeadlinesNeverGuessAYear) 
             SlaClockStatus::kDueUnknown);
 }
 
-TEST_F(EngineComplaintTest, SlaReportAndPartnerScorecards) {
+TEST_F(EngineComplaintTest, SlaReportAndPartnerScorecardsCountTheClocksAsOfAnInstant) {
   // C1 at store-7: replied late (breached), resolved, notified on time.
   ASSERT_TRUE(File("C1", At(2024, 2, 9)).ok());
   ASSERT_TRUE(Reply("C1", At(2024, 2, 21)).ok());
@@ -384,10 +386,7 @@ TEST_F(EngineComplaintTest, ACheckpointWithoutTheNewProjectionsIsRebuiltFromTheL
 TEST(EngineComplaintReplayTest, ClocksAsOfAnySequenceAreThoseOfAFullReplay) {
   TempDir dir;
   ManualClock clock(testing::kHistoryStartUs);
-  EngineOptions options;
-  options.ledger.clock = &clock;
-  options.ledger.sync = false;
-  auto engine = Engine::Open(dir.Sub("db"), options);
+  auto engine = testing::OpenUnsyncedEngine(dir.Sub("db"), &clock);
   ASSERT_TRUE(engine.ok()) << engine.status();
   testing::EngineHistory history(engine->get(), &clock, 11);
   history.Run(900);

@@ -61,11 +61,9 @@ class EngineContactTest : public ::testing::Test {
 
   // No command changes a consent: the service that records one appends it.
   void ChangeConsent(const std::string& member_id, const v1::Consent& consent, int64_t at_us) {
-    v1::Envelope envelope;
-    envelope.set_stream_id(absl::StrCat("member-", member_id));
-    envelope.set_idempotency_key(absl::StrCat("consent/", member_id, "/", at_us));
-    envelope.set_occurred_at_us(at_us);
-    envelope.set_actor_id("app");
+    v1::Envelope envelope = ::loyalty::testing::EnvelopeOn(
+        absl::StrCat("member-", member_id), absl::StrCat("consent/", member_id, "/", at_us), at_us,
+        "app");
     v1::ConsentChanged& changed = *envelope.mutable_event()->mutable_consent_changed();
     changed.set_member_id(member_id);
     *changed.mutable_consent() = consent;
@@ -103,7 +101,7 @@ class EngineContactTest : public ::testing::Test {
   std::unique_ptr<Engine> engine_;
 };
 
-TEST_F(EngineContactTest, EnrolWithdrawRegrantEraseAsOfEachPoint) {
+TEST_F(EngineContactTest, ContactableFollowsEnrolmentWithdrawalRegrantAndErasureAsOfEachPoint) {
   Enrol("M1", ConsentOf(true, true, false), kJan2024Us);   // offers and care by SMS
   Enrol("M2", ConsentOf(false, true, true), kJan2024Us);   // care by SMS and e-mail
   Enrol("M3", ConsentOf(true, false, true), kJan2024Us);   // offers and care by e-mail

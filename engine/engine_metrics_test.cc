@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
 #include "loyalty/metrics.h"
+#include "testing/commands.h"
 #include "testing/events.h"
 #include "testing/prometheus_text.h"
 #include "testing/temp_dir.h"
@@ -45,32 +46,18 @@ class EngineMetricsTest : public ::testing::Test {
   }
 
   absl::Status Enrol(const std::string& member_id) {
-    EnrolMember command;
-    command.member_id = member_id;
-    command.occurred_at_us = kJan2024Us;
-    command.actor_id = "counter";
-    return engine_->Execute(command).status();
+    return engine_->Execute(testing::EnrolCommand(member_id, kJan2024Us)).status();
   }
 
   absl::Status Purchase(const std::string& member_id, const std::string& id, int64_t amount_fen) {
-    RecordPurchase command;
-    command.purchase_id = id;
-    command.member_id = member_id;
-    command.partner_id = "store-7";
-    command.amount_fen = amount_fen;
-    command.occurred_at_us = kJan2024Us + kDayUs;
-    command.actor_id = "pos";
-    return engine_->Execute(command).status();
+    return engine_
+        ->Execute(testing::PurchaseCommand(id, member_id, amount_fen, kJan2024Us + kDayUs))
+        .status();
   }
 
   absl::Status RedeemPoints(const std::string& member_id, const std::string& id, int64_t points) {
-    Redeem command;
-    command.redemption_id = id;
-    command.member_id = member_id;
-    command.points = points;
-    command.occurred_at_us = kJan2024Us + 2 * kDayUs;
-    command.actor_id = "app";
-    return engine_->Execute(command).status();
+    return engine_->Execute(testing::RedeemCommand(id, member_id, points, kJan2024Us + 2 * kDayUs))
+        .status();
   }
 
   TempDir dir_;

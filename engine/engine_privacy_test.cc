@@ -9,6 +9,7 @@
 #include "loyalty/engine.h"
 #include "loyalty/privacy.h"
 #include "privacy/member_key_store.h"
+#include "testing/commands.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
 
@@ -42,17 +43,11 @@ class EnginePrivacyTest : public ::testing::Test {
   }
 
   EnrolMember EnrolCommand(const std::string& member_id, int month = 6, int day = 15) {
-    EnrolMember command;
-    command.member_id = member_id;
+    EnrolMember command = testing::EnrolBornOnCommand(member_id, 1990, month, day, kJan2024Us);
     v1::PersonalData& personal = *command.personal.mutable_plain();
     personal.set_name(member_id == "M1" ? kName : absl::StrCat("Member ", member_id));
     personal.set_phone(member_id == "M1" ? kPhone : "13900000000");
     personal.set_email(absl::StrCat(member_id, "@example.com"));
-    personal.mutable_birth_date()->set_year(1990);
-    personal.mutable_birth_date()->set_month(month);
-    personal.mutable_birth_date()->set_day(day);
-    command.occurred_at_us = kJan2024Us;
-    command.actor_id = "counter";
     return command;
   }
 
@@ -66,14 +61,8 @@ class EnginePrivacyTest : public ::testing::Test {
 
   absl::StatusOr<CommandResult> Purchase(const std::string& member_id, const std::string& id,
                                          int64_t at_us) {
-    RecordPurchase command;
-    command.purchase_id = id;
-    command.member_id = member_id;
-    command.partner_id = "P1";
-    command.amount_fen = 10000;
+    RecordPurchase command = testing::PurchaseCommand(id, member_id, 10000, at_us, "P1");
     command.category = "fashion";
-    command.occurred_at_us = at_us;
-    command.actor_id = "pos";
     return engine_->Execute(command);
   }
 
@@ -133,11 +122,8 @@ TEST_F(EnginePrivacyTest, PlainPersonalDataOfOlderLogsIsStillRead) {
     options.clock = &clock_;
     auto ledger = internal::RocksDbLedger::Open(dir_.Sub("db"), options, older_build);
     ASSERT_TRUE(ledger.ok()) << ledger.status();
-    v1::Envelope enrolled;
-    enrolled.set_stream_id("member-M1");
-    enrolled.set_idempotency_key("enrol/M1");
-    enrolled.set_occurred_at_us(kJan2024Us);
-    enrolled.set_actor_id("counter");
+    v1::Envelope enrolled = ::loyalty::testing::EnvelopeOn(
+        "member-M1", "enrol/M1", kJan2024Us, "counter");
     enrolled.mutable_event()->mutable_member_enrolled()->set_member_id("M1");
     *enrolled.mutable_event()->mutable_member_enrolled()->mutable_personal()->mutable_plain() =
         EnrolCommand("M1").personal.plain();
@@ -376,11 +362,8 @@ TEST_F(EnginePrivacyTest, AnOpenFinishesAnErasureWhoseEventIsInTheLog) {
     options.clock = &clock_;
     auto ledger = Ledger::Open(dir_.Sub("db"), options);
     ASSERT_TRUE(ledger.ok()) << ledger.status();
-    v1::Envelope erased;
-    erased.set_stream_id("member-M1");
-    erased.set_idempotency_key("erase/M1");
-    erased.set_occurred_at_us(kJan2024Us + kDayUs);
-    erased.set_actor_id("dpo");
+    v1::Envelope erased = ::loyalty::testing::EnvelopeOn(
+        "member-M1", "erase/M1", kJan2024Us + kDayUs, "dpo");
     erased.mutable_event()->mutable_member_erased()->set_member_id("M1");
     erased.mutable_event()->mutable_member_erased()->set_reason("member request");
     AppendBatch batch;

@@ -13,13 +13,15 @@
 #include "absl/strings/str_cat.h"
 #include "replay/projection_set.h"
 #include "engine/projection_store.h"
-#include "engine/test_history.h"
 #include "projections/deciders.h"
 #include "projections/replay.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/commands.h"
+#include "testing/engine_history.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
+#include "testing/view_text.h"
 
 namespace loyalty {
 namespace {
@@ -56,42 +58,20 @@ class EngineTest : public ::testing::Test {
   }
 
   void Enrol(const std::string& member_id, int month = 6, int day = 15) {
-    EnrolMember command;
-    command.member_id = member_id;
-    auto* birth = command.personal.mutable_plain()->mutable_birth_date();
-    birth->set_year(1990);
-    birth->set_month(month);
-    birth->set_day(day);
+    EnrolMember command = testing::EnrolBornOnCommand(member_id, 1990, month, day, kJan2024Us);
     command.personal.mutable_plain()->set_name("Test Member");
-    command.occurred_at_us = kJan2024Us;
-    command.actor_id = "counter";
     auto result = engine_->Execute(command);
     ASSERT_TRUE(result.ok()) << result.status();
   }
 
   absl::StatusOr<CommandResult> Purchase(const std::string& member_id, const std::string& id,
                                          int64_t amount_fen, int64_t at_us = kJan2024Us + kDayUs) {
-    RecordPurchase command;
-    command.purchase_id = id;
-    command.member_id = member_id;
-    command.partner_id = "store-7";
-    command.amount_fen = amount_fen;
-    command.category = "apparel";
-    command.occurred_at_us = at_us;
-    command.actor_id = "pos";
-    return engine_->Execute(command);
+    return engine_->Execute(testing::PurchaseCommand(id, member_id, amount_fen, at_us));
   }
 
   absl::StatusOr<CommandResult> RedeemPoints(const std::string& member_id, const std::string& id,
                                              int64_t points) {
-    Redeem command;
-    command.redemption_id = id;
-    command.member_id = member_id;
-    command.points = points;
-    command.reward = "voucher";
-    command.occurred_at_us = kJan2024Us + 2 * kDayUs;
-    command.actor_id = "app";
-    return engine_->Execute(command);
+    return engine_->Execute(testing::RedeemCommand(id, member_id, points, kJan2024Us + 2 * kDayUs));
   }
 
   MemberView Member(const std::string& member_id, AsOf as_of = AsOf::Sequence(~uint64_t{0})) {
@@ -177,12 +157,7 @@ TEST_F(EngineTest, InvalidCommandsAppendNothing) {
   EXPECT_EQ(Purchase("nobody", "P2", 100).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(Purchase("M1", "P3", -5).status().code(), absl::StatusCode::kInvalidArgument);
 
-  RecordRefund refund;
-  refund.refund_id = "F1";
-  refund.purchase_id = "nope";
-  refund.amount_fen = 10;
-  refund.occurred_at_us = kJan2024Us + kDayUs;
-  refund.actor_id = "pos";
+  RecordRefund refund = testing::RefundCommand("F1", "nope", 10, kJan2024Us + kDayUs);
   EXPECT_EQ(engine_->Execute(refund).status().code(), absl::StatusCode::kNotFound);
   refund.purchase_id = "P1";
   refund.amount_fen = 10001;
@@ -196,13 +171,7 @@ TEST_F(EngineTest, InvalidCommandsAppendNothing) {
 TEST_F(EngineTest, RefundClawsBackInTheSameBatch) {
   Enrol("M1");
   ASSERT_TRUE(Purchase("M1", "P1", 10000).ok());
-  RecordRefund refund;
-  refund.refund_id = "F1";
-  refund.purchase_id = "P1";
-  refund.amount_fen = 5000;
-  refund.occurred_at_us = kJan2024Us + 3 * kDayUs;
-  refund.actor_id = "pos";
-  auto result = engine_->Execute(refund);
+  auto result = engine_->Execute(testing::RefundCommand("F1", "P1", 5000, kJan2024Us + 3 * kDayUs));
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->sequences.size(), 2u);
   MemberView view = Member("M1");
@@ -210,7 +179,7 @@ TEST_F(EngineTest, RefundClawsBackInTheSameBatch) {
   EXPECT_EQ(view.clawed_back_points_total, 50);
 }
 
-TEST_F(EngineTest, MemberAsOfAnEarlierSequence) {
+TEST_F(EngineTest, MemberAsOfAnEarlierSequenceShowsTheBalanceOfThen) {
   Enrol("M1");
   auto first = Purchase("M1", "P1", 10000);
   ASSERT_TRUE(first.ok());
@@ -379,7 +348,7 @@ TEST_F(EngineTest, ConcurrentRedemptionsNeverOverdraw) {
   EXPECT_EQ(Member("M1").available_points, 10);
 }
 
-TEST_F(EngineTest, ConcurrentPurchasesForManyMembers) {
+TEST_F(EngineTest, ConcurrentPurchasesForManyMembersAreAllRecorded) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 25;
   for (int t = 0; t < kThreads; ++t) Enrol(absl::StrCat("M", t));
@@ -524,11 +493,7 @@ TEST(EngineCrashTest, KilledDuringCatchUpResumesToTheSameDigests) {
   {
     auto engine = Engine::Open(path, EngineOptions());
     ASSERT_TRUE(engine.ok());
-    EnrolMember enrol;
-    enrol.member_id = "M1";
-    enrol.occurred_at_us = kJan2024Us;
-    enrol.actor_id = "counter";
-    ASSERT_TRUE((*engine)->Execute(enrol).ok());
+    ASSERT_TRUE((*engine)->Execute(testing::EnrolCommand("M1", kJan2024Us)).ok());
     // Raw purchases and grants, appended straight to the ledger in bulk.
     for (int b = 0; b < 20; ++b) {
       AppendBatch batch;

@@ -7,12 +7,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "replay/projection_set.h"
-#include "engine/test_history.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
+#include "testing/engine_history.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
+#include "testing/unsynced_engine.h"
 
 namespace loyalty::internal {
 namespace {
@@ -45,10 +46,7 @@ std::vector<std::pair<std::string, std::string>> Replayed(const Ledger& ledger, 
 TEST(SetReplayTest, TwoThreadsLeaveWhatOneLeavesAtEveryCut) {
   TempDir dir;
   ManualClock clock(testing::kHistoryStartUs);
-  EngineOptions options;
-  options.ledger.clock = &clock;
-  options.ledger.sync = false;
-  auto engine = Engine::Open(dir.Sub("db"), options);
+  auto engine = testing::OpenUnsyncedEngine(dir.Sub("db"), &clock);
   ASSERT_TRUE(engine.ok()) << engine.status();
   testing::EngineHistory history(engine->get(), &clock, 5);
   history.Run(1700);
@@ -87,10 +85,7 @@ TEST(SetReplayTest, ThreadsOtherThanOneOrTwoAreRefused) {
 TEST(SetReplayTest, TwoThreadsRecordWhatOneRecordsOfEventsThatBreakRules) {
   TempDir dir;
   ManualClock clock(testing::kHistoryStartUs);
-  EngineOptions options;
-  options.ledger.clock = &clock;
-  options.ledger.sync = false;
-  auto engine = Engine::Open(dir.Sub("db"), options);
+  auto engine = testing::OpenUnsyncedEngine(dir.Sub("db"), &clock);
   ASSERT_TRUE(engine.ok()) << engine.status();
   testing::EngineHistory history(engine->get(), &clock, 11, /*rule_breaking=*/true);
   history.Run(1500);

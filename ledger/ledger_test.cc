@@ -121,11 +121,8 @@ TEST_F(LedgerTest, BatchIsAtomicWhenOneEventIsInvalid) {
 // Personal data stored plain could never be erased: the log is never
 // rewritten (docs/privacy.md). Only sealed data goes in.
 TEST_F(LedgerTest, PersonalDataInTheClearIsRefused) {
-  v1::Envelope enrolled;
-  enrolled.set_stream_id("member-M1");
-  enrolled.set_idempotency_key("enrol/M1");
-  enrolled.set_occurred_at_us(kJan2024Us);
-  enrolled.set_actor_id("counter");
+  v1::Envelope enrolled = ::loyalty::testing::EnvelopeOn(
+      "member-M1", "enrol/M1", kJan2024Us, "counter");
   v1::MemberEnrolled& enrolment = *enrolled.mutable_event()->mutable_member_enrolled();
   enrolment.set_member_id("M1");
   enrolment.mutable_personal()->mutable_plain()->set_name("Plain Name");

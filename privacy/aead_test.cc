@@ -70,7 +70,7 @@ TEST(AeadTest, TamperingWrongAadAndWrongKeyFail) {
   EXPECT_EQ(AeadSeal("short key", "x", "").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(PersonalSealTest, RoundTripAndBinding) {
+TEST(PersonalSealTest, SealedDataRoundTripsAndOpensOnlyForItsMemberAndPosition) {
   const std::string aad = PersonalDataAad("M1", "member-M1", 1);
   absl::StatusOr<v1::SealedPersonalData> sealed = SealPersonalData(Key('d'), Sample(), aad);
   ASSERT_TRUE(sealed.ok()) << sealed.status();

@@ -44,7 +44,7 @@ std::map<std::string, std::pair<uintmax_t, std::filesystem::file_time_type>> Sna
   return files;
 }
 
-TEST(MemberKeysTest, CreateReadDestroyAndWrongMasterKey) {
+TEST(MemberKeysTest, KeysAreCreatedReadAndDestroyedAndAWrongMasterKeyIsRefused) {
   testing::TempDir root;
   const std::string keys_dir = root.Sub("keys");
   const std::string master(32, 'm');

@@ -48,7 +48,7 @@ TEST_F(BalanceTest, APurchaseGrantsALotExpiringAtTheEndOfTheNextYear) {
   EXPECT_EQ(Member().purchases.at("S1").lot_number, lot.lot_number);
 }
 
-TEST_F(BalanceTest, ExpiryAcrossAYearEnd) {
+TEST_F(BalanceTest, LotsExpireAfterTheLastMicrosecondOfTheNextLocalYear) {
   // Granted in 2024 (late on New Year's Eve, local time): expires end of 2025.
   ASSERT_TRUE(world_.Purchase("S1", "M1", 10000, At(2024, 12, 31, 23, 30)).ok());
   // Granted 40 minutes later: local year 2025, although still 2024 in UTC.
@@ -211,7 +211,7 @@ TEST_F(BalanceTest, ABackdatedGrantAlreadyPastItsExpiryExpiresAtOnce) {
 // A member's state depends only on the member's own stream and the policy
 // stream: a survey or a complaint naming the member, on a stream of its own,
 // changes nothing (Engine::Member replays only those two streams).
-TEST_F(BalanceTest, ActivityAndErasure) {
+TEST_F(BalanceTest, SurveysAndComplaintsAreNoActivityAndAnErasureMarksTheMember) {
   ASSERT_TRUE(world_.Purchase("S1", "M1", 10000, At(2024, 7, 1)).ok());
   EXPECT_EQ(Member().last_activity_at_us, At(2024, 7, 1));
   const std::string before = world_.balances.CanonicalState();

@@ -156,7 +156,7 @@ TEST(OfficialCalendarTest, EveryShippedFileParsesAndCoversItsYear) {
 
 // Spot checks against the State Council's notices, one table per year:
 // the days named, what they are, and two ordinary days for contrast.
-TEST(OfficialCalendarTest, KnownDaysOfEachYear) {
+TEST(OfficialCalendarTest, EachYearDeclaresItsKnownHolidaysAndMakeUpDays) {
   struct Known {
     int year, month, day;
     bool working;
@@ -253,7 +253,7 @@ TEST(OfficialCalendarTest, KnownDaysOfEachYear) {
   }
 }
 
-TEST(OfficialCalendarTest, WorkingDaysPerYear) {
+TEST(OfficialCalendarTest, EachYearHasTheWorkingDaysCountedByHand) {
   // Working days of the whole year, counted by hand from the notices:
   // weekdays, minus holidays on weekdays, plus make-up weekend days. 2020:
   // 262 - 19 + 6 (the COVID-19 extension took one weekday and one make-up

@@ -35,7 +35,7 @@ v1::CalendarDaysDeclared Declaration(const std::string& text) {
   return parsed.ok() ? *parsed : v1::CalendarDaysDeclared();
 }
 
-TEST(WorkingCalendarTest, MondayToFridayByDefault) {
+TEST(WorkingCalendarTest, WorksMondayToFridayByDefault) {
   WorkingCalendar calendar;
   EXPECT_TRUE(calendar.IsWorkingDay(absl::CivilDay(2024, 3, 4)));    // Monday
   EXPECT_TRUE(calendar.IsWorkingDay(absl::CivilDay(2024, 3, 8)));    // Friday
@@ -47,7 +47,7 @@ TEST(WorkingCalendarTest, MondayToFridayByDefault) {
 // The brief's example: filed on Friday 2024-02-09; the Spring Festival
 // holiday is 10-17 February and Sunday 18 February is a make-up working day:
 // the working days after are 18, 19 and 20 February.
-TEST(WorkingCalendarTest, SpringFestival2024) {
+TEST(WorkingCalendarTest, TheSpringFestivalOf2024IsSkippedAndItsMakeUpDaysCount) {
   const WorkingCalendar calendar = Official({2024});
   EXPECT_EQ(*calendar.NthWorkingDayAfter(absl::CivilDay(2024, 2, 9), 1), absl::CivilDay(2024, 2, 18));
   EXPECT_EQ(*calendar.NthWorkingDayAfter(absl::CivilDay(2024, 2, 9), 3), absl::CivilDay(2024, 2, 20));
@@ -64,7 +64,7 @@ TEST(WorkingCalendarTest, SpringFestival2024) {
             absl::CivilDay(2024, 2, 21));  // a make-up working day
 }
 
-TEST(WorkingCalendarTest, NationalAndLabourDayWithMakeUpDays) {
+TEST(WorkingCalendarTest, NationalAndLabourDayAreSkippedAndTheirMakeUpDaysCount) {
   const WorkingCalendar calendar = Official({2024, 2025});
   // National Day 2024: 1-7 October off; Sunday 29 September and Saturday
   // 12 October are working days.

@@ -95,7 +95,7 @@ using S = ClockStatus;
 // The brief's example: filed on Friday 2024-02-09 (the Spring Festival
 // holiday is 10-17 February and Sunday 18 February is a make-up working
 // day), the reply is due by the end of Tuesday 2024-02-20.
-TEST_F(ComplaintsTest, FiledBeforeTheSpringFestival) {
+TEST_F(ComplaintsTest, AComplaintFiledBeforeTheSpringFestivalIsDueAfterTheHoliday) {
   ASSERT_TRUE(File("C1", At(2024, 2, 9, 10, 0)).ok());
   const v1::Envelope& filed = world_.log.back();
   EXPECT_EQ(filed.stream_id(), "complaint-C1");
@@ -111,7 +111,7 @@ TEST_F(ComplaintsTest, FiledBeforeTheSpringFestival) {
   EXPECT_EQ(Statuses("C1", At(2024, 3, 1)), std::vector<S>{S::kMet});
 }
 
-TEST_F(ComplaintsTest, FiledOnAWeekendAHolidayAndAMakeUpWorkingDay) {
+TEST_F(ComplaintsTest, AComplaintFiledOnAWeekendAHolidayOrAMakeUpDayCountsTheWorkingDaysAfterIt) {
   // Saturday 3 February: Sunday 4 February is a make-up working day.
   ASSERT_TRUE(File("weekend", At(2024, 2, 3)).ok());
   EXPECT_EQ(ReplyClock("weekend").due_at_us, EndOf(2024, 2, 6));
@@ -133,7 +133,7 @@ TEST_F(ComplaintsTest, FiledOnAWeekendAHolidayAndAMakeUpWorkingDay) {
   EXPECT_EQ(ReplyClock("make-up-national").due_at_us, EndOf(2024, 10, 9));
 }
 
-TEST_F(ComplaintsTest, NationalDayAndLabourDayClocks) {
+TEST_F(ComplaintsTest, ClocksSkipNationalDayAndLabourDayAndCountTheirMakeUpDays) {
   // National Day 2024: filed on Friday 27 September, the working days after
   // are Sunday 29 (make-up), Monday 30 September and Tuesday 8 October.
   ASSERT_TRUE(File("C1", At(2024, 9, 27)).ok());
@@ -164,7 +164,7 @@ TEST_F(ComplaintsTest, NationalDayAndLabourDayClocks) {
   EXPECT_EQ(ReplyClock("C4").due_at_us, EndOf(2025, 4, 29));
 }
 
-TEST_F(ComplaintsTest, ReopenedTwiceWithFreshClocks) {
+TEST_F(ComplaintsTest, EachReopeningStartsACycleWithFreshClocks) {
   ASSERT_TRUE(File("C1", At(2024, 3, 4, 9, 0)).ok());  // a Monday
   EXPECT_EQ(ReplyClock("C1").due_at_us, EndOf(2024, 3, 7));
   ASSERT_TRUE(Reply("C1", At(2024, 3, 5, 10, 0)).ok());
@@ -660,7 +660,7 @@ TEST_F(ComplaintsTest, RestoreRejectsAComplaintThatBreaksTheStateMachine) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST(ComplaintNamesTest, NamesOfStatesClocksAndCommands) {
+TEST(ComplaintNamesTest, StatesClocksAndCommandsHaveNamesAndPendingClocksCountForNoCompliance) {
   EXPECT_EQ(ComplaintStateName(ComplaintState::kNotified), "customer notified");
   EXPECT_EQ(ComplaintStateName(ComplaintState::kReopened), "reopened");
   EXPECT_EQ(ClockKindName(ClockKind::kNotification), "notification");

@@ -79,7 +79,7 @@ TEST(MayContactTest, BirthdayCareNeedsTheChannelOffersNeedMarketingToo) {
   EXPECT_FALSE(MayContact(analysis, ContactChannel::kEmail, ContactPurpose::kBirthdayCare));
 }
 
-TEST(ContactConsentsTest, EnrolWithdrawRegrantErase) {
+TEST(ContactConsentsTest, AChangeReplacesTheConsentWholeAndAnErasureIsForGood) {
   ContactConsents consents;
   consents.Apply(Enrolled("M1", ConsentOf(true, true, false), 1));
   consents.Apply(Enrolled("M2", ConsentOf(false, true, true), 2));

@@ -34,6 +34,34 @@ class DecidersTest : public ::testing::Test {
     command.actor_id = "pos";
     return command;
   }
+  // An enrolment that is valid but for what a test changes (and for "M1",
+  // enrolled already).
+  EnrolMember Enrolment(const std::string& member_id) {
+    EnrolMember command;
+    command.member_id = member_id;
+    command.occurred_at_us = At(2024, 1, 2);
+    command.actor_id = "app";
+    return command;
+  }
+  // A credit of M1 by an operator, valid but for what a test changes.
+  Adjust Adjustment() {
+    Adjust command;
+    command.adjustment_id = "A1";
+    command.member_id = "M1";
+    command.points = 10;
+    command.reason = "lost receipt";
+    command.occurred_at_us = At(2024, 2, 1);
+    command.actor_id = "operator-7";
+    return command;
+  }
+  // A policy change that changes nothing yet.
+  SetPolicy PolicyChange() {
+    SetPolicy command;
+    command.policy_change_id = "CH1";
+    command.occurred_at_us = At(2024, 2, 1);
+    command.actor_id = "admin";
+    return command;
+  }
   void Erase(const std::string& member_id) {
     EraseMember command{member_id, "member request", At(2024, 2, 1), "privacy"};
     ASSERT_TRUE(world_.Commit(DecideEraseMember(world_.state(), command)).ok());
@@ -67,24 +95,33 @@ TEST(MemberStreamTest, TheMemberOfAStreamIsTheInverseOfItsStreamId) {
   EXPECT_EQ(MemberIdOfStream("member"), "");
 }
 
-TEST_F(DecidersTest, EnrolmentRejections) {
-  EnrolMember command;
-  command.member_id = "M1";
-  command.occurred_at_us = At(2024, 1, 2);
-  command.actor_id = "app";
+TEST_F(DecidersTest, AnEnrolmentOfAMemberEnrolledAlreadyIsAlreadyExists) {
+  EnrolMember command = Enrolment("M1");
   ExpectError(DecideEnrolMember(world_.state(), command).status(), absl::StatusCode::kAlreadyExists,
               "\"M1\" is already enrolled");
-  command.member_id = "";
+}
+
+TEST_F(DecidersTest, AnEnrolmentWithoutAMemberIdIsRefused) {
+  EnrolMember command = Enrolment("");
   ExpectError(DecideEnrolMember(world_.state(), command).status(),
               absl::StatusCode::kInvalidArgument, "member_id: must not be empty");
-  command.member_id = std::string(65, 'x');
+}
+
+TEST_F(DecidersTest, AnEnrolmentWithAMemberIdPastTheLimitIsRefused) {
+  EnrolMember command = Enrolment(std::string(65, 'x'));
   ExpectError(DecideEnrolMember(world_.state(), command).status(),
               absl::StatusCode::kInvalidArgument, "more than the limit of 64");
-  command.member_id = "M2";
+}
+
+TEST_F(DecidersTest, AnEnrolmentWithoutATimeIsRefused) {
+  EnrolMember command = Enrolment("M2");
   command.occurred_at_us = 0;
   ExpectError(DecideEnrolMember(world_.state(), command).status(),
               absl::StatusCode::kInvalidArgument, "occurred_at_us: 0");
-  command.occurred_at_us = At(2024, 1, 2);
+}
+
+TEST_F(DecidersTest, AnEnrolmentWithoutAnActorIsRefused) {
+  EnrolMember command = Enrolment("M2");
   command.actor_id = "";
   ExpectError(DecideEnrolMember(world_.state(), command).status(),
               absl::StatusCode::kInvalidArgument, "actor_id");
@@ -111,7 +148,7 @@ TEST_F(DecidersTest, APurchaseEarningNothingHasNoGrant) {
   EXPECT_TRUE((*events)[0].event().has_purchase_recorded());
 }
 
-TEST_F(DecidersTest, PurchaseRejections) {
+TEST_F(DecidersTest, APurchaseOfNoAmountOrPastTheLimitIsRefused) {
   const DecisionState state = world_.state();
   RecordPurchase command = Purchase("S1", 0);
   ExpectError(DecideRecordPurchase(state, command).status(), absl::StatusCode::kInvalidArgument,
@@ -122,31 +159,57 @@ TEST_F(DecidersTest, PurchaseRejections) {
   command.amount_fen = kMaxAmountFen + 1;
   ExpectError(DecideRecordPurchase(state, command).status(), absl::StatusCode::kInvalidArgument,
               "amount_fen");
-  command = Purchase("S1", 100);
+}
+
+TEST_F(DecidersTest, APurchaseWithoutAPartnerIsRefused) {
+  RecordPurchase command = Purchase("S1", 100);
   command.partner_id = "";
-  ExpectError(DecideRecordPurchase(state, command).status(), absl::StatusCode::kInvalidArgument,
-              "partner_id");
-  command = Purchase("S1", 100);
+  ExpectError(DecideRecordPurchase(world_.state(), command).status(),
+              absl::StatusCode::kInvalidArgument, "partner_id");
+}
+
+TEST_F(DecidersTest, APurchaseOfAMemberNotEnrolledIsNotFound) {
+  RecordPurchase command = Purchase("S1", 100);
   command.member_id = "M404";
-  ExpectError(DecideRecordPurchase(state, command).status(), absl::StatusCode::kNotFound,
+  ExpectError(DecideRecordPurchase(world_.state(), command).status(), absl::StatusCode::kNotFound,
               "\"M404\" is not enrolled");
-  ASSERT_TRUE(world_.Commit(DecideRecordPurchase(state, Purchase("S1", 100))).ok());
+}
+
+TEST_F(DecidersTest, APurchaseIdRecordedAlreadyIsAlreadyExists) {
+  ASSERT_TRUE(world_.Commit(DecideRecordPurchase(world_.state(), Purchase("S1", 100))).ok());
   ExpectError(DecideRecordPurchase(world_.state(), Purchase("S1", 100)).status(),
               absl::StatusCode::kAlreadyExists, "\"S1\" is already recorded");
+}
+
+TEST_F(DecidersTest, APurchaseOfAnErasedMemberIsRefused) {
+  ASSERT_TRUE(world_.Commit(DecideRecordPurchase(world_.state(), Purchase("S1", 100))).ok());
   Erase("M1");
   ExpectError(DecideRecordPurchase(world_.state(), Purchase("S2", 100)).status(),
               absl::StatusCode::kFailedPrecondition, "\"M1\" is erased");
 }
 
-TEST_F(DecidersTest, RefundRejections) {
+TEST_F(DecidersTest, ARefundOfAPurchaseNotRecordedIsNotFound) {
   ASSERT_TRUE(world_.Purchase("S1", "M1", 10000, At(2024, 2, 1)).ok());
   ExpectError(world_.Refund("F1", "S404", 100, At(2024, 2, 2)), absl::StatusCode::kNotFound,
               "\"S404\" is not recorded");
+}
+
+TEST_F(DecidersTest, ARefundOfNoAmountIsRefused) {
+  ASSERT_TRUE(world_.Purchase("S1", "M1", 10000, At(2024, 2, 1)).ok());
   ExpectError(world_.Refund("F1", "S1", 0, At(2024, 2, 2)), absl::StatusCode::kInvalidArgument,
               "amount_fen: 0");
+}
+
+TEST_F(DecidersTest, ARefundIdRecordedAlreadyIsAlreadyExists) {
+  ASSERT_TRUE(world_.Purchase("S1", "M1", 10000, At(2024, 2, 1)).ok());
   ASSERT_TRUE(world_.Refund("F1", "S1", 6000, At(2024, 2, 2)).ok());
   ExpectError(world_.Refund("F1", "S1", 100, At(2024, 2, 3)), absl::StatusCode::kAlreadyExists,
               "\"F1\" is already recorded");
+}
+
+TEST_F(DecidersTest, ARefundBeyondWhatRemainsOfThePurchaseIsRefused) {
+  ASSERT_TRUE(world_.Purchase("S1", "M1", 10000, At(2024, 2, 1)).ok());
+  ASSERT_TRUE(world_.Refund("F1", "S1", 6000, At(2024, 2, 2)).ok());
   const absl::Status too_much = world_.Refund("F2", "S1", 4001, At(2024, 2, 3));
   ExpectError(too_much, absl::StatusCode::kFailedPrecondition, "refund of 4001 fen");
   ExpectError(too_much, absl::StatusCode::kFailedPrecondition, "purchase \"S1\"");
@@ -171,19 +234,34 @@ TEST_F(DecidersTest, ARefundClawingBackNothingHasNoDebit) {
   EXPECT_EQ((*events)[1].event().points_debited().refund_id(), "F1");
 }
 
-TEST_F(DecidersTest, RedemptionRejections) {
+TEST_F(DecidersTest, ARedemptionBeyondTheBalanceIsRefused) {
   ASSERT_TRUE(world_.Purchase("S1", "M1", 30000, At(2024, 2, 1)).ok());  // 300 points
   const absl::Status too_much = world_.RedeemPoints("R1", "M1", 500, At(2024, 2, 2));
   ExpectError(too_much, absl::StatusCode::kFailedPrecondition, "requested 500 points");
   ExpectError(too_much, absl::StatusCode::kFailedPrecondition, "has 300 available");
+}
+
+TEST_F(DecidersTest, ARedemptionOfNoPointsIsRefused) {
+  ASSERT_TRUE(world_.Purchase("S1", "M1", 30000, At(2024, 2, 1)).ok());
   ExpectError(world_.RedeemPoints("R1", "M1", 0, At(2024, 2, 2)),
               absl::StatusCode::kInvalidArgument, "points: 0");
+}
+
+TEST_F(DecidersTest, ARedemptionOfAMemberNotEnrolledIsNotFound) {
   ExpectError(world_.RedeemPoints("R1", "M404", 1, At(2024, 2, 2)), absl::StatusCode::kNotFound,
               "M404");
+}
+
+TEST_F(DecidersTest, ARedemptionIdRecordedAlreadyIsAlreadyExists) {
+  ASSERT_TRUE(world_.Purchase("S1", "M1", 30000, At(2024, 2, 1)).ok());
   ASSERT_TRUE(world_.RedeemPoints("R1", "M1", 300, At(2024, 2, 2)).ok());
   EXPECT_EQ(world_.log.back().idempotency_key(), "redemption/R1");
   ExpectError(world_.RedeemPoints("R1", "M1", 1, At(2024, 2, 3)), absl::StatusCode::kAlreadyExists,
               "\"R1\" is already recorded");
+}
+
+TEST_F(DecidersTest, ARedemptionOfAnErasedMemberIsRefused) {
+  ASSERT_TRUE(world_.Purchase("S1", "M1", 30000, At(2024, 2, 1)).ok());
   Erase("M1");
   ExpectError(world_.RedeemPoints("R2", "M1", 1, At(2024, 2, 3)),
               absl::StatusCode::kFailedPrecondition, "is erased");
@@ -197,26 +275,31 @@ TEST_F(DecidersTest, RedemptionLeavesOutPointsExpiredByItsTime) {
   EXPECT_TRUE(world_.RedeemPoints("R1", "M1", 300, EndOfLocalYearUs(2025)).ok());
 }
 
-TEST_F(DecidersTest, AdjustmentRejections) {
-  Adjust command;
-  command.adjustment_id = "A1";
-  command.member_id = "M1";
-  command.points = 10;
-  command.occurred_at_us = At(2024, 2, 1);
-  command.actor_id = "operator-7";
+TEST_F(DecidersTest, AnAdjustmentWithoutAReasonOrWithAnOverlongOneIsRefused) {
+  Adjust command = Adjustment();
+  command.reason = "";
   ExpectError(DecideAdjust(world_.state(), command).status(), absl::StatusCode::kInvalidArgument,
               "reason: must not be empty");
   command.reason = std::string(kMaxNoteBytes + 1, 'r');
   ExpectError(DecideAdjust(world_.state(), command).status(), absl::StatusCode::kInvalidArgument,
               "reason");
-  command.reason = "lost receipt";
+}
+
+TEST_F(DecidersTest, AnAdjustmentOfNoPointsIsRefused) {
+  Adjust command = Adjustment();
   command.points = 0;
   ExpectError(DecideAdjust(world_.state(), command).status(), absl::StatusCode::kInvalidArgument,
               "points: 0");
-  command.points = 10;
+}
+
+TEST_F(DecidersTest, AnAdjustmentOfAMemberNotEnrolledIsNotFound) {
+  Adjust command = Adjustment();
   command.member_id = "M404";
   ExpectError(DecideAdjust(world_.state(), command).status(), absl::StatusCode::kNotFound, "M404");
-  command.member_id = "M1";
+}
+
+TEST_F(DecidersTest, ADebitAdjustmentRecordsItsReasonAndOperator) {
+  Adjust command = Adjustment();
   command.direction = AdjustmentDirection::kDebit;
   absl::StatusOr<Events> events = DecideAdjust(world_.state(), command);
   ASSERT_TRUE(events.ok());
@@ -226,38 +309,50 @@ TEST_F(DecidersTest, AdjustmentRejections) {
   EXPECT_EQ((*events)[0].actor_id(), "operator-7");
 }
 
-TEST_F(DecidersTest, ErasureRejections) {
+TEST_F(DecidersTest, AnErasureOfAMemberNotEnrolledIsNotFound) {
   EraseMember command{"M404", "member request", At(2024, 2, 1), "privacy"};
   ExpectError(DecideEraseMember(world_.state(), command).status(), absl::StatusCode::kNotFound,
               "M404");
-  command.member_id = "M1";
-  command.reason = "";
+}
+
+TEST_F(DecidersTest, AnErasureWithoutAReasonIsRefused) {
+  EraseMember command{"M1", "", At(2024, 2, 1), "privacy"};
   ExpectError(DecideEraseMember(world_.state(), command).status(),
               absl::StatusCode::kInvalidArgument, "reason");
+}
+
+TEST_F(DecidersTest, AnErasureOfAMemberErasedAlreadyIsRefused) {
   Erase("M1");
-  command.reason = "again";
+  EraseMember command{"M1", "again", At(2024, 2, 1), "privacy"};
   ExpectError(DecideEraseMember(world_.state(), command).status(),
               absl::StatusCode::kFailedPrecondition, "is erased");
 }
 
-TEST_F(DecidersTest, PolicyRejections) {
-  SetPolicy command;
-  command.policy_change_id = "CH1";
-  command.occurred_at_us = At(2024, 2, 1);
-  command.actor_id = "admin";
+TEST_F(DecidersTest, APolicyChangeThatSetsNoValueIsRefused) {
+  SetPolicy command = PolicyChange();
   ExpectError(DecideSetPolicy(world_.state(), command).status(), absl::StatusCode::kInvalidArgument,
               "no policy is set");
   command.change.mutable_earning();
   ExpectError(DecideSetPolicy(world_.state(), command).status(), absl::StatusCode::kInvalidArgument,
               "change.earning: sets no value");
+}
+
+TEST_F(DecidersTest, APolicyChangeWithANegativeValueIsRefused) {
+  SetPolicy command = PolicyChange();
   command.change.mutable_earning()->set_fen_per_point(-1);
   ExpectError(DecideSetPolicy(world_.state(), command).status(), absl::StatusCode::kInvalidArgument,
               "earning.fen_per_point: -1");
-  command.change.Clear();
+}
+
+TEST_F(DecidersTest, APolicyChangeWhoseTierThresholdsDoNotAscendIsRefused) {
+  SetPolicy command = PolicyChange();
   command.change.mutable_tiers()->set_platinum_threshold_fen(1000000);  // below Gold
   ExpectError(DecideSetPolicy(world_.state(), command).status(), absl::StatusCode::kInvalidArgument,
               "ascend");
-  command.change.Clear();
+}
+
+TEST_F(DecidersTest, APolicyChangeGoesOnThePolicyStream) {
+  SetPolicy command = PolicyChange();
   command.change.mutable_birthday()->set_bonus_points(300);
   absl::StatusOr<Events> events = DecideSetPolicy(world_.state(), command);
   ASSERT_TRUE(events.ok());
@@ -410,20 +505,27 @@ TEST_F(BirthdayTest, ThePolicyDecidesTheBonusAndErasedMembersAreSkipped) {
   EXPECT_EQ(Run(2026, 12, 31), Names({"LEAP/2026", "M1/2026"}));
 }
 
-TEST_F(BirthdayTest, Rejections) {
+TEST_F(BirthdayTest, ABirthDateOfAMemberNotEnrolledIsNotFound) {
   GrantBirthdayBonuses command{At(2025, 6, 1), "birthday-job"};
   BirthDates unknown = {{"M404", Date(1990, 1, 1)}};
   ExpectError(DecideBirthdayBonuses(world_.state(), command, unknown).status(),
               absl::StatusCode::kNotFound, "M404");
+}
+
+TEST_F(BirthdayTest, ABirthDateThatIsNoCalendarDateIsRefused) {
+  GrantBirthdayBonuses command{At(2025, 6, 1), "birthday-job"};
   BirthDates invalid = {{"M1", Date(1990, 2, 30)}};
   ExpectError(DecideBirthdayBonuses(world_.state(), command, invalid).status(),
               absl::StatusCode::kInvalidArgument, "1990-2-30 is not a calendar date");
-  command.occurred_at_us = -1;
+}
+
+TEST_F(BirthdayTest, ARunAtANegativeTimeIsRefused) {
+  GrantBirthdayBonuses command{-1, "birthday-job"};
   ExpectError(DecideBirthdayBonuses(world_.state(), command, dates_).status(),
               absl::StatusCode::kInvalidArgument, "occurred_at_us");
 }
 
-TEST(BirthdayBonusDueDayTest, TheLastDayOfTheBirthMonth) {
+TEST(BirthdayBonusDueDayTest, IsTheLastDayOfTheBirthMonthInThatYear) {
   v1::LocalDate leap;
   leap.set_year(2000);
   leap.set_month(2);

@@ -19,7 +19,7 @@ using testing::DataOf;
 using testing::RawEnvelope;
 using testing::TestWorld;
 
-TEST(PartnerProjectionTest, ScorecardPerStore) {
+TEST(PartnerProjectionTest, EachStoreHasItsOwnSalesRefundsAndPoints) {
   TestWorld world;
   ASSERT_TRUE(world.Enrol("M1", At(2024, 1, 1)).ok());
   ASSERT_TRUE(world.Purchase("S1", "M1", 30000, At(2024, 2, 1), "nike").ok());      // 300 points
@@ -148,7 +148,7 @@ void AppendSurvey(TestWorld* world, const std::string& partner_id,
   }
 }
 
-TEST(PartnerScorecardTest, ComplaintsSatisfactionAndSlaCompliance) {
+TEST(PartnerScorecardTest, EachPartnerCountsItsComplaintsSatisfactionAndSlaCompliance) {
   TestWorld world;
   ASSERT_TRUE(world.LoadOfficialCalendar(2024, At(2023, 10, 26)).ok());
   ASSERT_TRUE(world.Enrol("M1", At(2024, 1, 1)).ok());

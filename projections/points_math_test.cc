@@ -33,14 +33,14 @@ TEST(PointsMathTest, PartialRefundsClawBackExactlyWhatWasEarned) {
   EXPECT_EQ(after_third, 100);
 }
 
-TEST(PointsMathTest, ClawbackOfNothing) {
+TEST(PointsMathTest, NothingIsClawedBackOfLessThanAPoint) {
   EXPECT_EQ(ClawbackTotal(100, 0, 10000), 0);
   EXPECT_EQ(ClawbackTotal(100, 99, 10000), 0);  // floor(0.99)
   EXPECT_EQ(ClawbackTotal(0, 10000, 10000), 0);
   EXPECT_EQ(ClawbackTotal(100, 10, 0), 0);
 }
 
-TEST(PointsMathTest, RateInBasisPoints) {
+TEST(PointsMathTest, RateIsFlooredBasisPointsAndZeroOfNothing) {
   EXPECT_EQ(RateBp(1, 3), 3333);
   EXPECT_EQ(RateBp(250, 1000), 2500);
   EXPECT_EQ(RateBp(5, 0), 0);

@@ -1,14 +1,18 @@
 #include "projections/test_world.h"
 
-#include <fstream>
-#include <sstream>
-
-#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "projections/calendar_file.h"
 #include "projections/local_time.h"
+#include "testing/commands.h"
 
 namespace loyalty::projections::testing {
+
+using ::loyalty::testing::AdjustCommand;
+using ::loyalty::testing::EnrolCommand;
+using ::loyalty::testing::PurchaseCommand;
+using ::loyalty::testing::RedeemCommand;
+using ::loyalty::testing::RefundCommand;
+using ::loyalty::testing::SetPolicyCommand;
 
 int64_t At(int64_t year, int month, int day, int hour, int minute, int second) {
   return LocalInstantUs(absl::CivilSecond(year, month, day, hour, minute, second));
@@ -16,15 +20,6 @@ int64_t At(int64_t year, int month, int day, int hour, int minute, int second) {
 
 int64_t EndOf(int64_t year, int month, int day) {
   return EndOfLocalDayUs(absl::CivilDay(year, month, day));
-}
-
-std::string OfficialCalendarText(int year) {
-  const std::string path = absl::StrCat(LOYALTY_CALENDAR_DATA_DIR, "/cn-", year, ".txt");
-  std::ifstream file(path, std::ios::binary);
-  EXPECT_TRUE(file.good()) << "cannot read " << path;
-  std::ostringstream text;
-  text << file.rdbuf();
-  return text.str();
 }
 
 v1::Envelope RawEnvelope(uint64_t sequence, const std::string& stream_id, int64_t at_us) {
@@ -72,70 +67,35 @@ void TestWorld::AdvanceTo(int64_t instant_us) {
 }
 
 absl::Status TestWorld::Enrol(const std::string& member_id, int64_t at_us) {
-  EnrolMember command;
-  command.member_id = member_id;
-  command.occurred_at_us = at_us;
-  command.actor_id = "counter";
-  return Commit(DecideEnrolMember(state(), command));
+  return Commit(DecideEnrolMember(state(), EnrolCommand(member_id, at_us)));
 }
 
 absl::Status TestWorld::Purchase(const std::string& purchase_id, const std::string& member_id,
                                  int64_t amount_fen, int64_t at_us, const std::string& partner_id) {
-  RecordPurchase command;
-  command.purchase_id = purchase_id;
-  command.member_id = member_id;
-  command.partner_id = partner_id;
-  command.amount_fen = amount_fen;
-  command.category = "apparel";
-  command.occurred_at_us = at_us;
-  command.actor_id = "pos";
-  return Commit(DecideRecordPurchase(state(), command));
+  return Commit(DecideRecordPurchase(
+      state(), PurchaseCommand(purchase_id, member_id, amount_fen, at_us, partner_id)));
 }
 
 absl::Status TestWorld::Refund(const std::string& refund_id, const std::string& purchase_id,
                                int64_t amount_fen, int64_t at_us) {
-  RecordRefund command;
-  command.refund_id = refund_id;
-  command.purchase_id = purchase_id;
-  command.amount_fen = amount_fen;
-  command.occurred_at_us = at_us;
-  command.actor_id = "pos";
-  return Commit(DecideRecordRefund(state(), command));
+  return Commit(
+      DecideRecordRefund(state(), RefundCommand(refund_id, purchase_id, amount_fen, at_us)));
 }
 
 absl::Status TestWorld::RedeemPoints(const std::string& redemption_id, const std::string& member_id,
                                      int64_t points, int64_t at_us) {
-  Redeem command;
-  command.redemption_id = redemption_id;
-  command.member_id = member_id;
-  command.points = points;
-  command.reward = "voucher";
-  command.occurred_at_us = at_us;
-  command.actor_id = "app";
-  return Commit(DecideRedeem(state(), command));
+  return Commit(DecideRedeem(state(), RedeemCommand(redemption_id, member_id, points, at_us)));
 }
 
 absl::Status TestWorld::AdjustPoints(const std::string& adjustment_id, const std::string& member_id,
                                      AdjustmentDirection direction, int64_t points, int64_t at_us) {
-  Adjust command;
-  command.adjustment_id = adjustment_id;
-  command.member_id = member_id;
-  command.direction = direction;
-  command.points = points;
-  command.reason = "goodwill correction";
-  command.occurred_at_us = at_us;
-  command.actor_id = "operator-7";
-  return Commit(DecideAdjust(state(), command));
+  return Commit(DecideAdjust(
+      state(), AdjustCommand(adjustment_id, member_id, direction, points, at_us)));
 }
 
 absl::Status TestWorld::ChangePolicy(const std::string& change_id, const v1::PolicySet& change,
                                      int64_t at_us) {
-  SetPolicy command;
-  command.policy_change_id = change_id;
-  command.change = change;
-  command.occurred_at_us = at_us;
-  command.actor_id = "admin";
-  return Commit(DecideSetPolicy(state(), command));
+  return Commit(DecideSetPolicy(state(), SetPolicyCommand(change_id, change, at_us)));
 }
 
 absl::Status TestWorld::DeclareCalendar(const std::string& file_text, int64_t at_us) {

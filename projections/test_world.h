@@ -1,5 +1,6 @@
-// Test support: an in-memory log and the projections kept in step with it.
-// Not part of the library.
+// Test support: an in-memory log and the projections kept in step with it,
+// fed through the deciders with the commands of testing/commands.h. Not
+// part of the library.
 #ifndef LOYALTY_PROJECTIONS_TEST_WORLD_H_
 #define LOYALTY_PROJECTIONS_TEST_WORLD_H_
 
@@ -19,6 +20,7 @@
 #include "projections/policy_projection.h"
 #include "projections/replay.h"
 #include "projections/tiers.h"
+#include "testing/official_calendar.h"
 
 namespace loyalty::projections::testing {
 
@@ -47,9 +49,7 @@ std::string DataOf(const Projection& projection) {
   return SerializeDeterministic(state);
 }
 
-// The text of the shipped calendar file data/calendar/cn-<year>.txt; empty
-// (and a test failure) if it cannot be read.
-std::string OfficialCalendarText(int year);
+using ::loyalty::testing::OfficialCalendarText;
 
 class TestWorld {
  public:

@@ -84,7 +84,7 @@ TEST_F(TierTest, ReevaluationMayDropSeveralLevels) {
   EXPECT_EQ(Member().history.back().qualifying_spend_fen, 600000);
 }
 
-TEST_F(TierTest, PlatinumToRegularInOneReevaluation) {
+TEST_F(TierTest, PlatinumFallsToRegularInOneReevaluation) {
   ASSERT_TRUE(world_.Purchase("S1", "M1", 5000000, At(2024, 3, 1)).ok());
   // The spend at the protection end is 0: three levels down at once.
   world_.AdvanceTo(At(2026, 6, 1));
@@ -157,7 +157,7 @@ TEST_F(TierTest, ABackdatedPurchaseCountsAtItsOwnTime) {
   EXPECT_EQ(Member().protected_until_us, At(2026, 6, 1));
 }
 
-TEST_F(TierTest, Distribution) {
+TEST_F(TierTest, TheDistributionCountsTheMembersOfEachTier) {
   ASSERT_TRUE(world_.Enrol("M2", At(2024, 1, 1)).ok());
   ASSERT_TRUE(world_.Enrol("M3", At(2024, 1, 1)).ok());
   ASSERT_TRUE(world_.Purchase("S1", "M2", 2500000, At(2024, 3, 1)).ok());

@@ -34,6 +34,12 @@ class TempDir {
   std::string path_;
 };
 
+// Replaces the file at `path` with `content`.
+inline void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << content;
+}
+
 // The regular files under `directory`, recursively, whose bytes hold
 // `needle`: where a value that must not be stored (or must be) was written.
 inline std::vector<std::string> FilesHolding(const std::string& directory,

@@ -4,7 +4,6 @@
 // repository's schemas; OpenSSL's command line for signatures; RocksDB's
 // `ldb` to tamper with a closed ledger.
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +28,7 @@ using ::loyalty::testing::ReadFile;
 using ::loyalty::testing::RunTool;
 using ::loyalty::testing::TempDir;
 using ::loyalty::testing::ToolRun;
+using ::loyalty::testing::WriteFile;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -36,11 +36,6 @@ using ::testing::StartsWith;
 
 constexpr char kSchemasDir[] = LOYALTY_SOURCE_DIR "/schemas";
 constexpr char kVerifier[] = LOYALTY_SOURCE_DIR "/tools/verify_bundle.py";
-
-void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file << content;
-}
 
 // The value after `key ` on a line of `text`; "" if none.
 std::string Field(const std::string& text, const std::string& key) {

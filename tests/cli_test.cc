@@ -4,7 +4,6 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <regex>
 #include <string>
@@ -32,6 +31,7 @@ using ::loyalty::testing::ReadFile;
 using ::loyalty::testing::RunTool;
 using ::loyalty::testing::TempDir;
 using ::loyalty::testing::ToolRun;
+using ::loyalty::testing::WriteFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -43,11 +43,6 @@ constexpr char kSamplePath[] = LOYALTY_TEST_DATA_DIR "/sample.jsonl";
 constexpr int kSampleEvents = 6;
 const std::vector<std::string> kSampleStreams = {"member-M1", "member-M1",    "member-M1",
                                                  "member-M2", "complaint-C1", "member-M1"};
-
-void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file << content;
-}
 
 std::string Hex(const std::array<uint8_t, 32>& bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -306,7 +301,7 @@ TEST_F(CliTest, ExportedJsonLinesCannotBeAppendedAsTheyAre) {
   EXPECT_THAT(run.err, StartsWith("loyalty: line 1: sequence: 1 is assigned by the ledger"));
 }
 
-TEST_F(CliTest, ExportRangeToFile) {
+TEST_F(CliTest, ExportWritesARangeToAFileAndLeavesNoPartialFile) {
   AppendSample();
   const std::string out = dir_.Sub("range.jsonl");
   ToolRun run = OnLedger({"export", "--from", "2", "--to", "3", "--out", out});
@@ -382,7 +377,7 @@ TEST_F(CliTest, HeadPrintsSequenceHashAndTime) {
               HasSubstr(absl::StrCat("\"recorded_at\":\"", HeadField("recorded_at"), "\"")));
 }
 
-TEST_F(CliTest, HeadOfAnEmptyLedger) {
+TEST_F(CliTest, HeadOfAnEmptyLedgerIsSequenceZeroWithAZeroHash) {
   ASSERT_EQ(OnLedger({"append", Input("empty.jsonl", "\n")}).exit_code, 0);
   ToolRun run = OnLedger({"head"});
   ASSERT_EQ(run.exit_code, 0) << run.err;

@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +22,9 @@
 #include "loyalty/commands.h"
 #include "loyalty/engine.h"
 #include "loyalty/privacy.h"
+#include "testing/commands.h"
+#include "testing/events.h"
+#include "testing/official_calendar.h"
 #include "testing/temp_dir.h"
 #include "tests/tool_runner.h"
 
@@ -99,21 +101,9 @@ class LedgerBuilder {
     Purchase("M1", "P2", "store-7", big_purchase_fen);
     Purchase("M2", "P3", "store-9", 5000);
     At(3);
-    RecordRefund refund;
-    refund.refund_id = "F1";
-    refund.purchase_id = "P2";
-    refund.amount_fen = 100000;
-    refund.occurred_at_us = clock_.NowMicros();
-    refund.actor_id = "pos";
-    Check(engine_->Execute(refund));
-    Redeem redeem;
-    redeem.redemption_id = "R1";
-    redeem.member_id = "M1";
-    redeem.points = 100;
-    redeem.reward = "voucher";
-    redeem.occurred_at_us = clock_.NowMicros();
-    redeem.actor_id = "app";
-    built.head = Check(engine_->Execute(redeem));
+    Check(engine_->Execute(testing::RefundCommand("F1", "P2", 100000, clock_.NowMicros())));
+    built.head =
+        Check(engine_->Execute(testing::RedeemCommand("R1", "M1", 100, clock_.NowMicros())));
     return built;
   }
 
@@ -130,10 +120,7 @@ class LedgerBuilder {
   ComplaintsBuilt BuildComplaints() {
     ComplaintsBuilt built;
     if (engine_ == nullptr) return built;
-    std::ifstream file(std::string(LOYALTY_CALENDAR_DATA_DIR) + "/cn-2024.txt");
-    std::stringstream text;
-    text << file.rdbuf();
-    auto declaration = ParseCalendarFile(text.str());
+    auto declaration = ParseCalendarFile(testing::OfficialCalendarText(2024));
     EXPECT_TRUE(declaration.ok()) << declaration.status();
     if (!declaration.ok()) return built;
     Occur(LocalUs(2024, 1, 5, 9));
@@ -172,18 +159,8 @@ class LedgerBuilder {
   uint64_t BuildImportedHistory() {
     if (engine_ == nullptr) return 0;
     clock_.Set(LocalUs(2026, 1, 5, 9));
-    EnrolMember enrol;
-    enrol.member_id = "X";
-    enrol.occurred_at_us = LocalUs(2025, 1, 10, 10);
-    enrol.actor_id = "import";
-    Check(engine_->Execute(enrol));
-    RecordPurchase purchase;
-    purchase.purchase_id = "P1";
-    purchase.member_id = "X";
-    purchase.partner_id = "store-7";
-    purchase.amount_fen = 600000;
-    purchase.category = "apparel";
-    purchase.occurred_at_us = LocalUs(2025, 3, 1, 10);
+    Check(engine_->Execute(testing::EnrolCommand("X", LocalUs(2025, 1, 10, 10), "import")));
+    RecordPurchase purchase = testing::PurchaseCommand("P1", "X", 600000, LocalUs(2025, 3, 1, 10));
     purchase.actor_id = "import";
     return Check(engine_->Execute(purchase));
   }
@@ -209,29 +186,16 @@ class LedgerBuilder {
   }
 
   void Enrol(const std::string& member_id, int month, int day) {
-    EnrolMember command;
-    command.member_id = member_id;
-    auto* birth_date = command.personal.mutable_plain()->mutable_birth_date();
-    birth_date->set_year(1990);
-    birth_date->set_month(month);
-    birth_date->set_day(day);
+    EnrolMember command =
+        testing::EnrolBornOnCommand(member_id, 1990, month, day, clock_.NowMicros());
     command.personal.mutable_plain()->set_name("Test Member");
-    command.occurred_at_us = clock_.NowMicros();
-    command.actor_id = "counter";
     Check(engine_->Execute(command));
   }
 
   uint64_t Purchase(const std::string& member_id, const std::string& purchase_id,
                     const std::string& partner_id, int64_t amount_fen) {
-    RecordPurchase command;
-    command.purchase_id = purchase_id;
-    command.member_id = member_id;
-    command.partner_id = partner_id;
-    command.amount_fen = amount_fen;
-    command.category = "apparel";
-    command.occurred_at_us = clock_.NowMicros();
-    command.actor_id = "pos";
-    return Check(engine_->Execute(command));
+    return Check(engine_->Execute(testing::PurchaseCommand(purchase_id, member_id, amount_fen,
+                                                           clock_.NowMicros(), partner_id)));
   }
 
   ManualClock clock_{kJan2024Us};
@@ -288,7 +252,7 @@ std::string Text(const google::protobuf::Struct& object, const std::string& key)
   return object.fields().contains(key) ? object.fields().at(key).string_value() : "";
 }
 
-TEST_F(EngineCliTest, MemberShowText) {
+TEST_F(EngineCliTest, MemberShowTextHasEveryFigureLotAndTierChange) {
   const std::string out = OnLedger({"member", "show", "M1", "--at-seq", AtHead()});
   // 123 + 6000 earned, 1000 clawed back, 100 redeemed.
   EXPECT_THAT(out, StartsWith("member                M1\n"
@@ -311,7 +275,7 @@ TEST_F(EngineCliTest, MemberShowText) {
                                           ", 2024-01-04T08:00:00.000000+08:00 (by sequence)\n")));
 }
 
-TEST_F(EngineCliTest, MemberShowJson) {
+TEST_F(EngineCliTest, MemberShowJsonHasEveryFigureLotAndTierChange) {
   const google::protobuf::Struct member =
       ParseJson(OnLedger({"member", "show", "M1", "--at-seq", AtHead(), "--json"}));
   EXPECT_EQ(Text(member, "member_id"), "M1");
@@ -386,7 +350,7 @@ TEST_F(EngineCliTest, MemberNeedsShowAndAnId) {
   EXPECT_THAT(missing.err, HasSubstr("missing argument"));
 }
 
-TEST_F(EngineCliTest, Tiers) {
+TEST_F(EngineCliTest, TiersCountsTheMembersOfEachTier) {
   EXPECT_EQ(OnLedger({"tiers", "--at-seq", AtHead()}),
             absl::StrCat("TIER      MEMBERS\n"
                          "regular         1\n"
@@ -401,7 +365,7 @@ TEST_F(EngineCliTest, Tiers) {
   EXPECT_EQ(Number(early, "silver"), 0);
 }
 
-TEST_F(EngineCliTest, Liability) {
+TEST_F(EngineCliTest, LiabilityPrintsOutstandingPointsDebtAndMembers) {
   EXPECT_EQ(OnLedger({"liability", "--at-seq", AtHead()}),
             absl::StrCat("outstanding  5073 points\n"
                          "debt         0 points\n"
@@ -415,7 +379,7 @@ TEST_F(EngineCliTest, Liability) {
   EXPECT_EQ(Text(json, "as_of"), "2024-01-02T23:59:59.999999+08:00");
 }
 
-TEST_F(EngineCliTest, Partners) {
+TEST_F(EngineCliTest, PartnersPrintsEachStoresSalesRefundsAndRefundRate) {
   // store-7: 123.45 + 6000.00 gross, 1000.00 refunded: 100000 * 10000 /
   // 612345 = 1633 basis points.
   const std::vector<std::string> lines = Lines(OnLedger({"partners", "--at-seq", AtHead()}));
@@ -554,11 +518,9 @@ TEST_F(EngineCliTest, BirthdaysAreGrantedOnce) {
 // makes one), dated `at_us`.
 void ChangeConsent(Engine& engine, const std::string& member_id, const v1::Consent& consent,
                    int64_t at_us) {
-  v1::Envelope envelope;
-  envelope.set_stream_id(absl::StrCat("member-", member_id));
-  envelope.set_idempotency_key(absl::StrCat("consent/", member_id, "/", at_us));
-  envelope.set_occurred_at_us(at_us);
-  envelope.set_actor_id("app");
+  v1::Envelope envelope = ::loyalty::testing::EnvelopeOn(
+      absl::StrCat("member-", member_id), absl::StrCat("consent/", member_id, "/", at_us), at_us,
+      "app");
   *envelope.mutable_event()->mutable_consent_changed()->mutable_consent() = consent;
   envelope.mutable_event()->mutable_consent_changed()->set_member_id(member_id);
   AppendBatch batch;
@@ -567,7 +529,7 @@ void ChangeConsent(Engine& engine, const std::string& member_id, const v1::Conse
   EXPECT_TRUE(appended.ok()) << appended.status();
 }
 
-TEST_F(EngineCliTest, Contactable) {
+TEST_F(EngineCliTest, ContactableListsTheMembersWhoConsentedWithoutTheKey) {
   // M1 and M2 enrolled without any consent.
   EXPECT_EQ(OnLedger({"contactable", "--channel", "sms", "--purpose", "birthday-care"}),
             absl::StrCat("contactable by sms for birthday-care: 0\nas of sequence ", built_.head,
@@ -615,7 +577,7 @@ TEST_F(EngineCliTest, Contactable) {
               StartsWith("contactable by sms for offers: 1\nM1\n"));
 }
 
-TEST_F(EngineCliTest, ContactableFlagErrors) {
+TEST_F(EngineCliTest, ContactableNamesTheBadFlagAndPrintsNothing) {
   struct Case {
     std::vector<std::string> args;
     std::string error;
@@ -639,7 +601,7 @@ TEST_F(EngineCliTest, ContactableFlagErrors) {
   }
 }
 
-TEST_F(EngineCliTest, BirthdaysFlagErrors) {
+TEST_F(EngineCliTest, BirthdaysNeedsAValidDateAndAnActor) {
   for (const std::vector<std::string>& args :
        std::vector<std::vector<std::string>>{{"birthdays"},
                                              {"birthdays", "--date", "2024-02-30"},
@@ -741,14 +703,12 @@ class ComplaintCliTest : public EngineCliTest {
     ASSERT_GT(complaints_.head, complaints_.resolved);
   }
   std::string AtComplaintsHead() { return absl::StrCat(complaints_.head); }
-  std::string CalendarFile(int year) {
-    return absl::StrCat(LOYALTY_CALENDAR_DATA_DIR, "/cn-", year, ".txt");
-  }
+  std::string CalendarFile(int year) { return testing::OfficialCalendarPath(year); }
 
   ComplaintsBuilt complaints_;
 };
 
-TEST_F(ComplaintCliTest, ComplaintShowText) {
+TEST_F(ComplaintCliTest, ComplaintShowTextListsTheCyclesAndTheirClocks) {
   const std::string out = OnLedger({"complaint", "show", "C1", "--at-seq", AtComplaintsHead()});
   EXPECT_THAT(out, StartsWith("complaint     C1\n"
                               "member        M1\n"
@@ -778,7 +738,7 @@ TEST_F(ComplaintCliTest, ComplaintShowText) {
                                           ", 2024-05-13T10:00:00.000000+08:00 (by sequence)\n")));
 }
 
-TEST_F(ComplaintCliTest, ComplaintShowJsonAndAsOf) {
+TEST_F(ComplaintCliTest, ComplaintShowJsonGivesTheClocksAsOfAnyPoint) {
   const google::protobuf::Struct json =
       ParseJson(OnLedger({"complaint", "show", "C1", "--at-seq", AtComplaintsHead(), "--json"}));
   EXPECT_EQ(Text(json, "state"), "investigating");
@@ -816,7 +776,7 @@ TEST_F(ComplaintCliTest, ComplaintShowJsonAndAsOf) {
   EXPECT_THAT(list.err, HasSubstr("unknown subcommand \"list\""));
 }
 
-TEST_F(ComplaintCliTest, SlaReport) {
+TEST_F(ComplaintCliTest, SlaReportCountsTheClocksByMonthPartnerAndCategoryAndListsTheOpenOnes) {
   const std::string out = OnLedger({"sla", "report", "--at-seq", AtComplaintsHead()});
   // C1: reply breached, notification met, second reply met; C2: reply met.
   EXPECT_THAT(out, StartsWith("window      all cycles\n"
@@ -882,7 +842,7 @@ TEST_F(ComplaintCliTest, PartnersShowComplaintsSlaAndSatisfaction) {
   EXPECT_EQ(Number(store, "average_satisfaction_centi"), 200);
 }
 
-TEST_F(ComplaintCliTest, CalendarDue) {
+TEST_F(ComplaintCliTest, CalendarDueCountsWorkingDaysAndRefusesAYearNotLoaded) {
   EXPECT_EQ(OnLedger({"calendar", "due", "--from", "2024-02-09T10:00:00+08:00", "--working-days",
                       "3"}),
             "from          2024-02-09T10:00:00.000000+08:00 (Friday)\n"

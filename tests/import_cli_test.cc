@@ -22,6 +22,7 @@
 #include "loyalty/clock.h"
 #include "loyalty/commands.h"
 #include "loyalty/engine.h"
+#include "testing/commands.h"
 #include "testing/temp_dir.h"
 #include "tests/tool_runner.h"
 
@@ -68,11 +69,7 @@ class ImportCliTest : public ::testing::Test {
     std::unique_ptr<Engine> engine = Open();
     ASSERT_NE(engine, nullptr);
     for (const char* member_id : {"M1", "M2", "会员001"}) {
-      EnrolMember command;
-      command.member_id = member_id;
-      command.occurred_at_us = kJan2024Us;
-      command.actor_id = "counter";
-      ASSERT_TRUE(engine->Execute(command).ok());
+      ASSERT_TRUE(engine->Execute(testing::EnrolCommand(member_id, kJan2024Us)).ok());
     }
   }
 

@@ -39,11 +39,8 @@ TEST_F(MetricsCliTest, PrintsTheOpenAndTheStorageAsPrometheusText) {
     absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(db, LedgerOptions());
     ASSERT_TRUE(ledger.ok()) << ledger.status();
     AppendBatch batch;
-    v1::Envelope enrol;
-    enrol.set_stream_id("member-M1");
-    enrol.set_idempotency_key("enrol/M1");
-    enrol.set_occurred_at_us(testing::kJan2024Us);
-    enrol.set_actor_id("test");
+    v1::Envelope enrol = ::loyalty::testing::EnvelopeOn(
+        "member-M1", "enrol/M1", testing::kJan2024Us, "test");
     enrol.mutable_event()->mutable_member_enrolled()->set_member_id("M1");
     batch.Add(enrol);
     for (int i = 0; i < 4; ++i) {

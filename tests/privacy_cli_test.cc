@@ -19,6 +19,7 @@
 #include "loyalty/clock.h"
 #include "loyalty/engine.h"
 #include "loyalty/privacy.h"
+#include "testing/commands.h"
 #include "testing/temp_dir.h"
 #include "tests/tool_runner.h"
 
@@ -62,27 +63,15 @@ class PrivacyCliTest : public ::testing::Test {
     auto engine = Engine::Open(db_, options);
     ASSERT_TRUE(engine.ok()) << engine.status();
     for (const char* member_id : {"M1", "M2"}) {
-      EnrolMember enrol;
-      enrol.member_id = member_id;
+      EnrolMember enrol = testing::EnrolBornOnCommand(member_id, 1991, 3, 8, kJan2024Us);
       v1::PersonalData& personal = *enrol.personal.mutable_plain();
       personal.set_name(member_id == std::string("M1") ? kName : "Second Member");
       personal.set_phone(member_id == std::string("M1") ? kPhone : "13900000002");
       personal.set_email(member_id == std::string("M1") ? kEmail : "m2@example.net");
-      personal.mutable_birth_date()->set_year(1991);
-      personal.mutable_birth_date()->set_month(3);
-      personal.mutable_birth_date()->set_day(8);
-      enrol.occurred_at_us = kJan2024Us;
-      enrol.actor_id = "counter";
       ASSERT_TRUE((*engine)->Execute(enrol).ok());
     }
-    RecordPurchase purchase;
-    purchase.purchase_id = "P1";
-    purchase.member_id = "M1";
-    purchase.partner_id = "store-7";
-    purchase.amount_fen = 12345;
+    RecordPurchase purchase = testing::PurchaseCommand("P1", "M1", 12345, kJan2024Us + kDayUs);
     purchase.category = "fashion";
-    purchase.occurred_at_us = kJan2024Us + kDayUs;
-    purchase.actor_id = "pos";
     ASSERT_TRUE((*engine)->Execute(purchase).ok());
   }
 

@@ -28,6 +28,8 @@
 #include "loyalty/engine.h"
 #include "loyalty/privacy.h"
 #include "rocksdb/db.h"
+#include "testing/commands.h"
+#include "testing/events.h"
 #include "testing/temp_dir.h"
 #include "tests/tool_runner.h"
 
@@ -182,21 +184,16 @@ class PrivacyScanTest : public ::testing::Test {
     auto engine = Engine::Open(db_, options);
     ASSERT_TRUE(engine.ok()) << engine.status();
     // The engine's command.
-    EnrolMember enrol;
-    enrol.member_id = kByCommand.member_id;
+    EnrolMember enrol = testing::EnrolCommand(kByCommand.member_id, kJan2024Us);
     *enrol.personal.mutable_plain() = PersonalOf(kByCommand);
-    enrol.occurred_at_us = kJan2024Us;
-    enrol.actor_id = "counter";
     ASSERT_TRUE((*engine)->Execute(enrol).ok());
     // Engine::Append: an enrolment and a profile update in the clear.
     AppendBatch batch;
     for (const auto& [type, member] :
          {std::pair{"enrol", kByEngineAppend}, std::pair{"profile", kUpdatedByEngine}}) {
-      v1::Envelope envelope;
-      envelope.set_stream_id(absl::StrCat("member-", member.member_id));
-      envelope.set_idempotency_key(absl::StrCat(type, "/", member.member_id));
-      envelope.set_occurred_at_us(kJan2024Us + kDayUs);
-      envelope.set_actor_id("app");
+      v1::Envelope envelope = ::loyalty::testing::EnvelopeOn(
+          absl::StrCat("member-", member.member_id), absl::StrCat(type, "/", member.member_id),
+          kJan2024Us + kDayUs, "app");
       v1::Personal* personal;
       if (std::string(type) == "enrol") {
         envelope.mutable_event()->mutable_member_enrolled()->set_member_id(member.member_id);
@@ -212,14 +209,9 @@ class PrivacyScanTest : public ::testing::Test {
     auto appended = (*engine)->Append(batch);
     ASSERT_TRUE(appended.ok()) << appended.status();
     // The positive control: free text stored as given.
-    RecordPurchase purchase;
-    purchase.purchase_id = "P1";
-    purchase.member_id = kByCommand.member_id;
-    purchase.partner_id = "store-7";
-    purchase.amount_fen = 12345;
+    RecordPurchase purchase =
+        testing::PurchaseCommand("P1", kByCommand.member_id, 12345, kJan2024Us + 2 * kDayUs);
     purchase.category = kCanary;
-    purchase.occurred_at_us = kJan2024Us + 2 * kDayUs;
-    purchase.actor_id = "pos";
     ASSERT_TRUE((*engine)->Execute(purchase).ok());
     engine->reset();
     // `loyalty append`: an enrolment and a profile update in the clear, with

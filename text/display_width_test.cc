@@ -18,7 +18,7 @@ TEST(DisplayWidthTest, ChineseIsTwoColumnsPerCharacter) {
   EXPECT_EQ(DisplayWidth("。"), 2u);
 }
 
-TEST(DisplayWidthTest, OtherScriptsCombiningMarksAndInvalidBytes) {
+TEST(DisplayWidthTest, CombiningMarksTakeNoColumnInvalidBytesOneAndEmojiTwo) {
   EXPECT_EQ(DisplayWidth("Café"), 4u);
   EXPECT_EQ(DisplayWidth("Cafe\xcc\x81"), 4u);  // e + a combining acute accent
   EXPECT_EQ(DisplayWidth("\xff\xfe"), 2u);

@@ -3,7 +3,6 @@
 #include "util/db_directory.h"
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -15,13 +14,10 @@
 namespace loyalty::util {
 namespace {
 
+using ::loyalty::testing::WriteFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-void WriteFile(const std::string& path, const std::string& content) {
-  std::ofstream(path, std::ios::binary) << content;
-}
 
 // A real RocksDB database in `path`, with one key flushed to a table.
 void MakeDatabase(const std::string& path) {

@@ -22,6 +22,7 @@
 namespace loyalty::hostile {
 
 using ::loyalty::testing::ToolRun;
+using ::loyalty::testing::WriteFile;
 
 class HostileCampaign : public ::testing::Test {
  protected:
@@ -52,11 +53,6 @@ class HostileCampaign : public ::testing::Test {
   void FlushToTables(const std::string& name = "ledger") {
     const ToolRun run = Loyalty({"--db", name, "init"});
     EXPECT_EQ(run.exit_code, 0) << run.err;
-  }
-
-  static void WriteFile(const std::string& path, const std::string& content) {
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    file << content;
   }
 
   // Every path under `directory`, relative to it, recursively.

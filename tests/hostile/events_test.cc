@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "loyalty/ledger.h"
 #include "loyalty/v1/envelope.pb.h"
+#include "testing/events.h"
 #include "tests/hostile/campaign.h"
 
 namespace loyalty::hostile {
@@ -27,11 +28,8 @@ using ::testing::Not;
 constexpr int64_t kAfterTheDemoUs = 1709265600LL * 1000000;
 
 v1::Envelope RawEvent(const std::string& stream_id, const std::string& key) {
-  v1::Envelope envelope;
-  envelope.set_stream_id(stream_id);
-  envelope.set_idempotency_key(key);
-  envelope.set_occurred_at_us(kAfterTheDemoUs);
-  envelope.set_actor_id("hostile");
+  v1::Envelope envelope = ::loyalty::testing::EnvelopeOn(
+      stream_id, key, kAfterTheDemoUs, "hostile");
   return envelope;
 }
 

@@ -1,19 +1,17 @@
-// Test support: a random, deterministic history driven through an Engine —
+// A random, deterministic history driven through an Engine, for tests —
 // purchases, refunds, redemptions, complaints through their whole lifecycle
 // (replies, investigations, resolutions with goodwill, notifications,
 // reopenings, steps out of order that the engine rejects), surveys, SLA
 // policy changes and the official calendars, with business time mostly
 // moving forward and sometimes backdated; on request, events that break a
 // rule of the domain too, appended raw through the ledger as an older build
-// or `loyalty append` could. Not part of the library.
-#ifndef LOYALTY_ENGINE_TEST_HISTORY_H_
-#define LOYALTY_ENGINE_TEST_HISTORY_H_
+// or `loyalty append` could.
+#ifndef LOYALTY_TESTING_ENGINE_HISTORY_H_
+#define LOYALTY_TESTING_ENGINE_HISTORY_H_
 
 #include <cstdint>
-#include <fstream>
 #include <limits>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -21,21 +19,15 @@
 #include "gtest/gtest.h"
 #include "loyalty/clock.h"
 #include "loyalty/engine.h"
+#include "testing/commands.h"
+#include "testing/events.h"
+#include "testing/official_calendar.h"
 
 namespace loyalty::testing {
 
 // 2024-01-01T00:00:00+08:00.
 inline constexpr int64_t kHistoryStartUs = 1704038400LL * 1000000;
 inline constexpr int64_t kHistoryDayUs = 86400LL * 1000000;
-
-// The text of data/calendar/cn-<year>.txt.
-inline std::string OfficialCalendarText(int year) {
-  std::ifstream file(absl::StrCat(LOYALTY_CALENDAR_DATA_DIR, "/cn-", year, ".txt"));
-  std::stringstream text;
-  text << file.rdbuf();
-  EXPECT_FALSE(text.str().empty()) << "cannot read the calendar of " << year;
-  return text.str();
-}
 
 // Declares data/calendar/cn-<year>.txt at `at_us`.
 inline absl::StatusOr<CommandResult> LoadOfficialCalendar(Engine& engine, int year,
@@ -118,64 +110,49 @@ class EngineHistory {
     return Purchase(at);
   }
 
+  // The random draws of each command are taken one statement at a time, in
+  // a fixed order: a seed gives the same history with any compiler.
   void Enrol(int64_t at) {
-    EnrolMember command;
-    command.member_id = absl::StrCat("M", members_.size() + 1);
-    command.occurred_at_us = at;
-    command.actor_id = "desk";
-    Expect(engine_->Execute(command));
-    members_.push_back(command.member_id);
+    const std::string member_id = absl::StrCat("M", members_.size() + 1);
+    Expect(engine_->Execute(EnrolCommand(member_id, at, "desk")));
+    members_.push_back(member_id);
   }
 
   void Purchase(int64_t at) {
-    RecordPurchase command;
-    command.purchase_id = absl::StrCat("P", purchases_.size() + 1);
-    command.member_id = Pick(members_);
-    command.partner_id = absl::StrCat("S", Below(4));
-    command.amount_fen = 100 + static_cast<int64_t>(Below(300000));
-    command.category = "apparel";
-    command.occurred_at_us = at;
-    command.actor_id = "pos";
-    Accept(engine_->Execute(command));
-    purchases_.push_back(command.purchase_id);
+    const std::string purchase_id = absl::StrCat("P", purchases_.size() + 1);
+    const std::string& member_id = Pick(members_);
+    const std::string partner_id = absl::StrCat("S", Below(4));
+    const int64_t amount_fen = 100 + static_cast<int64_t>(Below(300000));
+    Accept(engine_->Execute(PurchaseCommand(purchase_id, member_id, amount_fen, at, partner_id)));
+    purchases_.push_back(purchase_id);
   }
 
   void Refund(int64_t at) {
     if (purchases_.empty()) return Purchase(at);
-    RecordRefund command;
-    command.refund_id = absl::StrCat("F", ++refunds_);
-    command.purchase_id = Pick(purchases_);
-    command.amount_fen = 1 + static_cast<int64_t>(Below(50000));
-    command.occurred_at_us = at;
-    command.actor_id = "pos";
-    Accept(engine_->Execute(command));
+    const std::string refund_id = absl::StrCat("F", ++refunds_);
+    const std::string& purchase_id = Pick(purchases_);
+    const int64_t amount_fen = 1 + static_cast<int64_t>(Below(50000));
+    Accept(engine_->Execute(RefundCommand(refund_id, purchase_id, amount_fen, at)));
   }
 
   void RedeemPoints(int64_t at) {
-    Redeem command;
-    command.redemption_id = absl::StrCat("R", ++redemptions_);
-    command.member_id = Pick(members_);
-    command.points = 1 + static_cast<int64_t>(Below(800));
-    command.reward = "voucher";
-    command.occurred_at_us = at;
-    command.actor_id = "app";
-    Accept(engine_->Execute(command));
+    const std::string redemption_id = absl::StrCat("R", ++redemptions_);
+    const std::string& member_id = Pick(members_);
+    const int64_t points = 1 + static_cast<int64_t>(Below(800));
+    Accept(engine_->Execute(RedeemCommand(redemption_id, member_id, points, at)));
   }
 
   // Files a complaint, or takes the next step of one (now and then a step
   // out of order, which the engine must reject).
   void Complain(int64_t at) {
     if (complaints_.empty() || OneIn(5)) {
-      FileComplaint command;
-      command.complaint_id = absl::StrCat("C", complaints_.size() + 1);
-      command.member_id = Pick(members_);
-      command.partner_id = OneIn(6) ? "" : absl::StrCat("S", Below(4));
-      command.category = OneIn(2) ? "service" : "parking";
-      command.channel = v1::CHANNEL_PHONE;
-      command.occurred_at_us = at;
-      command.actor_id = "desk";
-      Accept(engine_->Execute(command));
-      complaints_.push_back(command.complaint_id);
+      const std::string complaint_id = absl::StrCat("C", complaints_.size() + 1);
+      const std::string& member_id = Pick(members_);
+      const std::string partner_id = OneIn(6) ? "" : absl::StrCat("S", Below(4));
+      const std::string category = OneIn(2) ? "service" : "parking";
+      Accept(engine_->Execute(
+          FileComplaintCommand(complaint_id, member_id, at, partner_id, category)));
+      complaints_.push_back(complaint_id);
       return;
     }
     const std::string& id = Pick(complaints_);
@@ -243,11 +220,8 @@ class EngineHistory {
   void BreakARule(int64_t at) {
     const std::string& member = Pick(members_);
     const std::string n = absl::StrCat(++rule_breaking_events_);
-    v1::Envelope envelope;
-    envelope.set_stream_id(absl::StrCat("member-", member));
-    envelope.set_idempotency_key(absl::StrCat("raw/", n));
-    envelope.set_occurred_at_us(at);
-    envelope.set_actor_id("raw");
+    v1::Envelope envelope =
+        EnvelopeOn(absl::StrCat("member-", member), absl::StrCat("raw/", n), at, "raw");
     v1::Event& event = *envelope.mutable_event();
     const std::string purchase = purchases_.empty() ? "P0" : Pick(purchases_);
     switch (Below(8)) {
@@ -328,79 +302,6 @@ class EngineHistory {
   int64_t rule_breaking_events_ = 0;
 };
 
-// Every field of a view as text, so that tests compare whole views and a
-// failure shows where they differ.
-inline std::string Describe(const MemberView& m) {
-  std::string out = absl::StrCat(m.member_id, " erased=", m.erased, " enrolled=", m.enrolled_at_us,
-                                 " available=", m.available_points, " debt=", m.debt_points,
-                                 " earned=", m.earned_points_total, " redeemed=",
-                                 m.redeemed_points_total, " expired=", m.expired_points_total,
-                                 " clawed=", m.clawed_back_points_total, " active=",
-                                 m.last_activity_at_us, " tier=", m.tier,
-                                 " protected=", m.tier_protected_until_us, " spend=",
-                                 m.qualifying_spend_fen, " as_of=", m.as_of_sequence, "@",
-                                 m.as_of_us, "\n");
-  for (const LotView& lot : m.lots) {
-    absl::StrAppend(&out, "  lot ", lot.points_remaining, " ", lot.granted_at_us, " ",
-                    lot.expires_at_us, " ", lot.reason, " ", lot.source_id, "\n");
-  }
-  for (const TierChangeView& change : m.tier_history) {
-    absl::StrAppend(&out, "  tier ", change.at_us, " ", change.from, "->", change.to, " ",
-                    change.cause, " ", change.qualifying_spend_fen, "\n");
-  }
-  return out;
-}
-
-inline std::string Describe(const SlaClockView& c) {
-  return absl::StrCat(static_cast<int>(c.kind), " start=", c.started_at_us, " days=",
-                      c.working_days, " due=", c.due_at_us, " missing=", c.missing_calendar_year,
-                      " done=", c.done_at_us, " status=", static_cast<int>(c.status));
-}
-
-inline std::string Describe(const ComplaintView& v) {
-  std::string out = absl::StrCat(v.complaint_id, " member=", v.member_id, " partner=",
-                                 v.partner_id, " category=", v.category, " channel=", v.channel,
-                                 " state=", static_cast<int>(v.state), " filed=", v.filed_at_us,
-                                 " goodwill=", v.goodwill_points_total, " score=",
-                                 v.satisfaction_score, " as_of=", v.as_of_sequence, "@",
-                                 v.as_of_us, "\n");
-  for (const ComplaintCycleView& c : v.cycles) {
-    absl::StrAppend(&out, "  cycle ", c.cycle, " start=", c.started_at_us, " reply[",
-                    Describe(c.reply), "] investigating=", c.investigation_started_at_us,
-                    " resolved=", c.resolved_at_us, " ", c.resolution, " goodwill=",
-                    c.goodwill_points, " notification=", c.has_notification);
-    if (c.has_notification) absl::StrAppend(&out, "[", Describe(c.notification), "]");
-    absl::StrAppend(&out, " confirmed=", c.confirmed_at_us, " satisfied=", c.satisfied,
-                    " score=", c.satisfaction_score, "\n");
-  }
-  return out;
-}
-
-inline std::string Describe(const SlaCountsView& c) {
-  return absl::StrCat(c.met, "/", c.breached, "/", c.pending, "/", c.due_unknown, " bp=",
-                      c.compliance_bp);
-}
-
-inline std::string Describe(const SlaGroupView& g) {
-  return absl::StrCat("[", g.key, "] all ", Describe(g.all), " reply ", Describe(g.reply),
-                      " notification ", Describe(g.notification), "\n");
-}
-
-inline std::string Describe(const SlaReportView& r) {
-  std::string out = absl::StrCat(absl::FormatCivilTime(r.from_day), "..",
-                                 absl::FormatCivilTime(r.to_day), " cycles=", r.cycles,
-                                 " reopens=", r.reopens, " open=", r.open_clock_count, " as_of=",
-                                 r.as_of_sequence, "@", r.as_of_us, "\n", Describe(r.total));
-  for (const auto* groups : {&r.by_due_month, &r.by_partner, &r.by_category}) {
-    for (const SlaGroupView& group : *groups) absl::StrAppend(&out, Describe(group));
-  }
-  for (const OpenClockView& open : r.open_clocks) {
-    absl::StrAppend(&out, "  open ", open.complaint_id, " ", open.partner_id, " ", open.category,
-                    " ", open.cycle, " ", Describe(open.clock), "\n");
-  }
-  return out;
-}
-
 }  // namespace loyalty::testing
 
-#endif  // LOYALTY_ENGINE_TEST_HISTORY_H_
+#endif  // LOYALTY_TESTING_ENGINE_HISTORY_H_
