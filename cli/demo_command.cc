@@ -20,6 +20,7 @@
 #include "cli/reports.h"
 #include "demo/runner.h"
 #include "loyalty/engine.h"
+#include "loyalty/limits.h"
 #include "loyalty/privacy.h"
 
 namespace loyalty::cli {
@@ -140,7 +141,8 @@ std::string Report(Engine& engine, const std::string& directory,
   absl::StrAppend(&out, Section("Partners with the lowest SLA compliance on their complaints"),
                   PartnersText(worst_view));
   absl::StatusOr<SlaReportView> sla = engine.SlaReport(
-      absl::CivilDay(1970, 1, 1), absl::CivilDay(2999, 12, 31), AsOf::Sequence(head.sequence));
+      absl::CivilDay(kMinCalendarYear, 1, 1), absl::CivilDay(kMaxCalendarYear, 12, 31),
+      AsOf::Sequence(head.sequence));
   if (!sla.ok()) return absl::StrCat(out, "report failed: ", sla.status().ToString(), "\n");
   absl::StrAppend(&out, Section("Complaint SLA compliance by month of the deadline"),
                   SlaByMonthText(*sla));

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "loyalty/clock.h"
 #include "loyalty/engine.h"
+#include "loyalty/limits.h"
 
 namespace loyalty::testing {
 
@@ -233,7 +234,8 @@ class EngineHistory {
       }
     }
     if (command.complaint_id.empty()) command.partner_id = absl::StrCat("S", Below(4));
-    command.score = 1 + static_cast<int32_t>(Below(5));
+    command.score = kMinSatisfactionScore +
+                    static_cast<int32_t>(Below(kMaxSatisfactionScore - kMinSatisfactionScore + 1));
     command.occurred_at_us = at;
     command.actor_id = "survey-app";
     Accept(engine_->Execute(command));
