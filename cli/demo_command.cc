@@ -191,9 +191,14 @@ int RunDemo(CommandContext& context) {
   bool replace = false;
   bool no_sync = false;
   FlagSet flags = context.NewFlagSet();
-  flags.Uint64("members", "N", "members in the program", &members);
-  flags.Uint64("days", "N", "days to simulate, from 2024-01-01", &days);
-  flags.Uint64("seed", "N", "seed of the generator: equal seeds give equal logs", &seed);
+  flags.Uint64("members", "N", absl::StrCat("members in the program (default: ", members, ")"),
+               &members);
+  flags.Uint64("days", "N", absl::StrCat("days to simulate, from 2024-01-01 (default: ", days, ")"),
+               &days);
+  flags.Uint64("seed", "N",
+               absl::StrCat("seed of the generator: equal seeds give equal logs (default: ", seed,
+                            ")"),
+               &seed);
   flags.Bool("replace",
              "delete the ledger in --db first (refused when the directory holds anything else)",
              &replace);
