@@ -22,7 +22,8 @@
 namespace loyalty::cli {
 namespace {
 
-// The whole of `path`, or of standard input for "-".
+// The whole of `path`, or of standard input for "-"; InvalidArgument when it
+// holds more than kMaxAppendInputBytes (read no further than one byte past).
 absl::StatusOr<std::string> ReadInput(const std::string& path) {
   const bool is_stdin = path == "-";
   const std::string name = is_stdin ? "standard input" : path;
@@ -34,8 +35,15 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
   std::string content;
   char buffer[64 * 1024];
   size_t read = 0;
-  while ((read = std::fread(buffer, 1, sizeof(buffer), file)) > 0) content.append(buffer, read);
-  const bool failed = std::ferror(file) != 0;
+  bool too_large = false;
+  while ((read = std::fread(buffer, 1, sizeof(buffer), file)) > 0) {
+    if (read > kMaxAppendInputBytes - content.size()) {
+      too_large = true;
+      break;
+    }
+    content.append(buffer, read);
+  }
+  const bool failed = !too_large && std::ferror(file) != 0;
   const int error_number = errno;
   if (!is_stdin) std::fclose(file);
   if (failed) {
@@ -44,6 +52,12 @@ absl::StatusOr<std::string> ReadInput(const std::string& path) {
         absl::StrCat("cannot read ", name, ": ", std::strerror(error_number));
     return error_number == EISDIR ? absl::InvalidArgumentError(message)
                                   : absl::UnavailableError(message);
+  }
+  if (too_large) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": more than ", kMaxAppendInputBytes, " bytes, the limit of one input (",
+        kMaxAppendInputBytes >> 20, " MiB, kMaxAppendInputBytes); nothing was appended: split "
+        "it into several runs"));
   }
   return content;
 }

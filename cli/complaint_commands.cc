@@ -28,15 +28,15 @@ namespace loyalty::cli {
 namespace {
 
 constexpr char kDefaultCalendarActor[] = "calendar-admin";
-// A calendar file is at most 1 MiB (docs/calendar.md); one byte more is
-// read, so that the parser names the limit rather than a cut-off line.
-constexpr size_t kMaxCalendarFileBytes = 1 << 20;
 
-// The window of `sla report` without --from and --to: every cycle.
-const absl::CivilDay kFirstDay(1970, 1, 1);
-const absl::CivilDay kLastDay(2999, 12, 31);
+// The window of `sla report` without --from and --to: every cycle (a
+// deadline falls on a day the calendar can declare).
+const absl::CivilDay kFirstDay(kMinCalendarYear, 1, 1);
+const absl::CivilDay kLastDay(kMaxCalendarYear, 12, 31);
 
-// The text of `path`, at most kMaxCalendarFileBytes + 1 bytes of it.
+// The text of `path`, at most kMaxCalendarFileBytes + 1 bytes of it: one
+// byte more than the limit, so that the parser names the limit rather than
+// a cut-off line.
 absl::StatusOr<std::string> ReadCalendarFile(const std::string& path) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
@@ -106,9 +106,10 @@ int RunCalendarDue(CommandContext& context, const FlagSet& flags, const std::str
     return ReportError(absl::InvalidArgumentError(
         absl::StrCat("calendar due: flag --from: ", from_us.status().message())));
   }
-  if (working_days == 0 || working_days > 36600) {
-    return ReportError(absl::InvalidArgumentError(absl::StrCat(
-        "calendar due: flag --working-days: ", working_days, " is not in [1, 36600]")));
+  if (working_days == 0 || working_days > static_cast<uint64_t>(kMaxPolicyDays)) {
+    return ReportError(absl::InvalidArgumentError(
+        absl::StrCat("calendar due: flag --working-days: ", working_days, " is not in [1, ",
+                     kMaxPolicyDays, "]")));
   }
   absl::StatusOr<std::unique_ptr<Engine>> engine =
       OpenEngineForReading(context.global);
@@ -138,7 +139,8 @@ int RunCalendar(CommandContext& context) {
   flags.String("from", "TIME",
                "due: the instant the count starts from: RFC 3339, or YYYY-MM-DD (that day)",
                &from);
-  flags.Uint64("working-days", "N", "due: how many working days, 1 to 36600", &working_days);
+  flags.Uint64("working-days", "N",
+               absl::StrCat("due: how many working days, 1 to ", kMaxPolicyDays), &working_days);
   flags.Bool("json", "print one JSON object instead of text", &json);
   std::vector<std::string> positional;
   if (auto done = context.ParseArgs(flags, 1, 2, &positional)) return *done;

@@ -20,6 +20,7 @@
 #include "cli/reports.h"
 #include "demo/runner.h"
 #include "loyalty/engine.h"
+#include "loyalty/limits.h"
 #include "loyalty/privacy.h"
 
 namespace loyalty::cli {
@@ -140,7 +141,8 @@ std::string Report(Engine& engine, const std::string& directory,
   absl::StrAppend(&out, Section("Partners with the lowest SLA compliance on their complaints"),
                   PartnersText(worst_view));
   absl::StatusOr<SlaReportView> sla = engine.SlaReport(
-      absl::CivilDay(1970, 1, 1), absl::CivilDay(2999, 12, 31), AsOf::Sequence(head.sequence));
+      absl::CivilDay(kMinCalendarYear, 1, 1), absl::CivilDay(kMaxCalendarYear, 12, 31),
+      AsOf::Sequence(head.sequence));
   if (!sla.ok()) return absl::StrCat(out, "report failed: ", sla.status().ToString(), "\n");
   absl::StrAppend(&out, Section("Complaint SLA compliance by month of the deadline"),
                   SlaByMonthText(*sla));
@@ -189,9 +191,14 @@ int RunDemo(CommandContext& context) {
   bool replace = false;
   bool no_sync = false;
   FlagSet flags = context.NewFlagSet();
-  flags.Uint64("members", "N", "members in the program", &members);
-  flags.Uint64("days", "N", "days to simulate, from 2024-01-01", &days);
-  flags.Uint64("seed", "N", "seed of the generator: equal seeds give equal logs", &seed);
+  flags.Uint64("members", "N", absl::StrCat("members in the program (default: ", members, ")"),
+               &members);
+  flags.Uint64("days", "N", absl::StrCat("days to simulate, from 2024-01-01 (default: ", days, ")"),
+               &days);
+  flags.Uint64("seed", "N",
+               absl::StrCat("seed of the generator: equal seeds give equal logs (default: ", seed,
+                            ")"),
+               &seed);
   flags.Bool("replace",
              "delete the ledger in --db first (refused when the directory holds anything else)",
              &replace);

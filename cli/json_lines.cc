@@ -26,7 +26,7 @@ absl::Status ParseLine(absl::string_view line, size_t line_number, v1::Envelope*
   if (line.size() > kMaxJsonLineBytes) {
     return LineError(line_number,
                      absl::StrCat("is ", line.size(), " bytes long, more than the limit of ",
-                                  kMaxJsonLineBytes));
+                                  kMaxJsonLineBytes, " bytes a line (kMaxJsonLineBytes)"));
   }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;  // a misspelt field must not vanish silently

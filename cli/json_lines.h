@@ -18,8 +18,21 @@
 namespace loyalty::cli {
 
 // A line may hold at most this many bytes: the JSON form of the largest
-// event the ledger accepts, with room for base64 and escaping.
+// event the ledger accepts, with room for base64 and escaping. A longer line
+// is refused and nothing of its input is appended.
 inline constexpr size_t kMaxJsonLineBytes = 4 * kMaxEventBytes;
+
+// The whole input of `loyalty append` may hold at most this many bytes
+// (256 MiB); a larger one is refused before anything is appended. The input
+// is held and parsed whole before the first append, so that a typo on any
+// line appends nothing, and that costs memory: the text and its parsed
+// envelopes, about three times the text. kMaxBatchEvents lines of
+// kMaxJsonLineBytes (10 GiB) would not fit; the largest batch of usual
+// events (a purchase is about 250 bytes as a line) is about 2.5 MB, so this
+// holds some 100 full batches, or 10000 events of 25 KiB each. Larger loads
+// are split into several runs (each is retried safely), or go through
+// `loyalty import`, which streams its file.
+inline constexpr size_t kMaxAppendInputBytes = size_t{256} << 20;
 
 // An envelope and the 1-based line of the input it was read from.
 struct NumberedEnvelope {

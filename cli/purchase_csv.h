@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "loyalty/limits.h"
 
 namespace loyalty::cli {
 
@@ -30,10 +31,10 @@ inline constexpr size_t kMaxPurchaseCsvFieldBytes = 4096;
 // limit, kMaxAmountFen, is 10,000,000,000 CNY: 11 digits).
 inline constexpr size_t kMaxAmountYuanDigits = 12;
 // The amounts a row may carry: 0.01 to 10,000,000,000.00 CNY, the range the
-// engine accepts for one purchase or refund (projections/domain_limits.h,
-// kMaxAmountFen), checked when the row is read so that the error is in CNY.
+// engine accepts for one purchase or refund (kMaxAmountFen, loyalty/limits.h),
+// checked when the row is read so that the error is in CNY.
 inline constexpr int64_t kMinPurchaseCsvAmountFen = 1;
-inline constexpr int64_t kMaxPurchaseCsvAmountFen = 1'000'000'000'000;
+inline constexpr int64_t kMaxPurchaseCsvAmountFen = kMaxAmountFen;
 
 // One row: a purchase, or (refund_of not empty) a refund of the purchase
 // refund_of, whose own id is purchase_id.

@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "projections/domain_limits.h"
+#include "loyalty/limits.h"
 
 namespace loyalty::cli {
 namespace {
@@ -104,7 +104,7 @@ TEST(PurchaseCsvTest, AmountOutsideTheEnginesRangeIsNamedInCny) {
                     .ok())
         << amount;
   }
-  EXPECT_EQ(kMaxPurchaseCsvAmountFen, projections::kMaxAmountFen);
+  EXPECT_EQ(kMaxPurchaseCsvAmountFen, loyalty::kMaxAmountFen);
 }
 
 // Ids in Chinese are shown as written in messages; a byte that is not UTF-8

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
+#include "loyalty/limits.h"
 
 namespace loyalty::demo {
 namespace {
@@ -534,7 +535,8 @@ class Generator {
     survey.complaint_id = complaint_id;
     if (near_score > 0) {
       survey.score = static_cast<int32_t>(
-          std::clamp<int64_t>(near_score + random_.Between(-1, 1), 1, 5));
+          std::clamp<int64_t>(near_score + random_.Between(-1, 1), kMinSatisfactionScore,
+                              kMaxSatisfactionScore));
     } else {
       const int64_t roll = random_.Below(100);
       survey.score = roll < 5 ? 1 : roll < 12 ? 2 : roll < 35 ? 3 : roll < 75 ? 4 : 5;

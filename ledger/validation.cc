@@ -15,6 +15,7 @@
 #include "google/protobuf/stubs/common.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "loyalty/limits.h"
+#include "loyalty/v1/options.pb.h"
 #include "text/quoted.h"
 
 namespace loyalty::internal {
@@ -56,12 +57,14 @@ absl::Status CheckId(size_t index, absl::string_view field, const std::string& v
   return CheckUtf8(index, field, value);
 }
 
-bool IsAmountField(const FieldDescriptor& field) {
-  const std::string& name = field.name();
-  return absl::EndsWith(name, "_fen") || name == "points" || absl::EndsWith(name, "_points");
+// Whether the schema declares the field never negative (options.proto): the
+// rule lives beside the field it governs, so a new amount field states it
+// there rather than by following a naming convention.
+bool IsNonNegativeField(const FieldDescriptor& field) {
+  return field.options().GetExtension(v1::non_negative);
 }
 
-// The fields of one message type that the naming-convention rules apply to,
+// The fields of one message type that the schema rules apply to,
 // in field-number order (the order in which errors are reported). Worked out
 // once per type, so that checking an event walks only these fields and
 // allocates nothing.
@@ -114,7 +117,7 @@ class MessagePlans {
         plan->checks.push_back({field, MessagePlan::Kind::kRepeatedText, nullptr});
       } else if (field->is_repeated()) {
         continue;
-      } else if (IsAmountField(*field)) {
+      } else if (IsNonNegativeField(*field)) {
         // Only signed integers can be negative.
         if (field->cpp_type() == FieldDescriptor::CPPTYPE_INT64 ||
             field->cpp_type() == FieldDescriptor::CPPTYPE_INT32) {
@@ -156,7 +159,7 @@ struct FieldPath {
   }
 };
 
-// Applies the naming-convention rules to `message`, whose own place is
+// Applies the schema rules to `message`, whose own place is
 // `path`, walking only the fields its plan lists.
 absl::Status CheckFields(const Message& message, const MessagePlan& plan, const FieldPath& path,
                          size_t index) {
@@ -290,7 +293,7 @@ absl::Status ValidateNewEnvelope(const v1::Envelope& envelope, size_t index) {
     return Invalid(index, "event", "no event type is set");
   }
   // The envelope's own fields are checked above, each with its own limit;
-  // the rules by name apply inside the event.
+  // the schema rules apply inside the event.
   if (const auto& unknown = envelope.GetReflection()->GetUnknownFields(envelope);
       !unknown.empty()) {
     return Invalid(index, "envelope",

@@ -14,9 +14,10 @@ inline constexpr uint32_t kCurrentSchemaVersion = 1;
 
 // InvalidArgument naming the event's `index` in its batch, the field and the
 // value, when `envelope` is not a well-formed new event: see Ledger::Append.
-// Schema rules, by field name (see schemas/loyalty/v1/common.proto): fields
-// named `*_fen`, `points` or `*_points` are never negative; `*_id` fields are
-// at most kMaxIdBytes long. Unknown fields (from a newer schema) are refused.
+// Schema rules (see schemas/loyalty/v1/common.proto): fields with the option
+// `(loyalty.v1.non_negative)` (schemas/loyalty/v1/options.proto) are never
+// negative; `*_id` fields are at most kMaxIdBytes long. Unknown fields (from
+// a newer schema) are refused.
 absl::Status ValidateNewEnvelope(const v1::Envelope& envelope, size_t index);
 
 // InvalidArgument naming the event's `index` and the field when `envelope`

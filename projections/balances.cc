@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "projections/domain_limits.h"
+#include "loyalty/limits.h"
 #include "projections/event_checks.h"
 #include "projections/home_stream.h"
 #include "projections/local_time.h"

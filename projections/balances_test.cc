@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "projections/domain_limits.h"
+#include "loyalty/limits.h"
 #include "projections/local_time.h"
 #include "projections/replay.h"
 #include "projections/test_world.h"

@@ -5,7 +5,7 @@
 #include "absl/container/btree_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "projections/domain_limits.h"
+#include "loyalty/limits.h"
 #include "projections/home_stream.h"
 #include "projections/local_time.h"
 #include "text/quoted.h"

@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "loyalty/limits.h"
 #include "loyalty/v1/calendar.pb.h"
 #include "loyalty/v1/common.pb.h"
 #include "projections/projection.h"
@@ -36,18 +37,8 @@
 
 namespace loyalty::projections {
 
-// Limits of a calendar declaration, checked by CheckCalendarDeclaration.
-// Years a declared day or a covered year may be in.
-inline constexpr int64_t kMinCalendarYear = 1970;
-inline constexpr int64_t kMaxCalendarYear = 2999;
-// Days one declaration (one file, one event) may declare: well under the
-// ledger's kMaxEventBytes even with the longest names.
-inline constexpr int64_t kMaxDeclaredDaysPerDeclaration = 1000;
-// A declaration's source, e.g. "cn-official-2024" or "mall": 1..64 bytes of
-// letters, digits, '.', '_' and '-' (it becomes part of an idempotency key).
-inline constexpr int64_t kMaxCalendarSourceBytes = 64;
-// A declared day's name, e.g. "Spring Festival"; may be empty.
-inline constexpr int64_t kMaxCalendarDayNameBytes = 128;
+// The limits of a calendar declaration (kMinCalendarYear, kMaxCalendarYear,
+// kMaxDeclaredDaysPerDeclaration, ...) are in loyalty/limits.h.
 
 // The civil day of a LocalDate; InvalidArgument if it is not a calendar
 // date (2023-02-29, month 13, ...).

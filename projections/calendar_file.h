@@ -26,12 +26,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "loyalty/limits.h"
 #include "loyalty/v1/calendar.pb.h"
 
 namespace loyalty::projections {
-
-// The largest calendar file accepted: 1 MiB.
-inline constexpr int64_t kMaxCalendarFileBytes = 1 << 20;
 
 // Parses the text of a calendar file into the payload of a
 // CalendarDaysDeclared event: source, covers_year (0 for `covers none`) and

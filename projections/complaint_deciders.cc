@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "projections/decider_support.h"
-#include "projections/domain_limits.h"
+#include "loyalty/limits.h"
 #include "projections/local_time.h"
 #include "projections/replay.h"
 
@@ -195,9 +195,11 @@ absl::StatusOr<Events> DecideConfirmResolution(const ComplaintDecisionState& sta
                                                const ConfirmResolution& command) {
   absl::Status status = CheckOccurredAtAndActor(command.occurred_at_us, command.actor_id);
   if (!status.ok()) return status;
-  if (command.satisfaction_score < 0 || command.satisfaction_score > 5) {
+  if (command.satisfaction_score < kNoSatisfactionScore ||
+      command.satisfaction_score > kMaxSatisfactionScore) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "satisfaction_score: ", command.satisfaction_score, " is not in [0, 5] (0: not given)"));
+        "satisfaction_score: ", command.satisfaction_score, " is not in [", kNoSatisfactionScore,
+        ", ", kMaxSatisfactionScore, "] (", kNoSatisfactionScore, ": not given)"));
   }
   absl::StatusOr<const Complaint*> complaint =
       ComplaintForStep(state, command.complaint_id, ComplaintStep::kConfirm,

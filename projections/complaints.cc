@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "projections/decider_support.h"
-#include "projections/domain_limits.h"
+#include "loyalty/limits.h"
 #include "projections/event_checks.h"
 #include "projections/home_stream.h"
 #include "projections/local_time.h"

@@ -85,6 +85,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "loyalty/limits.h"
 #include "loyalty/v1/common.pb.h"
 #include "projections/calendar.h"
 #include "projections/policy.h"
@@ -92,9 +93,6 @@
 #include "projections/replay.h"
 
 namespace loyalty::projections {
-
-// Cycles of one complaint: the first and up to 99 reopenings.
-inline constexpr int64_t kMaxComplaintCycles = 100;
 
 // The numbers are stored in canonical states: never renumber.
 enum class ComplaintState {

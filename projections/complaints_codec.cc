@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "projections/complaints.h"
-#include "projections/domain_limits.h"
+#include "loyalty/limits.h"
 
 namespace loyalty::projections {
 namespace {
@@ -98,7 +98,8 @@ absl::Status CheckComplaint(const state::Complaint& in) {
       return fail(absl::StrCat("cycle ", i + 1, " has an invalid clock"));
     }
     if (cycle.goodwill_points() < 0 || cycle.goodwill_points() > kMaxPointsPerEvent ||
-        cycle.satisfaction_score() < 0 || cycle.satisfaction_score() > 5) {
+        cycle.satisfaction_score() < kNoSatisfactionScore ||
+        cycle.satisfaction_score() > kMaxSatisfactionScore) {
       return fail(absl::StrCat("cycle ", i + 1, " has goodwill or a score out of range"));
     }
     if (cycle.has_resolved_at_us() != cycle.has_notification()) {

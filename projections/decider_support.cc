@@ -6,7 +6,6 @@
 #include "absl/strings/strip.h"
 #include "loyalty/limits.h"
 #include "projections/deciders.h"
-#include "projections/domain_limits.h"
 #include "text/quoted.h"
 
 namespace loyalty::projections {

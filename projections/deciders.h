@@ -27,7 +27,7 @@
 //  InvalidArgument: occurred_at_us <= 0; an actor_id that is empty or longer
 //    than kMaxActorIdBytes; an id that is empty, longer than kMaxIdBytes or
 //    holds a NUL byte; an amount or point count out of its limits
-//    (domain_limits.h).
+//    (loyalty/limits.h).
 //  NotFound: the member (or purchase) is not known.
 #ifndef LOYALTY_PROJECTIONS_DECIDERS_H_
 #define LOYALTY_PROJECTIONS_DECIDERS_H_

@@ -1,7 +1,7 @@
 #include "projections/event_checks.h"
 
 #include "absl/strings/str_cat.h"
-#include "projections/domain_limits.h"
+#include "loyalty/limits.h"
 
 namespace loyalty::projections {
 namespace {
@@ -37,7 +37,8 @@ bool CheckEventAmount(const v1::Envelope& envelope, int64_t amount_fen, AnomalyL
 
 bool CheckEventScore(const v1::Envelope& envelope, absl::string_view field, int32_t score,
                      AnomalyLog* anomalies) {
-  return CheckRange(envelope, anomaly_rule::kScoreOutOfRange, field, score, 0, 5, anomalies);
+  return CheckRange(envelope, anomaly_rule::kScoreOutOfRange, field, score, kNoSatisfactionScore,
+                    kMaxSatisfactionScore, anomalies);
 }
 
 }  // namespace loyalty::projections

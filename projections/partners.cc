@@ -1,6 +1,7 @@
 #include "projections/partners.h"
 
 #include "absl/strings/str_cat.h"
+#include "loyalty/limits.h"
 #include "projections/event_checks.h"
 #include "projections/home_stream.h"
 #include "projections/points_math.h"
@@ -148,7 +149,7 @@ void PartnerProjection::OnSurvey(const v1::Envelope& envelope) {
 }
 
 void PartnerProjection::AddScore(const std::string& partner_id, int32_t score) {
-  if (partner_id.empty() || score == 0) return;
+  if (partner_id.empty() || score == kNoSatisfactionScore) return;
   PartnerScore& partner = partners_[partner_id];
   partner.satisfaction_score_sum = SaturatingAdd(partner.satisfaction_score_sum, score);
   ++partner.satisfaction_score_count;

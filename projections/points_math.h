@@ -1,6 +1,6 @@
 // The arithmetic of the points rules. Integer only: products are computed in
 // 128 bits, so they cannot overflow for any int64 inputs; each result fits
-// int64 when the inputs respect domain_limits.h.
+// int64 when the inputs respect the limits of loyalty/limits.h.
 #ifndef LOYALTY_PROJECTIONS_POINTS_MATH_H_
 #define LOYALTY_PROJECTIONS_POINTS_MATH_H_
 

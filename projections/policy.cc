@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
-#include "projections/domain_limits.h"
+#include "loyalty/limits.h"
 #include "projections/local_time.h"
 
 namespace loyalty::projections {

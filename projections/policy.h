@@ -18,6 +18,10 @@
 
 namespace loyalty::projections {
 
+// BusinessTimePolicy.future_tolerance_seconds while no policy sets it: 24
+// hours (the limit is kMaxFutureToleranceSeconds, loyalty/limits.h).
+inline constexpr int64_t kDefaultFutureToleranceSeconds = 86'400;
+
 class Policy {
  public:
   // The defaults of the business rules: 1 point per 100 fen; multipliers

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "projections/decider_support.h"
 #include "projections/deciders.h"
-#include "projections/domain_limits.h"
+#include "loyalty/limits.h"
 #include "projections/points_math.h"
 
 namespace loyalty::projections {

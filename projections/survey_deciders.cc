@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "loyalty/limits.h"
 #include "projections/decider_support.h"
 
 namespace loyalty::projections {
@@ -21,9 +22,11 @@ absl::StatusOr<Events> DecideRecordSurvey(const SurveyDecisionState& state,
   if (status.ok() && !command.complaint_id.empty()) {
     status = CheckCommandId("complaint_id", command.complaint_id);
   }
-  if (status.ok() && (command.score < 1 || command.score > 5)) {
-    status = absl::InvalidArgumentError(
-        absl::StrCat("score: ", command.score, " is not in [1, 5]"));
+  if (status.ok() &&
+      (command.score < kMinSatisfactionScore || command.score > kMaxSatisfactionScore)) {
+    status = absl::InvalidArgumentError(absl::StrCat("score: ", command.score, " is not in [",
+                                                     kMinSatisfactionScore, ", ",
+                                                     kMaxSatisfactionScore, "]"));
   }
   if (!status.ok()) return status;
   absl::StatusOr<const MemberAccount*> account = FindEnrolled(state.balances, command.member_id);

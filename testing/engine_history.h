@@ -19,6 +19,7 @@
 #include "gtest/gtest.h"
 #include "loyalty/clock.h"
 #include "loyalty/engine.h"
+#include "loyalty/limits.h"
 #include "testing/commands.h"
 #include "testing/events.h"
 #include "testing/official_calendar.h"
@@ -210,7 +211,8 @@ class EngineHistory {
       }
     }
     if (command.complaint_id.empty()) command.partner_id = absl::StrCat("S", Below(4));
-    command.score = 1 + static_cast<int32_t>(Below(5));
+    command.score = kMinSatisfactionScore +
+                    static_cast<int32_t>(Below(kMaxSatisfactionScore - kMinSatisfactionScore + 1));
     command.occurred_at_us = at;
     command.actor_id = "survey-app";
     Accept(engine_->Execute(command));

@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cli/json_lines.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -169,6 +170,48 @@ TEST_F(CliTest, MalformedLineCreatesNoLedger) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_THAT(run.err, HasSubstr("line 1: "));
   EXPECT_THAT(run.err, HasSubstr("stream_id"));
+  EXPECT_FALSE(std::filesystem::exists(db_));
+}
+
+// The input is held whole before anything is appended: past
+// kMaxAppendInputBytes it is refused and no ledger is created. (Standard
+// input is read by the same loop.)
+TEST_F(CliTest, AppendRefusesAnInputPastItsSizeLimit) {
+  // Sparse: the size is all that matters, the bytes past the limit are
+  // never read.
+  const std::string input = dir_.Sub("huge.jsonl");
+  WriteFile(input, "");
+  std::filesystem::resize_file(input, cli::kMaxAppendInputBytes + 1);
+  ToolRun run = OnLedger({"append", input});
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_THAT(run.out, IsEmpty());
+  EXPECT_THAT(run.err, HasSubstr(absl::StrCat(input, ": more than ", cli::kMaxAppendInputBytes,
+                                              " bytes, the limit of one input")));
+  EXPECT_THAT(run.err, HasSubstr("kMaxAppendInputBytes"));
+  EXPECT_THAT(run.err, HasSubstr("nothing was appended"));
+  EXPECT_FALSE(std::filesystem::exists(db_));
+  // At the limit the input is read, and its one line is refused as a line.
+  std::filesystem::resize_file(input, cli::kMaxAppendInputBytes);
+  ToolRun at_limit = OnLedger({"append", input});
+  EXPECT_EQ(at_limit.exit_code, 1);
+  EXPECT_THAT(at_limit.err, HasSubstr("line 1: is "));
+  EXPECT_THAT(at_limit.err, HasSubstr("kMaxJsonLineBytes"));
+  EXPECT_FALSE(std::filesystem::exists(db_));
+}
+
+// A line past kMaxJsonLineBytes is refused with its number, and the lines
+// before it are not appended.
+TEST_F(CliTest, AppendRefusesALinePastItsSizeLimit) {
+  const std::string input = Input(
+      "long.jsonl", absl::StrCat(SampleLine(1), "\n", std::string(cli::kMaxJsonLineBytes + 1, ' '),
+                                 "{}\n"));
+  ToolRun run = OnLedger({"append", input});
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.out, IsEmpty());
+  EXPECT_THAT(run.err,
+              HasSubstr(absl::StrCat("line 2: is ", cli::kMaxJsonLineBytes + 3,
+                                     " bytes long, more than the limit of ",
+                                     cli::kMaxJsonLineBytes, " bytes a line (kMaxJsonLineBytes)")));
   EXPECT_FALSE(std::filesystem::exists(db_));
 }
 

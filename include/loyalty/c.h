@@ -108,7 +108,8 @@ typedef struct loyalty_engine loyalty_engine;
  * does not match the ledger's is PERMISSION_DENIED.
  * `sync`: non-zero (recommended) fsyncs every command before it returns, so
  * an acknowledged command survives kill -9, an OS crash and power loss; 0
- * survives a crash of the process only, and is several times faster.
+ * survives a crash of the process only (what each costs: docs/embedding.md,
+ * "Durability").
  * Times recorded by the ledger come from the system clock.
  * Errors: INVALID_ARGUMENT for a NULL pointer or an empty directory;
  * FAILED_PRECONDITION when another process has the directory open;

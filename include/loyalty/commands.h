@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "loyalty/limits.h"
 #include "loyalty/v1/envelope.pb.h"
 
 namespace loyalty {
@@ -167,7 +168,9 @@ struct NotifyCustomer {
 struct ConfirmResolution {
   std::string complaint_id;
   bool satisfied = false;
-  int32_t satisfaction_score = 0;  // 1..5; 0 when not given
+  // kMinSatisfactionScore..kMaxSatisfactionScore (1..5, limits.h);
+  // kNoSatisfactionScore (0, the default) when not given.
+  int32_t satisfaction_score = kNoSatisfactionScore;
   int64_t occurred_at_us = 0;
   std::string actor_id;
 };
@@ -199,7 +202,8 @@ absl::StatusOr<v1::CalendarDaysDeclared> ParseCalendarFile(absl::string_view tex
 // partner_id, or, when that is empty, of the complaint's partner. Appended as
 // one SurveyAnswered on the stream "survey-<survey_id>" (not the member's
 // stream: a survey changes none of the member's points or tier).
-// InvalidArgument for a score outside 1..5; NotFound for an unknown member or
+// InvalidArgument for a score outside kMinSatisfactionScore..
+// kMaxSatisfactionScore (1..5, limits.h); NotFound for an unknown member or
 // complaint; FailedPrecondition for an erased member or a complaint of
 // another member; AlreadyExists for a survey id already recorded.
 struct RecordSurvey {
@@ -207,7 +211,7 @@ struct RecordSurvey {
   std::string member_id;
   std::string partner_id;    // empty: the complaint's partner, or the mall
   std::string complaint_id;  // empty when the survey follows no complaint
-  int32_t score = 0;         // 1..5
+  int32_t score = 0;         // kMinSatisfactionScore..kMaxSatisfactionScore
   int64_t occurred_at_us = 0;
   std::string actor_id;
 };

@@ -62,9 +62,11 @@ struct EngineOptions {
   // member keys are read, never made), so any number of read-only engines
   // may run beside one writer. Every command fails with FailedPrecondition;
   // views, reads and verification work, each as of the log when opened.
+  // Default: LedgerOptions' own defaults (ledger.h).
   LedgerOptions ledger;
   // Save the projections' checkpoint after this many newly applied events
-  // (and on close). Smaller means less to replay after a crash.
+  // (and on close). Smaller means less to replay after a crash. Default:
+  // 100000.
   uint64_t checkpoint_interval_events = 100000;
   // Keep a snapshot of a member's balance and tier after every this many
   // events of the member's own stream, saved with the next checkpoint.
@@ -72,25 +74,26 @@ struct EngineOptions {
   // member's stream from the latest snapshot at or before that point, so at
   // most this many of its events, instead of from its start. 0: none. The
   // snapshots are derived data, like the checkpoint: Rebuild writes them
-  // again, and no digest covers them.
+  // again, and no digest covers them. Default: 128.
   uint64_t member_snapshot_interval_events = 128;
   // Threads a full replay (Rebuild, and a program view as of an earlier
   // point) uses: 2 reads and applies half of the projections on the calling
-  // thread and the member projections (balances, tiers) on a second one,
-  // which on two cores takes about half the time; 1 keeps it on the calling
-  // thread. Open fails with InvalidArgument for any other value.
+  // thread and the member projections (balances, tiers) on a second one
+  // (what that saves: docs/embedding.md, "Queries and AsOf"); 1 keeps it on
+  // the calling thread. Open fails with InvalidArgument for any other value.
+  // Default: 2.
   int replay_threads = 2;
   // Where the master key comes from (loyalty/privacy.h): it wraps the member
-  // data keys that seal personal data. Called once by Open. Empty: no master
-  // key; the engine still opens and serves everything but personal data:
+  // data keys that seal personal data. Called once by Open. Empty (the
+  // default): no master key; the engine still opens and serves everything but personal data:
   // EnrolMember with personal data, PersonalDataOf, RevealPersonal and the
   // birthday job fail with FailedPrecondition "no master key: ...". Open
   // fails with PermissionDenied for a key other than the one the ledger's
   // member keys were sealed with, and InvalidArgument for one that is not
   // 32 bytes, before anything is written.
   MasterKeySource master_key;
-  // Where member data keys and nonces come from (loyalty/privacy.h); empty:
-  // OpenSSL's RAND_bytes.
+  // Where member data keys and nonces come from (loyalty/privacy.h). Empty
+  // (the default): OpenSSL's RAND_bytes.
   RandomBytesSource random_bytes;
   // Told once about each repair of derived data the engine makes on its
   // own (a damaged checkpoint set aside, an erasure finished); the metrics

@@ -64,7 +64,7 @@ struct LedgerOptions {
   //  false: the event is in the operating system's page cache when Append
   //    returns: it survives kill -9 of the process, but the most recent
   //    appends can be lost if the machine loses power or the OS crashes.
-  //    Several times faster for small batches.
+  //    (What each costs: docs/embedding.md, "Durability".)
   // With `sync` on, the next group of concurrent appends is written while
   // the previous group's sync runs; none is acknowledged before its sync.
   bool sync = true;
@@ -73,7 +73,8 @@ struct LedgerOptions {
   // Default: the system clock.
   const Clock* clock = nullptr;
 
-  // RocksDB block cache shared by every column family.
+  // RocksDB block cache shared by every column family, in bytes. Default:
+  // 64 MiB.
   size_t block_cache_bytes = 64 << 20;
 };
 

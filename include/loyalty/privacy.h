@@ -48,6 +48,7 @@ struct MasterKeyFileOptions {
   // mode bits 077) is used. By default it is refused, as ssh refuses such a
   // private key: whoever can read the file can read every member's personal
   // data. Set it only where the file's directory alone keeps others out.
+  // Default: false.
   bool allow_group_or_other_access = false;
 };
 

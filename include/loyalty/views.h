@@ -148,7 +148,8 @@ struct PartnerScorecard {
   // floor(sla_met * 10000 / (sla_met + sla_breached)); -1 while no clock's
   // outcome is known (no rate is not a rate of 0).
   int64_t sla_compliance_bp = -1;
-  // The average satisfaction score (1..5, from confirmations of its
+  // The average satisfaction score (kMinSatisfactionScore..
+  // kMaxSatisfactionScore, limits.h; from confirmations of its
   // complaints and from surveys) in hundredths, floor(sum * 100 / count):
   // 4.5 is 450. -1 while no score was given.
   int64_t average_satisfaction_centi = -1;
