@@ -19,12 +19,13 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "audit/merkle_internal.h"
-#include "audit/sha256.h"
 #include "loyalty/audit.h"
-#include "util/db_directory.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "util/big_endian.h"
+#include "util/db_directory.h"
+#include "util/sha256.h"
 
 namespace loyalty::audit {
 namespace {
@@ -44,25 +45,9 @@ constexpr uint64_t kLeavesPerBlock = uint64_t{1} << kFirstStoredLevel;
 constexpr uint64_t kCatchUpLeavesPerWrite = 1 << 16;
 constexpr size_t kSignatureBytes = 64;
 
-void PutBigEndian64(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
-}
-
-uint64_t GetBigEndian64(absl::string_view bytes) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
-
-std::string BigEndian64(uint64_t value) {
-  std::string out;
-  PutBigEndian64(&out, value);
-  return out;
-}
-
 std::string NodeKey(uint32_t level, uint64_t index) {
   std::string key(1, static_cast<char>(level));
-  PutBigEndian64(&key, index);
+  util::PutBigEndian64(&key, index);
   return key;
 }
 
@@ -181,10 +166,10 @@ class RocksDbAuditStore final : public AuditStore {
     if (status.ok()) {
       Hash stored_chain_hash{};
       if (merkle.size() != 8 + 32 ||
-          !internal::HashFromView(absl::string_view(merkle).substr(8), &stored_chain_hash)) {
+          !util::DigestFromBytes(absl::string_view(merkle).substr(8), &stored_chain_hash)) {
         return absl::DataLossError("the audit store's Merkle position is damaged");
       }
-      size = GetBigEndian64(merkle);
+      size = util::DecodeBigEndian64(merkle);
       const uint64_t head = ledger_.Head().sequence;
       if (size > head) {
         return absl::DataLossError(absl::StrCat(
@@ -233,7 +218,7 @@ class RocksDbAuditStore final : public AuditStore {
         return absl::DataLossError(
             absl::StrCat("sequence ", next.size() + 1, ": missing from the ledger"));
       }
-      std::string merkle = BigEndian64(to);
+      std::string merkle = util::BigEndian64(to);
       merkle.append(reinterpret_cast<const char*>(last_chain_hash.data()), last_chain_hash.size());
       batch.Put(meta(), kMerkleKey, merkle);
       status = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "writing Merkle nodes");
@@ -332,8 +317,8 @@ class RocksDbAuditStore final : public AuditStore {
     std::string value(signature);
     value.append(record.data(), record.size());
     rocksdb::WriteBatch batch;
-    batch.Put(checkpoints(), BigEndian64(number), value);
-    batch.Put(signer_keys(), Slice(internal::HashView(signer.Fingerprint())), signer.raw());
+    batch.Put(checkpoints(), util::BigEndian64(number), value);
+    batch.Put(signer_keys(), Slice(util::DigestBytes(signer.Fingerprint())), signer.raw());
     rocksdb::WriteOptions options;
     options.sync = true;  // a signed statement, unlike the derived tree
     absl::Status written = FromRocks(db_->Write(options, &batch), "storing a checkpoint");
@@ -349,7 +334,7 @@ class RocksDbAuditStore final : public AuditStore {
         return absl::DataLossError("the audit store holds a damaged checkpoint entry");
       }
       SignedCheckpoint signed_checkpoint;
-      signed_checkpoint.number = GetBigEndian64(View(it->key()));
+      signed_checkpoint.number = util::DecodeBigEndian64(View(it->key()));
       signed_checkpoint.signature = std::string(View(it->value()).substr(0, kSignatureBytes));
       signed_checkpoint.record = std::string(View(it->value()).substr(kSignatureBytes));
       absl::StatusOr<Checkpoint> checkpoint = DecodeCheckpointRecord(signed_checkpoint.record);
@@ -368,7 +353,7 @@ class RocksDbAuditStore final : public AuditStore {
   absl::StatusOr<PublicKey> SignerKey(const Hash& fingerprint) const override {
     std::string raw;
     rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), signer_keys(),
-                                      Slice(internal::HashView(fingerprint)), &raw);
+                                      Slice(util::DigestBytes(fingerprint)), &raw);
     if (status.IsNotFound()) {
       return absl::NotFoundError(absl::StrCat("no signer key ", HashHex(fingerprint)));
     }
@@ -417,7 +402,7 @@ class RocksDbAuditStore final : public AuditStore {
   void AddLeaf(const Hash& leaf_hash, MerkleFrontier* frontier, rocksdb::WriteBatch* batch) {
     frontier->Add(leaf_hash, [&](uint32_t level, uint64_t index, const Hash& hash) {
       if (level >= kFirstStoredLevel) {
-        batch->Put(nodes(), NodeKey(level, index), Slice(internal::HashView(hash)));
+        batch->Put(nodes(), NodeKey(level, index), Slice(util::DigestBytes(hash)));
       }
     });
   }
@@ -451,7 +436,7 @@ class RocksDbAuditStore final : public AuditStore {
     rocksdb::Status status =
         db_->Get(rocksdb::ReadOptions(), nodes(), NodeKey(level, index), &value);
     Hash hash{};
-    if (!status.ok() || !internal::HashFromView(value, &hash)) {
+    if (!status.ok() || !util::DigestFromBytes(value, &hash)) {
       return absl::DataLossError(absl::StrCat("the audit store has no Merkle node at level ", level,
                                               ", index ", index, " (", status.ToString(), ")"));
     }
@@ -482,7 +467,7 @@ class RocksDbAuditStore final : public AuditStore {
       if (it->key().size() != 8) {
         return absl::DataLossError("the audit store holds a damaged checkpoint key");
       }
-      return GetBigEndian64(View(it->key()));
+      return util::DecodeBigEndian64(View(it->key()));
     }
     absl::Status status = FromRocks(it->status(), "reading checkpoints");
     if (!status.ok()) return status;

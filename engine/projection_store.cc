@@ -3,11 +3,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/keys.h"
 #include "ledger/rocks_util.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "util/big_endian.h"
 #include "util/db_directory.h"
 
 namespace loyalty::internal {
@@ -16,7 +16,7 @@ namespace {
 // Keys: "applied" -> decimal sequence; "applied_hash" -> the chain hash at
 // it (32 bytes); "state/<name>" -> canonical state;
 // "member/" <member id's length> <member id> <sequence> -> member snapshot.
-// The length and the sequence are 8 bytes big-endian (ledger/keys.h), so
+// The length and the sequence are 8 bytes big-endian (util/big_endian.h), so
 // that one member's snapshots sort together, by sequence.
 constexpr char kAppliedKey[] = "applied";
 constexpr char kAppliedHashKey[] = "applied_hash";
@@ -26,14 +26,14 @@ constexpr char kMemberPrefixEnd[] = "member0";  // '0' follows '/'
 
 std::string MemberKeyPrefix(absl::string_view member_id) {
   std::string key = kMemberPrefix;
-  PutBigEndian64(&key, member_id.size());
+  util::PutBigEndian64(&key, member_id.size());
   key.append(member_id.data(), member_id.size());
   return key;
 }
 
 std::string MemberKey(absl::string_view member_id, uint64_t sequence) {
   std::string key = MemberKeyPrefix(member_id);
-  PutBigEndian64(&key, sequence);
+  util::PutBigEndian64(&key, sequence);
   return key;
 }
 
@@ -167,7 +167,7 @@ absl::StatusOr<std::optional<StoredMemberSnapshot>> ProjectionStore::LatestMembe
   if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
     StoredMemberSnapshot snapshot;
     snapshot.member_id = std::string(member_id);
-    snapshot.sequence = DecodeBigEndian64(View(it->key()).substr(prefix.size()));
+    snapshot.sequence = util::DecodeBigEndian64(View(it->key()).substr(prefix.size()));
     snapshot.bytes = it->value().ToString();
     return snapshot;
   }

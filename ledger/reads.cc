@@ -9,6 +9,8 @@
 #include "ledger/read_status.h"
 #include "ledger/rocks_util.h"
 #include "ledger/rocksdb_ledger.h"
+#include "util/big_endian.h"
+#include "util/sha256.h"
 
 namespace loyalty::internal {
 namespace {
@@ -33,22 +35,22 @@ absl::Status RocksDbLedger::ScanRaw(uint64_t from, uint64_t to,
   if (from == 0) from = 1;
   if (from > to) return absl::OkStatus();
   rocksdb::ReadOptions options = ScanOptions(to - from + 1);
-  const std::string upper = BigEndian64(to + 1);
+  const std::string upper = util::BigEndian64(to + 1);
   rocksdb::Slice upper_bound(upper);
   options.iterate_upper_bound = &upper_bound;
   std::unique_ptr<rocksdb::Iterator> event_it(db_->NewIterator(options, events()));
-  event_it->Seek(BigEndian64(from));
+  event_it->Seek(util::BigEndian64(from));
   uint64_t expected = from;
   for (; event_it->Valid(); event_it->Next(), ++expected) {
     RawEvent raw;
-    raw.sequence = DecodeBigEndian64(View(event_it->key()));
+    raw.sequence = util::DecodeBigEndian64(View(event_it->key()));
     if (raw.sequence != expected) {
       return absl::DataLossError(absl::StrCat("sequence ", expected, ": missing (found ",
                                               raw.sequence, " in its place)"));
     }
     absl::string_view hash;
     if (!SplitEventValue(View(event_it->value()), &raw.canonical_bytes, &hash) ||
-        !HashFromBytes(hash, &raw.hash)) {
+        !util::DigestFromBytes(hash, &raw.hash)) {
       return absl::DataLossError(absl::StrCat("sequence ", expected, ": chain hash missing"));
     }
     absl::Status status = visit(raw);
@@ -94,7 +96,7 @@ absl::StatusOr<uint64_t> RocksDbLedger::StoredStreamVersion(absl::string_view st
   const std::string prefix = StreamKeyPrefix(stream_id);
   it->SeekForPrev(StreamKey(stream_id, ~uint64_t{0}));
   if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
-    return DecodeBigEndian64(View(it->key()).substr(prefix.size()));
+    return util::DecodeBigEndian64(View(it->key()).substr(prefix.size()));
   }
   absl::Status status = IteratorError(*it, "reading a stream's version");
   if (!status.ok()) return status;
@@ -113,8 +115,8 @@ absl::StatusOr<uint64_t> RocksDbLedger::StreamVersion(absl::string_view stream_i
     if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {
       return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": bad index entry"));
     }
-    if (DecodeBigEndian64(View(it->value())) <= head) {
-      return DecodeBigEndian64(View(it->key()).substr(prefix.size()));
+    if (util::DecodeBigEndian64(View(it->value())) <= head) {
+      return util::DecodeBigEndian64(View(it->key()).substr(prefix.size()));
     }
   }
   absl::Status status = IteratorError(*it, "reading a stream's version");
@@ -150,7 +152,7 @@ absl::Status RocksDbLedger::ScanStream(
     db_->MultiGet(options, events(), keys.size(), keys.data(), values.data(), statuses.data(),
                   /*sorted_input=*/true);
     for (size_t i = 0; i < keys.size(); ++i) {
-      const uint64_t sequence = DecodeBigEndian64(sequence_keys[i]);
+      const uint64_t sequence = util::DecodeBigEndian64(sequence_keys[i]);
       if (!statuses[i].ok()) {
         return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": sequence ",
                                                 sequence, " is indexed but not readable: ",
@@ -175,7 +177,8 @@ absl::Status RocksDbLedger::ScanStream(
     if (index->value().size() != 8) {
       return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": bad index entry"));
     }
-    if (DecodeBigEndian64(View(index->value())) > head) break;  // versions follow sequences
+    // Versions follow sequences.
+    if (util::DecodeBigEndian64(View(index->value())) > head) break;
     sequence_keys.emplace_back(View(index->value()));
     if (sequence_keys.size() == kChunk) {
       absl::Status status = flush();
@@ -194,12 +197,12 @@ absl::StatusOr<Hash> RocksDbLedger::HashAt(uint64_t sequence) const {
   }
   rocksdb::PinnableSlice value;
   rocksdb::Status status =
-      db_->Get(rocksdb::ReadOptions(), events(), BigEndian64(sequence), &value);
+      db_->Get(rocksdb::ReadOptions(), events(), util::BigEndian64(sequence), &value);
   absl::string_view canonical_bytes;
   absl::string_view hash_bytes;
   Hash hash{};
   if (!status.ok() || !SplitEventValue(View(value), &canonical_bytes, &hash_bytes) ||
-      !HashFromBytes(hash_bytes, &hash)) {
+      !util::DigestFromBytes(hash_bytes, &hash)) {
     return absl::DataLossError(absl::StrCat("sequence ", sequence, ": chain hash missing (",
                                             status.ToString(), ")"));
   }
@@ -209,7 +212,7 @@ absl::StatusOr<Hash> RocksDbLedger::HashAt(uint64_t sequence) const {
 absl::StatusOr<int64_t> RocksDbLedger::RecordedAtOf(uint64_t sequence) const {
   rocksdb::PinnableSlice value;
   rocksdb::Status status =
-      db_->Get(rocksdb::ReadOptions(), events(), BigEndian64(sequence), &value);
+      db_->Get(rocksdb::ReadOptions(), events(), util::BigEndian64(sequence), &value);
   absl::string_view canonical_bytes;
   absl::string_view hash;
   EnvelopeHeader header;

@@ -15,7 +15,9 @@
 #include "ledger/rocks_util.h"
 #include "ledger/rocksdb_options.h"
 #include "ledger/validation.h"
+#include "util/big_endian.h"
 #include "util/db_directory.h"
+#include "util/sha256.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 
@@ -66,9 +68,9 @@ absl::Status StoppedAppending(const absl::Status& cause) {
 }
 
 std::string EncodeHead(const ChainHead& head) {
-  std::string value = BigEndian64(head.sequence);
-  value.append(HashBytes(head.hash).data(), 32);
-  PutBigEndian64(&value, static_cast<uint64_t>(head.recorded_at_us));
+  std::string value = util::BigEndian64(head.sequence);
+  value.append(util::DigestBytes(head.hash).data(), 32);
+  util::PutBigEndian64(&value, static_cast<uint64_t>(head.recorded_at_us));
   return value;
 }
 
@@ -282,9 +284,10 @@ absl::Status RocksDbLedger::LoadHead(const std::string& directory) {
                                             " bytes long, expected 48"));
   }
   ChainHead head;
-  head.sequence = DecodeBigEndian64(value);
-  HashFromBytes(absl::string_view(value).substr(8, 32), &head.hash);
-  head.recorded_at_us = static_cast<int64_t>(DecodeBigEndian64(absl::string_view(value).substr(40)));
+  head.sequence = util::DecodeBigEndian64(value);
+  util::DigestFromBytes(absl::string_view(value).substr(8, 32), &head.hash);
+  head.recorded_at_us =
+      static_cast<int64_t>(util::DecodeBigEndian64(absl::string_view(value).substr(40)));
 
   written_head_ = head;
   written_groups_head_ = head;
@@ -408,7 +411,7 @@ absl::Status RocksDbLedger::Prepare(const AppendBatch& batch, PreparedBatch* pre
     event.caller_size = prepared->caller_bytes.size() - event.caller_offset;
   }
   for (PreparedEvent& event : prepared->events) {
-    event.content_digest = Sha256(prepared->CallerBytes(event));
+    event.content_digest = util::Sha256(prepared->CallerBytes(event));
   }
   for (const auto& [stream_id, version] : batch.expected_versions()) {
     if (stream_id.empty() || stream_id.size() > kMaxStreamIdBytes) {
@@ -675,8 +678,8 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
         return absl::DataLossError(absl::StrCat("idempotency record of \"", key, "\" is ",
                                                 value.size(), " bytes, expected 40"));
       }
-      sequence = DecodeBigEndian64(value);
-      HashFromBytes(value.substr(8), &digest);
+      sequence = util::DecodeBigEndian64(value);
+      util::DigestFromBytes(value.substr(8), &digest);
     } else if (!stored_key_statuses[i].IsNotFound()) {
       return FromRocks(stored_key_statuses[i], "reading idempotency keys");
     } else {
@@ -734,7 +737,7 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
   for (size_t i = 0; i < prepared.size(); ++i) {
     const PreparedEvent& event = prepared[i];
     const EncodedHeader header = EncodeEnvelopeHeader(
-        {sequence, event.stream_version, state->recorded_at_us, HashBytes(previous)});
+        {sequence, event.stream_version, state->recorded_at_us, util::DigestBytes(previous)});
     const absl::string_view caller_bytes = batch.CallerBytes(event);
     const size_t size = header.bytes().size() + caller_bytes.size();
     if (size > kMaxEventBytes) {
@@ -743,11 +746,12 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
           "event ", i, ": is ", size, " bytes long, more than the limit of ", kMaxEventBytes));
     }
     const Hash hash = ChainHash(previous, header.bytes(), caller_bytes);
-    EncodeBigEndian64(sequence, sequence_key);
+    util::EncodeBigEndian64(sequence, sequence_key);
     const rocksdb::Slice sequence_slice(sequence_key, 8);
     // The events value: canonical bytes (header || caller fields), chain hash.
-    const rocksdb::Slice value_parts[] = {ToSlice(header.bytes()), ToSlice(caller_bytes),
-                                          ToSlice(HashBytes(hash))};
+    const rocksdb::Slice value_parts[] = {ToSlice(header.bytes()),
+                                          ToSlice(caller_bytes),
+                                          ToSlice(util::DigestBytes(hash))};
     write_batch->Put(events(), rocksdb::SliceParts(&sequence_slice, 1),
                      rocksdb::SliceParts(value_parts, 3));
     index_key.clear();
