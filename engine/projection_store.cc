@@ -3,12 +3,13 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/rocks_util.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "util/big_endian.h"
 #include "util/db_directory.h"
+#include "util/rocks_status.h"
+#include "util/rocks_util.h"
 
 namespace loyalty::internal {
 namespace {
@@ -37,13 +38,6 @@ std::string MemberKey(absl::string_view member_id, uint64_t sequence) {
   return key;
 }
 
-absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat(what, ": ", status.ToString());
-  if (status.IsCorruption()) return absl::DataLossError(message);
-  return absl::InternalError(message);
-}
-
 rocksdb::Options StoreOptions() {
   rocksdb::Options options;
   options.compression = rocksdb::kLZ4Compression;
@@ -59,10 +53,12 @@ absl::Status ProjectionStore::Create(const std::string& directory) {
     options.create_if_missing = true;
     rocksdb::DB* db = nullptr;
     rocksdb::Status status = rocksdb::DB::Open(options, path, &db);
-    if (!status.ok()) return FromRocks(status, absl::StrCat("creating projection store ", path));
+    if (!status.ok()) {
+      return util::FromRocks(status, absl::StrCat("creating projection store ", path));
+    }
     status = db->Close();
     delete db;
-    return FromRocks(status, absl::StrCat("creating projection store ", path));
+    return util::FromRocks(status, absl::StrCat("creating projection store ", path));
   });
 }
 
@@ -83,7 +79,7 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
       return absl::DataLossError(
           absl::StrCat("opening projection store ", directory, ": ", status.ToString()));
     }
-    return FromRocks(status, absl::StrCat("opening projection store ", directory));
+    return util::FromRocks(status, absl::StrCat("opening projection store ", directory));
   }
   if (!read_only) util::RemoveEmptyEarlierWals(*db);
   return std::unique_ptr<ProjectionStore>(
@@ -114,7 +110,7 @@ absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
   }
   if (!status.ok()) {
     db_->ReleaseSnapshot(snapshot);
-    return FromRocks(status, "reading the applied sequence");
+    return util::FromRocks(status, "reading the applied sequence");
   }
   if (!absl::SimpleAtoi(applied, &checkpoint.applied_sequence)) {
     db_->ReleaseSnapshot(snapshot);
@@ -127,7 +123,7 @@ absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
     checkpoint.applied_hash.clear();
   } else if (!status.ok()) {
     db_->ReleaseSnapshot(snapshot);
-    return FromRocks(status, "reading the applied hash");
+    return util::FromRocks(status, "reading the applied hash");
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
   for (it->Seek(kStatePrefix); it->Valid() && it->key().starts_with(kStatePrefix); it->Next()) {
@@ -137,7 +133,7 @@ absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
   status = it->status();
   it.reset();
   db_->ReleaseSnapshot(snapshot);
-  if (!status.ok()) return FromRocks(status, "reading projection states");
+  if (!status.ok()) return util::FromRocks(status, "reading projection states");
   return checkpoint;
 }
 
@@ -156,7 +152,7 @@ absl::Status ProjectionStore::Save(const ProjectionCheckpoint& checkpoint) {
   batch.Put(kAppliedHashKey, checkpoint.applied_hash);
   rocksdb::WriteOptions options;
   options.sync = true;
-  return FromRocks(db_->Write(options, &batch), "saving projection checkpoint");
+  return util::FromRocks(db_->Write(options, &batch), "saving projection checkpoint");
 }
 
 absl::StatusOr<std::optional<StoredMemberSnapshot>> ProjectionStore::LatestMemberSnapshot(
@@ -167,11 +163,11 @@ absl::StatusOr<std::optional<StoredMemberSnapshot>> ProjectionStore::LatestMembe
   if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
     StoredMemberSnapshot snapshot;
     snapshot.member_id = std::string(member_id);
-    snapshot.sequence = util::DecodeBigEndian64(View(it->key()).substr(prefix.size()));
+    snapshot.sequence = util::DecodeBigEndian64(util::View(it->key()).substr(prefix.size()));
     snapshot.bytes = it->value().ToString();
     return snapshot;
   }
-  absl::Status status = FromRocks(it->status(), "reading a member snapshot");
+  absl::Status status = util::FromRocks(it->status(), "reading a member snapshot");
   if (!status.ok()) return status;
   return std::nullopt;
 }
@@ -190,7 +186,7 @@ absl::Status ProjectionStore::Clear() {
   batch.DeleteRange(db_->DefaultColumnFamily(), kMemberPrefix, kMemberPrefixEnd);
   rocksdb::WriteOptions options;
   options.sync = true;
-  return FromRocks(db_->Write(options, &batch), "clearing projection checkpoint");
+  return util::FromRocks(db_->Write(options, &batch), "clearing projection checkpoint");
 }
 
 }  // namespace loyalty::internal

@@ -7,9 +7,9 @@
 #include "ledger/hash.h"
 #include "ledger/keys.h"
 #include "ledger/read_status.h"
-#include "ledger/rocks_util.h"
 #include "ledger/rocksdb_ledger.h"
 #include "util/big_endian.h"
+#include "util/rocks_util.h"
 #include "util/sha256.h"
 
 namespace loyalty::internal {
@@ -43,13 +43,13 @@ absl::Status RocksDbLedger::ScanRaw(uint64_t from, uint64_t to,
   uint64_t expected = from;
   for (; event_it->Valid(); event_it->Next(), ++expected) {
     RawEvent raw;
-    raw.sequence = util::DecodeBigEndian64(View(event_it->key()));
+    raw.sequence = util::DecodeBigEndian64(util::View(event_it->key()));
     if (raw.sequence != expected) {
       return absl::DataLossError(absl::StrCat("sequence ", expected, ": missing (found ",
                                               raw.sequence, " in its place)"));
     }
     absl::string_view hash;
-    if (!SplitEventValue(View(event_it->value()), &raw.canonical_bytes, &hash) ||
+    if (!SplitEventValue(util::View(event_it->value()), &raw.canonical_bytes, &hash) ||
         !util::DigestFromBytes(hash, &raw.hash)) {
       return absl::DataLossError(absl::StrCat("sequence ", expected, ": chain hash missing"));
     }
@@ -96,7 +96,7 @@ absl::StatusOr<uint64_t> RocksDbLedger::StoredStreamVersion(absl::string_view st
   const std::string prefix = StreamKeyPrefix(stream_id);
   it->SeekForPrev(StreamKey(stream_id, ~uint64_t{0}));
   if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
-    return util::DecodeBigEndian64(View(it->key()).substr(prefix.size()));
+    return util::DecodeBigEndian64(util::View(it->key()).substr(prefix.size()));
   }
   absl::Status status = IteratorError(*it, "reading a stream's version");
   if (!status.ok()) return status;
@@ -115,8 +115,8 @@ absl::StatusOr<uint64_t> RocksDbLedger::StreamVersion(absl::string_view stream_i
     if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {
       return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": bad index entry"));
     }
-    if (util::DecodeBigEndian64(View(it->value())) <= head) {
-      return util::DecodeBigEndian64(View(it->key()).substr(prefix.size()));
+    if (util::DecodeBigEndian64(util::View(it->value())) <= head) {
+      return util::DecodeBigEndian64(util::View(it->key()).substr(prefix.size()));
     }
   }
   absl::Status status = IteratorError(*it, "reading a stream's version");
@@ -160,7 +160,7 @@ absl::Status RocksDbLedger::ScanStream(
       }
       absl::string_view canonical_bytes;
       absl::string_view hash;
-      if (!SplitEventValue(View(values[i]), &canonical_bytes, &hash)) {
+      if (!SplitEventValue(util::View(values[i]), &canonical_bytes, &hash)) {
         return EventDoesNotDecode(sequence);
       }
       absl::Status status = DecodeEvent(sequence, canonical_bytes, &envelope);
@@ -178,8 +178,8 @@ absl::Status RocksDbLedger::ScanStream(
       return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": bad index entry"));
     }
     // Versions follow sequences.
-    if (util::DecodeBigEndian64(View(index->value())) > head) break;
-    sequence_keys.emplace_back(View(index->value()));
+    if (util::DecodeBigEndian64(util::View(index->value())) > head) break;
+    sequence_keys.emplace_back(util::View(index->value()));
     if (sequence_keys.size() == kChunk) {
       absl::Status status = flush();
       if (!status.ok()) return status;
@@ -201,7 +201,7 @@ absl::StatusOr<Hash> RocksDbLedger::HashAt(uint64_t sequence) const {
   absl::string_view canonical_bytes;
   absl::string_view hash_bytes;
   Hash hash{};
-  if (!status.ok() || !SplitEventValue(View(value), &canonical_bytes, &hash_bytes) ||
+  if (!status.ok() || !SplitEventValue(util::View(value), &canonical_bytes, &hash_bytes) ||
       !util::DigestFromBytes(hash_bytes, &hash)) {
     return absl::DataLossError(absl::StrCat("sequence ", sequence, ": chain hash missing (",
                                             status.ToString(), ")"));
@@ -216,7 +216,7 @@ absl::StatusOr<int64_t> RocksDbLedger::RecordedAtOf(uint64_t sequence) const {
   absl::string_view canonical_bytes;
   absl::string_view hash;
   EnvelopeHeader header;
-  if (!status.ok() || !SplitEventValue(View(value), &canonical_bytes, &hash) ||
+  if (!status.ok() || !SplitEventValue(util::View(value), &canonical_bytes, &hash) ||
       !ReadEnvelopeHeader(canonical_bytes, &header)) {
     return absl::DataLossError(absl::StrCat("sequence ", sequence, ": not readable (",
                                             status.ToString(), ")"));

@@ -12,11 +12,12 @@
 #include "ledger/envelope_header.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
-#include "ledger/rocks_util.h"
 #include "ledger/rocksdb_options.h"
 #include "ledger/validation.h"
 #include "util/big_endian.h"
 #include "util/db_directory.h"
+#include "util/rocks_status.h"
+#include "util/rocks_util.h"
 #include "util/sha256.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
@@ -46,18 +47,6 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& director
 
 namespace internal {
 namespace {
-
-absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat(what, ": ", status.ToString());
-  if (status.IsNotFound()) return absl::NotFoundError(message);
-  if (status.IsCorruption()) return absl::DataLossError(message);
-  if (status.IsInvalidArgument()) return absl::InvalidArgumentError(message);
-  if (status.IsNoSpace() || status.IsBusy() || status.IsTimedOut() || status.IsTryAgain()) {
-    return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
-}
 
 // What every append gets once a write or sync has failed.
 absl::Status StoppedAppending(const absl::Status& cause) {
@@ -121,7 +110,7 @@ absl::Status OpenError(const rocksdb::Status& status, const std::string& directo
   if (absl::StrContains(message, "Column family not found")) {
     return InterruptedCreationError(directory);
   }
-  return FromRocks(status, absl::StrCat("opening ledger directory ", directory));
+  return util::FromRocks(status, absl::StrCat("opening ledger directory ", directory));
 }
 
 // Creates the ledger's database in `directory` (empty or new): every column
@@ -264,11 +253,12 @@ absl::Status RocksDbLedger::LoadHead(const std::string& directory) {
     rocksdb::WriteBatch batch;
     batch.Put(meta(), kFormatKey, kFormatName);
     batch.Put(meta(), kHeadKey, EncodeHead(ChainHead()));
-    absl::Status written = FromRocks(db_->Write(write_options, &batch), "initialising the ledger");
+    absl::Status written =
+        util::FromRocks(db_->Write(write_options, &batch), "initialising the ledger");
     if (!written.ok()) return written;
     format = kFormatName;
   } else if (!status.ok()) {
-    return FromRocks(status, absl::StrCat("reading the ledger format in ", directory));
+    return util::FromRocks(status, absl::StrCat("reading the ledger format in ", directory));
   }
   if (format != kFormatName) {
     return absl::FailedPreconditionError(
@@ -276,8 +266,8 @@ absl::Status RocksDbLedger::LoadHead(const std::string& directory) {
                      kFormatName, "\""));
   }
   std::string value;
-  absl::Status read = FromRocks(db_->Get(rocksdb::ReadOptions(), meta(), kHeadKey, &value),
-                                "reading the chain head");
+  absl::Status read = util::FromRocks(db_->Get(rocksdb::ReadOptions(), meta(), kHeadKey, &value),
+                                      "reading the chain head");
   if (!read.ok()) return read;
   if (value.size() != 8 + 32 + 8) {
     return absl::DataLossError(absl::StrCat("the stored chain head is ", value.size(),
@@ -525,7 +515,7 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
   keys.reserve(group_events);
   for (const Writer* writer : group) {
     for (const PreparedEvent& event : writer->prepared->events) {
-      keys.emplace_back(ToSlice(event.envelope->idempotency_key()));
+      keys.emplace_back(util::ToSlice(event.envelope->idempotency_key()));
     }
   }
   std::vector<rocksdb::PinnableSlice> values(group_events);
@@ -560,7 +550,7 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
   // during the sync. The events are in the memtable before they are
   // durable; readers do not look past the published head.
   absl::Status written =
-      FromRocks(db_->Write(rocksdb::WriteOptions(), &write_batch), "appending");
+      util::FromRocks(db_->Write(rocksdb::WriteOptions(), &write_batch), "appending");
   if (!written.ok()) {
     const absl::Status failure = FailAppends(written);
     for (Writer* writer : group) writer->result = failure;
@@ -608,7 +598,7 @@ absl::Status RocksDbLedger::WaitDurable(uint64_t ticket) {
     const ChainHead target_head = written_groups_head_;
     lock.unlock();
     const AppendMetrics::TimePoint sync_started = AppendMetrics::Start();
-    const absl::Status synced = FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
+    const absl::Status synced = util::FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
     lock.lock();
     syncing_ = false;
     if (synced.ok()) {
@@ -673,7 +663,7 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
       sequence = it->second.first;
       digest = it->second.second;
     } else if (stored_key_statuses[i].ok()) {
-      const absl::string_view value = View(stored_keys[i]);
+      const absl::string_view value = util::View(stored_keys[i]);
       if (value.size() != 8 + 32) {
         return absl::DataLossError(absl::StrCat("idempotency record of \"", key, "\" is ",
                                                 value.size(), " bytes, expected 40"));
@@ -681,7 +671,7 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
       sequence = util::DecodeBigEndian64(value);
       util::DigestFromBytes(value.substr(8), &digest);
     } else if (!stored_key_statuses[i].IsNotFound()) {
-      return FromRocks(stored_key_statuses[i], "reading idempotency keys");
+      return util::FromRocks(stored_key_statuses[i], "reading idempotency keys");
     } else {
       continue;
     }
@@ -749,9 +739,9 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
     util::EncodeBigEndian64(sequence, sequence_key);
     const rocksdb::Slice sequence_slice(sequence_key, 8);
     // The events value: canonical bytes (header || caller fields), chain hash.
-    const rocksdb::Slice value_parts[] = {ToSlice(header.bytes()),
-                                          ToSlice(caller_bytes),
-                                          ToSlice(util::DigestBytes(hash))};
+    const rocksdb::Slice value_parts[] = {util::ToSlice(header.bytes()),
+                                          util::ToSlice(caller_bytes),
+                                          util::ToSlice(util::DigestBytes(hash))};
     write_batch->Put(events(), rocksdb::SliceParts(&sequence_slice, 1),
                      rocksdb::SliceParts(value_parts, 3));
     index_key.clear();
@@ -759,7 +749,7 @@ absl::StatusOr<AppendResult> RocksDbLedger::ApplyWriter(
     write_batch->Put(streams(), index_key, sequence_slice);
     std::memcpy(idempotency_value, sequence_key, 8);
     std::memcpy(idempotency_value + 8, event.content_digest.data(), 32);
-    write_batch->Put(idempotency(), ToSlice(event.envelope->idempotency_key()),
+    write_batch->Put(idempotency(), util::ToSlice(event.envelope->idempotency_key()),
                      rocksdb::Slice(idempotency_value, sizeof(idempotency_value)));
     result.sequences.push_back(sequence);
     previous = hash;

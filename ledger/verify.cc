@@ -23,9 +23,9 @@
 #include "ledger/hash.h"
 #include "ledger/keys.h"
 #include "ledger/read_status.h"
-#include "ledger/rocks_util.h"
 #include "ledger/rocksdb_ledger.h"
 #include "util/big_endian.h"
+#include "util/rocks_util.h"
 #include "util/sha256.h"
 
 namespace loyalty::internal {
@@ -285,7 +285,7 @@ absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
     } release{db_.get(), snapshot};
     std::string stored_head;
     absl::Status read =
-        FromRocksStatus(db_->Get(options, meta(), kHeadKey, &stored_head), "reading the head");
+        LogReadStatus(db_->Get(options, meta(), kHeadKey, &stored_head), "reading the head");
     if (!read.ok()) return read;
     if (stored_head.size() < 8) {
       return absl::DataLossError("the stored chain head is too short");
@@ -299,7 +299,7 @@ absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
     it->Seek(util::BigEndian64(stored_sequence + 1));
     if (it->Valid()) {
       return absl::DataLossError(absl::StrCat("sequence ",
-                                              util::DecodeBigEndian64(View(it->key())),
+                                              util::DecodeBigEndian64(util::View(it->key())),
                                               ": stored beyond the head ", stored_sequence));
     }
     absl::Status scanned = IteratorError(*it, "reading past the head");
@@ -316,17 +316,17 @@ absl::Status RocksDbLedger::VerifyIndexes(uint64_t to, const IndexTally& expecte
   options.total_order_seek = true;  // the idempotency family has a prefix extractor
   std::unique_ptr<rocksdb::Iterator> streams_it(db_->NewIterator(options, streams()));
   for (streams_it->SeekToFirst(); streams_it->Valid(); streams_it->Next()) {
-    const absl::string_view value = View(streams_it->value());
+    const absl::string_view value = util::View(streams_it->value());
     if (value.size() == 8 && util::DecodeBigEndian64(value) > to) continue;
-    stored.AddStreamEntry(View(streams_it->key()), value);
+    stored.AddStreamEntry(util::View(streams_it->key()), value);
   }
   absl::Status status = IteratorError(*streams_it, "reading the streams index");
   if (!status.ok()) return status;
   std::unique_ptr<rocksdb::Iterator> idempotency_it(db_->NewIterator(options, idempotency()));
   for (idempotency_it->SeekToFirst(); idempotency_it->Valid(); idempotency_it->Next()) {
-    const absl::string_view value = View(idempotency_it->value());
+    const absl::string_view value = util::View(idempotency_it->value());
     if (value.size() == 8 + 32 && util::DecodeBigEndian64(value) > to) continue;
-    stored.AddIdempotencyEntry(View(idempotency_it->key()), value);
+    stored.AddIdempotencyEntry(util::View(idempotency_it->key()), value);
   }
   status = IteratorError(*idempotency_it, "reading the idempotency index");
   if (!status.ok()) return status;
@@ -346,7 +346,7 @@ absl::Status RocksDbLedger::FindIndexMismatch(uint64_t to) const {
     std::string value;
     rocksdb::Status read = db_->Get(rocksdb::ReadOptions(), streams(),
                                     StreamKey(header.stream_id, header.stream_version), &value);
-    if (!read.ok() && !read.IsNotFound()) return FromRocksStatus(read, "reading the streams index");
+    if (!read.ok() && !read.IsNotFound()) return LogReadStatus(read, "reading the streams index");
     if (read.IsNotFound() || value != sequence_bytes) {
       return absl::DataLossError(absl::StrCat(
           "sequence ", raw.sequence, ": the streams index ",
@@ -354,10 +354,10 @@ absl::Status RocksDbLedger::FindIndexMismatch(uint64_t to) const {
           absl::CHexEscape(header.stream_id), "\" version ", header.stream_version));
     }
     const Hash content_digest = util::Sha256(raw.canonical_bytes.substr(header.caller_offset));
-    read = db_->Get(rocksdb::ReadOptions(), idempotency(), ToSlice(header.idempotency_key),
+    read = db_->Get(rocksdb::ReadOptions(), idempotency(), util::ToSlice(header.idempotency_key),
                     &value);
     if (!read.ok() && !read.IsNotFound()) {
-      return FromRocksStatus(read, "reading the idempotency index");
+      return LogReadStatus(read, "reading the idempotency index");
     }
     if (read.IsNotFound() ||
         value != absl::StrCat(sequence_bytes, util::DigestBytes(content_digest))) {
