@@ -18,13 +18,16 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "audit/merkle_internal.h"
-#include "audit/sha256.h"
 #include "loyalty/audit.h"
-#include "util/db_directory.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "util/big_endian.h"
+#include "util/db_directory.h"
 #include "util/mutex.h"
+#include "util/rocks_status.h"
+#include "util/rocks_util.h"
+#include "util/sha256.h"
 
 namespace loyalty::audit {
 namespace {
@@ -44,42 +47,10 @@ constexpr uint64_t kLeavesPerBlock = uint64_t{1} << kFirstStoredLevel;
 constexpr uint64_t kCatchUpLeavesPerWrite = 1 << 16;
 constexpr size_t kSignatureBytes = 64;
 
-void PutBigEndian64(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
-}
-
-uint64_t GetBigEndian64(absl::string_view bytes) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
-
-std::string BigEndian64(uint64_t value) {
-  std::string out;
-  PutBigEndian64(&out, value);
-  return out;
-}
-
 std::string NodeKey(uint32_t level, uint64_t index) {
   std::string key(1, static_cast<char>(level));
-  PutBigEndian64(&key, index);
+  util::PutBigEndian64(&key, index);
   return key;
-}
-
-rocksdb::Slice Slice(absl::string_view bytes) { return rocksdb::Slice(bytes.data(), bytes.size()); }
-
-absl::string_view View(const rocksdb::Slice& slice) {
-  return absl::string_view(slice.data(), slice.size());
-}
-
-absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat(what, ": ", status.ToString());
-  if (status.IsCorruption()) return absl::DataLossError(message);
-  if (status.IsNoSpace() || status.IsBusy() || status.IsTimedOut() || status.IsTryAgain()) {
-    return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
 }
 
 // The leaf hashes of the 16-event blocks a computation touches, read from the
@@ -164,11 +135,11 @@ class RocksDbAuditStore final : public AuditStore {
     rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), meta(), kFormatKey, &format);
     if (status.IsNotFound()) {
       absl::Status written =
-          FromRocks(db_->Put(rocksdb::WriteOptions(), meta(), kFormatKey, kStoreFormat),
-                    "writing the audit store's format");
+          util::FromRocks(db_->Put(rocksdb::WriteOptions(), meta(), kFormatKey, kStoreFormat),
+                          "writing the audit store's format");
       if (!written.ok()) return written;
     } else if (!status.ok()) {
-      return FromRocks(status, "reading the audit store's format");
+      return util::FromRocks(status, "reading the audit store's format");
     } else if (format != kStoreFormat) {
       return absl::FailedPreconditionError(absl::StrCat("the audit store is in format \"", format,
                                                         "\"; this build reads \"", kStoreFormat,
@@ -181,10 +152,10 @@ class RocksDbAuditStore final : public AuditStore {
     if (status.ok()) {
       Hash stored_chain_hash{};
       if (merkle.size() != 8 + 32 ||
-          !internal::HashFromView(absl::string_view(merkle).substr(8), &stored_chain_hash)) {
+          !util::DigestFromBytes(absl::string_view(merkle).substr(8), &stored_chain_hash)) {
         return absl::DataLossError("the audit store's Merkle position is damaged");
       }
-      size = GetBigEndian64(merkle);
+      size = util::DecodeBigEndian64(merkle);
       const uint64_t head = ledger_.Head().sequence;
       if (size > head) {
         return absl::DataLossError(absl::StrCat(
@@ -199,7 +170,7 @@ class RocksDbAuditStore final : public AuditStore {
             " differs from the one it recorded (remove the audit directory to rebuild it)"));
       }
     } else if (!status.IsNotFound()) {
-      return FromRocks(status, "reading the audit store's Merkle position");
+      return util::FromRocks(status, "reading the audit store's Merkle position");
     }
     absl::StatusOr<std::vector<Hash>> peaks = PeaksOf(size);
     if (!peaks.ok()) return peaks.status();
@@ -234,10 +205,10 @@ class RocksDbAuditStore final : public AuditStore {
         return absl::DataLossError(
             absl::StrCat("sequence ", next.size() + 1, ": missing from the ledger"));
       }
-      std::string merkle = BigEndian64(to);
+      std::string merkle = util::BigEndian64(to);
       merkle.append(reinterpret_cast<const char*>(last_chain_hash.data()), last_chain_hash.size());
       batch.Put(meta(), kMerkleKey, merkle);
-      status = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "writing Merkle nodes");
+      status = util::FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "writing Merkle nodes");
       if (!status.ok()) return status;
       frontier_ = std::move(next);
     }
@@ -333,11 +304,11 @@ class RocksDbAuditStore final : public AuditStore {
     std::string value(signature);
     value.append(record.data(), record.size());
     rocksdb::WriteBatch batch;
-    batch.Put(checkpoints(), BigEndian64(number), value);
-    batch.Put(signer_keys(), Slice(internal::HashView(signer.Fingerprint())), signer.raw());
+    batch.Put(checkpoints(), util::BigEndian64(number), value);
+    batch.Put(signer_keys(), util::ToSlice(util::DigestBytes(signer.Fingerprint())), signer.raw());
     rocksdb::WriteOptions options;
     options.sync = true;  // a signed statement, unlike the derived tree
-    absl::Status written = FromRocks(db_->Write(options, &batch), "storing a checkpoint");
+    absl::Status written = util::FromRocks(db_->Write(options, &batch), "storing a checkpoint");
     if (!written.ok()) return written;
     return number;
   }
@@ -350,9 +321,9 @@ class RocksDbAuditStore final : public AuditStore {
         return absl::DataLossError("the audit store holds a damaged checkpoint entry");
       }
       SignedCheckpoint signed_checkpoint;
-      signed_checkpoint.number = GetBigEndian64(View(it->key()));
-      signed_checkpoint.signature = std::string(View(it->value()).substr(0, kSignatureBytes));
-      signed_checkpoint.record = std::string(View(it->value()).substr(kSignatureBytes));
+      signed_checkpoint.number = util::DecodeBigEndian64(util::View(it->key()));
+      signed_checkpoint.signature = std::string(util::View(it->value()).substr(0, kSignatureBytes));
+      signed_checkpoint.record = std::string(util::View(it->value()).substr(kSignatureBytes));
       absl::StatusOr<Checkpoint> checkpoint = DecodeCheckpointRecord(signed_checkpoint.record);
       if (!checkpoint.ok()) {
         return absl::DataLossError(absl::StrCat("checkpoint ", signed_checkpoint.number, ": ",
@@ -361,7 +332,7 @@ class RocksDbAuditStore final : public AuditStore {
       signed_checkpoint.checkpoint = std::move(*checkpoint);
       result.push_back(std::move(signed_checkpoint));
     }
-    absl::Status status = FromRocks(it->status(), "reading checkpoints");
+    absl::Status status = util::FromRocks(it->status(), "reading checkpoints");
     if (!status.ok()) return status;
     return result;
   }
@@ -369,11 +340,11 @@ class RocksDbAuditStore final : public AuditStore {
   absl::StatusOr<PublicKey> SignerKey(const Hash& fingerprint) const override {
     std::string raw;
     rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), signer_keys(),
-                                      Slice(internal::HashView(fingerprint)), &raw);
+                                      util::ToSlice(util::DigestBytes(fingerprint)), &raw);
     if (status.IsNotFound()) {
       return absl::NotFoundError(absl::StrCat("no signer key ", HashHex(fingerprint)));
     }
-    if (!status.ok()) return FromRocks(status, "reading a signer key");
+    if (!status.ok()) return util::FromRocks(status, "reading a signer key");
     return PublicKey::FromRaw(raw);
   }
 
@@ -418,7 +389,7 @@ class RocksDbAuditStore final : public AuditStore {
   void AddLeaf(const Hash& leaf_hash, MerkleFrontier* frontier, rocksdb::WriteBatch* batch) {
     frontier->Add(leaf_hash, [&](uint32_t level, uint64_t index, const Hash& hash) {
       if (level >= kFirstStoredLevel) {
-        batch->Put(nodes(), NodeKey(level, index), Slice(internal::HashView(hash)));
+        batch->Put(nodes(), NodeKey(level, index), util::ToSlice(util::DigestBytes(hash)));
       }
     });
   }
@@ -452,7 +423,7 @@ class RocksDbAuditStore final : public AuditStore {
     rocksdb::Status status =
         db_->Get(rocksdb::ReadOptions(), nodes(), NodeKey(level, index), &value);
     Hash hash{};
-    if (!status.ok() || !internal::HashFromView(value, &hash)) {
+    if (!status.ok() || !util::DigestFromBytes(value, &hash)) {
       return absl::DataLossError(absl::StrCat("the audit store has no Merkle node at level ", level,
                                               ", index ", index, " (", status.ToString(), ")"));
     }
@@ -483,9 +454,9 @@ class RocksDbAuditStore final : public AuditStore {
       if (it->key().size() != 8) {
         return absl::DataLossError("the audit store holds a damaged checkpoint key");
       }
-      return GetBigEndian64(View(it->key()));
+      return util::DecodeBigEndian64(util::View(it->key()));
     }
-    absl::Status status = FromRocks(it->status(), "reading checkpoints");
+    absl::Status status = util::FromRocks(it->status(), "reading checkpoints");
     if (!status.ok()) return status;
     return 0;
   }
@@ -544,13 +515,15 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& 
       rocksdb::DB* created_db = nullptr;
       rocksdb::Status opened =
           rocksdb::DB::Open(create_options, path, descriptors, &created_handles, &created_db);
-      if (!opened.ok()) return FromRocks(opened, absl::StrCat("creating the audit store ", path));
+      if (!opened.ok()) {
+        return util::FromRocks(opened, absl::StrCat("creating the audit store ", path));
+      }
       for (rocksdb::ColumnFamilyHandle* handle : created_handles) {
         (void)created_db->DestroyColumnFamilyHandle(handle);
       }
       opened = created_db->Close();
       delete created_db;
-      return FromRocks(opened, absl::StrCat("creating the audit store ", path));
+      return util::FromRocks(opened, absl::StrCat("creating the audit store ", path));
     });
     if (!created.ok()) return created;
   }
@@ -558,7 +531,7 @@ absl::StatusOr<std::unique_ptr<AuditStore>> AuditStore::Open(const std::string& 
   rocksdb::DB* raw_db = nullptr;
   rocksdb::Status status = rocksdb::DB::Open(options, directory, descriptors, &handles, &raw_db);
   if (!status.ok()) {
-    return FromRocks(status, absl::StrCat("opening the audit store ", directory));
+    return util::FromRocks(status, absl::StrCat("opening the audit store ", directory));
   }
   util::RemoveEmptyEarlierWals(*raw_db);
   auto store = std::make_unique<RocksDbAuditStore>(ledger, std::unique_ptr<rocksdb::DB>(raw_db),

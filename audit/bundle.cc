@@ -13,8 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "audit/embedded_files.h"
-#include "audit/sha256.h"
 #include "loyalty/audit.h"
+#include "util/sha256.h"
 
 namespace loyalty::audit {
 namespace {
@@ -215,7 +215,7 @@ absl::Status WriteBundleFiles(const Ledger& ledger, const AuditStore& store,
   uint64_t count = 0;
   std::string record;
   // The hash of events.bin, computed as it is written.
-  internal::IncrementalSha256 events_hash;
+  util::IncrementalSha256 events_hash;
   absl::Status status = ledger.ScanRaw(
       summary.from_sequence, summary.to_sequence, [&](const RawEvent& raw) -> absl::Status {
         record.clear();

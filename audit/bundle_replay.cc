@@ -10,10 +10,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "audit/sha256.h"
 #include "replay/projection_set.h"
 #include "ledger/event_decode.h"
 #include "loyalty/audit.h"
+#include "util/sha256.h"
 
 namespace loyalty::audit {
 namespace {
@@ -121,13 +121,13 @@ absl::StatusOr<ProgramView> ReplayBundle(const std::string& bundle_directory, As
       return absl::DataLossError(absl::StrCat(
           "sequence ", sequence, ": the event in its place says sequence ", envelope.sequence()));
     }
-    if (envelope.previous_hash() != internal::HashView(chain)) {
+    if (envelope.previous_hash() != util::DigestBytes(chain)) {
       return absl::DataLossError(absl::StrCat("sequence ", sequence - 1,
                                               ": its bytes do not hash to the previous_hash that "
                                               "sequence ",
                                               sequence, " records"));
     }
-    chain = internal::Sha256({internal::HashView(chain), bytes});
+    chain = util::Sha256({util::DigestBytes(chain), bytes});
     if (by_recorded_time && envelope.recorded_at_us() > as_of.instant_us()) {
       break;  // ledger time never decreases: the rest was recorded later
     }

@@ -7,8 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "audit/sha256.h"
 #include "loyalty/audit.h"
+#include "util/sha256.h"
 
 namespace loyalty::audit {
 namespace {
@@ -98,7 +98,7 @@ absl::StatusOr<Checkpoint> DecodeCheckpointRecord(absl::string_view record) {
   auto hash_field = [&](size_t index, absl::string_view key, Hash* hash) -> absl::Status {
     absl::StatusOr<absl::string_view> value = field(index, key);
     if (!value.ok()) return value.status();
-    if (!internal::HashFromHex(*value, hash)) {
+    if (!util::DigestFromHex(*value, hash)) {
       return Malformed(index + 1, absl::StrCat(key, ": not 64 hexadecimal digits"));
     }
     return absl::OkStatus();
@@ -120,7 +120,7 @@ absl::StatusOr<Checkpoint> DecodeCheckpointRecord(absl::string_view record) {
     if (!value.ok()) return value.status();
     std::vector<absl::string_view> parts = absl::StrSplit(*value, ' ');
     ProjectionDigest digest;
-    if (parts.size() != 2 || !internal::HashFromHex(parts[1], &digest.digest)) {
+    if (parts.size() != 2 || !util::DigestFromHex(parts[1], &digest.digest)) {
       return Malformed(index + 1, "expected \"projection NAME HEX\"");
     }
     digest.name = std::string(parts[0]);

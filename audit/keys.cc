@@ -9,8 +9,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "audit/sha256.h"
 #include "loyalty/audit.h"
+#include "util/sha256.h"
 
 namespace loyalty::audit {
 namespace {
@@ -106,7 +106,7 @@ absl::StatusOr<PublicKey> PublicKey::FromRaw(absl::string_view raw) {
   return PublicKey(std::string(raw));
 }
 
-Hash PublicKey::Fingerprint() const { return internal::Sha256({raw_}); }
+Hash PublicKey::Fingerprint() const { return util::Sha256(raw_); }
 
 std::string PublicKey::Pem() const {
   Pkey key = PublicPkey(raw_);

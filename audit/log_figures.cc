@@ -6,11 +6,11 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "audit/sha256.h"
 #include "replay/projection_set.h"
 #include "replay/set_replay.h"
 #include "ledger/event_decode.h"
 #include "loyalty/audit.h"
+#include "util/sha256.h"
 
 namespace loyalty::audit {
 namespace {
@@ -48,7 +48,7 @@ absl::Status CheckEvent(const RawEvent& raw, const v1::Envelope& envelope, const
     return absl::DataLossError(absl::StrCat(
         "sequence ", raw.sequence, ": holds the event recorded as sequence ", envelope.sequence()));
   }
-  if (envelope.previous_hash() != internal::HashView(previous)) {
+  if (envelope.previous_hash() != util::DigestBytes(previous)) {
     return absl::DataLossError(absl::StrCat("sequence ", raw.sequence,
                                             ": previous_hash does not match the hash of sequence ",
                                             raw.sequence - 1));
@@ -90,7 +90,7 @@ absl::StatusOr<std::vector<LogFigures>> RecomputeLogFigures(const Ledger& ledger
           loyalty::internal::DecodeEvent(raw.sequence, raw.canonical_bytes, &envelope);
       if (!decoded.ok()) return decoded;
       const Hash computed =
-          internal::Sha256({internal::HashView(state.chain), raw.canonical_bytes});
+          util::Sha256({util::DigestBytes(state.chain), raw.canonical_bytes});
       absl::Status checked = CheckEvent(raw, envelope, state.chain, computed);
       if (!checked.ok()) return checked;
       state.chain = computed;

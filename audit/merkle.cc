@@ -5,8 +5,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "audit/merkle_internal.h"
-#include "audit/sha256.h"
 #include "loyalty/audit.h"
+#include "util/sha256.h"
 
 namespace loyalty::audit {
 namespace internal {
@@ -87,7 +87,7 @@ namespace {
 constexpr char kLeafPrefix[] = {'\x00'};
 constexpr char kNodePrefix[] = {'\x01'};
 
-Hash EmptyRoot() { return internal::Sha256({}); }
+Hash EmptyRoot() { return util::Sha256(absl::string_view()); }
 
 Hash RootOfRange(absl::Span<const Hash> leaves) {
   if (leaves.empty()) return EmptyRoot();
@@ -103,12 +103,12 @@ absl::Status ProofMismatch(absl::string_view what) {
 }  // namespace
 
 Hash MerkleLeafHash(absl::string_view canonical_bytes) {
-  return internal::Sha256({absl::string_view(kLeafPrefix, 1), canonical_bytes});
+  return util::Sha256({absl::string_view(kLeafPrefix, 1), canonical_bytes});
 }
 
 Hash MerkleNodeHash(const Hash& left, const Hash& right) {
-  return internal::Sha256(
-      {absl::string_view(kNodePrefix, 1), internal::HashView(left), internal::HashView(right)});
+  return util::Sha256(
+      {absl::string_view(kNodePrefix, 1), util::DigestBytes(left), util::DigestBytes(right)});
 }
 
 Hash MerkleRootOf(absl::Span<const Hash> leaf_hashes) { return RootOfRange(leaf_hashes); }

@@ -8,8 +8,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "audit/sha256.h"
 #include "loyalty/audit.h"
+#include "util/sha256.h"
 
 namespace loyalty::audit {
 namespace {
@@ -58,7 +58,7 @@ class LineReader {
     absl::StatusOr<absl::string_view> value = Value(key);
     if (!value.ok()) return value.status();
     Hash hash{};
-    if (!internal::HashFromHex(*value, &hash)) {
+    if (!util::DigestFromHex(*value, &hash)) {
       return Bad(absl::StrCat(key, ": not 64 hexadecimal digits"));
     }
     return hash;

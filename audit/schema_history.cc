@@ -4,8 +4,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "audit/embedded_files.h"
-#include "audit/sha256.h"
 #include "loyalty/audit.h"
+#include "util/sha256.h"
 
 namespace loyalty::audit {
 namespace {
@@ -22,7 +22,7 @@ absl::string_view BuiltInDescriptorSet() {
   return absl::string_view();
 }
 
-Hash BuiltInDescriptorSetSha256() { return internal::Sha256({BuiltInDescriptorSet()}); }
+Hash BuiltInDescriptorSetSha256() { return util::Sha256(BuiltInDescriptorSet()); }
 
 std::vector<BundledFile> BuiltInSchemaFiles() {
   std::vector<BundledFile> files;
@@ -44,9 +44,9 @@ absl::StatusOr<std::vector<RecordedSchema>> RecordedSchemas(const Ledger& ledger
         schema.sequence = envelope.sequence();
         schema.recorded_at_us = envelope.recorded_at_us();
         schema.descriptor_set = registered.descriptor_set();
-        schema.descriptor_set_sha256 = internal::Sha256({schema.descriptor_set});
+        schema.descriptor_set_sha256 = util::Sha256(schema.descriptor_set);
         if (registered.descriptor_set_sha256() !=
-            internal::HashView(schema.descriptor_set_sha256)) {
+            util::DigestBytes(schema.descriptor_set_sha256)) {
           return absl::DataLossError(absl::StrCat(
               "sequence ", envelope.sequence(),
               ": descriptor_set_sha256 is not the SHA-256 of the descriptor set it records"));
@@ -86,7 +86,7 @@ absl::StatusOr<SchemaRecordResult> RecordBuiltInSchema(Ledger& ledger, absl::str
   v1::SchemaRegistered* registered = envelope.mutable_event()->mutable_schema_registered();
   registered->set_descriptor_set(std::string(descriptor_set));
   registered->set_descriptor_set_sha256(
-      std::string(internal::HashView(result.descriptor_set_sha256)));
+      std::string(util::DigestBytes(result.descriptor_set_sha256)));
   AppendBatch batch;
   batch.Add(std::move(envelope));
   batch.ExpectVersion(kSchemaStreamId, *version);

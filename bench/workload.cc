@@ -13,6 +13,7 @@
 #include "rocksdb/options.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
+#include "util/big_endian.h"
 
 namespace loyalty::bench {
 
@@ -98,9 +99,7 @@ const std::vector<LedgerLayoutRecord>& LedgerLayoutRecords(size_t count) {
 }
 
 std::string SequenceKey(uint64_t value) {
-  std::string key(8, '\0');
-  for (int i = 7; i >= 0; --i, value >>= 8) key[i] = static_cast<char>(value & 0xff);
-  return key;
+  return util::BigEndian64(value);
 }
 
 namespace {

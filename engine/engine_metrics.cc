@@ -22,7 +22,7 @@ constexpr std::array<const char*, kProjections> kProjectionNames = {
 }  // namespace
 
 EngineCounters::EngineCounters() {
-  const int64_t now_us = MonotonicMicros();
+  const int64_t now_us = util::MonotonicMicros();
   last_apply_at_us_.Set(now_us);
   last_at_head_at_us_.Set(now_us);
 }
@@ -34,7 +34,7 @@ void EngineCounters::CommandDone(CommandKind kind, bool ok, int64_t latency_us) 
 }
 
 void EngineCounters::Applied(uint64_t applied_sequence, uint64_t events, bool at_head) {
-  const int64_t now_us = MonotonicMicros();
+  const int64_t now_us = util::MonotonicMicros();
   if (events > 0) {
     events_applied_.Add(events);
     last_apply_at_us_.Set(now_us);
@@ -60,7 +60,7 @@ EngineMetrics EngineCounters::Snapshot(uint64_t head_sequence) const {
     metrics.commands.push_back({kCommandKindNames[i], executed_[i].Value(), rejected_[i].Value()});
   }
   metrics.command_latency_us = command_latency_us_.Snapshot();
-  const int64_t now_us = MonotonicMicros();
+  const int64_t now_us = util::MonotonicMicros();
   metrics.applied_sequence = static_cast<uint64_t>(applied_sequence_.Value());
   metrics.projection_lag_events =
       head_sequence > metrics.applied_sequence ? head_sequence - metrics.applied_sequence : 0;

@@ -8,11 +8,14 @@
 #include <cstdint>
 #include <vector>
 
-#include "ledger/metrics.h"
 #include "loyalty/commands.h"
 #include "loyalty/metrics.h"
+#include "util/metrics.h"
 
 namespace loyalty::internal {
+
+// engine.cc times its commands and catch-ups with this stopwatch.
+using util::Stopwatch;
 
 // Every command Engine::Execute takes, in the order EngineMetrics lists
 // them. A new command gets a kind here and a name in engine_metrics.cc.
@@ -97,23 +100,23 @@ class EngineCounters {
   EngineMetrics Snapshot(uint64_t head_sequence) const;
 
  private:
-  std::array<Counter, kCommandKinds> executed_;
-  std::array<Counter, kCommandKinds> rejected_;
-  LatencyHistogram command_latency_us_{kLatencyBoundsUs};
-  Gauge applied_sequence_;
-  Counter events_applied_;
-  Gauge last_apply_at_us_;      // MonotonicMicros() of the last event applied
-  Gauge last_at_head_at_us_;    // MonotonicMicros() when last seen at the head
-  Counter checkpoints_;
-  Counter checkpoints_set_aside_;
-  Counter erasures_completed_on_open_;
-  Gauge catch_up_events_on_open_;
-  Gauge catch_up_on_open_us_;
-  Counter member_replays_;
-  Counter member_replays_from_snapshot_;
-  Counter member_replayed_events_;
+  std::array<util::Counter, kCommandKinds> executed_;
+  std::array<util::Counter, kCommandKinds> rejected_;
+  util::LatencyHistogram command_latency_us_{util::kLatencyBoundsUs};
+  util::Gauge applied_sequence_;
+  util::Counter events_applied_;
+  util::Gauge last_apply_at_us_;      // MonotonicMicros() of the last event applied
+  util::Gauge last_at_head_at_us_;    // MonotonicMicros() when last seen at the head
+  util::Counter checkpoints_;
+  util::Counter checkpoints_set_aside_;
+  util::Counter erasures_completed_on_open_;
+  util::Gauge catch_up_events_on_open_;
+  util::Gauge catch_up_on_open_us_;
+  util::Counter member_replays_;
+  util::Counter member_replays_from_snapshot_;
+  util::Counter member_replayed_events_;
   // By kProjectionNames in engine_metrics.cc.
-  std::array<Gauge, kProjections> anomalies_;
+  std::array<util::Gauge, kProjections> anomalies_;
 };
 
 }  // namespace loyalty::internal

@@ -1,7 +1,5 @@
 #include "engine/event_decision.h"
 
-#include <openssl/sha.h>
-
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -17,6 +15,7 @@
 #include "projections/complaint_deciders.h"
 #include "projections/local_time.h"
 #include "projections/survey_deciders.h"
+#include "util/sha256.h"
 
 namespace loyalty::internal {
 namespace {
@@ -243,9 +242,7 @@ absl::StatusOr<EventDecision> CheckSchemaRegistered(const v1::Envelope& head,
                      v1::Envelope::descriptor()->full_name(), ", which decodes the log"));
   }
   const std::string& bytes = registered.descriptor_set();
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  const std::string sha256(reinterpret_cast<const char*>(digest), SHA256_DIGEST_LENGTH);
+  const std::string sha256(util::DigestBytes(util::Sha256(bytes)));
   if (registered.descriptor_set_sha256() != sha256) {
     return absl::InvalidArgumentError(
         absl::StrCat("event.schema_registered.descriptor_set_sha256: is not "

@@ -3,13 +3,14 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/keys.h"
-#include "ledger/rocks_util.h"
 #include "rocksdb/db.h"
 #include "rocksdb/snapshot.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "util/big_endian.h"
 #include "util/db_directory.h"
+#include "util/rocks_status.h"
+#include "util/rocks_util.h"
 
 namespace loyalty::internal {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 // Keys: "applied" -> decimal sequence; "applied_hash" -> the chain hash at
 // it (32 bytes); "state/<name>" -> canonical state;
 // "member/" <member id's length> <member id> <sequence> -> member snapshot.
-// The length and the sequence are 8 bytes big-endian (ledger/keys.h), so
+// The length and the sequence are 8 bytes big-endian (util/big_endian.h), so
 // that one member's snapshots sort together, by sequence.
 constexpr char kAppliedKey[] = "applied";
 constexpr char kAppliedHashKey[] = "applied_hash";
@@ -27,22 +28,15 @@ constexpr char kMemberPrefixEnd[] = "member0";  // '0' follows '/'
 
 std::string MemberKeyPrefix(absl::string_view member_id) {
   std::string key = kMemberPrefix;
-  PutBigEndian64(&key, member_id.size());
+  util::PutBigEndian64(&key, member_id.size());
   key.append(member_id.data(), member_id.size());
   return key;
 }
 
 std::string MemberKey(absl::string_view member_id, uint64_t sequence) {
   std::string key = MemberKeyPrefix(member_id);
-  PutBigEndian64(&key, sequence);
+  util::PutBigEndian64(&key, sequence);
   return key;
-}
-
-absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat(what, ": ", status.ToString());
-  if (status.IsCorruption()) return absl::DataLossError(message);
-  return absl::InternalError(message);
 }
 
 rocksdb::Options StoreOptions() {
@@ -60,10 +54,12 @@ absl::Status ProjectionStore::Create(const std::string& directory) {
     options.create_if_missing = true;
     rocksdb::DB* db = nullptr;
     rocksdb::Status status = rocksdb::DB::Open(options, path, &db);
-    if (!status.ok()) return FromRocks(status, absl::StrCat("creating projection store ", path));
+    if (!status.ok()) {
+      return util::FromRocks(status, absl::StrCat("creating projection store ", path));
+    }
     status = db->Close();
     delete db;
-    return FromRocks(status, absl::StrCat("creating projection store ", path));
+    return util::FromRocks(status, absl::StrCat("creating projection store ", path));
   });
 }
 
@@ -84,7 +80,7 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
       return absl::DataLossError(
           absl::StrCat("opening projection store ", directory, ": ", status.ToString()));
     }
-    return FromRocks(status, absl::StrCat("opening projection store ", directory));
+    return util::FromRocks(status, absl::StrCat("opening projection store ", directory));
   }
   if (!read_only) util::RemoveEmptyEarlierWals(*db);
   return std::unique_ptr<ProjectionStore>(
@@ -111,7 +107,7 @@ absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
   std::string applied;
   rocksdb::Status status = db_->Get(options, kAppliedKey, &applied);
   if (status.IsNotFound()) return checkpoint;
-  if (!status.ok()) return FromRocks(status, "reading the applied sequence");
+  if (!status.ok()) return util::FromRocks(status, "reading the applied sequence");
   if (!absl::SimpleAtoi(applied, &checkpoint.applied_sequence)) {
     return absl::DataLossError(
         absl::StrCat("projection checkpoint: the applied sequence \"", absl::CHexEscape(applied),
@@ -121,7 +117,7 @@ absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
   if (status.IsNotFound()) {
     checkpoint.applied_hash.clear();
   } else if (!status.ok()) {
-    return FromRocks(status, "reading the applied hash");
+    return util::FromRocks(status, "reading the applied hash");
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
   for (it->Seek(kStatePrefix); it->Valid() && it->key().starts_with(kStatePrefix); it->Next()) {
@@ -129,7 +125,7 @@ absl::StatusOr<ProjectionCheckpoint> ProjectionStore::Load() const {
                                    it->value().ToString());
   }
   status = it->status();
-  if (!status.ok()) return FromRocks(status, "reading projection states");
+  if (!status.ok()) return util::FromRocks(status, "reading projection states");
   return checkpoint;
 }
 
@@ -148,7 +144,7 @@ absl::Status ProjectionStore::Save(const ProjectionCheckpoint& checkpoint) {
   batch.Put(kAppliedHashKey, checkpoint.applied_hash);
   rocksdb::WriteOptions options;
   options.sync = true;
-  return FromRocks(db_->Write(options, &batch), "saving projection checkpoint");
+  return util::FromRocks(db_->Write(options, &batch), "saving projection checkpoint");
 }
 
 absl::StatusOr<std::optional<StoredMemberSnapshot>> ProjectionStore::LatestMemberSnapshot(
@@ -159,11 +155,11 @@ absl::StatusOr<std::optional<StoredMemberSnapshot>> ProjectionStore::LatestMembe
   if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
     StoredMemberSnapshot snapshot;
     snapshot.member_id = std::string(member_id);
-    snapshot.sequence = DecodeBigEndian64(View(it->key()).substr(prefix.size()));
+    snapshot.sequence = util::DecodeBigEndian64(util::View(it->key()).substr(prefix.size()));
     snapshot.bytes = it->value().ToString();
     return snapshot;
   }
-  absl::Status status = FromRocks(it->status(), "reading a member snapshot");
+  absl::Status status = util::FromRocks(it->status(), "reading a member snapshot");
   if (!status.ok()) return status;
   return std::nullopt;
 }
@@ -182,7 +178,7 @@ absl::Status ProjectionStore::Clear() {
   batch.DeleteRange(db_->DefaultColumnFamily(), kMemberPrefix, kMemberPrefixEnd);
   rocksdb::WriteOptions options;
   options.sync = true;
-  return FromRocks(db_->Write(options, &batch), "clearing projection checkpoint");
+  return util::FromRocks(db_->Write(options, &batch), "clearing projection checkpoint");
 }
 
 }  // namespace loyalty::internal

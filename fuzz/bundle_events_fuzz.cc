@@ -24,6 +24,7 @@
 #include "ledger/hash.h"
 #include "loyalty/audit.h"
 #include "loyalty/v1/envelope.pb.h"
+#include "util/sha256.h"
 
 namespace {
 
@@ -73,7 +74,7 @@ std::string Rechain(absl::string_view input) {
     loyalty::v1::Envelope envelope;
     if (!envelope.ParseFromArray(record.data(), static_cast<int>(record.size()))) continue;
     envelope.set_sequence(sequence);
-    envelope.set_previous_hash(std::string(loyalty::internal::HashBytes(chain)));
+    envelope.set_previous_hash(std::string(loyalty::util::DigestBytes(chain)));
     std::string bytes;
     if (!envelope.SerializeToString(&bytes)) continue;
     chain = loyalty::internal::ChainHash(chain, bytes);

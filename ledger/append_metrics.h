@@ -9,9 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "ledger/metrics.h"
 #include "loyalty/ledger.h"
 #include "loyalty/metrics.h"
+#include "util/metrics.h"
 
 namespace loyalty::internal {
 
@@ -20,7 +20,7 @@ class AppendMetrics {
   using TimePoint = std::chrono::steady_clock::time_point;
 
   // When an Append call starts.
-  static TimePoint Start() { return Stopwatch::Now(); }
+  static TimePoint Start() { return util::Stopwatch::Now(); }
 
   // An Append that failed before joining the queue; returns `status`.
   absl::Status Failed(const absl::Status& status) {
@@ -35,7 +35,7 @@ class AppendMetrics {
       return;
     }
     appends_.Increment();
-    append_latency_us_.Observe(Stopwatch::MicrosSince(started));
+    append_latency_us_.Observe(util::Stopwatch::MicrosSince(started));
     if (result->deduplicated) {
       deduplicated_.Increment();
       return;
@@ -54,24 +54,24 @@ class AppendMetrics {
   // A successful sync of the write-ahead log, started at `started`.
   void Synced(TimePoint started) {
     syncs_.Increment();
-    sync_latency_us_.Observe(Stopwatch::MicrosSince(started));
+    sync_latency_us_.Observe(util::Stopwatch::MicrosSince(started));
   }
 
   // The counters; the ledger adds the head and the storage figures.
   LedgerMetrics Snapshot() const;
 
  private:
-  Counter appends_;
-  Counter deduplicated_;
-  Counter events_;
-  ErrorCounters errors_;
-  EventCountHistogram batch_events_{kEventCountBounds};
-  LatencyHistogram append_latency_us_{kLatencyBoundsUs};
-  Counter groups_;
-  EventCountHistogram group_events_{kEventCountBounds};
-  Counter bytes_written_;
-  Counter syncs_;
-  LatencyHistogram sync_latency_us_{kLatencyBoundsUs};
+  util::Counter appends_;
+  util::Counter deduplicated_;
+  util::Counter events_;
+  util::ErrorCounters errors_;
+  util::EventCountHistogram batch_events_{util::kEventCountBounds};
+  util::LatencyHistogram append_latency_us_{util::kLatencyBoundsUs};
+  util::Counter groups_;
+  util::EventCountHistogram group_events_{util::kEventCountBounds};
+  util::Counter bytes_written_;
+  util::Counter syncs_;
+  util::LatencyHistogram sync_latency_us_{util::kLatencyBoundsUs};
 };
 
 }  // namespace loyalty::internal

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "util/big_endian.h"
 
 namespace loyalty::internal {
 
@@ -39,28 +40,6 @@ inline bool SplitEventValue(absl::string_view value, absl::string_view* canonica
   return true;
 }
 
-inline void PutBigEndian64(std::string* out, uint64_t value) {
-  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(value >> shift));
-}
-
-inline void EncodeBigEndian64(uint64_t value, char out[8]) {
-  for (int i = 7; i >= 0; --i, value >>= 8) out[i] = static_cast<char>(value & 0xff);
-}
-
-inline std::string BigEndian64(uint64_t value) {
-  std::string out;
-  out.reserve(8);
-  PutBigEndian64(&out, value);
-  return out;
-}
-
-// Decodes 8 big-endian bytes at the start of `bytes` (which must hold them).
-inline uint64_t DecodeBigEndian64(absl::string_view bytes) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value = (value << 8) | static_cast<uint8_t>(bytes[i]);
-  return value;
-}
-
 inline std::string StreamKeyPrefix(absl::string_view stream_id) {
   std::string key(stream_id);
   key.push_back('\0');
@@ -70,7 +49,7 @@ inline std::string StreamKeyPrefix(absl::string_view stream_id) {
 inline void AppendStreamKey(absl::string_view stream_id, uint64_t version, std::string* key) {
   key->append(stream_id.data(), stream_id.size());
   key->push_back('\0');
-  PutBigEndian64(key, version);
+  util::PutBigEndian64(key, version);
 }
 
 inline std::string StreamKey(absl::string_view stream_id, uint64_t version) {

@@ -12,6 +12,7 @@
 #include "ledger/hash.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
+#include "util/sha256.h"
 
 namespace loyalty {
 namespace {
@@ -90,7 +91,7 @@ TEST_F(LedgerTest, ChainLinksEveryEventToItsPredecessor) {
                                   raw.canonical_bytes.data(),
                                   static_cast<int>(raw.canonical_bytes.size())));
                               EXPECT_EQ(envelope.previous_hash(),
-                                        std::string(internal::HashBytes(previous)));
+                                        std::string(util::DigestBytes(previous)));
                               EXPECT_EQ(raw.hash,
                                         internal::ChainHash(previous, raw.canonical_bytes));
                               previous = raw.hash;

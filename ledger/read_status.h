@@ -1,5 +1,6 @@
-// RocksDB read errors as the ledger reports them: what the log lost is
-// DataLoss, anything else Internal.
+// RocksDB read errors as the ledger reports them: a read of what the log
+// must hold (an event at or below the head, the head itself) that finds
+// nothing is DataLoss; anything else is util::FromRocks's mapping.
 #ifndef LOYALTY_LEDGER_READ_STATUS_H_
 #define LOYALTY_LEDGER_READ_STATUS_H_
 
@@ -8,21 +9,19 @@
 #include "absl/strings/string_view.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/status.h"
+#include "util/rocks_status.h"
 
 namespace loyalty::internal {
 
-inline absl::Status FromRocksStatus(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  if (status.IsCorruption() || status.IsNotFound()) {
-    return absl::DataLossError(absl::StrCat(what, ": ", status.ToString()));
-  }
-  return absl::InternalError(absl::StrCat(what, ": ", status.ToString()));
+inline absl::Status LogReadStatus(const rocksdb::Status& status, absl::string_view what) {
+  if (status.IsNotFound()) return absl::DataLossError(absl::StrCat(what, ": ", status.ToString()));
+  return util::FromRocks(status, what);
 }
 
 // A corrupt block met while iterating is damage (DataLoss, RocksDB's
 // message names the file), like one met by a point read.
 inline absl::Status IteratorError(const rocksdb::Iterator& iterator, absl::string_view what) {
-  return FromRocksStatus(iterator.status(), what);
+  return LogReadStatus(iterator.status(), what);
 }
 
 }  // namespace loyalty::internal

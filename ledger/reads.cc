@@ -7,9 +7,11 @@
 #include "ledger/hash.h"
 #include "ledger/keys.h"
 #include "ledger/read_status.h"
-#include "ledger/rocks_util.h"
 #include "ledger/rocksdb_ledger.h"
 #include "rocksdb/snapshot.h"
+#include "util/big_endian.h"
+#include "util/rocks_util.h"
+#include "util/sha256.h"
 
 namespace loyalty::internal {
 namespace {
@@ -34,22 +36,22 @@ absl::Status RocksDbLedger::ScanRaw(uint64_t from, uint64_t to,
   if (from == 0) from = 1;
   if (from > to) return absl::OkStatus();
   rocksdb::ReadOptions options = ScanOptions(to - from + 1);
-  const std::string upper = BigEndian64(to + 1);
+  const std::string upper = util::BigEndian64(to + 1);
   rocksdb::Slice upper_bound(upper);
   options.iterate_upper_bound = &upper_bound;
   std::unique_ptr<rocksdb::Iterator> event_it(db_->NewIterator(options, events()));
-  event_it->Seek(BigEndian64(from));
+  event_it->Seek(util::BigEndian64(from));
   uint64_t expected = from;
   for (; event_it->Valid(); event_it->Next(), ++expected) {
     RawEvent raw;
-    raw.sequence = DecodeBigEndian64(View(event_it->key()));
+    raw.sequence = util::DecodeBigEndian64(util::View(event_it->key()));
     if (raw.sequence != expected) {
       return absl::DataLossError(absl::StrCat("sequence ", expected, ": missing (found ",
                                               raw.sequence, " in its place)"));
     }
     absl::string_view hash;
-    if (!SplitEventValue(View(event_it->value()), &raw.canonical_bytes, &hash) ||
-        !HashFromBytes(hash, &raw.hash)) {
+    if (!SplitEventValue(util::View(event_it->value()), &raw.canonical_bytes, &hash) ||
+        !util::DigestFromBytes(hash, &raw.hash)) {
       return absl::DataLossError(absl::StrCat("sequence ", expected, ": chain hash missing"));
     }
     absl::Status status = visit(raw);
@@ -80,7 +82,7 @@ absl::Status RocksDbLedger::Scan(
       return absl::DataLossError(absl::StrCat("sequence ", raw.sequence, ": the event says it is ",
                                               envelope.sequence()));
     }
-    if (have_previous && envelope.previous_hash() != HashBytes(previous)) {
+    if (have_previous && envelope.previous_hash() != util::DigestBytes(previous)) {
       return absl::DataLossError(absl::StrCat("sequence ", raw.sequence,
                                               ": previous_hash does not continue the chain"));
     }
@@ -112,7 +114,7 @@ absl::StatusOr<uint64_t> RocksDbLedger::StoredStreamVersion(absl::string_view st
   const std::string prefix = StreamKeyPrefix(stream_id);
   it->SeekForPrev(StreamKey(stream_id, ~uint64_t{0}));
   if (it->Valid() && it->key().starts_with(prefix) && it->key().size() == prefix.size() + 8) {
-    return DecodeBigEndian64(View(it->key()).substr(prefix.size()));
+    return util::DecodeBigEndian64(util::View(it->key()).substr(prefix.size()));
   }
   absl::Status status = IteratorError(*it, "reading a stream's version");
   if (!status.ok()) return status;
@@ -131,8 +133,8 @@ absl::StatusOr<uint64_t> RocksDbLedger::StreamVersion(absl::string_view stream_i
     if (it->key().size() != prefix.size() + 8 || it->value().size() != 8) {
       return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": bad index entry"));
     }
-    if (DecodeBigEndian64(View(it->value())) <= head) {
-      return DecodeBigEndian64(View(it->key()).substr(prefix.size()));
+    if (util::DecodeBigEndian64(util::View(it->value())) <= head) {
+      return util::DecodeBigEndian64(util::View(it->key()).substr(prefix.size()));
     }
   }
   absl::Status status = IteratorError(*it, "reading a stream's version");
@@ -163,7 +165,7 @@ absl::Status RocksDbLedger::ScanStream(
     db_->MultiGet(options, events(), keys.size(), keys.data(), values.data(), statuses.data(),
                   /*sorted_input=*/true);
     for (size_t i = 0; i < keys.size(); ++i) {
-      const uint64_t sequence = DecodeBigEndian64(sequence_keys[i]);
+      const uint64_t sequence = util::DecodeBigEndian64(sequence_keys[i]);
       if (!statuses[i].ok()) {
         return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": sequence ",
                                                 sequence, " is indexed but not readable: ",
@@ -171,7 +173,7 @@ absl::Status RocksDbLedger::ScanStream(
       }
       absl::string_view canonical_bytes;
       absl::string_view hash;
-      if (!SplitEventValue(View(values[i]), &canonical_bytes, &hash)) {
+      if (!SplitEventValue(util::View(values[i]), &canonical_bytes, &hash)) {
         return EventDoesNotDecode(sequence);
       }
       absl::Status status = DecodeEvent(sequence, canonical_bytes, &envelope);
@@ -188,8 +190,9 @@ absl::Status RocksDbLedger::ScanStream(
     if (index->value().size() != 8) {
       return absl::DataLossError(absl::StrCat("stream \"", stream_id, "\": bad index entry"));
     }
-    if (DecodeBigEndian64(View(index->value())) > head) break;  // versions follow sequences
-    sequence_keys.emplace_back(View(index->value()));
+    // Versions follow sequences.
+    if (util::DecodeBigEndian64(util::View(index->value())) > head) break;
+    sequence_keys.emplace_back(util::View(index->value()));
     if (sequence_keys.size() == kChunk) {
       absl::Status status = flush();
       if (!status.ok()) return status;
@@ -207,12 +210,12 @@ absl::StatusOr<Hash> RocksDbLedger::HashAt(uint64_t sequence) const {
   }
   rocksdb::PinnableSlice value;
   rocksdb::Status status =
-      db_->Get(rocksdb::ReadOptions(), events(), BigEndian64(sequence), &value);
+      db_->Get(rocksdb::ReadOptions(), events(), util::BigEndian64(sequence), &value);
   absl::string_view canonical_bytes;
   absl::string_view hash_bytes;
   Hash hash{};
-  if (!status.ok() || !SplitEventValue(View(value), &canonical_bytes, &hash_bytes) ||
-      !HashFromBytes(hash_bytes, &hash)) {
+  if (!status.ok() || !SplitEventValue(util::View(value), &canonical_bytes, &hash_bytes) ||
+      !util::DigestFromBytes(hash_bytes, &hash)) {
     return absl::DataLossError(absl::StrCat("sequence ", sequence, ": chain hash missing (",
                                             status.ToString(), ")"));
   }
@@ -222,11 +225,11 @@ absl::StatusOr<Hash> RocksDbLedger::HashAt(uint64_t sequence) const {
 absl::StatusOr<int64_t> RocksDbLedger::RecordedAtOf(uint64_t sequence) const {
   rocksdb::PinnableSlice value;
   rocksdb::Status status =
-      db_->Get(rocksdb::ReadOptions(), events(), BigEndian64(sequence), &value);
+      db_->Get(rocksdb::ReadOptions(), events(), util::BigEndian64(sequence), &value);
   absl::string_view canonical_bytes;
   absl::string_view hash;
   EnvelopeHeader header;
-  if (!status.ok() || !SplitEventValue(View(value), &canonical_bytes, &hash) ||
+  if (!status.ok() || !SplitEventValue(util::View(value), &canonical_bytes, &hash) ||
       !ReadEnvelopeHeader(canonical_bytes, &header)) {
     return absl::DataLossError(absl::StrCat("sequence ", sequence, ": not readable (",
                                             status.ToString(), ")"));

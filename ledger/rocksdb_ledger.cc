@@ -11,10 +11,13 @@
 #include "ledger/envelope_header.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
-#include "ledger/rocks_util.h"
 #include "ledger/rocksdb_options.h"
 #include "ledger/validation.h"
+#include "util/big_endian.h"
 #include "util/db_directory.h"
+#include "util/rocks_status.h"
+#include "util/rocks_util.h"
+#include "util/sha256.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "util/check.h"
@@ -45,18 +48,6 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const std::string& director
 namespace internal {
 namespace {
 
-absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat(what, ": ", status.ToString());
-  if (status.IsNotFound()) return absl::NotFoundError(message);
-  if (status.IsCorruption()) return absl::DataLossError(message);
-  if (status.IsInvalidArgument()) return absl::InvalidArgumentError(message);
-  if (status.IsNoSpace() || status.IsBusy() || status.IsTimedOut() || status.IsTryAgain()) {
-    return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
-}
-
 // What every append gets once a write or sync has failed.
 absl::Status StoppedAppending(const absl::Status& cause) {
   return absl::Status(cause.code(),
@@ -66,9 +57,9 @@ absl::Status StoppedAppending(const absl::Status& cause) {
 }
 
 std::string EncodeHead(const ChainHead& head) {
-  std::string value = BigEndian64(head.sequence);
-  value.append(HashBytes(head.hash).data(), 32);
-  PutBigEndian64(&value, static_cast<uint64_t>(head.recorded_at_us));
+  std::string value = util::BigEndian64(head.sequence);
+  value.append(util::DigestBytes(head.hash).data(), 32);
+  util::PutBigEndian64(&value, static_cast<uint64_t>(head.recorded_at_us));
   return value;
 }
 
@@ -119,7 +110,7 @@ absl::Status OpenError(const rocksdb::Status& status, const std::string& directo
   if (absl::StrContains(message, "Column family not found")) {
     return InterruptedCreationError(directory);
   }
-  return FromRocks(status, absl::StrCat("opening ledger directory ", directory));
+  return util::FromRocks(status, absl::StrCat("opening ledger directory ", directory));
 }
 
 // Creates the ledger's database in `directory` (empty or new): every column
@@ -262,11 +253,12 @@ absl::Status RocksDbLedger::LoadHead(const std::string& directory) {
     rocksdb::WriteBatch batch;
     batch.Put(meta(), kFormatKey, kFormatName);
     batch.Put(meta(), kHeadKey, EncodeHead(ChainHead()));
-    absl::Status written = FromRocks(db_->Write(write_options, &batch), "initialising the ledger");
+    absl::Status written =
+        util::FromRocks(db_->Write(write_options, &batch), "initialising the ledger");
     if (!written.ok()) return written;
     format = kFormatName;
   } else if (!status.ok()) {
-    return FromRocks(status, absl::StrCat("reading the ledger format in ", directory));
+    return util::FromRocks(status, absl::StrCat("reading the ledger format in ", directory));
   }
   if (format != kFormatName) {
     return absl::FailedPreconditionError(
@@ -274,17 +266,18 @@ absl::Status RocksDbLedger::LoadHead(const std::string& directory) {
                      kFormatName, "\""));
   }
   std::string value;
-  absl::Status read = FromRocks(db_->Get(rocksdb::ReadOptions(), meta(), kHeadKey, &value),
-                                "reading the chain head");
+  absl::Status read = util::FromRocks(db_->Get(rocksdb::ReadOptions(), meta(), kHeadKey, &value),
+                                      "reading the chain head");
   if (!read.ok()) return read;
   if (value.size() != 8 + 32 + 8) {
     return absl::DataLossError(absl::StrCat("the stored chain head is ", value.size(),
                                             " bytes long, expected 48"));
   }
   ChainHead head;
-  head.sequence = DecodeBigEndian64(value);
-  HashFromBytes(absl::string_view(value).substr(8, 32), &head.hash);
-  head.recorded_at_us = static_cast<int64_t>(DecodeBigEndian64(absl::string_view(value).substr(40)));
+  head.sequence = util::DecodeBigEndian64(value);
+  util::DigestFromBytes(absl::string_view(value).substr(8, 32), &head.hash);
+  head.recorded_at_us =
+      static_cast<int64_t>(util::DecodeBigEndian64(absl::string_view(value).substr(40)));
 
   written_head_ = head;
   {
@@ -409,7 +402,7 @@ absl::Status RocksDbLedger::Prepare(const AppendBatch& batch, PreparedBatch* pre
     event.caller_size = prepared->caller_bytes.size() - event.caller_offset;
   }
   for (PreparedEvent& event : prepared->events) {
-    event.content_digest = Sha256(prepared->CallerBytes(event));
+    event.content_digest = util::Sha256(prepared->CallerBytes(event));
   }
   for (const auto& [stream_id, version] : batch.expected_versions()) {
     if (stream_id.empty() || stream_id.size() > kMaxStreamIdBytes) {
@@ -547,7 +540,7 @@ uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {
   // during the sync. The events are in the memtable before they are
   // durable; readers do not look past the published head.
   absl::Status written =
-      FromRocks(db_->Write(rocksdb::WriteOptions(), &write_batch), "appending");
+      util::FromRocks(db_->Write(rocksdb::WriteOptions(), &write_batch), "appending");
   if (!written.ok()) {
     const absl::Status failure = FailAppends(written);
     for (Writer* writer : group) writer->result = failure;
@@ -570,7 +563,7 @@ void RocksDbLedger::LookUpKeys(const std::vector<Writer*>& group,
   keys.reserve(values->size());
   for (const Writer* writer : group) {
     for (const PreparedEvent& event : writer->prepared->events) {
-      keys.emplace_back(ToSlice(event.envelope->idempotency_key()));
+      keys.emplace_back(util::ToSlice(event.envelope->idempotency_key()));
     }
   }
   db_->MultiGet(rocksdb::ReadOptions(), idempotency(), keys.size(), keys.data(), values->data(),
@@ -632,7 +625,7 @@ absl::Status RocksDbLedger::WaitDurable(uint64_t ticket) {
     const ChainHead target_head = written_groups_head_;
     sync_mu_.Unlock();
     const AppendMetrics::TimePoint sync_started = AppendMetrics::Start();
-    const absl::Status synced = FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
+    const absl::Status synced = util::FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
     sync_mu_.Lock();
     syncing_ = false;
     if (synced.ok()) {
@@ -720,15 +713,15 @@ absl::StatusOr<bool> RocksDbLedger::FindAppendedBefore(
       sequence = it->second.first;
       digest = it->second.second;
     } else if (stored_key_statuses[i].ok()) {
-      const absl::string_view value = View(stored_keys[i]);
+      const absl::string_view value = util::View(stored_keys[i]);
       if (value.size() != 8 + 32) {
         return absl::DataLossError(absl::StrCat("idempotency record of \"", key, "\" is ",
                                                 value.size(), " bytes, expected 40"));
       }
-      sequence = DecodeBigEndian64(value);
-      HashFromBytes(value.substr(8), &digest);
+      sequence = util::DecodeBigEndian64(value);
+      util::DigestFromBytes(value.substr(8), &digest);
     } else if (!stored_key_statuses[i].IsNotFound()) {
-      return FromRocks(stored_key_statuses[i], "reading idempotency keys");
+      return util::FromRocks(stored_key_statuses[i], "reading idempotency keys");
     } else {
       continue;
     }
@@ -798,7 +791,7 @@ absl::Status RocksDbLedger::PositionAndChain(const PreparedBatch& batch, GroupSt
   for (size_t i = 0; i < batch.events.size(); ++i) {
     const PreparedEvent& event = batch.events[i];
     const EncodedHeader header = EncodeEnvelopeHeader(
-        {sequence, event.stream_version, state->recorded_at_us, HashBytes(previous)});
+        {sequence, event.stream_version, state->recorded_at_us, util::DigestBytes(previous)});
     const absl::string_view caller_bytes = batch.CallerBytes(event);
     const size_t size = header.bytes().size() + caller_bytes.size();
     if (size > kMaxEventBytes) {
@@ -808,11 +801,12 @@ absl::Status RocksDbLedger::PositionAndChain(const PreparedBatch& batch, GroupSt
           "event ", i, ": is ", size, " bytes long, more than the limit of ", kMaxEventBytes));
     }
     const Hash hash = ChainHash(previous, header.bytes(), caller_bytes);
-    EncodeBigEndian64(sequence, sequence_key);
+    util::EncodeBigEndian64(sequence, sequence_key);
     const rocksdb::Slice sequence_slice(sequence_key, 8);
     // The events value: canonical bytes (header || caller fields), chain hash.
-    const rocksdb::Slice value_parts[] = {ToSlice(header.bytes()), ToSlice(caller_bytes),
-                                          ToSlice(HashBytes(hash))};
+    const rocksdb::Slice value_parts[] = {util::ToSlice(header.bytes()),
+                                          util::ToSlice(caller_bytes),
+                                          util::ToSlice(util::DigestBytes(hash))};
     write_batch->Put(events(), rocksdb::SliceParts(&sequence_slice, 1),
                      rocksdb::SliceParts(value_parts, 3));
     index_key.clear();
@@ -820,7 +814,7 @@ absl::Status RocksDbLedger::PositionAndChain(const PreparedBatch& batch, GroupSt
     write_batch->Put(streams(), index_key, sequence_slice);
     std::memcpy(idempotency_value, sequence_key, 8);
     std::memcpy(idempotency_value + 8, event.content_digest.data(), 32);
-    write_batch->Put(idempotency(), ToSlice(event.envelope->idempotency_key()),
+    write_batch->Put(idempotency(), util::ToSlice(event.envelope->idempotency_key()),
                      rocksdb::Slice(idempotency_value, sizeof(idempotency_value)));
     result->sequences.push_back(sequence);
     previous = hash;

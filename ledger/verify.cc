@@ -21,10 +21,12 @@
 #include "ledger/hash.h"
 #include "ledger/keys.h"
 #include "ledger/read_status.h"
-#include "ledger/rocks_util.h"
 #include "ledger/rocksdb_ledger.h"
 #include "rocksdb/snapshot.h"
 #include "util/mutex.h"
+#include "util/big_endian.h"
+#include "util/rocks_util.h"
+#include "util/sha256.h"
 
 namespace loyalty::internal {
 
@@ -55,12 +57,12 @@ class IndexTally {
   };
   static void Add(Sum* sum, char family, absl::string_view key, absl::string_view value) {
     std::string entry(1, family);
-    PutBigEndian64(&entry, key.size());
+    util::PutBigEndian64(&entry, key.size());
     entry.append(key.data(), key.size());
     entry.append(value.data(), value.size());
-    const Hash hash = Sha256(entry);
-    const uint64_t low = DecodeBigEndian64(HashBytes(hash));
-    const uint64_t high = DecodeBigEndian64(HashBytes(hash).substr(8));
+    const Hash hash = util::Sha256(entry);
+    const uint64_t low = util::DecodeBigEndian64(util::DigestBytes(hash));
+    const uint64_t high = util::DecodeBigEndian64(util::DigestBytes(hash).substr(8));
     ++sum->entries;
     sum->low += low;
     sum->high += high + (sum->low < low ? 1 : 0);
@@ -83,11 +85,11 @@ constexpr uint64_t kPipelineMinEvents = 4 * kChunkEvents;
 // idempotency entry, as the append path writes them (keys.h).
 void TallyEventEntries(uint64_t sequence, absl::string_view canonical_bytes,
                        const EnvelopeHeaderAndKeys& header, IndexTally* tally) {
-  const std::string sequence_bytes = BigEndian64(sequence);
+  const std::string sequence_bytes = util::BigEndian64(sequence);
   tally->AddStreamEntry(StreamKey(header.stream_id, header.stream_version), sequence_bytes);
-  const Hash content_digest = Sha256(canonical_bytes.substr(header.caller_offset));
+  const Hash content_digest = util::Sha256(canonical_bytes.substr(header.caller_offset));
   tally->AddIdempotencyEntry(header.idempotency_key,
-                             absl::StrCat(sequence_bytes, HashBytes(content_digest)));
+                             absl::StrCat(sequence_bytes, util::DigestBytes(content_digest)));
 }
 
 // Checks events in log order: what Verify asks of each one.
@@ -109,7 +111,7 @@ class ChainChecker {
                                               ": holds the event recorded as sequence ",
                                               header.sequence));
     }
-    if (header.previous_hash != HashBytes(previous_)) {
+    if (header.previous_hash != util::DigestBytes(previous_)) {
       return absl::DataLossError(absl::StrCat(
           "sequence ", sequence, ": previous_hash does not match the hash of sequence ",
           sequence - 1));
@@ -278,21 +280,21 @@ absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
     options.snapshot = snapshot.snapshot();
     std::string stored_head;
     absl::Status read =
-        FromRocksStatus(db_->Get(options, meta(), kHeadKey, &stored_head), "reading the head");
+        LogReadStatus(db_->Get(options, meta(), kHeadKey, &stored_head), "reading the head");
     if (!read.ok()) return read;
     if (stored_head.size() < 8) {
       return absl::DataLossError("the stored chain head is too short");
     }
-    const uint64_t stored_sequence = DecodeBigEndian64(stored_head);
+    const uint64_t stored_sequence = util::DecodeBigEndian64(stored_head);
     if (stored_sequence < head.sequence) {
       return absl::DataLossError(absl::StrCat("sequence ", head.sequence,
                                               ": past the stored head ", stored_sequence));
     }
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options, events()));
-    it->Seek(BigEndian64(stored_sequence + 1));
+    it->Seek(util::BigEndian64(stored_sequence + 1));
     if (it->Valid()) {
       return absl::DataLossError(absl::StrCat("sequence ",
-                                              DecodeBigEndian64(View(it->key())),
+                                              util::DecodeBigEndian64(util::View(it->key())),
                                               ": stored beyond the head ", stored_sequence));
     }
     absl::Status scanned = IteratorError(*it, "reading past the head");
@@ -309,17 +311,17 @@ absl::Status RocksDbLedger::VerifyIndexes(uint64_t to, const IndexTally& expecte
   options.total_order_seek = true;  // the idempotency family has a prefix extractor
   std::unique_ptr<rocksdb::Iterator> streams_it(db_->NewIterator(options, streams()));
   for (streams_it->SeekToFirst(); streams_it->Valid(); streams_it->Next()) {
-    const absl::string_view value = View(streams_it->value());
-    if (value.size() == 8 && DecodeBigEndian64(value) > to) continue;
-    stored.AddStreamEntry(View(streams_it->key()), value);
+    const absl::string_view value = util::View(streams_it->value());
+    if (value.size() == 8 && util::DecodeBigEndian64(value) > to) continue;
+    stored.AddStreamEntry(util::View(streams_it->key()), value);
   }
   absl::Status status = IteratorError(*streams_it, "reading the streams index");
   if (!status.ok()) return status;
   std::unique_ptr<rocksdb::Iterator> idempotency_it(db_->NewIterator(options, idempotency()));
   for (idempotency_it->SeekToFirst(); idempotency_it->Valid(); idempotency_it->Next()) {
-    const absl::string_view value = View(idempotency_it->value());
-    if (value.size() == 8 + 32 && DecodeBigEndian64(value) > to) continue;
-    stored.AddIdempotencyEntry(View(idempotency_it->key()), value);
+    const absl::string_view value = util::View(idempotency_it->value());
+    if (value.size() == 8 + 32 && util::DecodeBigEndian64(value) > to) continue;
+    stored.AddIdempotencyEntry(util::View(idempotency_it->key()), value);
   }
   status = IteratorError(*idempotency_it, "reading the idempotency index");
   if (!status.ok()) return status;
@@ -335,24 +337,25 @@ absl::Status RocksDbLedger::FindIndexMismatch(uint64_t to) const {
       return absl::DataLossError(
           absl::StrCat("sequence ", raw.sequence, ": stored bytes are not a valid envelope"));
     }
-    const std::string sequence_bytes = BigEndian64(raw.sequence);
+    const std::string sequence_bytes = util::BigEndian64(raw.sequence);
     std::string value;
     rocksdb::Status read = db_->Get(rocksdb::ReadOptions(), streams(),
                                     StreamKey(header.stream_id, header.stream_version), &value);
-    if (!read.ok() && !read.IsNotFound()) return FromRocksStatus(read, "reading the streams index");
+    if (!read.ok() && !read.IsNotFound()) return LogReadStatus(read, "reading the streams index");
     if (read.IsNotFound() || value != sequence_bytes) {
       return absl::DataLossError(absl::StrCat(
           "sequence ", raw.sequence, ": the streams index ",
           read.IsNotFound() ? "has no entry" : "has a wrong entry", " for stream \"",
           absl::CHexEscape(header.stream_id), "\" version ", header.stream_version));
     }
-    const Hash content_digest = Sha256(raw.canonical_bytes.substr(header.caller_offset));
-    read = db_->Get(rocksdb::ReadOptions(), idempotency(), ToSlice(header.idempotency_key),
+    const Hash content_digest = util::Sha256(raw.canonical_bytes.substr(header.caller_offset));
+    read = db_->Get(rocksdb::ReadOptions(), idempotency(), util::ToSlice(header.idempotency_key),
                     &value);
     if (!read.ok() && !read.IsNotFound()) {
-      return FromRocksStatus(read, "reading the idempotency index");
+      return LogReadStatus(read, "reading the idempotency index");
     }
-    if (read.IsNotFound() || value != absl::StrCat(sequence_bytes, HashBytes(content_digest))) {
+    if (read.IsNotFound() ||
+        value != absl::StrCat(sequence_bytes, util::DigestBytes(content_digest))) {
       return absl::DataLossError(absl::StrCat(
           "sequence ", raw.sequence, ": the idempotency index ",
           read.IsNotFound() ? "has no entry" : "has a wrong entry", " for key \"",

@@ -5,6 +5,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "util/db_directory.h"
+#include "util/rocks_status.h"
 
 namespace loyalty::privacy {
 namespace {
@@ -14,11 +15,9 @@ constexpr char kMemberPrefix[] = "m/";
 
 constexpr char kPendingPrefix[] = "p/";
 
+// Every error names the store first.
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  const std::string message = absl::StrCat("member key store: ", what, ": ", status.ToString());
-  if (status.IsCorruption()) return absl::DataLossError(message);
-  return absl::InternalError(message);
+  return util::FromRocks(status, absl::StrCat("member key store: ", what));
 }
 
 std::string MemberKey(absl::string_view member_id) { return absl::StrCat(kMemberPrefix, member_id); }

@@ -4,6 +4,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "privacy/aead.h"
+#include "util/big_endian.h"
 
 namespace loyalty::privacy {
 namespace {
@@ -18,9 +19,7 @@ std::string PersonalDataAad(absl::string_view member_id, absl::string_view strea
                             uint64_t stream_version) {
   std::string aad = absl::StrCat("loyalty.v1.PersonalData", absl::string_view("\0", 1), member_id,
                                  absl::string_view("\0", 1), stream_id, absl::string_view("\0", 1));
-  for (int shift = 56; shift >= 0; shift -= 8) {
-    aad.push_back(static_cast<char>(stream_version >> shift));
-  }
+  util::PutBigEndian64(&aad, stream_version);
   return aad;
 }
 

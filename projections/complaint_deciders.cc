@@ -1,8 +1,6 @@
 // Deciders of complaints and of the working-day calendar.
 #include "projections/complaint_deciders.h"
 
-#include <openssl/sha.h>
-
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -12,6 +10,7 @@
 #include "loyalty/limits.h"
 #include "projections/local_time.h"
 #include "projections/replay.h"
+#include "util/sha256.h"
 
 namespace loyalty::projections {
 namespace {
@@ -61,11 +60,7 @@ v1::Envelope StepEnvelope(absl::string_view complaint_id, const Complaint& compl
 // First 16 hex digits of the SHA-256 of the declaration's deterministic bytes.
 std::string DeclarationDigest(const v1::CalendarDaysDeclared& declaration) {
   const std::string bytes = SerializeDeterministic(declaration);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), SHA256_DIGEST_LENGTH))
-      .substr(0, 16);
+  return absl::BytesToHexString(util::DigestBytes(util::Sha256(bytes))).substr(0, 16);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "ledger/keys.h"
 #include "rocksdb/db.h"
+#include "util/big_endian.h"
 
 namespace loyalty::testing {
 
@@ -39,17 +40,17 @@ class RawLedgerDb {
   // An events value: the event's canonical bytes, then its 32-byte chain hash.
   std::string Get(uint64_t sequence) {
     std::string value;
-    EXPECT_TRUE(db_->Get(rocksdb::ReadOptions(), events(), internal::BigEndian64(sequence), &value)
+    EXPECT_TRUE(db_->Get(rocksdb::ReadOptions(), events(), util::BigEndian64(sequence), &value)
                     .ok());
     return value;
   }
   void Put(uint64_t sequence, const std::string& value) {
-    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), events(), internal::BigEndian64(sequence), value)
+    ASSERT_TRUE(db_->Put(rocksdb::WriteOptions(), events(), util::BigEndian64(sequence), value)
                     .ok());
   }
   void Delete(uint64_t sequence) {
     ASSERT_TRUE(
-        db_->Delete(rocksdb::WriteOptions(), events(), internal::BigEndian64(sequence)).ok());
+        db_->Delete(rocksdb::WriteOptions(), events(), util::BigEndian64(sequence)).ok());
   }
 
   // Releases the families and closes the database; what Close returned.

@@ -1,20 +1,22 @@
-#include "audit/sha256.h"
+#include "util/sha256.h"
 
 #include <openssl/evp.h>
 
 #include <cstdlib>
 #include <cstring>
 
-namespace loyalty::audit::internal {
+namespace loyalty::util {
 namespace {
 
 // Fetching the algorithm once avoids OpenSSL 3's per-call provider lookup.
 const EVP_MD* Sha256Algorithm() {
   static const EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  if (md == nullptr) std::abort();  // an OpenSSL without SHA-256 cannot audit anything
+  if (md == nullptr) std::abort();  // an OpenSSL without SHA-256 can run no ledger
   return md;
 }
 
+// A digest context reused by every one-shot digest on this thread: a
+// context per call would cost an allocation on the append path.
 class ThreadContext {
  public:
   ThreadContext() : ctx_(EVP_MD_CTX_new()) {
@@ -38,10 +40,15 @@ int HexDigit(char c) {
 
 }  // namespace
 
-Hash Sha256(std::initializer_list<absl::string_view> parts) {
+Sha256Digest Sha256(absl::string_view bytes) {
+  const absl::string_view parts[] = {bytes};
+  return Sha256(absl::MakeConstSpan(parts));
+}
+
+Sha256Digest Sha256(absl::Span<const absl::string_view> parts) {
   thread_local ThreadContext context;
   EVP_MD_CTX* ctx = context.get();
-  Hash out{};
+  Sha256Digest out{};
   unsigned int length = 0;
   bool ok = EVP_DigestInit_ex(ctx, Sha256Algorithm(), nullptr) == 1;
   for (absl::string_view part : parts) {
@@ -62,28 +69,28 @@ void IncrementalSha256::Update(absl::string_view bytes) {
   if (EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1) std::abort();
 }
 
-Hash IncrementalSha256::Final() {
-  Hash out{};
+Sha256Digest IncrementalSha256::Final() {
+  Sha256Digest out{};
   unsigned int length = 0;
   if (EVP_DigestFinal_ex(ctx_, out.data(), &length) != 1 || length != out.size()) std::abort();
   return out;
 }
 
-bool HashFromView(absl::string_view bytes, Hash* hash) {
-  if (bytes.size() != hash->size()) return false;
-  std::memcpy(hash->data(), bytes.data(), hash->size());
+bool DigestFromBytes(absl::string_view bytes, Sha256Digest* digest) {
+  if (bytes.size() != digest->size()) return false;
+  std::memcpy(digest->data(), bytes.data(), digest->size());
   return true;
 }
 
-bool HashFromHex(absl::string_view hex, Hash* hash) {
-  if (hex.size() != 2 * hash->size()) return false;
-  for (size_t i = 0; i < hash->size(); ++i) {
+bool DigestFromHex(absl::string_view hex, Sha256Digest* digest) {
+  if (hex.size() != 2 * digest->size()) return false;
+  for (size_t i = 0; i < digest->size(); ++i) {
     const int high = HexDigit(hex[2 * i]);
     const int low = HexDigit(hex[2 * i + 1]);
     if (high < 0 || low < 0) return false;
-    (*hash)[i] = static_cast<uint8_t>(high << 4 | low);
+    (*digest)[i] = static_cast<uint8_t>(high << 4 | low);
   }
   return true;
 }
 
-}  // namespace loyalty::audit::internal
+}  // namespace loyalty::util

@@ -1,6 +1,6 @@
-#include "ledger/metrics.h"
+#include "util/metrics.h"
 
-namespace loyalty::internal {
+namespace loyalty::util {
 
 void ErrorCounters::Count(absl::StatusCode code) {
   const auto index = static_cast<size_t>(code);
@@ -25,4 +25,4 @@ int64_t MonotonicMicros() {
       .count();
 }
 
-}  // namespace loyalty::internal
+}  // namespace loyalty::util

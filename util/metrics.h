@@ -1,7 +1,7 @@
 // Counters and histograms behind LedgerMetrics and EngineMetrics
 // (include/loyalty/metrics.h): lock-free, cheap enough for the append path.
-#ifndef LOYALTY_LEDGER_METRICS_H_
-#define LOYALTY_LEDGER_METRICS_H_
+#ifndef LOYALTY_UTIL_METRICS_H_
+#define LOYALTY_UTIL_METRICS_H_
 
 #include <array>
 #include <atomic>
@@ -13,7 +13,7 @@
 #include "absl/types/span.h"
 #include "loyalty/metrics.h"
 
-namespace loyalty::internal {
+namespace loyalty::util {
 
 // A count that only grows. Relaxed: a counter orders nothing, and readers
 // only need each value eventually.
@@ -122,6 +122,6 @@ class Stopwatch {
 // moment (the last apply) and are compared with a later Now.
 int64_t MonotonicMicros();
 
-}  // namespace loyalty::internal
+}  // namespace loyalty::util
 
-#endif  // LOYALTY_LEDGER_METRICS_H_
+#endif  // LOYALTY_UTIL_METRICS_H_
