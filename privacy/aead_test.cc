@@ -1,7 +1,9 @@
 #include "privacy/aead.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <ios>
 
 #include "absl/strings/str_format.h"
@@ -122,6 +124,45 @@ TEST(MasterKeyFileTest, CreateThenReadAndRejectBadFiles) {
   absl::Status status = ReadMasterKeyFile(bad).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("64 hexadecimal digits"));
+}
+
+// The key is written under a temporary name and linked to its own, so a
+// kill leaves no key file or a whole one; what a killed creation left is
+// removed by the next, and nothing else is.
+TEST(MasterKeyFileTest, CreationLeavesOnlyTheKeyFileAndRemovesOnlyItsOwnLeftovers) {
+  testing::TempDir dir;
+  const std::string path = dir.Sub("data.key");
+  const std::string leftover = dir.Sub(".data.key.creating-Ab12Cd");  // a killed creation's
+  const std::string not_ours = dir.Sub(".data.key.creating-kept");    // another pattern
+  const std::string other_key = dir.Sub(".other.key.creating-Ab12Cd");
+  for (const std::string& file : {leftover, not_ours, other_key}) {
+    FILE* handle = fopen(file.c_str(), "w");
+    ASSERT_NE(handle, nullptr);
+    fclose(handle);
+  }
+  absl::StatusOr<std::string> created = CreateMasterKeyFile(path);
+  ASSERT_TRUE(created.ok()) << created.status();
+  struct stat status;
+  ASSERT_EQ(::stat(path.c_str(), &status), 0);
+  EXPECT_EQ(status.st_size, 2 * static_cast<off_t>(kMasterKeyBytes) + 1);
+  EXPECT_EQ(status.st_nlink, 1u);  // the temporary name is gone
+  EXPECT_NE(::access(leftover.c_str(), F_OK), 0);
+  EXPECT_EQ(::access(not_ours.c_str(), F_OK), 0);
+  EXPECT_EQ(::access(other_key.c_str(), F_OK), 0);
+
+  // A second creation is refused and leaves the key and no temporary file.
+  EXPECT_EQ(CreateMasterKeyFile(path).status().code(), absl::StatusCode::kAlreadyExists);
+  absl::StatusOr<std::string> read = ReadMasterKeyFile(path);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, *created);
+  int temporaries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(".data.key.creating-", 0) == 0 && name != ".data.key.creating-kept") {
+      ++temporaries;
+    }
+  }
+  EXPECT_EQ(temporaries, 0);
 }
 
 // As ssh refuses a private key others can read: whoever reads the master

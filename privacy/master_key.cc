@@ -7,8 +7,12 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <string>
+#include <system_error>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
@@ -79,27 +83,83 @@ std::string DefaultMasterKeyPath(const std::string& directory) {
   return path + ".key";
 }
 
+namespace {
+
+// Where a key is written before it takes its name: ".NAME.creating-XXXXXX"
+// beside it (mkstemp fills the X's).
+struct KeyFilePlace {
+  std::string directory;  // "." when the path has none
+  std::string temporary_prefix;
+};
+
+KeyFilePlace PlaceOf(const std::string& path) {
+  const std::filesystem::path full(path);
+  std::string directory = full.parent_path().string();
+  if (directory.empty()) directory = ".";
+  return {directory, absl::StrCat(".", full.filename().string(), ".creating-")};
+}
+
+// Removes what a creation of this key file killed before it finished left
+// behind: files named by its own pattern, and only those.
+void RemoveInterruptedCreations(const KeyFilePlace& place) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(place.directory, error)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::StartsWith(name, place.temporary_prefix) &&
+        name.size() == place.temporary_prefix.size() + 6 && entry.is_regular_file(error)) {
+      std::filesystem::remove(entry.path(), error);
+    }
+  }
+}
+
+// Makes the new name durable: without it a crash could lose the key file
+// after the ledger sealed data with the key.
+void SyncDirectory(const std::string& directory) {
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> CreateMasterKeyFile(const std::string& path) {
   absl::StatusOr<std::string> key = privacy::RandomBytes(kMasterKeyBytes);
   if (!key.ok()) return key.status();
-  // O_EXCL: never replace a key, which would make every sealed field
-  // unreadable.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) {
-      return absl::AlreadyExistsError(absl::StrCat("master key file ", path, " already exists"));
-    }
-    return absl::InternalError(
-        absl::StrCat("master key file ", path, ": cannot create: ", std::strerror(errno)));
-  }
+  const auto cannot = [&path](absl::string_view what, int error_number) {
+    return absl::InternalError(absl::StrCat("master key file ", path, ": cannot ", what, ": ",
+                                            std::strerror(error_number)));
+  };
+  // The key is written and synced under a temporary name and then linked
+  // to its own: a process killed at any moment leaves either no key file or
+  // a whole one, never an empty or partial key (which no later run could
+  // tell from a damaged one).
+  const KeyFilePlace place = PlaceOf(path);
+  RemoveInterruptedCreations(place);
+  std::string temporary = absl::StrCat(place.directory, "/", place.temporary_prefix, "XXXXXX");
+  const int fd = ::mkstemp(temporary.data());  // mode 0600
+  if (fd < 0) return cannot("create", errno);
   const std::string text = absl::StrCat(absl::BytesToHexString(*key), "\n");
   const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                        ::fsync(fd) == 0;
+  const int write_error = errno;
   ::close(fd);
   if (!written) {
-    ::unlink(path.c_str());
-    return absl::InternalError(absl::StrCat("master key file ", path, ": cannot write"));
+    ::unlink(temporary.c_str());
+    return cannot("write", write_error);
   }
+  // link, unlike rename, never replaces a file that is there: a key is
+  // never overwritten, which would make every sealed field unreadable.
+  const int linked = ::link(temporary.c_str(), path.c_str());
+  const int link_error = errno;
+  ::unlink(temporary.c_str());
+  if (linked != 0) {
+    if (link_error == EEXIST) {
+      return absl::AlreadyExistsError(absl::StrCat("master key file ", path, " already exists"));
+    }
+    return cannot("create", link_error);
+  }
+  SyncDirectory(place.directory);
   return key;
 }
 

@@ -70,7 +70,11 @@ absl::StatusOr<std::string> ReadMasterKeyFile(
 
 // Creates a key file at `path` holding a fresh random key (RAND_bytes), with
 // mode 0600. AlreadyExists if `path` exists (a key is never overwritten);
-// Internal if the file cannot be written. Returns the key's bytes.
+// Internal if the file cannot be written. Returns the key's bytes. The key
+// is written and synced as ".NAME.creating-XXXXXX" beside `path`, then
+// linked to `path`: a process killed at any moment leaves no key file or a
+// whole one. Such leftovers of a killed creation (that pattern only) are
+// removed by the next creation.
 absl::StatusOr<std::string> CreateMasterKeyFile(const std::string& path);
 
 // Where the tool and the C API keep the master key of the ledger in
