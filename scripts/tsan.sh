@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The concurrency tests under ThreadSanitizer: the ledger's tests (group
 # commit, concurrent appends and reads, faults under concurrent appenders)
-# and the engine's (concurrent commands). Builds only those targets.
+# the engine's (concurrent commands) and the replay on two threads. Builds only
+# those targets.
 # Not the crash campaign: its writer (an engine on two RocksDB instances, with
 # their background threads) draws reports from inside Debian's static,
 # uninstrumented RocksDB whose stacks end in RocksDB frames, so they can be
@@ -11,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir="${BUILD_DIR:-build-tsan}"
-targets=(ledger_test engine_test)
+targets=(ledger_test engine_test replay_test)
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DLOYALTY_SANITIZE=thread -DLOYALTY_BUILD_BENCH=OFF "$@" >/dev/null
 cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}"
@@ -22,7 +23,7 @@ export TSAN_OPTIONS="suppressions=$PWD/ledger/tsan_suppressions.txt halt_on_erro
 # multi-threaded process; they run in the normal and ASan builds.
 no_fork="-CrashTest.*:LedgerDirectoryTest.*:EngineCrashTest.*"
 status=0
-for test in ledger/ledger_test engine/engine_test; do
+for test in ledger/ledger_test engine/engine_test replay/replay_test; do
   echo "== $test under TSan"
   "$build_dir/$test" --gtest_brief=1 --gtest_filter="$no_fork" || status=1
 done
