@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The concurrency tests under ThreadSanitizer: the ledger's tests (group
-# commit, concurrent appends and reads, faults under concurrent appenders)
+# commit, concurrent appends and reads, faults under concurrent appenders),
 # the engine's (concurrent commands) and the replay on two threads. Builds only
 # those targets.
 # Not the crash campaign: its writer (an engine on two RocksDB instances, with
