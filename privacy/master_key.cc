@@ -92,11 +92,11 @@ struct KeyFilePlace {
   std::string temporary_prefix;
 };
 
-KeyFilePlace PlaceOf(const std::string& path) {
-  const std::filesystem::path full(path);
-  std::string directory = full.parent_path().string();
-  if (directory.empty()) directory = ".";
-  return {directory, absl::StrCat(".", full.filename().string(), ".creating-")};
+KeyFilePlace PlaceOf(absl::string_view path) {
+  const size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos) return {".", absl::StrCat(".", path, ".creating-")};
+  const absl::string_view directory = slash == 0 ? absl::string_view("/") : path.substr(0, slash);
+  return {std::string(directory), absl::StrCat(".", path.substr(slash + 1), ".creating-")};
 }
 
 // Removes what a creation of this key file killed before it finished left
