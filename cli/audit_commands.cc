@@ -85,26 +85,25 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, absl::string_
   return content;
 }
 
-absl::StatusOr<audit::SigningKey> ReadSigningKey(const std::string& path) {
-  absl::StatusOr<std::string> pem = ReadSmallFile(path, "key file");
+// The key of type `Key` (audit::SigningKey or audit::PublicKey) in the PEM
+// file `path`; `what` names the file in errors.
+template <typename Key>
+absl::StatusOr<Key> ReadKeyFile(const std::string& path, absl::string_view what) {
+  absl::StatusOr<std::string> pem = ReadSmallFile(path, what);
   if (!pem.ok()) return pem.status();
-  absl::StatusOr<audit::SigningKey> key = audit::SigningKey::FromPem(*pem);
+  absl::StatusOr<Key> key = Key::FromPem(*pem);
   if (!key.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("key file ", path, ": ", key.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(what, " ", path, ": ", key.status().message()));
   }
   return key;
 }
 
+absl::StatusOr<audit::SigningKey> ReadSigningKey(const std::string& path) {
+  return ReadKeyFile<audit::SigningKey>(path, "key file");
+}
+
 absl::StatusOr<audit::PublicKey> ReadPublicKey(const std::string& path) {
-  absl::StatusOr<std::string> pem = ReadSmallFile(path, "public key file");
-  if (!pem.ok()) return pem.status();
-  absl::StatusOr<audit::PublicKey> key = audit::PublicKey::FromPem(*pem);
-  if (!key.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("public key file ", path, ": ", key.status().message()));
-  }
-  return key;
+  return ReadKeyFile<audit::PublicKey>(path, "public key file");
 }
 
 // Creates `path` with `mode`, failing if it exists, and writes `content`.
