@@ -54,27 +54,27 @@ bool StepOf(const v1::Event& event, ComplaintStep* step, std::string* complaint_
   switch (event.kind_case()) {
     case v1::Event::kComplaintReplied:
       *step = ComplaintStep::kReply;
-      *complaint_id = event.complaint_replied().complaint_id();
-      return true;
+      break;
     case v1::Event::kComplaintInvestigationStarted:
       *step = ComplaintStep::kStartInvestigation;
-      *complaint_id = event.complaint_investigation_started().complaint_id();
-      return true;
+      break;
     case v1::Event::kComplaintResolved:
       *step = ComplaintStep::kResolve;
-      *complaint_id = event.complaint_resolved().complaint_id();
-      return true;
+      break;
     case v1::Event::kCustomerNotified:
       *step = ComplaintStep::kNotify;
-      *complaint_id = event.customer_notified().complaint_id();
-      return true;
+      break;
     case v1::Event::kCustomerConfirmed:
       *step = ComplaintStep::kConfirm;
-      *complaint_id = event.customer_confirmed().complaint_id();
-      return true;
+      break;
     default:
       return false;
   }
+  // The same field the stream check reads (home_stream.h).
+  absl::string_view id;
+  ComplaintIdOf(event, &id);
+  *complaint_id = std::string(id);
+  return true;
 }
 
 ClockView MakeClockView(const std::string& complaint_id, const Complaint& complaint, size_t cycle,
