@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "projections/apply_in_order.h"
 #include "projections/decider_support.h"
 #include "loyalty/limits.h"
 #include "projections/event_checks.h"
@@ -223,12 +224,10 @@ void SlaCounts::Add(const SlaCounts& other) {
 }
 
 absl::Status ComplaintProjection::Apply(const v1::Envelope& envelope) {
-  absl::Status status = position_.CheckNext(envelope);
-  if (!status.ok()) return status;
-  AdvanceTo(envelope.occurred_at_us());
-  Dispatch(envelope);
-  position_.Record(envelope);
-  return absl::OkStatus();
+  return ApplyInOrder(envelope, &position_, [&] {
+    AdvanceTo(envelope.occurred_at_us());
+    Dispatch(envelope);
+  });
 }
 
 void ComplaintProjection::Dispatch(const v1::Envelope& envelope) {
