@@ -79,21 +79,63 @@ Pkey PrivatePkey(const std::string& seed) {
       EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(seed.data()), seed.size()));
 }
 
+// What differs between reading a public and a private key's PEM block.
+struct PemBlock {
+  // PEM_read_bio_PUBKEY or PEM_read_bio_PrivateKey.
+  EVP_PKEY* (*read)(BIO*, EVP_PKEY**, pem_password_cb*, void*);
+  // The error when `pem` holds no such block.
+  const char* not_found;
+  // "public" or "private".
+  const char* which;
+};
+
+const PemBlock kPublicPem = {
+    PEM_read_bio_PUBKEY,
+    "not a PEM public key (expected a \"BEGIN PUBLIC KEY\" block, as `openssl pkey -pubout` "
+    "writes)",
+    "public"};
+const PemBlock kPrivatePem = {
+    PEM_read_bio_PrivateKey,
+    "not an unencrypted PEM private key (expected a \"BEGIN PRIVATE KEY\" block, as "
+    "`openssl genpkey -algorithm ed25519` writes)",
+    "private"};
+
+// The Ed25519 key of the `block` in `pem`. InvalidArgument when there is
+// none, or when the key is of another type.
+absl::StatusOr<Pkey> ReadEd25519Pem(absl::string_view pem, const PemBlock& block) {
+  Bio bio = ReadBio(pem);
+  if (bio == nullptr) return absl::InternalError("OpenSSL could not allocate a buffer");
+  Pkey key(block.read(bio.get(), nullptr, NoPassphrase, nullptr));
+  if (key == nullptr) return absl::InvalidArgumentError(block.not_found);
+  if (!IsEd25519(key.get())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the ", block.which, " key is not an Ed25519 key"));
+  }
+  return key;
+}
+
+// What a SigningKey holds of an Ed25519 private key.
+struct SigningParts {
+  std::string seed;
+  PublicKey public_key;
+};
+
+absl::StatusOr<SigningParts> ExportSigningParts(EVP_PKEY* key) {
+  absl::StatusOr<std::string> seed = RawPrivate(key);
+  if (!seed.ok()) return seed.status();
+  absl::StatusOr<std::string> raw_public = RawPublic(key);
+  if (!raw_public.ok()) return raw_public.status();
+  absl::StatusOr<PublicKey> public_key = PublicKey::FromRaw(*raw_public);
+  if (!public_key.ok()) return public_key.status();
+  return SigningParts{std::move(*seed), std::move(*public_key)};
+}
+
 }  // namespace
 
 absl::StatusOr<PublicKey> PublicKey::FromPem(absl::string_view pem) {
-  Bio bio = ReadBio(pem);
-  if (bio == nullptr) return absl::InternalError("OpenSSL could not allocate a buffer");
-  Pkey key(PEM_read_bio_PUBKEY(bio.get(), nullptr, NoPassphrase, nullptr));
-  if (key == nullptr) {
-    return absl::InvalidArgumentError(
-        "not a PEM public key (expected a \"BEGIN PUBLIC KEY\" block, as `openssl pkey -pubout` "
-        "writes)");
-  }
-  if (!IsEd25519(key.get())) {
-    return absl::InvalidArgumentError("the public key is not an Ed25519 key");
-  }
-  absl::StatusOr<std::string> raw = RawPublic(key.get());
+  absl::StatusOr<Pkey> key = ReadEd25519Pem(pem, kPublicPem);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> raw = RawPublic(key->get());
   if (!raw.ok()) return raw.status();
   return PublicKey(std::move(*raw));
 }
@@ -141,34 +183,17 @@ absl::Status PublicKey::Verify(absl::string_view message, absl::string_view sign
 absl::StatusOr<SigningKey> SigningKey::Generate() {
   Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   if (key == nullptr) return absl::InternalError("OpenSSL could not generate an Ed25519 key");
-  absl::StatusOr<std::string> seed = RawPrivate(key.get());
-  if (!seed.ok()) return seed.status();
-  absl::StatusOr<std::string> raw_public = RawPublic(key.get());
-  if (!raw_public.ok()) return raw_public.status();
-  absl::StatusOr<PublicKey> public_key = PublicKey::FromRaw(*raw_public);
-  if (!public_key.ok()) return public_key.status();
-  return SigningKey(std::move(*seed), std::move(*public_key));
+  absl::StatusOr<SigningParts> parts = ExportSigningParts(key.get());
+  if (!parts.ok()) return parts.status();
+  return SigningKey(std::move(parts->seed), std::move(parts->public_key));
 }
 
 absl::StatusOr<SigningKey> SigningKey::FromPem(absl::string_view pem) {
-  Bio bio = ReadBio(pem);
-  if (bio == nullptr) return absl::InternalError("OpenSSL could not allocate a buffer");
-  Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr));
-  if (key == nullptr) {
-    return absl::InvalidArgumentError(
-        "not an unencrypted PEM private key (expected a \"BEGIN PRIVATE KEY\" block, as "
-        "`openssl genpkey -algorithm ed25519` writes)");
-  }
-  if (!IsEd25519(key.get())) {
-    return absl::InvalidArgumentError("the private key is not an Ed25519 key");
-  }
-  absl::StatusOr<std::string> seed = RawPrivate(key.get());
-  if (!seed.ok()) return seed.status();
-  absl::StatusOr<std::string> raw_public = RawPublic(key.get());
-  if (!raw_public.ok()) return raw_public.status();
-  absl::StatusOr<PublicKey> public_key = PublicKey::FromRaw(*raw_public);
-  if (!public_key.ok()) return public_key.status();
-  return SigningKey(std::move(*seed), std::move(*public_key));
+  absl::StatusOr<Pkey> key = ReadEd25519Pem(pem, kPrivatePem);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<SigningParts> parts = ExportSigningParts(key->get());
+  if (!parts.ok()) return parts.status();
+  return SigningKey(std::move(parts->seed), std::move(parts->public_key));
 }
 
 SigningKey::~SigningKey() { OPENSSL_cleanse(seed_.data(), seed_.size()); }

@@ -85,26 +85,25 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, absl::string_
   return content;
 }
 
-absl::StatusOr<audit::SigningKey> ReadSigningKey(const std::string& path) {
-  absl::StatusOr<std::string> pem = ReadSmallFile(path, "key file");
+// The key of type `Key` (audit::SigningKey or audit::PublicKey) in the PEM
+// file `path`; `what` names the file in errors.
+template <typename Key>
+absl::StatusOr<Key> ReadKeyFile(const std::string& path, absl::string_view what) {
+  absl::StatusOr<std::string> pem = ReadSmallFile(path, what);
   if (!pem.ok()) return pem.status();
-  absl::StatusOr<audit::SigningKey> key = audit::SigningKey::FromPem(*pem);
+  absl::StatusOr<Key> key = Key::FromPem(*pem);
   if (!key.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("key file ", path, ": ", key.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(what, " ", path, ": ", key.status().message()));
   }
   return key;
 }
 
+absl::StatusOr<audit::SigningKey> ReadSigningKey(const std::string& path) {
+  return ReadKeyFile<audit::SigningKey>(path, "key file");
+}
+
 absl::StatusOr<audit::PublicKey> ReadPublicKey(const std::string& path) {
-  absl::StatusOr<std::string> pem = ReadSmallFile(path, "public key file");
-  if (!pem.ok()) return pem.status();
-  absl::StatusOr<audit::PublicKey> key = audit::PublicKey::FromPem(*pem);
-  if (!key.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("public key file ", path, ": ", key.status().message()));
-  }
-  return key;
+  return ReadKeyFile<audit::PublicKey>(path, "public key file");
 }
 
 // Creates `path` with `mode`, failing if it exists, and writes `content`.
@@ -143,14 +142,24 @@ absl::Status UnknownSubcommand(absl::string_view command, absl::string_view give
 
 // --- replay -----------------------------------------------------------------
 
-std::string ReplayText(const ProgramView& program, absl::string_view selected_by,
-                       uint64_t events_replayed) {
+// The program's net sales and points issued, summed over its partners.
+struct PartnerTotals {
   int64_t net_sales_fen = 0;
   int64_t points_issued = 0;
+};
+
+PartnerTotals SumPartners(const ProgramView& program) {
+  PartnerTotals totals;
   for (const PartnerScorecard& partner : program.partners) {
-    net_sales_fen += partner.net_sales_fen;
-    points_issued += partner.points_issued;
+    totals.net_sales_fen += partner.net_sales_fen;
+    totals.points_issued += partner.points_issued;
   }
+  return totals;
+}
+
+std::string ReplayText(const ProgramView& program, absl::string_view selected_by,
+                       uint64_t events_replayed) {
+  const PartnerTotals totals = SumPartners(program);
   TextTable table({TextTable::Align::kLeft, TextTable::Align::kLeft});
   table.AddRow({"as of", program.as_of_sequence == 0 && program.as_of_us == 0
                              ? std::string("sequence 0, none")
@@ -165,19 +174,14 @@ std::string ReplayText(const ProgramView& program, absl::string_view selected_by
   table.AddRow({"outstanding", absl::StrCat(program.liability.outstanding_points, " points")});
   table.AddRow({"debt", absl::StrCat(program.liability.debt_points, " points")});
   table.AddRow({"partners", absl::StrCat(program.partners.size())});
-  table.AddRow({"net sales", absl::StrCat(FormatFenAsYuan(net_sales_fen), " CNY")});
-  table.AddRow({"points issued", absl::StrCat(points_issued)});
+  table.AddRow({"net sales", absl::StrCat(FormatFenAsYuan(totals.net_sales_fen), " CNY")});
+  table.AddRow({"points issued", absl::StrCat(totals.points_issued)});
   return absl::StrCat(table.Render(), "digests:\n", DigestsText(program.digests));
 }
 
 std::string ReplayJson(const ProgramView& program, absl::string_view selected_by,
                        uint64_t events_replayed) {
-  int64_t net_sales_fen = 0;
-  int64_t points_issued = 0;
-  for (const PartnerScorecard& partner : program.partners) {
-    net_sales_fen += partner.net_sales_fen;
-    points_issued += partner.points_issued;
-  }
+  const PartnerTotals totals = SumPartners(program);
   std::vector<std::string> digests;
   for (const ProjectionDigest& digest : program.digests) {
     digests.push_back(
@@ -198,8 +202,8 @@ std::string ReplayJson(const ProgramView& program, absl::string_view selected_by
                           .Int("outstanding_points", program.liability.outstanding_points)
                           .Int("debt_points", program.liability.debt_points)
                           .Int("partners", static_cast<int64_t>(program.partners.size()))
-                          .Int("net_sales_fen", net_sales_fen)
-                          .Int("points_issued", points_issued)
+                          .Int("net_sales_fen", totals.net_sales_fen)
+                          .Int("points_issued", totals.points_issued)
                           .Raw("digests", JsonArray(digests))
                           .Build(),
                       "\n");

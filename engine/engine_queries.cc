@@ -3,6 +3,24 @@
 #include "engine/engine_impl.h"
 
 namespace loyalty::internal {
+namespace {
+
+// The instant `as_of` names by itself: the clock's now, or its recorded or
+// business instant. None for a sequence, whose instant the log holds.
+std::optional<int64_t> NamedInstant(AsOf as_of, const Clock& clock) {
+  switch (as_of.kind()) {
+    case AsOf::Kind::kNow:
+      return clock.NowMicros();
+    case AsOf::Kind::kRecordedTime:
+    case AsOf::Kind::kBusinessTime:
+      return as_of.instant_us();
+    case AsOf::Kind::kSequence:
+      break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 absl::StatusOr<MemberView> EngineImpl::Member(const std::string& member_id, AsOf as_of) const {
   absl::StatusOr<MemberView> view = MemberAsOf(member_id, as_of);
@@ -272,16 +290,7 @@ absl::StatusOr<uint64_t> EngineImpl::SequenceBound(AsOf as_of) const {
 }
 
 int64_t EngineImpl::SlaInstant(AsOf as_of, int64_t business_us) const {
-  switch (as_of.kind()) {
-    case AsOf::Kind::kNow:
-      return clock_->NowMicros();
-    case AsOf::Kind::kRecordedTime:
-    case AsOf::Kind::kBusinessTime:
-      return as_of.instant_us();
-    case AsOf::Kind::kSequence:
-      return business_us;
-  }
-  return business_us;
+  return NamedInstant(as_of, *clock_).value_or(business_us);
 }
 
 absl::StatusOr<std::optional<MemberView>> EngineImpl::MemberFromLive(
@@ -338,15 +347,7 @@ absl::StatusOr<uint64_t> EngineImpl::LastSequenceOf(absl::string_view stream_id)
 }
 
 absl::StatusOr<std::optional<int64_t>> EngineImpl::QueryInstant(AsOf as_of, uint64_t bound) const {
-  switch (as_of.kind()) {
-    case AsOf::Kind::kNow:
-      return clock_->NowMicros();
-    case AsOf::Kind::kRecordedTime:
-    case AsOf::Kind::kBusinessTime:
-      return as_of.instant_us();
-    case AsOf::Kind::kSequence:
-      break;
-  }
+  if (std::optional<int64_t> named = NamedInstant(as_of, *clock_)) return named;
   if (bound == 0) return std::nullopt;
   absl::StatusOr<std::vector<v1::Envelope>> last = ledger_->Read(bound, 1);
   if (!last.ok()) return last.status();

@@ -101,19 +101,9 @@ bool TotalAllows(const v1::Envelope& envelope, absl::string_view member_id, absl
 }  // namespace
 
 absl::Status BalanceProjection::Apply(const v1::Envelope& envelope) {
-  absl::Status status = position_.CheckNext(envelope);
-  if (!status.ok()) return status;
-  position_.MoveTo(envelope.occurred_at_us());
-  const v1::Event& event = envelope.event();
-  const bool checks_home = IsMemberStreamKind(event) || event.has_policy_set();
-  if (!checks_home || !RecordIfMisplaced(envelope, &anomalies_)) {
-    AdvanceOwnMember(envelope);
-    Dispatch(envelope);
-    own_account_ = nullptr;
-    own_member_id_ = {};
-  }
-  position_.Record(envelope);
-  return absl::OkStatus();
+  return ApplyOnMemberTime(
+      envelope, [&](MemberAccount& account) { account.AdvanceTo(envelope.occurred_at_us()); },
+      [&] { Dispatch(envelope); });
 }
 
 void BalanceProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step) const {
@@ -137,16 +127,6 @@ void BalanceProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step
   if (event.has_points_granted()) purchase_id = event.points_granted().purchase_id();
   if (event.has_refund_recorded()) purchase_id = event.refund_recorded().purchase_id();
   if (!purchase_id.empty()) account.purchases.prefetch(purchase_id);
-}
-
-void BalanceProjection::AdvanceOwnMember(const v1::Envelope& envelope) {
-  const absl::string_view member_id = TimeOwningMemberId(envelope);
-  if (member_id.empty()) return;
-  auto it = members_.find(member_id);
-  if (it == members_.end()) return;
-  it->second.AdvanceTo(envelope.occurred_at_us());
-  own_account_ = &it->second;
-  own_member_id_ = member_id;
 }
 
 // Every member, not only those with lots due: each member's now is state.
@@ -188,17 +168,6 @@ void BalanceProjection::Dispatch(const v1::Envelope& envelope) {
   }
 }
 
-MemberAccount* BalanceProjection::AccountFor(const v1::Envelope& envelope,
-                                             absl::string_view member_id) {
-  if (own_account_ != nullptr && member_id == own_member_id_) return own_account_;
-  auto it = members_.find(member_id);
-  if (it != members_.end()) return &it->second;
-  anomalies_.Record(envelope, anomaly_rule::kMemberNotEnrolled,
-                    absl::StrCat("member ", QuotedForAnomaly(member_id),
-                                 " is not enrolled; the event is not applied"));
-  return nullptr;
-}
-
 void BalanceProjection::CheckNamedMember(const v1::Envelope& envelope, absl::string_view what,
                                          absl::string_view id, absl::string_view member_id) {
   // No member id at all is the complaint's or the survey's own anomaly.
@@ -210,26 +179,20 @@ void BalanceProjection::CheckNamedMember(const v1::Envelope& envelope, absl::str
 }
 
 void BalanceProjection::OnEnrolled(const v1::Envelope& envelope) {
-  const std::string& member_id = envelope.event().member_enrolled().member_id();
-  auto [it, inserted] = members_.try_emplace(member_id);
-  if (!inserted) {
-    anomalies_.Record(envelope, anomaly_rule::kMemberAlreadyEnrolled,
-                      absl::StrCat("member ", QuotedForAnomaly(member_id),
-                                   " is already enrolled; the enrolment is not applied"));
-    return;
-  }
-  it->second.enrolled_at_us = envelope.occurred_at_us();
-  it->second.now_us = envelope.occurred_at_us();
+  MemberAccount* account = Enrol(envelope);
+  if (account == nullptr) return;
+  account->enrolled_at_us = envelope.occurred_at_us();
+  account->now_us = envelope.occurred_at_us();
 }
 
 void BalanceProjection::OnErased(const v1::Envelope& envelope) {
-  MemberAccount* account = AccountFor(envelope, envelope.event().member_erased().member_id());
+  MemberAccount* account = MemberFor(envelope, envelope.event().member_erased().member_id());
   if (account != nullptr) account->erased = true;
 }
 
 void BalanceProjection::OnPurchase(const v1::Envelope& envelope) {
   const v1::PurchaseRecorded& purchase = envelope.event().purchase_recorded();
-  MemberAccount* account = AccountFor(envelope, purchase.member_id());
+  MemberAccount* account = MemberFor(envelope, purchase.member_id());
   if (account == nullptr ||
       !CheckEventId(envelope, "purchase_id", purchase.purchase_id(), &anomalies_) ||
       !CheckEventAmount(envelope, purchase.amount_fen(), &anomalies_)) {
@@ -267,7 +230,7 @@ void BalanceProjection::OnPurchase(const v1::Envelope& envelope) {
 
 void BalanceProjection::OnRefund(const v1::Envelope& envelope) {
   const v1::RefundRecorded& refund = envelope.event().refund_recorded();
-  MemberAccount* account = AccountFor(envelope, refund.member_id());
+  MemberAccount* account = MemberFor(envelope, refund.member_id());
   if (account == nullptr ||
       !CheckEventId(envelope, "refund_id", refund.refund_id(), &anomalies_) ||
       !CheckEventAmount(envelope, refund.amount_fen(), &anomalies_)) {
@@ -299,7 +262,7 @@ void BalanceProjection::OnRefund(const v1::Envelope& envelope) {
 
 void BalanceProjection::OnGranted(const v1::Envelope& envelope) {
   const v1::PointsGranted& grant = envelope.event().points_granted();
-  MemberAccount* account = AccountFor(envelope, grant.member_id());
+  MemberAccount* account = MemberFor(envelope, grant.member_id());
   if (account == nullptr || !CheckEventPoints(envelope, grant.points(), &anomalies_) ||
       !GrantLinkAllowed(envelope, account, &anomalies_) ||
       !TotalAllows(envelope, grant.member_id(), "grants", account->granted_points_total,
@@ -330,7 +293,7 @@ void BalanceProjection::OnGranted(const v1::Envelope& envelope) {
 
 void BalanceProjection::OnRedeemed(const v1::Envelope& envelope) {
   const v1::PointsRedeemed& redemption = envelope.event().points_redeemed();
-  MemberAccount* account = AccountFor(envelope, redemption.member_id());
+  MemberAccount* account = MemberFor(envelope, redemption.member_id());
   if (account == nullptr || !CheckEventPoints(envelope, redemption.points(), &anomalies_) ||
       !CheckEventId(envelope, "redemption_id", redemption.redemption_id(), &anomalies_)) {
     return;
@@ -359,7 +322,7 @@ void BalanceProjection::OnRedeemed(const v1::Envelope& envelope) {
 
 void BalanceProjection::OnDebited(const v1::Envelope& envelope) {
   const v1::PointsDebited& debit = envelope.event().points_debited();
-  MemberAccount* account = AccountFor(envelope, debit.member_id());
+  MemberAccount* account = MemberFor(envelope, debit.member_id());
   if (account == nullptr || !CheckEventPoints(envelope, debit.points(), &anomalies_)) return;
   const int64_t debited_total = account->clawed_back_points_total + account->debited_points_total;
   if (debit.reason() == v1::DEBIT_REASON_ADJUSTMENT) {
@@ -401,18 +364,13 @@ void BalanceProjection::OnDebited(const v1::Envelope& envelope) {
 }
 
 void BalanceProjection::OnActivity(absl::string_view member_id, int64_t occurred_at_us) {
-  MemberAccount* account = own_account_;
+  MemberAccount* account = own_member_;
   if (account == nullptr || member_id != own_member_id_) {
     auto it = members_.find(member_id);
     if (it == members_.end()) return;
     account = &it->second;
   }
   account->last_activity_at_us = std::max(account->last_activity_at_us, occurred_at_us);
-}
-
-const MemberAccount* BalanceProjection::FindMember(absl::string_view member_id) const {
-  auto it = members_.find(member_id);
-  return it == members_.end() ? nullptr : &it->second;
 }
 
 absl::StatusOr<int64_t> BalanceProjection::BalancePointsAt(absl::string_view member_id,

@@ -70,6 +70,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "projections/member_projection.h"
 #include "projections/points_account.h"
 #include "projections/policy.h"
 #include "projections/projection.h"
@@ -77,7 +78,9 @@
 
 namespace loyalty::projections {
 
-class BalanceProjection final : public Projection {
+// FindMember, members(), policy(), now_us() and last_sequence(): see
+// member_projection.h.
+class BalanceProjection final : public MemberProjection<MemberAccount> {
  public:
   BalanceProjection() = default;
 
@@ -88,10 +91,6 @@ class BalanceProjection final : public Projection {
   void AdvanceTo(int64_t instant_us) override;
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
-  const AnomalyLog& anomalies() const override { return anomalies_; }
-
-  // The member's account, or nullptr if the member was never enrolled.
-  const MemberAccount* FindMember(absl::string_view member_id) const;
 
   // The member's balance for an event of the member occurring at
   // `instant_us`: as of max(instant_us, the member's now), leaving out lots
@@ -128,16 +127,6 @@ class BalanceProjection final : public Projection {
   // The points members owe, summed over every member; saturates likewise.
   int64_t DebtPoints() const;
 
-  // Every member, by id.
-  // Every member, by id, in no particular order (CanonicalState sorts them).
-  const absl::flat_hash_map<std::string, MemberAccount>& members() const { return members_; }
-
-  const Policy& policy() const { return policy_; }
-  // The latest instant any event or AdvanceTo reached (the state's header).
-  // No member's state depends on it: each has its own now.
-  int64_t now_us() const { return position_.now_us(); }
-  uint64_t last_sequence() const { return position_.last_sequence(); }
-
  private:
   void Dispatch(const v1::Envelope& envelope);
   void OnEnrolled(const v1::Envelope& envelope);
@@ -153,27 +142,11 @@ class BalanceProjection final : public Projection {
   void CheckNamedMember(const v1::Envelope& envelope, absl::string_view what,
                         absl::string_view id, absl::string_view member_id);
 
-  // The account `member_id` names; nullptr, recording member_not_enrolled,
-  // for a member not enrolled.
-  MemberAccount* AccountFor(const v1::Envelope& envelope, absl::string_view member_id);
-  // Moves the member whose stream holds `envelope` to its occurred-at, and
-  // remembers its account for the rest of the event (own_account_).
-  void AdvanceOwnMember(const v1::Envelope& envelope);
   // Rebuilds the index derived from members_ (after Restore).
   void RebuildIndexes();
 
-  ReplayPosition position_;
-  Policy policy_;
-  // Hashed, not ordered: looking a member up is the hot path of a replay.
-  absl::flat_hash_map<std::string, MemberAccount> members_;
-  AnomalyLog anomalies_;
   // Derived from members_, not part of the canonical state.
   absl::flat_hash_map<std::string, std::string> purchase_member_;
-  // While one event is applied: the account of the member whose stream
-  // holds it, found once instead of once per step (nullptr: none, or not
-  // enrolled), and that member's id (a view into the event).
-  MemberAccount* own_account_ = nullptr;
-  absl::string_view own_member_id_;
 };
 
 }  // namespace loyalty::projections

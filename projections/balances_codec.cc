@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/arena.h"
 #include "projections/balances.h"
+#include "projections/restore_parts.h"
 
 namespace loyalty::projections {
 namespace {
@@ -214,12 +215,10 @@ std::string BalanceProjection::CanonicalState() const {
 
 absl::Status BalanceProjection::Restore(absl::string_view canonical_state) {
   state::BalanceState state;
-  absl::Status status = ParseState(canonical_state, kName, &state);
+  ReplayPosition position;
+  Policy policy;
+  absl::Status status = ParseStateWithPolicy(canonical_state, kName, &state, &position, &policy);
   if (!status.ok()) return status;
-  absl::StatusOr<ReplayPosition> position = ReplayPosition::FromHeader(state.header(), kName);
-  if (!position.ok()) return position.status();
-  absl::StatusOr<Policy> policy = Policy::FromValues(state.policy());
-  if (!policy.ok()) return policy.status();
   const auto member_id = [](const state::MemberBalance& m) -> const std::string& {
     return m.member_id();
   };
@@ -228,15 +227,15 @@ absl::Status BalanceProjection::Restore(absl::string_view canonical_state) {
   }
   absl::flat_hash_map<std::string, MemberAccount> members;
   for (const state::MemberBalance& member : state.members()) {
-    status = CheckMemberState(member, position->now_us());
+    status = CheckMemberState(member, position.now_us());
     if (!status.ok()) return status;
     members.emplace_hint(members.end(), member.member_id(), MemberFromState(member));
   }
   absl::StatusOr<AnomalyLog> anomalies = AnomalyLog::FromState(state.anomalies(), kName);
   if (!anomalies.ok()) return anomalies.status();
   BalanceProjection restored;
-  restored.position_ = *position;
-  restored.policy_ = *std::move(policy);
+  restored.position_ = position;
+  restored.policy_ = std::move(policy);
   restored.members_ = std::move(members);
   restored.anomalies_ = *std::move(anomalies);
   restored.RebuildIndexes();

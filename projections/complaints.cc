@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "projections/apply_in_order.h"
 #include "projections/decider_support.h"
 #include "loyalty/limits.h"
 #include "projections/event_checks.h"
@@ -54,27 +55,27 @@ bool StepOf(const v1::Event& event, ComplaintStep* step, std::string* complaint_
   switch (event.kind_case()) {
     case v1::Event::kComplaintReplied:
       *step = ComplaintStep::kReply;
-      *complaint_id = event.complaint_replied().complaint_id();
-      return true;
+      break;
     case v1::Event::kComplaintInvestigationStarted:
       *step = ComplaintStep::kStartInvestigation;
-      *complaint_id = event.complaint_investigation_started().complaint_id();
-      return true;
+      break;
     case v1::Event::kComplaintResolved:
       *step = ComplaintStep::kResolve;
-      *complaint_id = event.complaint_resolved().complaint_id();
-      return true;
+      break;
     case v1::Event::kCustomerNotified:
       *step = ComplaintStep::kNotify;
-      *complaint_id = event.customer_notified().complaint_id();
-      return true;
+      break;
     case v1::Event::kCustomerConfirmed:
       *step = ComplaintStep::kConfirm;
-      *complaint_id = event.customer_confirmed().complaint_id();
-      return true;
+      break;
     default:
       return false;
   }
+  // The same field the stream check reads (home_stream.h).
+  absl::string_view id;
+  ComplaintIdOf(event, &id);
+  *complaint_id = std::string(id);
+  return true;
 }
 
 ClockView MakeClockView(const std::string& complaint_id, const Complaint& complaint, size_t cycle,
@@ -223,12 +224,10 @@ void SlaCounts::Add(const SlaCounts& other) {
 }
 
 absl::Status ComplaintProjection::Apply(const v1::Envelope& envelope) {
-  absl::Status status = position_.CheckNext(envelope);
-  if (!status.ok()) return status;
-  AdvanceTo(envelope.occurred_at_us());
-  Dispatch(envelope);
-  position_.Record(envelope);
-  return absl::OkStatus();
+  return ApplyInOrder(envelope, &position_, [&] {
+    AdvanceTo(envelope.occurred_at_us());
+    Dispatch(envelope);
+  });
 }
 
 void ComplaintProjection::Dispatch(const v1::Envelope& envelope) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "projections/complaints.h"
+#include "projections/restore_parts.h"
 #include "loyalty/limits.h"
 
 namespace loyalty::projections {
@@ -170,12 +171,10 @@ std::string ComplaintProjection::CanonicalState() const {
 
 absl::Status ComplaintProjection::Restore(absl::string_view canonical_state) {
   state::ComplaintProjectionState state;
-  absl::Status status = ParseState(canonical_state, kName, &state);
+  ReplayPosition position;
+  Policy policy;
+  absl::Status status = ParseStateWithPolicy(canonical_state, kName, &state, &position, &policy);
   if (!status.ok()) return status;
-  absl::StatusOr<ReplayPosition> position = ReplayPosition::FromHeader(state.header(), kName);
-  if (!position.ok()) return position.status();
-  absl::StatusOr<Policy> policy = Policy::FromValues(state.policy());
-  if (!policy.ok()) return policy.status();
   absl::StatusOr<WorkingCalendar> calendar = WorkingCalendar::FromState(state.calendar(), kName);
   if (!calendar.ok()) return calendar.status();
   absl::btree_map<std::string, Complaint> complaints;
@@ -199,8 +198,8 @@ absl::Status ComplaintProjection::Restore(absl::string_view canonical_state) {
   }
   absl::StatusOr<AnomalyLog> anomalies = AnomalyLog::FromState(state.anomalies(), kName);
   if (!anomalies.ok()) return anomalies.status();
-  position_ = *position;
-  policy_ = *std::move(policy);
+  position_ = position;
+  policy_ = std::move(policy);
   calendar_ = *std::move(calendar);
   complaints_ = std::move(complaints);
   anomalies_ = *std::move(anomalies);

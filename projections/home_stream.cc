@@ -5,10 +5,7 @@
 #include "projections/member_time.h"
 
 namespace loyalty::projections {
-namespace {
 
-// The complaint id of an event of a complaint's stream; false for the
-// other kinds.
 bool ComplaintIdOf(const v1::Event& event, absl::string_view* complaint_id) {
   switch (event.kind_case()) {
     case v1::Event::kComplaintFiled:
@@ -33,6 +30,8 @@ bool ComplaintIdOf(const v1::Event& event, absl::string_view* complaint_id) {
       return false;
   }
 }
+
+namespace {
 
 // An event whose home stream is `prefix` followed by the `field` it names
 // (`id`); a fixed stream when `field` is empty.

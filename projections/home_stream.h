@@ -29,6 +29,11 @@ namespace loyalty::projections {
 // (survey answers, activities, schema registrations).
 bool RecordIfMisplaced(const v1::Envelope& envelope, AnomalyLog* anomalies);
 
+// The complaint id an event of a complaint's stream names (filed, replied,
+// investigation started, resolved, customer notified, customer confirmed);
+// false, leaving `complaint_id`, for the other kinds.
+bool ComplaintIdOf(const v1::Event& event, absl::string_view* complaint_id);
+
 // Whether `stream_id` is `prefix` followed by `id`, e.g. "member-" and "M1".
 bool IsStreamOf(absl::string_view stream_id, absl::string_view prefix, absl::string_view id);
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "loyalty/limits.h"
+#include "projections/apply_in_order.h"
 #include "projections/event_checks.h"
 #include "projections/home_stream.h"
 #include "projections/points_math.h"
@@ -16,12 +17,10 @@ std::optional<int64_t> PartnerScore::average_satisfaction_centi() const {
 }
 
 absl::Status PartnerProjection::Apply(const v1::Envelope& envelope) {
-  absl::Status status = position_.CheckNext(envelope);
-  if (!status.ok()) return status;
-  AdvanceTo(envelope.occurred_at_us());
-  Dispatch(envelope);
-  position_.Record(envelope);
-  return absl::OkStatus();
+  return ApplyInOrder(envelope, &position_, [&] {
+    AdvanceTo(envelope.occurred_at_us());
+    Dispatch(envelope);
+  });
 }
 
 void PartnerProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step) const {

@@ -5,26 +5,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "projections/event_checks.h"
-#include "projections/home_stream.h"
 #include "projections/member_time.h"
 #include "projections/policy_projection.h"
 
 namespace loyalty::projections {
 
 absl::Status TierProjection::Apply(const v1::Envelope& envelope) {
-  absl::Status status = position_.CheckNext(envelope);
-  if (!status.ok()) return status;
-  position_.MoveTo(envelope.occurred_at_us());
-  const v1::Event& event = envelope.event();
-  const bool checks_home = IsMemberStreamKind(event) || event.has_policy_set();
-  if (!checks_home || !RecordIfMisplaced(envelope, &anomalies_)) {
-    AdvanceOwnMember(envelope);
-    Dispatch(envelope);
-    own_member_ = nullptr;
-    own_member_id_ = {};
-  }
-  position_.Record(envelope);
-  return absl::OkStatus();
+  return ApplyOnMemberTime(
+      envelope, [&](MemberTier& member) { member.AdvanceTo(envelope.occurred_at_us(), policy_); },
+      [&] { Dispatch(envelope); });
 }
 
 void TierProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step) const {
@@ -40,16 +29,6 @@ void TierProjection::Prefetch(const v1::Envelope& envelope, PrefetchStep step) c
   // window, from the front.
   const std::vector<WindowPurchase>& purchases = it->second.purchases;
   if (!purchases.empty()) __builtin_prefetch(purchases.data());
-}
-
-void TierProjection::AdvanceOwnMember(const v1::Envelope& envelope) {
-  const absl::string_view member_id = TimeOwningMemberId(envelope);
-  if (member_id.empty()) return;
-  auto it = members_.find(member_id);
-  if (it == members_.end()) return;
-  it->second.AdvanceTo(envelope.occurred_at_us(), policy_);
-  own_member_ = &it->second;
-  own_member_id_ = member_id;
 }
 
 // Every member, not only those whose protection ends: each member's now is
@@ -75,26 +54,9 @@ void TierProjection::Dispatch(const v1::Envelope& envelope) {
   }
 }
 
-MemberTier* TierProjection::MemberFor(const v1::Envelope& envelope, absl::string_view member_id) {
-  if (own_member_ != nullptr && member_id == own_member_id_) return own_member_;
-  auto it = members_.find(member_id);
-  if (it != members_.end()) return &it->second;
-  anomalies_.Record(envelope, anomaly_rule::kMemberNotEnrolled,
-                    absl::StrCat("member ", QuotedForAnomaly(member_id),
-                                 " is not enrolled; the event is not applied"));
-  return nullptr;
-}
-
 void TierProjection::OnEnrolled(const v1::Envelope& envelope) {
-  const std::string& member_id = envelope.event().member_enrolled().member_id();
-  auto [it, inserted] = members_.try_emplace(member_id);
-  if (!inserted) {
-    anomalies_.Record(envelope, anomaly_rule::kMemberAlreadyEnrolled,
-                      absl::StrCat("member ", QuotedForAnomaly(member_id),
-                                   " is already enrolled; the enrolment is not applied"));
-    return;
-  }
-  it->second.now_us = envelope.occurred_at_us();
+  MemberTier* member = Enrol(envelope);
+  if (member != nullptr) member->now_us = envelope.occurred_at_us();
 }
 
 void TierProjection::OnPurchase(const v1::Envelope& envelope) {
@@ -131,11 +93,6 @@ void TierProjection::OnRefund(const v1::Envelope& envelope) {
     return;
   }
   member->RecordRefund(refund.purchase_id(), refund.amount_fen());
-}
-
-const MemberTier* TierProjection::FindMember(absl::string_view member_id) const {
-  auto it = members_.find(member_id);
-  return it == members_.end() ? nullptr : &it->second;
 }
 
 absl::StatusOr<v1::Tier> TierProjection::TierInForceAt(absl::string_view member_id,

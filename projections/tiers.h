@@ -59,6 +59,7 @@
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "projections/member_projection.h"
 #include "projections/policy.h"
 #include "projections/projection.h"
 #include "projections/replay.h"
@@ -74,7 +75,9 @@ struct TierDistribution {
   int64_t platinum = 0;
 };
 
-class TierProjection final : public Projection {
+// FindMember, members(), policy(), now_us() and last_sequence(): see
+// member_projection.h.
+class TierProjection final : public MemberProjection<MemberTier> {
  public:
   TierProjection() = default;
 
@@ -85,10 +88,6 @@ class TierProjection final : public Projection {
   void AdvanceTo(int64_t instant_us) override;
   std::string CanonicalState() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
-  const AnomalyLog& anomalies() const override { return anomalies_; }
-
-  // The member's tier state, or nullptr if never enrolled.
-  const MemberTier* FindMember(absl::string_view member_id) const;
 
   // One member's tier state in canonical form, for a snapshot of that
   // member alone (see member_snapshot.h). False, leaving `out` as it was,
@@ -118,38 +117,11 @@ class TierProjection final : public Projection {
   // AdvanceTo(T) first.
   TierDistribution Distribution() const;
 
-  // Every member, by id.
-  // Every member, by id, in no particular order (CanonicalState sorts them).
-  const absl::flat_hash_map<std::string, MemberTier>& members() const { return members_; }
-
-  const Policy& policy() const { return policy_; }
-  // The latest instant any event or AdvanceTo reached (the state's header).
-  // No member's state depends on it: each has its own now.
-  int64_t now_us() const { return position_.now_us(); }
-  uint64_t last_sequence() const { return position_.last_sequence(); }
-
  private:
   void Dispatch(const v1::Envelope& envelope);
   void OnEnrolled(const v1::Envelope& envelope);
   void OnPurchase(const v1::Envelope& envelope);
   void OnRefund(const v1::Envelope& envelope);
-  // The member `member_id` names; nullptr, recording member_not_enrolled,
-  // for a member not enrolled.
-  MemberTier* MemberFor(const v1::Envelope& envelope, absl::string_view member_id);
-  // Moves the member whose stream holds `envelope` to its occurred-at, and
-  // remembers it for the rest of the event (own_member_).
-  void AdvanceOwnMember(const v1::Envelope& envelope);
-
-  ReplayPosition position_;
-  Policy policy_;
-  // Hashed, not ordered: looking a member up is the hot path of a replay.
-  absl::flat_hash_map<std::string, MemberTier> members_;
-  AnomalyLog anomalies_;
-  // While one event is applied: the state of the member whose stream holds
-  // it, found once (nullptr: none, or not enrolled), and its id (a view
-  // into the event).
-  MemberTier* own_member_ = nullptr;
-  absl::string_view own_member_id_;
 };
 
 }  // namespace loyalty::projections

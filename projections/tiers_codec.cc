@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "projections/tiers.h"
+#include "projections/restore_parts.h"
 
 namespace loyalty::projections {
 namespace {
@@ -107,26 +108,24 @@ std::string TierProjection::CanonicalState() const {
 
 absl::Status TierProjection::Restore(absl::string_view canonical_state) {
   state::TierState state;
-  absl::Status status = ParseState(canonical_state, kName, &state);
+  ReplayPosition position;
+  Policy policy;
+  absl::Status status = ParseStateWithPolicy(canonical_state, kName, &state, &position, &policy);
   if (!status.ok()) return status;
-  absl::StatusOr<ReplayPosition> position = ReplayPosition::FromHeader(state.header(), kName);
-  if (!position.ok()) return position.status();
-  absl::StatusOr<Policy> policy = Policy::FromValues(state.policy());
-  if (!policy.ok()) return policy.status();
   absl::flat_hash_map<std::string, MemberTier> members;
   for (int i = 0; i < state.members_size(); ++i) {
     const state::MemberTier& in = state.members(i);
     if (i > 0 && !(state.members(i - 1).member_id() < in.member_id())) {
       return CorruptState(kName, "members are not sorted by id");
     }
-    absl::StatusOr<MemberTier> member = MemberFromState(in, position->now_us());
+    absl::StatusOr<MemberTier> member = MemberFromState(in, position.now_us());
     if (!member.ok()) return member.status();
     members.emplace_hint(members.end(), in.member_id(), *std::move(member));
   }
   absl::StatusOr<AnomalyLog> anomalies = AnomalyLog::FromState(state.anomalies(), kName);
   if (!anomalies.ok()) return anomalies.status();
-  position_ = *position;
-  policy_ = *std::move(policy);
+  position_ = position;
+  policy_ = std::move(policy);
   members_ = std::move(members);
   anomalies_ = *std::move(anomalies);
   return absl::OkStatus();
