@@ -58,6 +58,10 @@ int RunCheckProof(CommandContext& context);
 int RunAuditBundle(CommandContext& context);
 int RunSchema(CommandContext& context);
 
+// cli/backup_commands.cc: backups of the ledger and their restore.
+int RunBackup(CommandContext& context);
+int RunRestore(CommandContext& context);
+
 // cli/demo_command.cc: a generated year of the program and its report.
 int RunDemo(CommandContext& context);
 

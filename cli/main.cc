@@ -289,6 +289,26 @@ constexpr Command kCommands[] = {
      "the schemas this build was compiled from and its SHA-256, unless the\n"
      "latest recorded one is the same. list: the recorded descriptor sets.\n",
      RunSchema},
+    {"backup", "--to DIR | list|verify --from DIR",
+     "back up the ledger (log, member keys, projections, audit store) into DIR",
+     "--to DIR: a consistent backup of the ledger in --db, incremental: the\n"
+     "stores are caught at one moment and only files new since the earlier\n"
+     "backups in DIR are copied. DIR must be new, empty or a backup directory.\n"
+     "The master key is never backed up: keep it elsewhere (docs/privacy.md).\n"
+     "A service takes backups with Engine::Backup while it serves writes.\n"
+     "list --from DIR [--json]: the backups, oldest first: head, stores, size.\n"
+     "verify --from DIR [--backup-id N]: checks every file of each backup (or\n"
+     "of backup N) against its recorded checksum; exit code 2 naming the\n"
+     "damaged store and file.\n",
+     RunBackup},
+    {"restore", "--from DIR --db NEWDIR", "restore a backup into a new ledger directory and verify it",
+     "Restores backup --backup-id N (default: the latest) from DIR into --db\n"
+     "NEWDIR, which must not exist or be empty. The stores are restored beside\n"
+     "it, the log's whole chain is verified and its head compared with the\n"
+     "backup's, and only then is NEWDIR put in place; a damaged backup file\n"
+     "is exit code 2 with nothing left behind. Open the restored ledger with\n"
+     "the master key the backup was taken under (NEWDIR.key or --master-key).\n",
+     RunRestore},
     {"metrics", "", "print the engine's and the ledger's metrics in the Prometheus text format",
      "Opens the engine (which catches its projections up with the log) and\n"
      "prints the metrics of that open: the events replayed past the\n"

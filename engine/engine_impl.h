@@ -140,6 +140,8 @@ class EngineImpl final : public Engine {
 
   absl::Status Checkpoint() override;
 
+  absl::StatusOr<BackupInfo> Backup(const std::string& backup_directory) override;
+
   Ledger& ledger() override { return *ledger_; }
 
   MetricsSnapshot Metrics() const override;

@@ -169,7 +169,8 @@ namespace {
 
 // What in `directory` (a ledger's) is not part of a ledger: its top level
 // holds RocksDB's files and the stores' directories (projections set aside
-// and stores being created included), and these only RocksDB's files.
+// and stores being created included), and these only RocksDB's files; and
+// the staging directory of a backup (copies of the stores).
 absl::StatusOr<std::vector<std::string>> NotPartOfALedger(const std::string& directory) {
   namespace fs = std::filesystem;
   std::vector<std::string> strangers;
@@ -177,6 +178,7 @@ absl::StatusOr<std::vector<std::string>> NotPartOfALedger(const std::string& dir
   for (const fs::directory_entry& entry : fs::directory_iterator(directory, error)) {
     const std::string name = entry.path().filename().string();
     if (util::IsRocksDbFileName(name) && entry.is_regular_file(error)) continue;
+    if (name == internal::kBackupStagingDirectory && entry.is_directory(error)) continue;
     const bool store = name == internal::kProjectionsDirectory ||
                        name == internal::kMemberKeysDirectory ||
                        absl::StartsWith(name, absl::StrCat(internal::kProjectionsDirectory,

@@ -18,6 +18,11 @@ namespace loyalty::internal {
 
 inline constexpr char kProjectionsDirectory[] = "projections";
 inline constexpr char kMemberKeysDirectory[] = "member-keys";
+// The audit store's, made by the audit commands (cli/audit_commands.cc).
+inline constexpr char kAuditDirectory[] = "audit";
+// Where Engine::Backup catches the stores before copying them; deleted when
+// it is done, and by the next backup when one was interrupted.
+inline constexpr char kBackupStagingDirectory[] = "backup-staging";
 
 // The path of one of the stores above in the ledger's directory.
 std::string StorePath(const std::string& ledger_directory, absl::string_view store);

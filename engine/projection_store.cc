@@ -9,6 +9,7 @@
 #include "rocksdb/write_batch.h"
 #include "util/big_endian.h"
 #include "util/db_directory.h"
+#include "util/rocks_checkpoint.h"
 #include "util/rocks_status.h"
 #include "util/rocks_util.h"
 
@@ -162,6 +163,10 @@ absl::StatusOr<std::optional<StoredMemberSnapshot>> ProjectionStore::LatestMembe
   absl::Status status = util::FromRocks(it->status(), "reading a member snapshot");
   if (!status.ok()) return status;
   return std::nullopt;
+}
+
+absl::Status ProjectionStore::CopyTo(const std::string& directory) {
+  return util::CreateRocksCheckpoint(*db_, directory, "the projections' checkpoint");
 }
 
 absl::Status ProjectionStore::Clear() {

@@ -55,6 +55,10 @@ class ProjectionStore {
   // rebuilt from zero).
   absl::Status Clear();
 
+  // Copies the store as it is now into `directory`, which must not exist
+  // (util/rocks_checkpoint.h): what a backup takes.
+  absl::Status CopyTo(const std::string& directory);
+
  private:
   ProjectionStore(std::unique_ptr<rocksdb::DB> db, bool read_only);
   absl::Status CheckWritable(absl::string_view what) const;

@@ -15,6 +15,7 @@
 #include "ledger/validation.h"
 #include "util/big_endian.h"
 #include "util/db_directory.h"
+#include "util/rocks_checkpoint.h"
 #include "util/rocks_status.h"
 #include "util/rocks_util.h"
 #include "util/sha256.h"
@@ -459,6 +460,7 @@ void RocksDbLedger::LeadGroup(Writer* leader) {
     size_t group_events = 0;
     while (!queue_.empty()) {
       Writer* queued = queue_.front();
+      if (queued->prepared == nullptr) break;  // a hold: it leads next, alone
       const size_t size = queued->prepared->events.size();
       if (!group.empty() && group_events + size > kMaxGroupCommitEvents) break;
       group.push_back(queued);
@@ -470,6 +472,17 @@ void RocksDbLedger::LeadGroup(Writer* leader) {
 
   // The next group may be checked and written while this one's sync runs:
   // wake its leader first.
+  PassLeadership();
+
+  // Results are given out only once what they rest on is durable.
+  const absl::Status durable = options_.sync ? WaitDurable(ticket) : absl::OkStatus();
+  for (Writer* writer : group) {
+    if (!durable.ok()) writer->result = durable;
+    if (writer != leader) Signal(writer, Writer::State::kDone);
+  }
+}
+
+void RocksDbLedger::PassLeadership() {
   Writer* next = nullptr;
   {
     MutexLock lock(&queue_mu_);
@@ -480,13 +493,61 @@ void RocksDbLedger::LeadGroup(Writer* leader) {
     }
   }
   if (next != nullptr) Signal(next, Writer::State::kLeading);
+}
 
-  // Results are given out only once what they rest on is durable.
-  const absl::Status durable = options_.sync ? WaitDurable(ticket) : absl::OkStatus();
-  for (Writer* writer : group) {
-    if (!durable.ok()) writer->result = durable;
-    if (writer != leader) Signal(writer, Writer::State::kDone);
+absl::Status RocksDbLedger::HoldAppends(
+    absl::FunctionRef<absl::Status(const ChainHead& head)> while_held) {
+  if (options_.read_only) {
+    return absl::FailedPreconditionError(
+        "the ledger is open read-only: holding its appends needs a writing open");
   }
+  Writer hold;
+  hold.prepared = nullptr;
+  hold.batch = nullptr;
+  hold.waiter = ThisThreadsWaiter();
+  {
+    MutexLock lock(&hold.waiter->mu);
+    hold.waiter->state = static_cast<int>(Writer::State::kWaiting);
+  }
+  bool lead = false;
+  {
+    MutexLock lock(&queue_mu_);
+    queue_.push_back(&hold);
+    if (!leading_) {
+      leading_ = true;
+      lead = true;
+    }
+  }
+  // No group takes a hold in, so it is only ever woken to lead.
+  if (!lead) {
+    const Writer::State state = Wait(&hold);
+    LOYALTY_CHECK(state == Writer::State::kLeading);
+  }
+  {
+    MutexLock lock(&queue_mu_);
+    LOYALTY_CHECK(queue_.front() == &hold);
+    queue_.pop_front();
+  }
+  // The groups before may still be syncing: wait until all are durable and
+  // their head published.
+  uint64_t written;
+  {
+    MutexLock lock(&sync_mu_);
+    written = written_groups_;
+  }
+  absl::Status status = absl::OkStatus();
+  if (options_.sync) status = WaitDurable(written);
+  {
+    MutexLock lock(&sync_mu_);
+    if (status.ok()) status = append_failure_;
+  }
+  if (status.ok()) status = while_held(written_head_);
+  PassLeadership();
+  return status;
+}
+
+absl::Status RocksDbLedger::CopyTo(const std::string& directory) {
+  return util::CreateRocksCheckpoint(*db_, directory, "the ledger");
 }
 
 uint64_t RocksDbLedger::WriteGroup(const std::vector<Writer*>& group) {

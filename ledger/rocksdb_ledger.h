@@ -75,6 +75,21 @@ class RocksDbLedger final : public Ledger {
   // returns the head sequence then.
   uint64_t WaitForAppend(uint64_t after_sequence, absl::Time deadline) const;
 
+  // Runs `while_held` while no append is being written and none starts:
+  // it takes its turn in the group commit queue like a writer, waits until
+  // every group written before is durable (with `sync`) and published, and
+  // passes that head, which is then the log's whole content. Appends that
+  // arrive meanwhile wait in the queue and are written after it returns.
+  // What a consistent backup of the ledger and the stores beside it needs.
+  // FailedPrecondition for a read-only ledger; the error that stopped
+  // appending, if one did; otherwise what `while_held` returns.
+  absl::Status HoldAppends(absl::FunctionRef<absl::Status(const ChainHead& head)> while_held);
+
+  // Copies the database as it is now into `directory`, which must not
+  // exist (util/rocks_checkpoint.h). Under HoldAppends, the copy holds
+  // exactly the head passed there.
+  absl::Status CopyTo(const std::string& directory);
+
  private:
   // An event checked at the door, waiting for its position. Its envelope is
   // the caller's, which outlives the Append call.
@@ -98,11 +113,14 @@ class RocksDbLedger final : public Ledger {
   // until a leader makes it the next leader or gives it its result.
   struct Writer {
     enum class State { kWaiting, kLeading, kDone };
+    // nullptr for HoldAppends' turn, which no group takes in.
     PreparedBatch* prepared;
     const AppendBatch* batch;
     absl::StatusOr<AppendResult> result = absl::UnknownError("not written");
     CommitWaiter* waiter;  // where the calling thread sleeps
   };
+  // Gives the group commit to the next writer queued, or marks it free.
+  void PassLeadership();
   // Wakes `writer`'s thread into `state`.
   static void Signal(Writer* writer, Writer::State state);
   // Sleeps until `writer` is signalled; returns the state it was given.

@@ -5,6 +5,7 @@
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
 #include "util/db_directory.h"
+#include "util/rocks_checkpoint.h"
 #include "util/rocks_status.h"
 
 namespace loyalty::privacy {
@@ -123,6 +124,10 @@ absl::Status MemberKeyStore::Put(absl::string_view member_id, absl::string_view 
   rocksdb::WriteOptions options;
   options.sync = true;
   return FromRocks(db_->Write(options, &batch), absl::StrCat("writing the key of ", member_id));
+}
+
+absl::Status MemberKeyStore::CopyTo(const std::string& directory) {
+  return util::CreateRocksCheckpoint(*db_, directory, "the member key store");
 }
 
 absl::Status MemberKeyStore::Destroy(absl::Span<const std::string> member_ids) {

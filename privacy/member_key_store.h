@@ -79,6 +79,10 @@ class MemberKeyStore {
   // Drops the marks of erasures that never reached the log; keys stay.
   absl::Status ClearPendingErasures(absl::Span<const std::string> member_ids);
 
+  // Copies the store as it is now into `directory`, which must not exist
+  // (util/rocks_checkpoint.h): what a backup takes.
+  absl::Status CopyTo(const std::string& directory);
+
  private:
   MemberKeyStore(std::unique_ptr<rocksdb::DB> db,
                  std::vector<rocksdb::ColumnFamilyHandle*> families, bool read_only);

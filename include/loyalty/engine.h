@@ -44,6 +44,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/types/span.h"
+#include "loyalty/backup.h"
 #include "loyalty/commands.h"
 #include "loyalty/ledger.h"
 #include "loyalty/privacy.h"
@@ -361,6 +362,21 @@ class Engine {
 
   // Saves the projections' checkpoint now.
   virtual absl::Status Checkpoint() = 0;
+
+  // Backs up the ledger into `backup_directory` (loyalty/backup.h) while
+  // commands go on: the log, the member keys, the projections' checkpoint
+  // (saved first) and the audit store, caught at one moment and copied
+  // incrementally. Appends wait only while the stores are caught (each is
+  // flushed and hard-linked into DIRECTORY/backup-staging, milliseconds to
+  // a second), not while they are copied. The backup holds exactly the
+  // appends acknowledged before that moment, so every append acknowledged
+  // before the call. The master key is not backed up.
+  // Errors, with no backup listed: FailedPrecondition for a read-only
+  // engine, and for a backup directory that holds other files;
+  // Unavailable while another process uses the backup directory or the
+  // audit store; Unimplemented for a ledger that is not on RocksDB; what
+  // copying or writing meets.
+  virtual absl::StatusOr<BackupInfo> Backup(const std::string& backup_directory) = 0;
 
   // The underlying log, for reads, verification and subscriptions.
   virtual Ledger& ledger() = 0;

@@ -1,0 +1,99 @@
+// The public functions of loyalty/backup.h that need no engine: listing,
+// verifying and restoring. Taking a backup is Engine::Backup
+// (engine/engine_backup.cc), which catches the stores at one moment.
+#include "loyalty/backup.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "backup/backup_directory.h"
+#include "util/db_directory.h"
+
+namespace loyalty {
+
+absl::StatusOr<std::vector<BackupInfo>> ListBackups(const std::string& backup_directory) {
+  absl::StatusOr<std::unique_ptr<backup::BackupDirectory>> directory =
+      backup::BackupDirectory::OpenForReading(backup_directory);
+  if (!directory.ok()) return directory.status();
+  absl::StatusOr<std::vector<backup::ListedBackup>> listed = (*directory)->List();
+  if (!listed.ok()) return listed.status();
+  std::vector<BackupInfo> infos;
+  for (backup::ListedBackup& backup : *listed) infos.push_back(std::move(backup.info));
+  return infos;
+}
+
+absl::Status VerifyBackup(const std::string& backup_directory, uint32_t backup_id) {
+  absl::StatusOr<std::unique_ptr<backup::BackupDirectory>> directory =
+      backup::BackupDirectory::OpenForReading(backup_directory);
+  if (!directory.ok()) return directory.status();
+  std::vector<backup::ListedBackup> backups;
+  if (backup_id == 0) {
+    absl::StatusOr<std::vector<backup::ListedBackup>> listed = (*directory)->List();
+    if (!listed.ok()) return listed.status();
+    if (listed->empty()) return absl::NotFoundError(absl::StrCat("no backups in ", backup_directory));
+    backups = std::move(*listed);
+  } else {
+    absl::StatusOr<backup::ListedBackup> found = (*directory)->Find(backup_id);
+    if (!found.ok()) return found.status();
+    backups.push_back(std::move(*found));
+  }
+  for (const backup::ListedBackup& backup : backups) {
+    absl::Status verified = (*directory)->Verify(backup);
+    if (!verified.ok()) return verified;
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// What `loyalty verify` checks, on the restored ledger in `directory`: the
+// whole chain, and a head equal to the one the backup recorded.
+absl::Status CheckRestoredLedger(const std::string& directory, const BackupInfo& backup) {
+  LedgerOptions options;
+  options.read_only = true;
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(directory, options);
+  if (!ledger.ok()) return ledger.status();
+  const ChainHead head = (*ledger)->Head();
+  if (head.sequence != backup.head.sequence || head.hash != backup.head.hash) {
+    return absl::DataLossError(absl::StrCat(
+        "the restored log ends at sequence ", head.sequence, " (", HashHex(head.hash),
+        ") but backup ", backup.backup_id, " recorded sequence ", backup.head.sequence, " (",
+        HashHex(backup.head.hash), ")"));
+  }
+  if (head.sequence == 0) return absl::OkStatus();
+  return (*ledger)->Verify(1, head.sequence);
+}
+
+}  // namespace
+
+absl::StatusOr<BackupInfo> RestoreBackup(const std::string& backup_directory, uint32_t backup_id,
+                                         const std::string& ledger_directory) {
+  absl::StatusOr<std::unique_ptr<backup::BackupDirectory>> directory =
+      backup::BackupDirectory::OpenForReading(backup_directory);
+  if (!directory.ok()) return directory.status();
+  absl::StatusOr<backup::ListedBackup> backup = (*directory)->Find(backup_id);
+  if (!backup.ok()) return backup.status();
+  // Checked before anything is written; CreateDbDirectoryAtomically checks
+  // again and says the same.
+  absl::StatusOr<util::DbDirectory> found = util::InspectDbDirectory(ledger_directory);
+  if (!found.ok()) return found.status();
+  if (found->kind != util::DbDirectoryKind::kMissing &&
+      found->kind != util::DbDirectoryKind::kEmpty) {
+    std::vector<std::string> names = found->database_files;
+    names.insert(names.end(), found->other_entries.begin(), found->other_entries.end());
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot restore into ", ledger_directory, ": it holds files already (",
+        util::NamesForMessage(names), "); a restore writes only into a new or empty directory; "
+        "nothing was changed"));
+  }
+  absl::Status restored =
+      util::CreateDbDirectoryAtomically(ledger_directory, [&](const std::string& path) {
+        absl::Status status = (*directory)->Restore(*backup, path);
+        if (status.ok()) status = CheckRestoredLedger(path, backup->info);
+        return status;
+      });
+  if (!restored.ok()) return restored;
+  return backup->info;
+}
+
+}  // namespace loyalty
