@@ -44,6 +44,23 @@ absl::Status VerifyBackup(const std::string& backup_directory, uint32_t backup_i
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<uint32_t>> PurgeBackups(const std::string& backup_directory,
+                                                   uint32_t keep) {
+  if (keep == 0) {
+    return absl::InvalidArgumentError(
+        "keep: 0 would delete every backup; keep at least 1 (or delete the directory)");
+  }
+  // Only a backup directory: opening for writing would make one.
+  absl::StatusOr<std::unique_ptr<backup::BackupDirectory>> existing =
+      backup::BackupDirectory::OpenForReading(backup_directory);
+  if (!existing.ok()) return existing.status();
+  existing->reset();
+  absl::StatusOr<std::unique_ptr<backup::BackupDirectory>> directory =
+      backup::BackupDirectory::OpenForWriting(backup_directory);
+  if (!directory.ok()) return directory.status();
+  return (*directory)->Purge(keep);
+}
+
 namespace {
 
 // What `loyalty verify` checks, on the restored ledger in `directory`: the

@@ -255,6 +255,27 @@ absl::Status BackupDirectory::RemoveUnnamedParts() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<uint32_t>> BackupDirectory::Purge(uint32_t keep) {
+  absl::StatusOr<std::vector<ListedBackup>> backups = List();
+  if (!backups.ok()) return backups.status();
+  std::vector<uint32_t> deleted;
+  if (backups->size() <= keep) return deleted;
+  absl::StatusOr<rocksdb::BackupEngine*> ledger = Writer(kLedgerStore);
+  if (!ledger.ok()) return ledger.status();
+  // The ledger's backups first: a purge interrupted after them leaves
+  // parts no backup names, which the next backup or purge deletes.
+  for (size_t i = 0; i + keep < backups->size(); ++i) {
+    const uint32_t backup_id = (*backups)[i].info.backup_id;
+    absl::Status status = util::FromRocks((*ledger)->DeleteBackup(backup_id),
+                                          absl::StrCat("deleting backup ", backup_id));
+    if (!status.ok()) return status;
+    deleted.push_back(backup_id);
+  }
+  absl::Status removed = RemoveUnnamedParts();
+  if (!removed.ok()) return removed;
+  return deleted;
+}
+
 absl::StatusOr<std::vector<ListedBackup>> BackupDirectory::List() {
   std::vector<ListedBackup> listed;
   std::error_code error;

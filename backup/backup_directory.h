@@ -48,6 +48,10 @@ class BackupDirectory {
   // the ledger names: what an interrupted backup left behind.
   absl::Status RemoveUnnamedParts();
 
+  // Deletes all backups but the newest `keep` (>= 1), in every store;
+  // returns the ids deleted.
+  absl::StatusOr<std::vector<uint32_t>> Purge(uint32_t keep);
+
   // Every backup, oldest first.
   absl::StatusOr<std::vector<ListedBackup>> List();
 

@@ -54,6 +54,18 @@ int RunBackupList(const std::string& from, bool json) {
   return kExitOk;
 }
 
+int RunBackupPurge(const std::string& from, uint64_t keep) {
+  if (keep > UINT32_MAX) keep = UINT32_MAX;  // more than there can be: keeps them all
+  absl::StatusOr<std::vector<uint32_t>> deleted = PurgeBackups(from, static_cast<uint32_t>(keep));
+  if (!deleted.ok()) return ReportError(deleted.status());
+  if (deleted->empty()) {
+    Print(absl::StrCat("nothing deleted: ", from, " holds ", keep, " backups or fewer\n"));
+  } else {
+    Print(absl::StrCat("deleted backups ", absl::StrJoin(*deleted, ", "), " from ", from, "\n"));
+  }
+  return kExitOk;
+}
+
 int RunBackupVerify(const std::string& from, uint64_t backup_id) {
   absl::StatusOr<std::vector<BackupInfo>> backups = ListBackups(from);
   if (!backups.ok()) return ReportError(backups.status());
@@ -81,26 +93,34 @@ int RunBackup(CommandContext& context) {
   std::string to;
   std::string from;
   uint64_t backup_id = 0;
+  uint64_t keep = 0;
   bool json = false;
   FlagSet flags = context.NewFlagSet();
   flags.String("to", "DIR", "take a backup of --db into DIR", &to);
-  flags.String("from", "DIR", "list, verify: the backup directory", &from);
+  flags.String("from", "DIR", "list, verify, purge: the backup directory", &from);
   flags.Uint64("backup-id", "N", "verify: only backup N (default: every backup)", &backup_id);
+  flags.Uint64("keep", "N", "purge: the newest backups to keep (at least 1)", &keep);
   flags.Bool("json", "list: one JSON object per backup", &json);
   std::vector<std::string> positional;
   if (auto done = context.ParseArgs(flags, 0, 1, &positional)) return *done;
   const std::string subcommand = positional.empty() ? "" : positional[0];
   if (subcommand.empty()) {
-    if (to.empty() || flags.WasSet("from") || flags.WasSet("backup-id") || json) {
+    if (to.empty() || flags.WasSet("from") || flags.WasSet("backup-id") || flags.WasSet("keep") ||
+        json) {
       return ReportError(absl::InvalidArgumentError(
-          "backup: give --to DIR to take a backup, or `backup list|verify --from DIR`"));
+          "backup: give --to DIR to take a backup, or `backup list|verify|purge --from DIR`"));
     }
     return RunBackupCreate(context, to);
   }
-  if (subcommand != "list" && subcommand != "verify") {
+  if (subcommand != "list" && subcommand != "verify" && subcommand != "purge") {
     return ReportError(absl::InvalidArgumentError(absl::StrCat(
         "backup: unknown subcommand \"", subcommand,
-        "\": list or verify, or none with --to DIR (see `loyalty help backup`)")));
+        "\": list, verify or purge, or none with --to DIR (see `loyalty help backup`)")));
+  }
+  if (flags.WasSet("keep") != (subcommand == "purge")) {
+    return ReportError(absl::InvalidArgumentError(
+        subcommand == "purge" ? "backup purge: give --keep N, the newest backups to keep"
+                              : absl::StrCat("backup ", subcommand, ": --keep is for purge")));
   }
   if (from.empty() || flags.WasSet("to")) {
     return ReportError(absl::InvalidArgumentError(
@@ -112,7 +132,16 @@ int RunBackup(CommandContext& context) {
     }
     return RunBackupList(from, json);
   }
-  if (json) return ReportError(absl::InvalidArgumentError("backup verify: --json is for list"));
+  if (json) {
+    return ReportError(absl::InvalidArgumentError(
+        absl::StrCat("backup ", subcommand, ": --json is for list")));
+  }
+  if (subcommand == "purge") {
+    if (flags.WasSet("backup-id")) {
+      return ReportError(absl::InvalidArgumentError("backup purge: --backup-id is for verify"));
+    }
+    return RunBackupPurge(from, keep);
+  }
   if (absl::Status id = CheckBackupId("backup verify", flags, backup_id); !id.ok()) {
     return ReportError(id);
   }

@@ -289,7 +289,7 @@ constexpr Command kCommands[] = {
      "the schemas this build was compiled from and its SHA-256, unless the\n"
      "latest recorded one is the same. list: the recorded descriptor sets.\n",
      RunSchema},
-    {"backup", "--to DIR | list|verify --from DIR",
+    {"backup", "--to DIR | list|verify|purge --from DIR",
      "back up the ledger (log, member keys, projections, audit store) into DIR",
      "--to DIR: a consistent backup of the ledger in --db, incremental: the\n"
      "stores are caught at one moment and only files new since the earlier\n"
@@ -299,7 +299,10 @@ constexpr Command kCommands[] = {
      "list --from DIR [--json]: the backups, oldest first: head, stores, size.\n"
      "verify --from DIR [--backup-id N]: checks every file of each backup (or\n"
      "of backup N) against its recorded checksum; exit code 2 naming the\n"
-     "damaged store and file.\n",
+     "damaged store and file.\n"
+     "purge --from DIR --keep N: deletes all but the newest N backups, and the\n"
+     "files only they use (how long an erased member's key survives in\n"
+     "backups: docs/privacy.md).\n",
      RunBackup},
     {"restore", "--from DIR --db NEWDIR", "restore a backup into a new ledger directory and verify it",
      "Restores backup --backup-id N (default: the latest) from DIR into --db\n"

@@ -84,7 +84,7 @@ absl::StatusOr<BackupInfo> EngineImpl::Backup(const std::string& backup_director
   {
     MutexLock lock(&mu_);
     absl::Status status = CatchUp();
-    if (status.ok()) status = SaveCheckpoint();
+    if (status.ok() && applied_ != saved_) status = SaveCheckpoint();
     if (status.ok()) {
       status = rocks->HoldAppends([&](const ChainHead& head) {
         mu_.AssertHeld();

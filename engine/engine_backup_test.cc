@@ -83,8 +83,9 @@ class EngineBackupTest : public ::testing::Test {
   // `count` more purchases by P1, after a history.
   void MorePurchases(int count) {
     for (int i = 0; i < count; ++i) {
+      const int n = more_purchases_++;
       absl::StatusOr<CommandResult> result = engine_->Execute(
-          testing::PurchaseCommand(absl::StrCat("more-", i), "P1", 5000, kJan2024Us + i));
+          testing::PurchaseCommand(absl::StrCat("more-", n), "P1", 5000, kJan2024Us + n));
       ASSERT_TRUE(result.ok()) << result.status();
     }
   }
@@ -97,6 +98,7 @@ class EngineBackupTest : public ::testing::Test {
   ManualClock clock_{kJan2024Us};
   std::vector<std::string> notices_;
   std::unique_ptr<Engine> engine_;
+  int more_purchases_ = 0;
 };
 
 TEST_F(EngineBackupTest, ARestoredBackupHoldsTheLogKeysAndProjectionsAndRebuildsToTheSameDigests) {
@@ -208,6 +210,32 @@ TEST_F(EngineBackupTest, ALaterBackupCopiesOnlyWhatIsNewAndBothAreListed) {
   EXPECT_EQ((*listed)[1].head.hash, second->head.hash);
   EXPECT_EQ((*listed)[1].size_bytes, second->size_bytes);
   EXPECT_TRUE(VerifyBackup(dir_.Sub("backups"), 0).ok());
+}
+
+TEST_F(EngineBackupTest, PurgeKeepsTheNewestBackupsWhole) {
+  RunHistory(100);
+  for (int i = 0; i < 3; ++i) {
+    MorePurchases(2);
+    ASSERT_TRUE(Backup().ok());
+  }
+  absl::StatusOr<std::vector<uint32_t>> deleted = PurgeBackups(dir_.Sub("backups"), 1);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_THAT(*deleted, ElementsAre(1u, 2u));
+  absl::StatusOr<std::vector<BackupInfo>> listed = ListBackups(dir_.Sub("backups"));
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().backup_id, 3u);
+  EXPECT_TRUE(VerifyBackup(dir_.Sub("backups"), 0).ok());
+  EXPECT_TRUE(RestoreBackup(dir_.Sub("backups"), 3, dir_.Sub("restored")).ok());
+  // Nothing of the deleted backups is left in any store.
+  for (const char* store : {"ledger", "member-keys", "projections"}) {
+    EXPECT_THAT(Listing(dir_.Sub(absl::StrCat("backups/", store, "/meta"))), ElementsAre("3"))
+        << store;
+  }
+  EXPECT_EQ(PurgeBackups(dir_.Sub("backups"), 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PurgeBackups(dir_.Sub("elsewhere"), 1).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(dir_.Sub("elsewhere")));
 }
 
 TEST_F(EngineBackupTest, ADamagedBackupFileIsRefusedByVerifyAndRestore) {

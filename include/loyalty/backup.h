@@ -78,6 +78,14 @@ absl::Status VerifyBackup(const std::string& backup_directory, uint32_t backup_i
 absl::StatusOr<BackupInfo> RestoreBackup(const std::string& backup_directory, uint32_t backup_id,
                                          const std::string& ledger_directory);
 
+// Deletes every backup but the newest `keep` from `backup_directory`, with
+// the files only they use; returns the ids deleted, oldest first. What
+// bounds how long an erased member's key survives in backups
+// (docs/privacy.md, "Backups"). InvalidArgument for keep 0; NotFound when
+// it holds no backup directory.
+absl::StatusOr<std::vector<uint32_t>> PurgeBackups(const std::string& backup_directory,
+                                                   uint32_t keep);
+
 }  // namespace loyalty
 
 #endif  // LOYALTY_BACKUP_H_
