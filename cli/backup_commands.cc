@@ -40,7 +40,7 @@ int RunBackupCreate(CommandContext& context, const std::string& to) {
   absl::StatusOr<BackupInfo> backup = (*engine)->Backup(to);
   if (!backup.ok()) return ReportError(backup.status());
   Print(absl::StrCat(Describe(*backup), "; ", backup->copied_bytes, " bytes copied into ", to,
-                     "\n"));
+                     "; appends held ", backup->appends_held_us / 1000, " ms\n"));
   return kExitOk;
 }
 

@@ -8,6 +8,7 @@
 #include "engine/engine_impl.h"
 #include "ledger/rocksdb_ledger.h"
 #include "util/db_directory.h"
+#include "util/metrics.h"
 #include "util/rocks_checkpoint.h"
 
 namespace loyalty::internal {
@@ -81,10 +82,12 @@ absl::StatusOr<BackupInfo> EngineImpl::Backup(const std::string& backup_director
   // runs (mu_), no append is written (HoldAppends); then each is copied.
   backup::BackupMetadata metadata;
   std::vector<std::string> stores;
+  int64_t appends_held_us = 0;
   {
     MutexLock lock(&mu_);
     absl::Status status = CatchUp();
     if (status.ok() && applied_ != saved_) status = SaveCheckpoint();
+    const util::Stopwatch held;
     if (status.ok()) {
       status = rocks->HoldAppends([&](const ChainHead& head) {
         mu_.AssertHeld();
@@ -108,6 +111,7 @@ absl::StatusOr<BackupInfo> EngineImpl::Backup(const std::string& backup_director
       });
     }
     if (!status.ok()) return status;
+    appends_held_us = held.ElapsedMicros();
   }
 
   // The ledger's backup last: its metadata names the others, so a backup
@@ -127,6 +131,7 @@ absl::StatusOr<BackupInfo> EngineImpl::Backup(const std::string& backup_director
   if (!listed.ok()) return listed.status();
   const uint64_t bytes_after = (*target)->SizeBytes();
   listed->info.copied_bytes = bytes_after > bytes_before ? bytes_after - bytes_before : 0;
+  listed->info.appends_held_us = appends_held_us;
   return listed->info;
 }
 

@@ -115,6 +115,7 @@ TEST_F(EngineBackupTest, ARestoredBackupHoldsTheLogKeysAndProjectionsAndRebuilds
   EXPECT_EQ(backup->created_at_us, clock_.NowMicros());
   EXPECT_THAT(backup->stores, ElementsAre("ledger", "member-keys", "projections"));
   EXPECT_GT(backup->copied_bytes, 0u);
+  EXPECT_GT(backup->appends_held_us, 0);
   EXPECT_FALSE(fs::exists(dir_.Sub("db/backup-staging")));
 
   absl::StatusOr<BackupInfo> restored = RestoreBackup(dir_.Sub("backups"), 0, dir_.Sub("restored"));

@@ -49,9 +49,11 @@ struct BackupInfo {
   // The files the backup is made of, shared ones included.
   uint64_t size_bytes = 0;
   uint32_t file_count = 0;
-  // What taking it added to the backup directory (Engine::Backup only; 0
-  // when listed).
+  // What taking it added to the backup directory, and how long appends
+  // waited while the stores were caught, by this process's steady clock
+  // (Engine::Backup only; 0 when listed).
   uint64_t copied_bytes = 0;
+  int64_t appends_held_us = 0;
 };
 
 // The backups in `backup_directory`, oldest first. NotFound when it holds
