@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 openssl
   clang libclang-rt-14-dev
-  libpq-dev postgresql
+  libpq-dev postgresql postgresql-15-auto-failover
 )
 
 missing=()
