@@ -70,7 +70,7 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
   if (!exists.ok()) return exists;
   rocksdb::Options options = StoreOptions();
   options.create_if_missing = false;
-  if (read_only) options.info_log = util::NullRocksDbLogger();
+  if (read_only) util::SetReadOnlyOpenOptions(&options);
   rocksdb::DB* db = nullptr;
   rocksdb::Status status = read_only ? rocksdb::DB::OpenForReadOnly(options, directory, &db)
                                      : rocksdb::DB::Open(options, directory, &db);

@@ -69,7 +69,7 @@ absl::StatusOr<std::unique_ptr<MemberKeyStore>> MemberKeyStore::Open(const std::
   rocksdb::DBOptions options = StoreOptions();
   options.create_if_missing = false;
   options.create_missing_column_families = !read_only;
-  if (read_only) options.info_log = util::NullRocksDbLogger();
+  if (read_only) util::SetReadOnlyOpenOptions(&options);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
   rocksdb::Status status =

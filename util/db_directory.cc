@@ -274,4 +274,10 @@ void RemoveEmptyEarlierWals(rocksdb::DB& db) {
 
 std::shared_ptr<rocksdb::Logger> NullRocksDbLogger() { return std::make_shared<NullLogger>(); }
 
+void SetReadOnlyOpenOptions(rocksdb::DBOptions* options) {
+  options->info_log = NullRocksDbLogger();
+  options->max_file_opening_threads = 1;
+  options->skip_stats_update_on_db_open = true;
+}
+
 }  // namespace loyalty::util
