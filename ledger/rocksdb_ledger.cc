@@ -11,6 +11,7 @@
 #include "ledger/envelope_header.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
+#include "ledger/prepared_batch.h"
 #include "ledger/rocksdb_options.h"
 #include "ledger/validation.h"
 #include "util/big_endian.h"
@@ -361,59 +362,6 @@ RocksDbLedger::Writer::State RocksDbLedger::Wait(Writer* writer) {
   return static_cast<Writer::State>(waiter->state);
 }
 
-absl::Status RocksDbLedger::Prepare(const AppendBatch& batch, PreparedBatch* prepared) const {
-  if (batch.empty()) return absl::InvalidArgumentError("batch: holds no events");
-  if (batch.size() > kMaxBatchEvents) {
-    return absl::InvalidArgumentError(absl::StrCat("batch: holds ", batch.size(),
-                                                   " events, more than the limit of ",
-                                                   kMaxBatchEvents));
-  }
-  prepared->events.resize(batch.size());
-  // Small batches, the common case under many concurrent callers, compare
-  // their keys pairwise rather than fill a set.
-  constexpr size_t kSmallBatch = 8;
-  absl::flat_hash_set<absl::string_view> keys;
-  if (batch.size() > kSmallBatch) keys.reserve(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const v1::Envelope& envelope = batch.events()[i];
-    absl::Status valid = ValidateNewEnvelope(envelope, i);
-    if (valid.ok() && !allow_plain_personal_) valid = CheckNoPlainPersonal(envelope, i);
-    if (!valid.ok()) return valid;
-    bool repeated = false;
-    if (batch.size() > kSmallBatch) {
-      repeated = !keys.insert(envelope.idempotency_key()).second;
-    } else {
-      for (size_t j = 0; j < i && !repeated; ++j) {
-        repeated = batch.events()[j].idempotency_key() == envelope.idempotency_key();
-      }
-    }
-    if (repeated) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("event ", i, ": idempotency_key: \"", envelope.idempotency_key(),
-                       "\" is used by an earlier event of the same batch"));
-    }
-    PreparedEvent& event = prepared->events[i];
-    event.envelope = &envelope;
-    event.caller_offset = prepared->caller_bytes.size();
-    SerializeCallerFields(envelope,
-                          envelope.schema_version() == 0 ? kCurrentSchemaVersion
-                                                         : envelope.schema_version(),
-                          &prepared->caller_bytes);
-    event.caller_size = prepared->caller_bytes.size() - event.caller_offset;
-  }
-  for (PreparedEvent& event : prepared->events) {
-    event.content_digest = util::Sha256(prepared->CallerBytes(event));
-  }
-  for (const auto& [stream_id, version] : batch.expected_versions()) {
-    if (stream_id.empty() || stream_id.size() > kMaxStreamIdBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "expected version: stream_id \"", stream_id, "\" is empty or longer than ",
-          kMaxStreamIdBytes, " bytes"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
   if (options_.read_only) {
     return absl::FailedPreconditionError("the ledger is open read-only: appending needs a writing open");
@@ -424,7 +372,7 @@ absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
   // fields it assigns) and hashing them for idempotency.
   const AppendMetrics::TimePoint started = AppendMetrics::Start();
   PreparedBatch prepared;
-  absl::Status status = Prepare(batch, &prepared);
+  absl::Status status = PrepareBatch(batch, allow_plain_personal_, &prepared);
   if (!status.ok()) return append_metrics_.Failed(status);
 
   Writer writer;

@@ -1,9 +1,6 @@
 // Following the log: pull cursors and callback subscriptions.
-#include <atomic>
-#include <thread>
-
-#include "absl/synchronization/notification.h"
 #include "ledger/rocksdb_ledger.h"
+#include "ledger/thread_subscription.h"
 #include "util/mutex.h"
 
 namespace loyalty::internal {
@@ -40,64 +37,6 @@ class LedgerCursor final : public Cursor {
  private:
   const RocksDbLedger* ledger_;
   uint64_t position_;
-};
-
-class ThreadSubscription final : public Subscription {
- public:
-  ThreadSubscription(std::unique_ptr<Cursor> cursor,
-                     std::function<absl::Status(const v1::Envelope&)> on_event)
-      : cursor_(std::move(cursor)), on_event_(std::move(on_event)), position_(cursor_->position()) {
-    thread_ = std::thread([this] { Run(); });
-  }
-
-  ~ThreadSubscription() override {
-    stop_.store(true);
-    thread_.join();
-  }
-
-  uint64_t position() const override { return position_.load(); }
-
-  absl::Status status() const override {
-    MutexLock lock(&status_mu_);
-    return status_;
-  }
-
- private:
-  // How long one wait for new events lasts before checking for a stop.
-  static constexpr absl::Duration kPollInterval = absl::Milliseconds(20);
-  static constexpr size_t kReadChunk = 1024;
-
-  void Run() {
-    while (!stop_.load()) {
-      absl::StatusOr<std::vector<v1::Envelope>> events = cursor_->Next(kReadChunk, kPollInterval);
-      if (!events.ok()) {
-        Fail(events.status());
-        return;
-      }
-      for (const v1::Envelope& envelope : *events) {
-        if (stop_.load()) return;
-        absl::Status status = on_event_(envelope);
-        if (!status.ok()) {
-          Fail(status);
-          return;
-        }
-        position_.store(envelope.sequence());
-      }
-    }
-  }
-
-  void Fail(absl::Status status) {
-    MutexLock lock(&status_mu_);
-    status_ = std::move(status);
-  }
-
-  std::unique_ptr<Cursor> cursor_;
-  std::function<absl::Status(const v1::Envelope&)> on_event_;
-  std::atomic<uint64_t> position_;
-  std::atomic<bool> stop_{false};
-  mutable Mutex status_mu_;
-  absl::Status status_ ABSL_GUARDED_BY(status_mu_);
-  std::thread thread_;
 };
 
 }  // namespace
