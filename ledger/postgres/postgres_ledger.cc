@@ -157,7 +157,9 @@ void PostgresLedger::LeadGroup(const std::vector<Writer*>& group) {
     for (Writer* writer : group) writer->result = status;
     return;
   }
-  append_metrics_.GroupWritten(new_head.sequence - written_head_.sequence, 0);
+  uint64_t event_bytes = 0;
+  for (const std::string& bytes : rows.canonical_bytes) event_bytes += bytes.size();
+  append_metrics_.GroupWritten(new_head.sequence - written_head_.sequence, event_bytes);
   written_head_ = new_head;
   for (const auto& [stream_id, version] : state.stream_versions) {
     stream_version_cache_.insert_or_assign(std::string(stream_id), version);

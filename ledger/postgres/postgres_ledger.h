@@ -71,8 +71,8 @@ class PostgresLedger final : public Ledger {
   std::unique_ptr<Subscription> Subscribe(
       uint64_t after_sequence, std::function<absl::Status(const v1::Envelope&)> on_event) override;
   // The append path's counters as the RocksDB ledger's; group_commits_total
-  // counts transactions; no WAL syncs are counted (the commit is the
-  // server's). directory_bytes is the size of the ledger's tables with
+  // counts transactions and bytes_written_total the canonical bytes they
+  // inserted; no WAL syncs are counted (the commit is the server's). directory_bytes is the size of the ledger's tables with
   // their indexes in PostgreSQL; sst_files_bytes and memtable_bytes are 0.
   LedgerMetrics Metrics() const override;
 

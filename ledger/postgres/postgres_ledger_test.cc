@@ -261,6 +261,7 @@ TEST_F(PostgresLedgerTest, ConcurrentAppendersShareTransactionsAndStayGapFree) {
   EXPECT_EQ(metrics.events_appended_total, static_cast<uint64_t>(kEvents));
   // Writers queued behind a leader went in with its transaction.
   EXPECT_LT(metrics.group_commits_total, static_cast<uint64_t>(kEvents));
+  EXPECT_GT(metrics.bytes_written_total, 0u);
   EXPECT_GT(metrics.directory_bytes, 0u);
 }
 
