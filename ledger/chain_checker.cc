@@ -1,5 +1,7 @@
 #include "ledger/chain_checker.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "ledger/hash.h"
 #include "util/sha256.h"
@@ -36,6 +38,18 @@ absl::Status ChainChecker::Check(uint64_t sequence, absl::string_view canonical_
   previous_recorded_at_us_ = header.recorded_at_us;
   if (on_event_ != nullptr) return on_event_(sequence, canonical_bytes, header);
   return absl::OkStatus();
+}
+
+absl::StatusOr<VerifyRange> StartVerify(const Ledger& ledger, uint64_t from, uint64_t to) {
+  VerifyRange range;
+  range.head = ledger.Head();
+  range.from = std::max<uint64_t>(from, 1);
+  range.to = std::min(to, range.head.sequence);
+  if (range.empty()) return range;
+  absl::StatusOr<Hash> start = ledger.HashAt(range.from - 1);
+  if (!start.ok()) return start.status();
+  range.start = *start;
+  return range;
 }
 
 }  // namespace loyalty::internal

@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "ledger/envelope_header.h"
 #include "loyalty/ledger.h"
@@ -39,6 +40,18 @@ class ChainChecker {
   int64_t previous_recorded_at_us_ = 0;
   EventHook on_event_;
 };
+
+// Where Ledger::Verify(from, to) starts: the range clamped to the head
+// (from at least 1), the head, and the chain hash of the event before the
+// range.
+struct VerifyRange {
+  uint64_t from = 0;
+  uint64_t to = 0;
+  ChainHead head;
+  Hash start{};
+  bool empty() const { return from > to; }
+};
+absl::StatusOr<VerifyRange> StartVerify(const Ledger& ledger, uint64_t from, uint64_t to);
 
 }  // namespace loyalty::internal
 

@@ -2,7 +2,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "ledger/envelope_header.h"
+#include "ledger/hash.h"
 #include "ledger/validation.h"
 #include "util/sha256.h"
 
@@ -60,6 +60,23 @@ absl::Status PrepareBatch(const AppendBatch& batch, bool allow_plain_personal,
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<PlacedEvent> PlaceEvent(const PreparedBatch& batch, size_t index,
+                                       uint64_t sequence, int64_t recorded_at_us,
+                                       const Hash& previous) {
+  const PreparedEvent& event = batch.events[index];
+  PlacedEvent placed;
+  placed.header = EncodeEnvelopeHeader(
+      {sequence, event.stream_version, recorded_at_us, util::DigestBytes(previous)});
+  const absl::string_view caller_bytes = batch.CallerBytes(event);
+  const size_t size = placed.header.bytes().size() + caller_bytes.size();
+  if (size > kMaxEventBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "event ", index, ": is ", size, " bytes long, more than the limit of ", kMaxEventBytes));
+  }
+  placed.hash = ChainHash(previous, placed.header.bytes(), caller_bytes);
+  return placed;
 }
 
 }  // namespace loyalty::internal

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "ledger/envelope_header.h"
 #include "loyalty/ledger.h"
 
 namespace loyalty::internal {
@@ -44,6 +46,21 @@ struct PreparedBatch {
 // twice in the batch, an expected version's stream id) and fills `prepared`.
 absl::Status PrepareBatch(const AppendBatch& batch, bool allow_plain_personal,
                           PreparedBatch* prepared);
+
+// An event given its place: the header the ledger assigns (its canonical
+// bytes are header || PreparedBatch::CallerBytes) and its chain hash.
+struct PlacedEvent {
+  EncodedHeader header;
+  Hash hash{};
+};
+
+// Places event `index` of `batch` at `sequence`, recorded at
+// `recorded_at_us`, after the event whose chain hash is `previous`.
+// InvalidArgument naming the event when its canonical bytes would pass
+// kMaxEventBytes.
+absl::StatusOr<PlacedEvent> PlaceEvent(const PreparedBatch& batch, size_t index,
+                                       uint64_t sequence, int64_t recorded_at_us,
+                                       const Hash& previous);
 
 }  // namespace loyalty::internal
 

@@ -738,17 +738,16 @@ absl::Status RocksDbLedger::PositionAndChain(const PreparedBatch& batch, GroupSt
   char idempotency_value[8 + 32];
   for (size_t i = 0; i < batch.events.size(); ++i) {
     const PreparedEvent& event = batch.events[i];
-    const EncodedHeader header = EncodeEnvelopeHeader(
-        {sequence, event.stream_version, state->recorded_at_us, util::DigestBytes(previous)});
-    const absl::string_view caller_bytes = batch.CallerBytes(event);
-    const size_t size = header.bytes().size() + caller_bytes.size();
-    if (size > kMaxEventBytes) {
+    absl::StatusOr<PlacedEvent> placed =
+        PlaceEvent(batch, i, sequence, state->recorded_at_us, previous);
+    if (!placed.ok()) {
       write_batch->RollbackToSavePoint();
       result->sequences.clear();
-      return absl::InvalidArgumentError(absl::StrCat(
-          "event ", i, ": is ", size, " bytes long, more than the limit of ", kMaxEventBytes));
+      return placed.status();
     }
-    const Hash hash = ChainHash(previous, header.bytes(), caller_bytes);
+    const EncodedHeader& header = placed->header;
+    const Hash& hash = placed->hash;
+    const absl::string_view caller_bytes = batch.CallerBytes(event);
     util::EncodeBigEndian64(sequence, sequence_key);
     const rocksdb::Slice sequence_slice(sequence_key, 8);
     // The events value: canonical bytes (header || caller fields), chain hash.

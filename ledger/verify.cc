@@ -202,12 +202,11 @@ absl::Status ScanAndCheckInParallel(const RocksDbLedger& ledger, uint64_t from, 
 }  // namespace
 
 absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
-  if (from == 0) from = 1;
-  const ChainHead head = Head();
-  to = std::min(to, head.sequence);
-  if (from > to) return absl::OkStatus();
-  absl::StatusOr<Hash> start = HashAt(from - 1);
-  if (!start.ok()) return start.status();
+  absl::StatusOr<VerifyRange> range = StartVerify(*this, from, to);
+  if (!range.ok() || range->empty()) return range.status();
+  const ChainHead& head = range->head;
+  from = range->from;
+  to = range->to;
   // The indexes are checked with the whole log: an entry may point at any
   // event.
   const bool whole_log = from == 1 && to == head.sequence;
@@ -220,7 +219,7 @@ absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
       return absl::OkStatus();
     };
   }
-  ChainChecker checker(*start, std::move(tally_entries));
+  ChainChecker checker(range->start, std::move(tally_entries));
   absl::Status status =
       to - from + 1 >= kPipelineMinEvents
           ? ScanAndCheckInParallel(*this, from, to, checker)

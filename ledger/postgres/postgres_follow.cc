@@ -12,36 +12,14 @@
 #include <utility>
 #include <vector>
 
+#include "ledger/follow.h"
 #include "ledger/postgres/ledger_schema.h"
 #include "ledger/postgres/postgres_ledger.h"
-#include "ledger/thread_subscription.h"
 
 namespace loyalty::internal {
 namespace {
 
 constexpr absl::Duration kPollInterval = absl::Milliseconds(50);
-
-class PostgresCursor final : public Cursor {
- public:
-  PostgresCursor(const PostgresLedger* ledger, uint64_t after_sequence)
-      : ledger_(ledger), position_(after_sequence) {}
-
-  absl::StatusOr<std::vector<v1::Envelope>> Next(size_t max_events,
-                                                 absl::Duration wait) override {
-    // The deadline bounds a wait on the real clock; it never enters the log.
-    const uint64_t head = ledger_->WaitForAppend(position_, absl::Now() + wait);
-    if (head <= position_) return std::vector<v1::Envelope>();
-    absl::StatusOr<std::vector<v1::Envelope>> events = ledger_->Read(position_ + 1, max_events);
-    if (events.ok() && !events->empty()) position_ = events->back().sequence();
-    return events;
-  }
-
-  uint64_t position() const override { return position_; }
-
- private:
-  const PostgresLedger* ledger_;
-  uint64_t position_;
-};
 
 }  // namespace
 
@@ -64,7 +42,9 @@ uint64_t PostgresLedger::WaitForAppend(uint64_t after_sequence, absl::Time deadl
 }
 
 std::unique_ptr<Cursor> PostgresLedger::NewCursor(uint64_t after_sequence) const {
-  return std::make_unique<PostgresCursor>(this, after_sequence);
+  return std::make_unique<HeadCursor>(
+      this, [this](uint64_t after, absl::Time deadline) { return WaitForAppend(after, deadline); },
+      after_sequence);
 }
 
 std::unique_ptr<Subscription> PostgresLedger::Subscribe(

@@ -321,12 +321,9 @@ absl::Status PostgresLedger::PositionAndChain(const PreparedBatch& batch, GroupS
   uint64_t sequence = state->next_sequence;
   Hash previous = state->previous_hash;
   for (size_t i = 0; i < batch.events.size(); ++i) {
-    const PreparedEvent& event = batch.events[i];
-    const EncodedHeader header = EncodeEnvelopeHeader(
-        {sequence, event.stream_version, state->recorded_at_us, util::DigestBytes(previous)});
-    const absl::string_view caller_bytes = batch.CallerBytes(event);
-    const size_t size = header.bytes().size() + caller_bytes.size();
-    if (size > kMaxEventBytes) {
+    absl::StatusOr<PlacedEvent> placed =
+        PlaceEvent(batch, i, sequence, state->recorded_at_us, previous);
+    if (!placed.ok()) {
       // Drop this batch's rows: the group's others stay.
       rows->sequences.resize(rows_before);
       rows->stream_ids.resize(rows_before);
@@ -336,19 +333,19 @@ absl::Status PostgresLedger::PositionAndChain(const PreparedBatch& batch, GroupS
       rows->canonical_bytes.resize(rows_before);
       rows->hashes.resize(rows_before);
       result->sequences.clear();
-      return absl::InvalidArgumentError(absl::StrCat(
-          "event ", i, ": is ", size, " bytes long, more than the limit of ", kMaxEventBytes));
+      return placed.status();
     }
-    const Hash hash = ChainHash(previous, header.bytes(), caller_bytes);
+    const PreparedEvent& event = batch.events[i];
     rows->sequences.push_back(static_cast<int64_t>(sequence));
     rows->stream_ids.push_back(event.envelope->stream_id());
     rows->stream_versions.push_back(static_cast<int64_t>(event.stream_version));
     rows->idempotency_keys.push_back(event.envelope->idempotency_key());
     rows->content_digests.emplace_back(util::DigestBytes(event.content_digest));
-    rows->canonical_bytes.push_back(absl::StrCat(header.bytes(), caller_bytes));
-    rows->hashes.emplace_back(util::DigestBytes(hash));
+    rows->canonical_bytes.push_back(
+        absl::StrCat(placed->header.bytes(), batch.CallerBytes(event)));
+    rows->hashes.emplace_back(util::DigestBytes(placed->hash));
     result->sequences.push_back(sequence);
-    previous = hash;
+    previous = placed->hash;
     ++sequence;
   }
   state->next_sequence = sequence;

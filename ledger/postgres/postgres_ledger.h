@@ -3,9 +3,9 @@
 // transactions (docs/ledger.md, "The PostgreSQL backend").
 //
 // The canonical bytes, the chain and the checks at the door are the RocksDB
-// ledger's own pieces (prepared_batch.h, envelope_header.h, hash.h,
-// chain_checker.h), so both backends store the same bytes for the same
-// batches and reach the same chain head.
+// ledger's own pieces (prepared_batch.h, chain_checker.h, decoded_reads.h,
+// follow.h), so both backends store the same bytes for the same batches and
+// reach the same chain head.
 #ifndef LOYALTY_LEDGER_POSTGRES_POSTGRES_LEDGER_H_
 #define LOYALTY_LEDGER_POSTGRES_POSTGRES_LEDGER_H_
 
@@ -72,8 +72,9 @@ class PostgresLedger final : public Ledger {
       uint64_t after_sequence, std::function<absl::Status(const v1::Envelope&)> on_event) override;
   // The append path's counters as the RocksDB ledger's; group_commits_total
   // counts transactions and bytes_written_total the canonical bytes they
-  // inserted; no WAL syncs are counted (the commit is the server's). directory_bytes is the size of the ledger's tables with
-  // their indexes in PostgreSQL; sst_files_bytes and memtable_bytes are 0.
+  // inserted; no WAL syncs are counted (the commit is the server's).
+  // directory_bytes is the size of the ledger's tables with their indexes
+  // in PostgreSQL; sst_files_bytes and memtable_bytes are 0.
   LedgerMetrics Metrics() const override;
 
   // Blocks until the head passes `after_sequence` or `deadline` passes,

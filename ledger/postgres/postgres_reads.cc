@@ -56,9 +56,9 @@ absl::Status PostgresLedger::ScanRows(
     absl::FunctionRef<absl::Status(const PGresult*, int row, uint64_t sequence)> visit) const {
   absl::StatusOr<SessionPool::Lease> session = readers_.Borrow();
   if (!session.ok()) return session.status();
-  const std::string sql =
-      absl::StrCat("SELECT ", columns,
-                   " FROM events WHERE sequence BETWEEN $1::bigint AND $2::bigint ORDER BY sequence");
+  const std::string sql = absl::StrCat(
+      "SELECT ", columns,
+      " FROM events WHERE sequence BETWEEN $1::bigint AND $2::bigint ORDER BY sequence");
   uint64_t expected = from;
   while (expected <= to) {
     const uint64_t last = std::min(to, expected + kPageEvents - 1);
@@ -205,18 +205,17 @@ absl::StatusOr<uint64_t> PostgresLedger::SequenceAtTime(int64_t recorded_at_us) 
 }
 
 absl::Status PostgresLedger::Verify(uint64_t from, uint64_t to) const {
-  if (from == 0) from = 1;
-  const ChainHead head = Head();
-  to = std::min(to, head.sequence);
-  if (from > to) return absl::OkStatus();
-  absl::StatusOr<Hash> start = HashAt(from - 1);
-  if (!start.ok()) return start.status();
+  absl::StatusOr<VerifyRange> range = StartVerify(*this, from, to);
+  if (!range.ok() || range->empty()) return range.status();
+  const ChainHead& head = range->head;
+  from = range->from;
+  to = range->to;
   // The unique constraints keep the streams and keys unique; each row's
   // columns must also say what its bytes say, since appends and look-ups
   // trust them.
   const PGresult* current_rows = nullptr;
   int current_row = 0;
-  ChainChecker checker(*start, [&](uint64_t sequence, absl::string_view canonical_bytes,
+  ChainChecker checker(range->start, [&](uint64_t sequence, absl::string_view canonical_bytes,
                                    const EnvelopeHeaderAndKeys& header) {
     return CheckColumns(current_rows, current_row, sequence, canonical_bytes, header);
   });

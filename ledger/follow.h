@@ -1,8 +1,8 @@
-// A Subscription that runs a cursor on a thread of its own and hands each
-// event to a callback: every backend's Ledger::Subscribe, over the backend's
-// own cursor.
-#ifndef LOYALTY_LEDGER_THREAD_SUBSCRIPTION_H_
-#define LOYALTY_LEDGER_THREAD_SUBSCRIPTION_H_
+// Following the log, for every backend: a pull cursor over the backend's
+// wait for its head to move, and a Subscription that runs a cursor on a
+// thread of its own and hands each event to a callback.
+#ifndef LOYALTY_LEDGER_FOLLOW_H_
+#define LOYALTY_LEDGER_FOLLOW_H_
 
 #include <atomic>
 #include <functional>
@@ -17,6 +17,33 @@
 #include "util/mutex.h"
 
 namespace loyalty::internal {
+
+// Blocks until the ledger's head passes `after_sequence` or `deadline`
+// passes; returns the head sequence then.
+using WaitForAppendFn = std::function<uint64_t(uint64_t after_sequence, absl::Time deadline)>;
+
+class HeadCursor final : public Cursor {
+ public:
+  HeadCursor(const Ledger* ledger, WaitForAppendFn wait_for_append, uint64_t after_sequence)
+      : ledger_(ledger), wait_for_append_(std::move(wait_for_append)), position_(after_sequence) {}
+
+  absl::StatusOr<std::vector<v1::Envelope>> Next(size_t max_events,
+                                                 absl::Duration wait) override {
+    // The deadline bounds a wait on the real clock; it never enters the log.
+    const uint64_t head = wait_for_append_(position_, absl::Now() + wait);
+    if (head <= position_) return std::vector<v1::Envelope>();
+    absl::StatusOr<std::vector<v1::Envelope>> events = ledger_->Read(position_ + 1, max_events);
+    if (events.ok() && !events->empty()) position_ = events->back().sequence();
+    return events;
+  }
+
+  uint64_t position() const override { return position_; }
+
+ private:
+  const Ledger* ledger_;
+  const WaitForAppendFn wait_for_append_;
+  uint64_t position_;
+};
 
 class ThreadSubscription final : public Subscription {
  public:
@@ -78,4 +105,4 @@ class ThreadSubscription final : public Subscription {
 
 }  // namespace loyalty::internal
 
-#endif  // LOYALTY_LEDGER_THREAD_SUBSCRIPTION_H_
+#endif  // LOYALTY_LEDGER_FOLLOW_H_
