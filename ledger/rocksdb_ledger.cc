@@ -11,6 +11,7 @@
 #include "ledger/envelope_header.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
+#include "ledger/prepared_batch.h"
 #include "ledger/rocksdb_options.h"
 #include "ledger/validation.h"
 #include "util/big_endian.h"
@@ -369,59 +370,6 @@ RocksDbLedger::Writer::State RocksDbLedger::Wait(Writer* writer) {
   return static_cast<Writer::State>(waiter->state);
 }
 
-absl::Status RocksDbLedger::Prepare(const AppendBatch& batch, PreparedBatch* prepared) const {
-  if (batch.empty()) return absl::InvalidArgumentError("batch: holds no events");
-  if (batch.size() > kMaxBatchEvents) {
-    return absl::InvalidArgumentError(absl::StrCat("batch: holds ", batch.size(),
-                                                   " events, more than the limit of ",
-                                                   kMaxBatchEvents));
-  }
-  prepared->events.resize(batch.size());
-  // Small batches, the common case under many concurrent callers, compare
-  // their keys pairwise rather than fill a set.
-  constexpr size_t kSmallBatch = 8;
-  absl::flat_hash_set<absl::string_view> keys;
-  if (batch.size() > kSmallBatch) keys.reserve(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) {
-    const v1::Envelope& envelope = batch.events()[i];
-    absl::Status valid = ValidateNewEnvelope(envelope, i);
-    if (valid.ok() && !allow_plain_personal_) valid = CheckNoPlainPersonal(envelope, i);
-    if (!valid.ok()) return valid;
-    bool repeated = false;
-    if (batch.size() > kSmallBatch) {
-      repeated = !keys.insert(envelope.idempotency_key()).second;
-    } else {
-      for (size_t j = 0; j < i && !repeated; ++j) {
-        repeated = batch.events()[j].idempotency_key() == envelope.idempotency_key();
-      }
-    }
-    if (repeated) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("event ", i, ": idempotency_key: \"", envelope.idempotency_key(),
-                       "\" is used by an earlier event of the same batch"));
-    }
-    PreparedEvent& event = prepared->events[i];
-    event.envelope = &envelope;
-    event.caller_offset = prepared->caller_bytes.size();
-    SerializeCallerFields(envelope,
-                          envelope.schema_version() == 0 ? kCurrentSchemaVersion
-                                                         : envelope.schema_version(),
-                          &prepared->caller_bytes);
-    event.caller_size = prepared->caller_bytes.size() - event.caller_offset;
-  }
-  for (PreparedEvent& event : prepared->events) {
-    event.content_digest = util::Sha256(prepared->CallerBytes(event));
-  }
-  for (const auto& [stream_id, version] : batch.expected_versions()) {
-    if (stream_id.empty() || stream_id.size() > kMaxStreamIdBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "expected version: stream_id \"", stream_id, "\" is empty or longer than ",
-          kMaxStreamIdBytes, " bytes"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
   if (options_.read_only) {
     return absl::FailedPreconditionError("the ledger is open read-only: appending needs a writing open");
@@ -432,7 +380,7 @@ absl::StatusOr<AppendResult> RocksDbLedger::Append(const AppendBatch& batch) {
   // fields it assigns) and hashing them for idempotency.
   const AppendMetrics::TimePoint started = AppendMetrics::Start();
   PreparedBatch prepared;
-  absl::Status status = Prepare(batch, &prepared);
+  absl::Status status = PrepareBatch(batch, allow_plain_personal_, &prepared);
   if (!status.ok()) return append_metrics_.Failed(status);
 
   Writer writer;
@@ -858,17 +806,16 @@ absl::Status RocksDbLedger::PositionAndChain(const PreparedBatch& batch, GroupSt
   char idempotency_value[8 + 32];
   for (size_t i = 0; i < batch.events.size(); ++i) {
     const PreparedEvent& event = batch.events[i];
-    const EncodedHeader header = EncodeEnvelopeHeader(
-        {sequence, event.stream_version, state->recorded_at_us, util::DigestBytes(previous)});
-    const absl::string_view caller_bytes = batch.CallerBytes(event);
-    const size_t size = header.bytes().size() + caller_bytes.size();
-    if (size > kMaxEventBytes) {
+    absl::StatusOr<PlacedEvent> placed =
+        PlaceEvent(batch, i, sequence, state->recorded_at_us, previous);
+    if (!placed.ok()) {
       write_batch->RollbackToSavePoint();
       result->sequences.clear();
-      return absl::InvalidArgumentError(absl::StrCat(
-          "event ", i, ": is ", size, " bytes long, more than the limit of ", kMaxEventBytes));
+      return placed.status();
     }
-    const Hash hash = ChainHash(previous, header.bytes(), caller_bytes);
+    const EncodedHeader& header = placed->header;
+    const Hash& hash = placed->hash;
+    const absl::string_view caller_bytes = batch.CallerBytes(event);
     util::EncodeBigEndian64(sequence, sequence_key);
     const rocksdb::Slice sequence_slice(sequence_key, 8);
     // The events value: canonical bytes (header || caller fields), chain hash.

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "ledger/append_metrics.h"
+#include "ledger/prepared_batch.h"
 #include "loyalty/ledger.h"
 #include "rocksdb/db.h"
 
@@ -91,24 +92,6 @@ class RocksDbLedger final : public Ledger {
   absl::Status CopyTo(const std::string& directory);
 
  private:
-  // An event checked at the door, waiting for its position. Its envelope is
-  // the caller's, which outlives the Append call.
-  struct PreparedEvent {
-    const v1::Envelope* envelope;
-    // Where the serialization of the envelope's caller fields (envelope.proto
-    // 5-10) lies in PreparedBatch::caller_bytes.
-    size_t caller_offset;
-    size_t caller_size;
-    Hash content_digest;  // SHA-256 of those bytes: decides idempotent retries
-    uint64_t stream_version = 0;  // assigned by the leader
-  };
-  struct PreparedBatch {
-    std::vector<PreparedEvent> events;
-    std::string caller_bytes;  // every event's caller fields, one after another
-    absl::string_view CallerBytes(const PreparedEvent& event) const {
-      return absl::string_view(caller_bytes).substr(event.caller_offset, event.caller_size);
-    }
-  };
   // One caller of Append, queued for the group commit. A follower waits
   // until a leader makes it the next leader or gives it its result.
   struct Writer {
@@ -146,8 +129,6 @@ class RocksDbLedger final : public Ledger {
   // Reads the format and the chain head; writes them on a ledger being
   // created (no event yet) unless read-only.
   absl::Status LoadHead(const std::string& directory);
-  // The caller's share of Append: checks, serializes and hashes the batch.
-  absl::Status Prepare(const AppendBatch& batch, PreparedBatch* prepared) const;
   // Runs `leader`'s group: takes the writers queued from `leader` on, writes
   // them, hands the lead to the next queued writer, waits until the write is
   // durable and gives every writer of the group its result.

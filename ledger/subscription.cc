@@ -1,8 +1,5 @@
 // Following the log: pull cursors and callback subscriptions.
-#include <atomic>
-#include <thread>
-
-#include "absl/synchronization/notification.h"
+#include "ledger/follow.h"
 #include "ledger/rocksdb_ledger.h"
 #include "util/mutex.h"
 
@@ -18,92 +15,10 @@ uint64_t RocksDbLedger::WaitForAppend(uint64_t after_sequence, absl::Time deadli
   return head_.sequence;
 }
 
-namespace {
-
-class LedgerCursor final : public Cursor {
- public:
-  LedgerCursor(const RocksDbLedger* ledger, uint64_t after_sequence)
-      : ledger_(ledger), position_(after_sequence) {}
-
-  absl::StatusOr<std::vector<v1::Envelope>> Next(size_t max_events,
-                                                 absl::Duration wait) override {
-    // The deadline bounds a wait on the real clock; it never enters the log.
-    const uint64_t head = ledger_->WaitForAppend(position_, absl::Now() + wait);
-    if (head <= position_) return std::vector<v1::Envelope>();
-    absl::StatusOr<std::vector<v1::Envelope>> events = ledger_->Read(position_ + 1, max_events);
-    if (events.ok() && !events->empty()) position_ = events->back().sequence();
-    return events;
-  }
-
-  uint64_t position() const override { return position_; }
-
- private:
-  const RocksDbLedger* ledger_;
-  uint64_t position_;
-};
-
-class ThreadSubscription final : public Subscription {
- public:
-  ThreadSubscription(std::unique_ptr<Cursor> cursor,
-                     std::function<absl::Status(const v1::Envelope&)> on_event)
-      : cursor_(std::move(cursor)), on_event_(std::move(on_event)), position_(cursor_->position()) {
-    thread_ = std::thread([this] { Run(); });
-  }
-
-  ~ThreadSubscription() override {
-    stop_.store(true);
-    thread_.join();
-  }
-
-  uint64_t position() const override { return position_.load(); }
-
-  absl::Status status() const override {
-    MutexLock lock(&status_mu_);
-    return status_;
-  }
-
- private:
-  // How long one wait for new events lasts before checking for a stop.
-  static constexpr absl::Duration kPollInterval = absl::Milliseconds(20);
-  static constexpr size_t kReadChunk = 1024;
-
-  void Run() {
-    while (!stop_.load()) {
-      absl::StatusOr<std::vector<v1::Envelope>> events = cursor_->Next(kReadChunk, kPollInterval);
-      if (!events.ok()) {
-        Fail(events.status());
-        return;
-      }
-      for (const v1::Envelope& envelope : *events) {
-        if (stop_.load()) return;
-        absl::Status status = on_event_(envelope);
-        if (!status.ok()) {
-          Fail(status);
-          return;
-        }
-        position_.store(envelope.sequence());
-      }
-    }
-  }
-
-  void Fail(absl::Status status) {
-    MutexLock lock(&status_mu_);
-    status_ = std::move(status);
-  }
-
-  std::unique_ptr<Cursor> cursor_;
-  std::function<absl::Status(const v1::Envelope&)> on_event_;
-  std::atomic<uint64_t> position_;
-  std::atomic<bool> stop_{false};
-  mutable Mutex status_mu_;
-  absl::Status status_ ABSL_GUARDED_BY(status_mu_);
-  std::thread thread_;
-};
-
-}  // namespace
-
 std::unique_ptr<Cursor> RocksDbLedger::NewCursor(uint64_t after_sequence) const {
-  return std::make_unique<LedgerCursor>(this, after_sequence);
+  return std::make_unique<HeadCursor>(
+      this, [this](uint64_t after, absl::Time deadline) { return WaitForAppend(after, deadline); },
+      after_sequence);
 }
 
 std::unique_ptr<Subscription> RocksDbLedger::Subscribe(

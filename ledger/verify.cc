@@ -13,10 +13,12 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/chain_checker.h"
 #include "ledger/envelope_header.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
@@ -91,54 +93,6 @@ void TallyEventEntries(uint64_t sequence, absl::string_view canonical_bytes,
   tally->AddIdempotencyEntry(header.idempotency_key,
                              absl::StrCat(sequence_bytes, util::DigestBytes(content_digest)));
 }
-
-// Checks events in log order: what Verify asks of each one.
-class ChainChecker {
- public:
-  // With `tally`, also adds up the index entries the events call for.
-  explicit ChainChecker(const Hash& start, IndexTally* tally = nullptr)
-      : previous_(start), tally_(tally) {}
-
-  absl::Status Check(uint64_t sequence, absl::string_view canonical_bytes,
-                     const Hash& stored_hash) {
-    EnvelopeHeaderAndKeys header;
-    if (!ReadEnvelopeHeader(canonical_bytes, &header)) {
-      return absl::DataLossError(
-          absl::StrCat("sequence ", sequence, ": stored bytes are not a valid envelope"));
-    }
-    if (header.sequence != sequence) {
-      return absl::DataLossError(absl::StrCat("sequence ", sequence,
-                                              ": holds the event recorded as sequence ",
-                                              header.sequence));
-    }
-    if (header.previous_hash != util::DigestBytes(previous_)) {
-      return absl::DataLossError(absl::StrCat(
-          "sequence ", sequence, ": previous_hash does not match the hash of sequence ",
-          sequence - 1));
-    }
-    if (header.recorded_at_us < previous_recorded_at_us_) {
-      return absl::DataLossError(
-          absl::StrCat("sequence ", sequence, ": recorded_at_us goes back in time"));
-    }
-    const Hash hash = ChainHash(previous_, canonical_bytes);
-    if (hash != stored_hash) {
-      return absl::DataLossError(
-          absl::StrCat("sequence ", sequence, ": its bytes do not match its chain hash"));
-    }
-    previous_ = hash;
-    previous_recorded_at_us_ = header.recorded_at_us;
-    if (tally_ != nullptr) TallyEventEntries(sequence, canonical_bytes, header, tally_);
-    return absl::OkStatus();
-  }
-
-  // The hash of the last event checked (the start hash before any).
-  const Hash& previous() const { return previous_; }
-
- private:
-  Hash previous_;
-  int64_t previous_recorded_at_us_ = 0;
-  IndexTally* const tally_;
-};
 
 // Consecutive events copied out of a scan.
 struct Chunk {
@@ -248,17 +202,24 @@ absl::Status ScanAndCheckInParallel(const RocksDbLedger& ledger, uint64_t from, 
 }  // namespace
 
 absl::Status RocksDbLedger::Verify(uint64_t from, uint64_t to) const {
-  if (from == 0) from = 1;
-  const ChainHead head = Head();
-  to = std::min(to, head.sequence);
-  if (from > to) return absl::OkStatus();
-  absl::StatusOr<Hash> start = HashAt(from - 1);
-  if (!start.ok()) return start.status();
+  absl::StatusOr<VerifyRange> range = StartVerify(*this, from, to);
+  if (!range.ok() || range->empty()) return range.status();
+  const ChainHead& head = range->head;
+  from = range->from;
+  to = range->to;
   // The indexes are checked with the whole log: an entry may point at any
   // event.
   const bool whole_log = from == 1 && to == head.sequence;
   IndexTally expected;
-  ChainChecker checker(*start, whole_log ? &expected : nullptr);
+  ChainChecker::EventHook tally_entries;
+  if (whole_log) {
+    tally_entries = [&expected](uint64_t sequence, absl::string_view canonical_bytes,
+                                const EnvelopeHeaderAndKeys& header) {
+      TallyEventEntries(sequence, canonical_bytes, header, &expected);
+      return absl::OkStatus();
+    };
+  }
+  ChainChecker checker(range->start, std::move(tally_entries));
   absl::Status status =
       to - from + 1 >= kPipelineMinEvents
           ? ScanAndCheckInParallel(*this, from, to, checker)

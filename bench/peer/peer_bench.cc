@@ -29,9 +29,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "bench/peer/pg.h"
 #include "demo/workload.h"
 #include "replay/projection_set.h"
+#include "util/pg_session.h"
 #include "engine/projection_store.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -45,6 +45,11 @@ namespace loyalty::peer {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using util::AppendCopyBytea;
+using util::AppendCopyText;
+using util::PgParams;
+using util::PgSession;
+using Result = util::PgResult;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -616,18 +621,17 @@ SideResult RunPeer(const Source& source, const Options& options) {
     CHECK_OK(pg.Exec("DECLARE replay NO SCROLL CURSOR FOR SELECT payload FROM events ORDER BY seq"),
              "declare");
     for (;;) {
-      absl::StatusOr<Result> chunk = pg.Query("FETCH 10000 FROM replay");
+      // Binary results: the payload's bytes as stored, nothing to unescape.
+      absl::StatusOr<Result> chunk = pg.Run("FETCH 10000 FROM replay", PgParams());
       if (!chunk.ok()) Die(chunk.status(), "fetching events");
       const int rows = PQntuples(chunk->get());
       if (rows == 0) break;
       for (int r = 0; r < rows; ++r) {
-        size_t length = 0;
-        unsigned char* bytes = PQunescapeBytea(
-            reinterpret_cast<const unsigned char*>(PQgetvalue(chunk->get(), r, 0)), &length);
+        const absl::string_view bytes = util::PgBytesAt(chunk->get(), r, 0);
         v1::Envelope envelope;
-        const bool parsed = envelope.ParseFromArray(bytes, static_cast<int>(length));
-        PQfreemem(bytes);
-        if (!parsed) Die(absl::DataLossError("an event does not parse"), "peer rebuild");
+        if (!envelope.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          Die(absl::DataLossError("an event does not parse"), "peer rebuild");
+        }
         CHECK_OK(fresh.Apply(envelope), "peer rebuild");
       }
     }
@@ -640,13 +644,12 @@ SideResult RunPeer(const Source& source, const Options& options) {
   CHECK_OK(pg.Exec("ANALYZE"), "analyze");
 
   CHECK_OK(pg.Prepare("member", absl::StrCat("SELECT ", kMemberColumns,
-                                             " FROM member_balances WHERE member_id = $1"),
-                      1),
+                                             " FROM member_balances WHERE member_id = $1::text")),
            "prepare");
   std::vector<double> samples_us;
   for (const std::string& member_id : QueryMembers(source, options)) {
     const Clock::time_point query_start = Clock::now();
-    absl::StatusOr<Result> row = pg.QueryPrepared("member", {member_id.c_str()});
+    absl::StatusOr<Result> row = pg.RunPrepared("member", PgParams().Text(member_id));
     samples_us.push_back(SecondsSince(query_start) * 1e6);
     if (!row.ok()) Die(row.status(), "querying a peer member");
     if (PQntuples(row->get()) != 1) Die(absl::NotFoundError(member_id), "peer member");

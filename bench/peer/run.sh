@@ -34,48 +34,18 @@ while (($# > 0)); do
 done
 [[ -x $bench ]] || { echo "run.sh: no benchmark binary at $bench (build the peer_bench target)" >&2; exit 2; }
 
-pg_bin=${LOYALTY_PG_BIN:-}
-if [[ -z $pg_bin ]]; then
-  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
-fi
-[[ -x $pg_bin/initdb && -x $pg_bin/pg_ctl ]] || {
-  echo "run.sh: no PostgreSQL server binaries (Debian: apt-get install postgresql)" >&2; exit 2; }
-
-as_server=()
-if [[ $(id -u) -eq 0 ]]; then
-  if ! id loyaltybench >/dev/null 2>&1; then
-    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin loyaltybench
-  fi
-  as_server=(runuser -u loyaltybench --)
-fi
-
+# The server: testing/throwaway_postgres.sh, as the tests start theirs.
+server="$here/../../testing/throwaway_postgres.sh"
 work=$(mktemp -d "${TMPDIR:-/tmp}/loyalty-peer-XXXXXX")
-pgdata="$work/pgdata"
-socket_dir="$work/socket"
-started=0
-cleanup() {
-  if ((started)); then
-    "${as_server[@]}" "$pg_bin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null 2>&1 || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-mkdir -p "$socket_dir" "$work/bench"
-chmod 755 "$work"
-if ((${#as_server[@]} > 0)); then chown loyaltybench "$work" "$socket_dir"; fi
-
-"${as_server[@]}" "$pg_bin/initdb" -D "$pgdata" -U loyalty --auth=trust -E UTF8 --locale=C.UTF-8 \
-  >"$work/initdb.log" 2>&1 || { cat "$work/initdb.log" >&2; exit 1; }
+trap '"$server" stop "$work"' EXIT INT TERM
 # Settings a real deployment of this size would have; durability left at
 # the defaults (fsync, synchronous_commit and full_page_writes on).
-"${as_server[@]}" "$pg_bin/pg_ctl" -D "$pgdata" -l "$work/server.log" -w \
-  -o "-c listen_addresses='' -k $socket_dir -c shared_buffers=256MB -c max_wal_size=4GB \
-      -c fsync=on -c synchronous_commit=on" start >/dev/null \
-  || { cat "$work/server.log" >&2; exit 1; }
-started=1
-
+"$server" start "$work" -c shared_buffers=256MB -c max_wal_size=4GB -c fsync=on \
+  -c synchronous_commit=on
+socket_dir="$work/socket"
+mkdir -p "$work/bench"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "PostgreSQL: $("$pg_bin/postgres" --version), data and socket in $work"
+echo "PostgreSQL: $(psql --version 2>/dev/null || echo "version unknown"), data and socket in $work"
 "$bench" --work-dir="$work/bench" --pg="host=$socket_dir user=loyalty dbname=postgres" \
   --members="$members" --days="$days" --batch-events="$batch_events" --queries="$queries" \
   --seed="$seed"
