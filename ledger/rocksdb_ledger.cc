@@ -4,7 +4,6 @@
 #include <cstring>
 #include <utility>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/types/span.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -13,7 +12,6 @@
 #include "ledger/keys.h"
 #include "ledger/prepared_batch.h"
 #include "ledger/rocksdb_options.h"
-#include "ledger/validation.h"
 #include "util/big_endian.h"
 #include "util/db_directory.h"
 #include "util/rocks_checkpoint.h"
