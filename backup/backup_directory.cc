@@ -110,6 +110,13 @@ rocksdb::BackupEngineOptions EngineOptions(const std::string& directory) {
   return options;
 }
 
+// Every store's backup that makes `backup`: the ledger's first.
+std::vector<std::pair<std::string, uint32_t>> PartsOf(const ListedBackup& backup) {
+  std::vector<std::pair<std::string, uint32_t>> parts = {{kLedgerStore, backup.info.backup_id}};
+  parts.insert(parts.end(), backup.metadata.parts.begin(), backup.metadata.parts.end());
+  return parts;
+}
+
 }  // namespace
 
 // An flock(2) on DIR/LOCK, released when the descriptor closes: a process
@@ -333,10 +340,7 @@ absl::StatusOr<ListedBackup> BackupDirectory::Find(uint32_t backup_id) {
 }
 
 absl::Status BackupDirectory::Verify(const ListedBackup& backup) {
-  std::vector<std::pair<std::string, uint32_t>> parts = {
-      {kLedgerStore, backup.info.backup_id}};
-  parts.insert(parts.end(), backup.metadata.parts.begin(), backup.metadata.parts.end());
-  for (const auto& [store, part_id] : parts) {
+  for (const auto& [store, part_id] : PartsOf(backup)) {
     absl::StatusOr<rocksdb::BackupEngineReadOnlyBase*> engine = Reader(store);
     if (!engine.ok()) return engine.status();
     const rocksdb::IOStatus verified = (*engine)->VerifyBackup(part_id, /*verify_with_checksum=*/true);
@@ -352,10 +356,7 @@ absl::Status BackupDirectory::Verify(const ListedBackup& backup) {
 }
 
 absl::Status BackupDirectory::Restore(const ListedBackup& backup, const std::string& directory) {
-  std::vector<std::pair<std::string, uint32_t>> parts = {
-      {kLedgerStore, backup.info.backup_id}};
-  parts.insert(parts.end(), backup.metadata.parts.begin(), backup.metadata.parts.end());
-  for (const auto& [store, part_id] : parts) {
+  for (const auto& [store, part_id] : PartsOf(backup)) {
     absl::StatusOr<rocksdb::BackupEngineReadOnlyBase*> engine = Reader(store);
     if (!engine.ok()) return engine.status();
     const std::string target =

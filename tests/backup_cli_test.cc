@@ -127,21 +127,8 @@ TEST_F(BackupCliTest, ADamagedBackupIsExitTwoForVerifyAndRestoreAndRestoresNothi
 
 // Kills `backup --to` after `delay_ms`; returns whether it was still running.
 bool KillBackupAfter(const std::string& db, const std::string& backups, int delay_ms) {
-  std::vector<std::string> args = {LOYALTY_BINARY, "--db", db, "backup", "--to", backups};
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, LOYALTY_BINARY, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) {
-    ADD_FAILURE() << "cannot run the tool";
-    return false;
-  }
+  const pid_t pid = loyalty::testing::SpawnTool(LOYALTY_BINARY, {"--db", db, "backup", "--to", backups});
+  if (pid == 0) return false;
   std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
   const bool running = ::kill(pid, SIGKILL) == 0;
   int status = 0;

@@ -40,6 +40,29 @@ inline std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
+// Starts `binary args...` with standard output and error discarded, for a
+// test that kills it; returns its pid (0, with a test failure, when it
+// cannot be started).
+inline pid_t SpawnTool(const std::string& binary, const std::vector<std::string>& args) {
+  std::vector<std::string> argv_strings = {binary};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& arg : argv_strings) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (spawned != 0) {
+    ADD_FAILURE() << "cannot run " << binary << ": " << std::strerror(spawned);
+    return 0;
+  }
+  return pid;
+}
+
 // Runs `binary args...` in `working_directory` with standard input read from
 // `stdin_path`; standard output and error go to `capture_prefix`.out and
 // .err, then into the result.

@@ -221,18 +221,9 @@ TEST_F(HostileCampaign, AKillDuringTheFirstDemoLeavesNothingOrALedger) {
   std::mt19937 random(4242);
   for (int round = 0; round < 12; ++round) {
     const std::string name = absl::StrCat("k", round);
-    std::vector<std::string> argv_strings = {LOYALTY_BINARY, "--db", Path(name), "demo",
-                                             "--members", "20", "--days", "20"};
-    std::vector<char*> argv;
-    for (std::string& arg : argv_strings) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid = 0;
-    ASSERT_EQ(posix_spawn(&pid, LOYALTY_BINARY, &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
+    const pid_t pid = loyalty::testing::SpawnTool(
+        LOYALTY_BINARY, {"--db", Path(name), "demo", "--members", "20", "--days", "20"});
+    ASSERT_NE(pid, 0);
     usleep(std::uniform_int_distribution<int>(0, 40000)(random));
     kill(pid, SIGKILL);
     int wait_status = 0;
