@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "loyalty/backup.h"
 #include "loyalty/commands.h"
 #include "loyalty/engine.h"
 #include "loyalty/metrics.h"
@@ -353,6 +354,77 @@ int loyalty_verify(loyalty_engine* engine) {
     absl::Status status = CheckEngine(engine);
     if (!status.ok()) return status;
     return engine->engine->ledger().Verify(1, std::numeric_limits<uint64_t>::max());
+  });
+}
+
+namespace {
+
+// A directory argument of the backup functions: text, and not empty.
+absl::Status ReadDirectory(absl::string_view field, const char* data, size_t length,
+                           std::string* out) {
+  absl::Status status = ReadText(field, data, length, out);
+  if (status.ok() && out->empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": empty"));
+  return status;
+}
+
+void CopyBackupInfo(const loyalty::BackupInfo& info, loyalty_backup_info* out) {
+  if (out == nullptr) return;
+  loyalty_backup_info copy{};
+  copy.backup_id = info.backup_id;
+  copy.head_sequence = static_cast<int64_t>(info.head.sequence);
+  const std::string hex = loyalty::HashHex(info.head.hash);
+  std::memcpy(copy.head_hash_hex, hex.c_str(), LOYALTY_HASH_HEX_SIZE);
+  copy.created_at_us = info.created_at_us;
+  copy.size_bytes = info.size_bytes;
+  copy.copied_bytes = info.copied_bytes;
+  copy.appends_held_us = info.appends_held_us;
+  *out = copy;
+}
+
+}  // namespace
+
+int loyalty_backup(loyalty_engine* engine, const char* backup_directory,
+                   size_t backup_directory_length, loyalty_backup_info* info_out) {
+  return Guard([&]() -> absl::Status {
+    absl::Status status = CheckEngine(engine);
+    if (!status.ok()) return status;
+    std::string path;
+    status = ReadDirectory("backup_directory", backup_directory, backup_directory_length, &path);
+    if (!status.ok()) return status;
+    absl::StatusOr<loyalty::BackupInfo> info = engine->engine->Backup(path);
+    if (!info.ok()) return info.status();
+    CopyBackupInfo(*info, info_out);
+    return absl::OkStatus();
+  });
+}
+
+int loyalty_backup_verify(const char* backup_directory, size_t backup_directory_length,
+                          uint32_t backup_id) {
+  return Guard([&]() -> absl::Status {
+    std::string path;
+    absl::Status status =
+        ReadDirectory("backup_directory", backup_directory, backup_directory_length, &path);
+    if (!status.ok()) return status;
+    return loyalty::VerifyBackup(path, backup_id);
+  });
+}
+
+int loyalty_restore(const char* backup_directory, size_t backup_directory_length,
+                    uint32_t backup_id, const char* ledger_directory,
+                    size_t ledger_directory_length, loyalty_backup_info* info_out) {
+  return Guard([&]() -> absl::Status {
+    std::string from;
+    std::string to;
+    absl::Status status =
+        ReadDirectory("backup_directory", backup_directory, backup_directory_length, &from);
+    if (status.ok()) {
+      status = ReadDirectory("ledger_directory", ledger_directory, ledger_directory_length, &to);
+    }
+    if (!status.ok()) return status;
+    absl::StatusOr<loyalty::BackupInfo> info = loyalty::RestoreBackup(from, backup_id, to);
+    if (!info.ok()) return info.status();
+    CopyBackupInfo(*info, info_out);
+    return absl::OkStatus();
   });
 }
 

@@ -363,6 +363,48 @@ static void TestMetrics(const char* directory) {
   loyalty_engine_close(engine);
 }
 
+/* A backup taken through the C API restores into a ledger with the same
+ * head, which opens with the master key file copied beside it. */
+static void TestBackup(const char* ledger, const char* backups, const char* restored) {
+  loyalty_engine* engine = NULL;
+  CHECK_OK(loyalty_engine_open(ledger, strlen(ledger), 0, &engine));
+  if (engine == NULL) return;
+  const int64_t now = NowUs();
+  CHECK_OK(loyalty_enrol_member(engine, S("B1"), NULL, 0, NULL, 0, 0, 0, 0, now, S("desk"), NULL));
+  CHECK_OK(loyalty_record_purchase(engine, S("BP1"), S("B1"), S("store-1"), 4500, S("food"), now,
+                                   S("pos"), NULL));
+  int64_t head = 0;
+  char hash[LOYALTY_HASH_HEX_SIZE];
+  CHECK_OK(loyalty_head(engine, &head, hash));
+
+  loyalty_backup_info info;
+  CHECK_OK(loyalty_backup(engine, backups, strlen(backups), &info));
+  CHECK(info.backup_id == 1 && info.head_sequence == head);
+  CHECK(strcmp(info.head_hash_hex, hash) == 0 && info.copied_bytes > 0);
+  CHECK_OK(loyalty_backup(engine, backups, strlen(backups), NULL));
+  CHECK_ERROR(loyalty_backup(engine, "", 0, &info), LOYALTY_INVALID_ARGUMENT, "backup_directory");
+  loyalty_engine_close(engine);
+
+  CHECK_OK(loyalty_backup_verify(backups, strlen(backups), 0));
+  CHECK_ERROR(loyalty_backup_verify(backups, strlen(backups), 9), LOYALTY_NOT_FOUND, "9");
+  CHECK_ERROR(loyalty_restore(backups, strlen(backups), 0, ledger, strlen(ledger), &info),
+              LOYALTY_FAILED_PRECONDITION, "holds files");
+  CHECK_OK(loyalty_restore(backups, strlen(backups), 1, restored, strlen(restored), &info));
+  CHECK(info.backup_id == 1 && info.head_sequence == head);
+
+  char command[8400];
+  snprintf(command, sizeof command, "cp -p '%s.key' '%s.key'", ledger, restored);
+  CHECK(system(command) == 0);
+  CHECK_OK(loyalty_engine_open(restored, strlen(restored), 0, &engine));
+  if (engine == NULL) return;
+  char restored_hash[LOYALTY_HASH_HEX_SIZE];
+  int64_t restored_head = 0;
+  CHECK_OK(loyalty_head(engine, &restored_head, restored_hash));
+  CHECK(restored_head == head && strcmp(restored_hash, hash) == 0);
+  CHECK_OK(loyalty_verify(engine));
+  loyalty_engine_close(engine);
+}
+
 int main(void) {
   const char* base = getenv("TMPDIR");
   char directory[4096];
@@ -384,6 +426,12 @@ int main(void) {
   TestMetrics(ledger);
   snprintf(ledger, sizeof ledger, "%s/personal-db", directory);
   TestPersonalDataAtRest(ledger);
+  snprintf(ledger, sizeof ledger, "%s/backup-db", directory);
+  char backups[4200];
+  snprintf(backups, sizeof backups, "%s/backups", directory);
+  char restored[4200];
+  snprintf(restored, sizeof restored, "%s/restored-db", directory);
+  TestBackup(ledger, backups, restored);
 
   char command[8400];
   snprintf(command, sizeof command, "rm -rf '%s'", directory);

@@ -245,6 +245,47 @@ int loyalty_head(loyalty_engine* engine, int64_t* sequence_out, char* hash_hex_o
 int loyalty_verify(loyalty_engine* engine);
 
 /* ------------------------------------------------------------------------
+ * Backups (include/loyalty/backup.h, docs/backup.md). */
+
+/* One backup: its number, the log it holds (sequences 1..head_sequence and
+ * the chain hash there), when it was taken (the engine's clock), the bytes
+ * of its files, what taking it copied and how long appends waited (0 for a
+ * backup restored). */
+typedef struct loyalty_backup_info {
+  uint32_t backup_id;
+  int64_t head_sequence;
+  char head_hash_hex[LOYALTY_HASH_HEX_SIZE];
+  int64_t created_at_us;
+  uint64_t size_bytes;
+  uint64_t copied_bytes;
+  int64_t appends_held_us;
+} loyalty_backup_info;
+
+/* Backs up the engine's ledger (log, member keys, projections, audit store)
+ * into `backup_directory` while other threads go on with commands:
+ * consistent, incremental, without the master key. `info_out` may be NULL.
+ * Errors: FAILED_PRECONDITION for a directory that holds other files;
+ * UNAVAILABLE while another process uses it. */
+int loyalty_backup(loyalty_engine* engine, const char* backup_directory,
+                   size_t backup_directory_length, loyalty_backup_info* info_out);
+
+/* Checks every file of backup `backup_id` (0: every backup) against its
+ * recorded checksum. DATA_LOSS naming the store and the file; NOT_FOUND for
+ * no such backup. */
+int loyalty_backup_verify(const char* backup_directory, size_t backup_directory_length,
+                          uint32_t backup_id);
+
+/* Restores backup `backup_id` (0: the latest) into `ledger_directory`, which
+ * must not exist or be empty, and verifies its chain before it is in place;
+ * open it with loyalty_engine_open (and the master key file the backup was
+ * taken under, beside it as LEDGER_DIRECTORY.key). `info_out` may be NULL.
+ * Errors: FAILED_PRECONDITION when the directory holds files; NOT_FOUND for
+ * no such backup; DATA_LOSS for a damaged backup, with nothing left behind. */
+int loyalty_restore(const char* backup_directory, size_t backup_directory_length,
+                    uint32_t backup_id, const char* ledger_directory,
+                    size_t ledger_directory_length, loyalty_backup_info* info_out);
+
+/* ------------------------------------------------------------------------
  * Memory the library allocates for the caller. */
 
 /* Releases what loyalty_metrics_prometheus() and loyalty_cursor_next()
