@@ -14,8 +14,9 @@
 # loyaltypg (created if missing), otherwise as the caller.
 #
 # COMMAND runs with these in its environment:
-#   LOYALTY_PG_URI        the multi-host URI a client uses, with
-#                         target_session_attrs=read-write
+#   LOYALTY_PG_URI        the multi-host URI a client uses, as the servers'
+#                         superuser, with target_session_attrs=read-write,
+#                         in the schema "ledger" (empty)
 #   LOYALTY_PG_NODES      "name:port" of the three data nodes, space-separated
 #   LOYALTY_PG_CLUSTER    the cluster's directory: node N's data in nodeN/,
 #                         the process group of its keeper and server in
@@ -144,7 +145,13 @@ wait_for_state secondary 2 180 || fail "the standbys did not catch up"
   fail "setting number-sync-standbys failed"
 wait_for_state primary 1 60 || fail "no primary with synchronous standbys"
 
-export LOYALTY_PG_URI="postgresql://${hosts%,}/loyalty?target_session_attrs=read-write&connect_timeout=5"
+# initdb made the servers' user its superuser role; clients connect as it,
+# to a schema of their own: pg_auto_failover keeps pg_stat_statements in
+# "public", and the ledger takes only an empty schema.
+server_user=$(stat -c %U "$work/node1")
+"$pg_bin/psql" -X -q -h 127.0.0.1 -p "$((base_port + 1))" -U "$server_user" -d loyalty \
+  -c "CREATE SCHEMA ledger" >"$work/schema.log" 2>&1 || fail "creating the schema failed"
+export LOYALTY_PG_URI="postgresql://$server_user@${hosts%,}/loyalty?target_session_attrs=read-write&connect_timeout=5&options=-csearch_path%3Dledger"
 export LOYALTY_PG_NODES="${nodes% }"
 export LOYALTY_PG_CLUSTER="$work"
 export LOYALTY_PG_CTL="${ctl[*]}"
