@@ -48,7 +48,9 @@ mkdir -p "$work/home" "$work/sock"
 as_server=()
 if [[ $(id -u) -eq 0 ]]; then
   if ! id loyaltypg >/dev/null 2>&1; then
-    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin loyaltypg
+    # Two clusters may start at once (ctest -j): the loser of the race finds the user made.
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin loyaltypg ||
+      id loyaltypg >/dev/null
   fi
   chown -R loyaltypg "$work"
   as_server=(runuser -u loyaltypg --)

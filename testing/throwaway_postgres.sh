@@ -39,8 +39,9 @@ fi
 as_server=()
 if [[ $(id -u) -eq 0 ]]; then
   if ! id loyaltybench >/dev/null 2>&1; then
+    # Two servers may start at once (ctest -j): the loser of the race finds the user made.
     useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
-      loyaltybench
+      loyaltybench || id loyaltybench >/dev/null
   fi
   as_server=(runuser -u loyaltybench --)
 fi
