@@ -28,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kFormatFile[] = "FORMAT";
+constexpr char kFormatTemporary[] = "FORMAT.tmp";  // WriteFormatFile's, renamed to FORMAT
 constexpr char kLockFile[] = "LOCK";
 
 absl::Status FileError(absl::string_view what, const std::string& path, int error_number) {
@@ -40,7 +41,10 @@ absl::Status FileError(absl::string_view what, const std::string& path, int erro
 }
 
 bool IsOurEntry(absl::string_view name) {
-  if (name == kFormatFile || name == kLockFile || name == kLedgerStore) return true;
+  if (name == kFormatFile || name == kFormatTemporary || name == kLockFile ||
+      name == kLedgerStore) {
+    return true;
+  }
   return std::find(std::begin(kOtherStores), std::end(kOtherStores), name) !=
          std::end(kOtherStores);
 }
@@ -58,16 +62,21 @@ absl::StatusOr<Found> Inspect(const std::string& path, std::vector<std::string>*
     return Found::kForeign;
   }
   bool has_format = false;
-  bool empty = true;
+  // Only what a creation killed before FORMAT was in place leaves (its lock
+  // file, FORMAT's temporary): nothing to lose, so nothing there.
+  bool creation_leftovers_only = true;
+  std::vector<std::string> ours;
   for (const fs::directory_entry& entry : fs::directory_iterator(path, error)) {
-    empty = false;
     const std::string name = entry.path().filename().string();
     if (name == kFormatFile) has_format = true;
-    if (!IsOurEntry(name)) foreign->push_back(name);
+    if (name != kLockFile && name != kFormatTemporary) creation_leftovers_only = false;
+    (IsOurEntry(name) ? ours : *foreign).push_back(name);
   }
   if (error) return FileError("listing", path, error.value());
+  if (!has_format && creation_leftovers_only) return Found::kNothing;
+  // Stores without FORMAT are named as what the directory holds.
+  if (!has_format && foreign->empty()) *foreign = std::move(ours);
   std::sort(foreign->begin(), foreign->end());
-  if (empty) return Found::kNothing;
   if (!has_format || !foreign->empty()) return Found::kForeign;
   std::ifstream in(fs::path(path) / kFormatFile);
   std::stringstream text;
@@ -82,7 +91,7 @@ absl::StatusOr<Found> Inspect(const std::string& path, std::vector<std::string>*
 
 absl::Status WriteFormatFile(const std::string& path) {
   const std::string target = (fs::path(path) / kFormatFile).string();
-  const std::string temporary = target + ".tmp";
+  const std::string temporary = (fs::path(path) / kFormatTemporary).string();
   const std::string text = absl::StrCat(kMetadataFormat, "\n");
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return FileError("creating", temporary, errno);

@@ -303,6 +303,29 @@ TEST_F(EngineBackupTest, BackupGoesOnlyIntoANewOrEmptyDirectoryOrOneOfBackups) {
   EXPECT_FALSE(fs::exists(dir_.Sub("db/backup-staging")));
 }
 
+TEST_F(EngineBackupTest, ABackupDirectoryWhoseCreationWasKilledIsTakenUp) {
+  RunHistory(10);
+  // What a backup killed between its lock and its FORMAT leaves.
+  fs::create_directory(dir_.Sub("backups"));
+  testing::WriteFile(dir_.Sub("backups/LOCK"), "");
+  testing::WriteFile(dir_.Sub("backups/FORMAT.tmp"), "loyalty-b");
+  absl::StatusOr<BackupInfo> backup = Backup();
+  ASSERT_TRUE(backup.ok()) << backup.status();
+  EXPECT_TRUE(fs::exists(dir_.Sub("backups/FORMAT")));
+  EXPECT_FALSE(fs::exists(dir_.Sub("backups/FORMAT.tmp")));
+  EXPECT_TRUE(VerifyBackup(dir_.Sub("backups"), 0).ok());
+}
+
+TEST_F(EngineBackupTest, StoresWithoutTheirFormatFileAreNamedNotTakenUp) {
+  RunHistory(10);
+  ASSERT_TRUE(Backup().ok());
+  fs::remove(dir_.Sub("backups/FORMAT"));
+  absl::StatusOr<BackupInfo> backup = Backup();
+  EXPECT_EQ(backup.status().code(), absl::StatusCode::kFailedPrecondition) << backup.status();
+  EXPECT_THAT(backup.status().message(), HasSubstr("\"ledger\""));
+  EXPECT_EQ(ListBackups(dir_.Sub("backups")).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(EngineBackupTest, ListingAndVerifyingSomethingElseIsNotFoundAndWritesNothing) {
   fs::create_directory(dir_.Sub("other"));
   testing::WriteFile(dir_.Sub("other/report.pdf"), "x");
