@@ -22,7 +22,8 @@ absl::StatusOr<std::vector<BackupInfo>> ListBackups(const std::string& backup_di
   return infos;
 }
 
-absl::Status VerifyBackup(const std::string& backup_directory, uint32_t backup_id) {
+absl::StatusOr<std::vector<BackupInfo>> VerifyBackup(const std::string& backup_directory,
+                                                     uint32_t backup_id) {
   absl::StatusOr<std::unique_ptr<backup::BackupDirectory>> directory =
       backup::BackupDirectory::OpenForReading(backup_directory);
   if (!directory.ok()) return directory.status();
@@ -37,11 +38,13 @@ absl::Status VerifyBackup(const std::string& backup_directory, uint32_t backup_i
     if (!found.ok()) return found.status();
     backups.push_back(std::move(*found));
   }
-  for (const backup::ListedBackup& backup : backups) {
-    absl::Status verified = (*directory)->Verify(backup);
-    if (!verified.ok()) return verified;
+  std::vector<BackupInfo> verified;
+  for (backup::ListedBackup& backup : backups) {
+    absl::Status status = (*directory)->Verify(backup);
+    if (!status.ok()) return status;
+    verified.push_back(std::move(backup.info));
   }
-  return absl::OkStatus();
+  return verified;
 }
 
 absl::StatusOr<std::vector<uint32_t>> PurgeBackups(const std::string& backup_directory,

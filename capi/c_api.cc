@@ -405,7 +405,7 @@ int loyalty_backup_verify(const char* backup_directory, size_t backup_directory_
     absl::Status status =
         ReadDirectory("backup_directory", backup_directory, backup_directory_length, &path);
     if (!status.ok()) return status;
-    return loyalty::VerifyBackup(path, backup_id);
+    return loyalty::VerifyBackup(path, backup_id).status();
   });
 }
 

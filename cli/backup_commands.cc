@@ -67,12 +67,10 @@ int RunBackupPurge(const std::string& from, uint64_t keep) {
 }
 
 int RunBackupVerify(const std::string& from, uint64_t backup_id) {
-  absl::StatusOr<std::vector<BackupInfo>> backups = ListBackups(from);
-  if (!backups.ok()) return ReportError(backups.status());
-  absl::Status verified = VerifyBackup(from, static_cast<uint32_t>(backup_id));
-  if (!verified.ok()) return ReportError(verified);
-  for (const BackupInfo& backup : *backups) {
-    if (backup_id != 0 && backup.backup_id != backup_id) continue;
+  absl::StatusOr<std::vector<BackupInfo>> verified =
+      VerifyBackup(from, static_cast<uint32_t>(backup_id));
+  if (!verified.ok()) return ReportError(verified.status());
+  for (const BackupInfo& backup : *verified) {
     Print(absl::StrCat("ok: backup ", backup.backup_id, " (", absl::StrJoin(backup.stores, ", "),
                        "): ", backup.file_count, " files match their checksums\n"));
   }

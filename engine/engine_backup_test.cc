@@ -252,7 +252,7 @@ TEST_F(EngineBackupTest, ADamagedBackupFileIsRefusedByVerifyAndRestore) {
     file.seekp(static_cast<std::streamoff>(fs::file_size(table) / 2));
     file.put('\x7f');
   }
-  absl::Status verified = VerifyBackup(dir_.Sub("backups"), 1);
+  absl::Status verified = VerifyBackup(dir_.Sub("backups"), 1).status();
   EXPECT_EQ(verified.code(), absl::StatusCode::kDataLoss) << verified;
   EXPECT_THAT(verified.message(), HasSubstr("the ledger"));
   absl::StatusOr<BackupInfo> restored = RestoreBackup(dir_.Sub("backups"), 1, dir_.Sub("restored"));
@@ -330,7 +330,7 @@ TEST_F(EngineBackupTest, ListingAndVerifyingSomethingElseIsNotFoundAndWritesNoth
   fs::create_directory(dir_.Sub("other"));
   testing::WriteFile(dir_.Sub("other/report.pdf"), "x");
   EXPECT_EQ(ListBackups(dir_.Sub("other")).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(VerifyBackup(dir_.Sub("other"), 0).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(VerifyBackup(dir_.Sub("other"), 0).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(ListBackups(dir_.Sub("nowhere")).status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(Listing(dir_.Sub("other")), ElementsAre("report.pdf"));
   EXPECT_FALSE(fs::exists(dir_.Sub("nowhere")));

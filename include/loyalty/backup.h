@@ -61,10 +61,12 @@ struct BackupInfo {
 absl::StatusOr<std::vector<BackupInfo>> ListBackups(const std::string& backup_directory);
 
 // Checks every file of backup `backup_id` (0: every backup) against the
-// size and checksum recorded when it was copied, in every store. DataLoss
-// naming the backup, the store and RocksDB's finding (the file) on the first
-// mismatch; NotFound for a backup that is not there.
-absl::Status VerifyBackup(const std::string& backup_directory, uint32_t backup_id);
+// size and checksum recorded when it was copied, in every store, and
+// returns the backups checked, oldest first. DataLoss naming the backup, the
+// store and RocksDB's finding (the file) on the first mismatch; NotFound for
+// a backup that is not there.
+absl::StatusOr<std::vector<BackupInfo>> VerifyBackup(const std::string& backup_directory,
+                                                     uint32_t backup_id);
 
 // Restores backup `backup_id` (0: the latest) into `ledger_directory`, which
 // must not exist or be empty: the stores are restored into a temporary
