@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -443,25 +442,17 @@ int RunCheckpoint(CommandContext& context) {
   if (auto done = context.ParseArgs(flags, 1, 1, &positional)) return *done;
   const std::string& subcommand = positional[0];
   // Each subcommand takes only its own flags.
-  const std::vector<std::pair<std::string, std::vector<std::string>>> allowed = {
-      {"keygen", {"out"}},
-      {"sign", {"key", "at-seq", "signed-at"}},
-      {"verify", {"pubkey", "skip-digests"}},
-      {"list", {}}};
-  const std::vector<std::string>* own = nullptr;
-  for (const auto& [name, names] : allowed) {
-    if (name == subcommand) own = &names;
-  }
-  if (own == nullptr) {
+  const SubcommandFlags allowed = {{"keygen", {"out"}},
+                                   {"sign", {"key", "at-seq", "signed-at"}},
+                                   {"verify", {"pubkey", "skip-digests"}},
+                                   {"list", {}}};
+  if (subcommand != "keygen" && subcommand != "sign" && subcommand != "verify" &&
+      subcommand != "list") {
     return ReportError(UnknownSubcommand("checkpoint", subcommand, "keygen, sign, verify, list"));
   }
-  for (const auto& [name, names] : allowed) {
-    for (const std::string& flag : names) {
-      if (flags.WasSet(flag) && std::find(own->begin(), own->end(), flag) == own->end()) {
-        return ReportError(absl::InvalidArgumentError(absl::StrCat(
-            "checkpoint ", subcommand, ": flag --", flag, " belongs to `checkpoint ", name, "`")));
-      }
-    }
+  if (absl::Status own = CheckSubcommandFlags("checkpoint", subcommand, flags, allowed);
+      !own.ok()) {
+    return ReportError(own);
   }
   if (subcommand == "keygen") return RunCheckpointKeygen(out_path);
   if (subcommand == "sign") {

@@ -102,41 +102,35 @@ int RunBackup(CommandContext& context) {
   std::vector<std::string> positional;
   if (auto done = context.ParseArgs(flags, 0, 1, &positional)) return *done;
   const std::string subcommand = positional.empty() ? "" : positional[0];
+  if (subcommand != "" && subcommand != "list" && subcommand != "verify" &&
+      subcommand != "purge") {
+    return ReportError(absl::InvalidArgumentError(absl::StrCat(
+        "backup: unknown subcommand \"", subcommand,
+        "\": list, verify or purge, or none with --to DIR (see `loyalty help backup`)")));
+  }
+  const SubcommandFlags allowed = {{"", {"to"}},
+                                   {"list", {"from", "json"}},
+                                   {"verify", {"from", "backup-id"}},
+                                   {"purge", {"from", "keep"}}};
+  if (absl::Status own = CheckSubcommandFlags("backup", subcommand, flags, allowed); !own.ok()) {
+    return ReportError(own);
+  }
   if (subcommand.empty()) {
-    if (to.empty() || flags.WasSet("from") || flags.WasSet("backup-id") || flags.WasSet("keep") ||
-        json) {
+    if (to.empty()) {
       return ReportError(absl::InvalidArgumentError(
           "backup: give --to DIR to take a backup, or `backup list|verify|purge --from DIR`"));
     }
     return RunBackupCreate(context, to);
   }
-  if (subcommand != "list" && subcommand != "verify" && subcommand != "purge") {
-    return ReportError(absl::InvalidArgumentError(absl::StrCat(
-        "backup: unknown subcommand \"", subcommand,
-        "\": list, verify or purge, or none with --to DIR (see `loyalty help backup`)")));
-  }
-  if (flags.WasSet("keep") != (subcommand == "purge")) {
-    return ReportError(absl::InvalidArgumentError(
-        subcommand == "purge" ? "backup purge: give --keep N, the newest backups to keep"
-                              : absl::StrCat("backup ", subcommand, ": --keep is for purge")));
-  }
-  if (from.empty() || flags.WasSet("to")) {
+  if (from.empty()) {
     return ReportError(absl::InvalidArgumentError(
         absl::StrCat("backup ", subcommand, ": give the backup directory as --from DIR")));
   }
-  if (subcommand == "list") {
-    if (flags.WasSet("backup-id")) {
-      return ReportError(absl::InvalidArgumentError("backup list: --backup-id is for verify"));
-    }
-    return RunBackupList(from, json);
-  }
-  if (json) {
-    return ReportError(absl::InvalidArgumentError(
-        absl::StrCat("backup ", subcommand, ": --json is for list")));
-  }
+  if (subcommand == "list") return RunBackupList(from, json);
   if (subcommand == "purge") {
-    if (flags.WasSet("backup-id")) {
-      return ReportError(absl::InvalidArgumentError("backup purge: --backup-id is for verify"));
+    if (!flags.WasSet("keep")) {
+      return ReportError(
+          absl::InvalidArgumentError("backup purge: give --keep N, the newest backups to keep"));
     }
     return RunBackupPurge(from, keep);
   }

@@ -1,9 +1,12 @@
 #include "cli/command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "util/check.h"
 
 namespace loyalty::cli {
 
@@ -41,6 +44,32 @@ void AddGlobalFlags(FlagSet& flags, GlobalOptions* options) {
              "use a master key file that its group or others may access, with a warning "
              "(refused otherwise; fix it with chmod 600 FILE)",
              &options->allow_open_master_key);
+}
+
+absl::Status CheckSubcommandFlags(absl::string_view command, absl::string_view subcommand,
+                                  const FlagSet& flags, const SubcommandFlags& allowed) {
+  const std::vector<std::string>* own = nullptr;
+  for (const auto& [name, names] : allowed) {
+    if (name == subcommand) own = &names;
+  }
+  LOYALTY_CHECK_MSG(own != nullptr, command, ": subcommand \"", subcommand, "\" is not listed");
+  auto used_as = [&](absl::string_view name) {
+    return name.empty() ? std::string(command) : absl::StrCat(command, " ", name);
+  };
+  for (const auto& [name, names] : allowed) {
+    for (const std::string& flag : names) {
+      if (!flags.WasSet(flag) || std::find(own->begin(), own->end(), flag) != own->end()) continue;
+      std::vector<std::string> owners;
+      for (const auto& [owner, owner_flags] : allowed) {
+        if (std::find(owner_flags.begin(), owner_flags.end(), flag) != owner_flags.end()) {
+          owners.push_back(absl::StrCat("`", used_as(owner), "`"));
+        }
+      }
+      return absl::InvalidArgumentError(absl::StrCat(used_as(subcommand), ": flag --", flag,
+                                                     " belongs to ", absl::StrJoin(owners, ", ")));
+    }
+  }
+  return absl::OkStatus();
 }
 
 FlagSet CommandContext::NewFlagSet() {

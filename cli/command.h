@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -56,6 +57,17 @@ struct GlobalOptions {
 
 // Registers the global flags on `flags`, bound to `options`.
 void AddGlobalFlags(FlagSet& flags, GlobalOptions* options);
+
+// The flags each subcommand of a command takes, by subcommand ("" for the
+// command given without one); a flag may belong to several.
+using SubcommandFlags = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+// For a command whose subcommands share one FlagSet: InvalidArgument
+// "COMMAND SUBCOMMAND: flag --F belongs to `COMMAND OTHER`" (every
+// subcommand that takes it, comma-separated) for the first flag set on the
+// command line that `subcommand`, one of `allowed`, does not take.
+absl::Status CheckSubcommandFlags(absl::string_view command, absl::string_view subcommand,
+                                  const FlagSet& flags, const SubcommandFlags& allowed);
 
 struct CommandContext;
 
