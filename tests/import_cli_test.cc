@@ -397,22 +397,15 @@ ToolRun RunWithStandardErrorOnATerminal(const std::vector<std::string>& args,
     return run;
   }
   const std::string terminal_name = ptsname(terminal);
-  std::vector<std::string> argv_strings = {LOYALTY_BINARY};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_strings) argv.push_back(arg.data());
-  argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
   posix_spawn_file_actions_addopen(&actions, 2, terminal_name.c_str(), O_RDWR | O_NOCTTY, 0);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, LOYALTY_BINARY, &actions, nullptr, argv.data(), environ);
+  const pid_t pid = testing::Spawn(LOYALTY_BINARY, args, actions);
   posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) {
-    ADD_FAILURE() << "cannot run the tool: " << std::strerror(spawned);
+  if (pid == 0) {
     close(terminal);
     return run;
   }

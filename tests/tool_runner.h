@@ -40,26 +40,34 @@ inline std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-// Starts `binary args...` with standard output and error discarded, for a
-// test that kills it; returns its pid (0, with a test failure, when it
-// cannot be started).
-inline pid_t SpawnTool(const std::string& binary, const std::vector<std::string>& args) {
+// Starts `binary args...` with `actions` (where its standard streams go);
+// returns its pid, or 0 with a test failure when it cannot be started.
+inline pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
+                   const posix_spawn_file_actions_t& actions) {
   std::vector<std::string> argv_strings = {binary};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& arg : argv_strings) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
   pid_t pid = 0;
   const int spawned = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {
     ADD_FAILURE() << "cannot run " << binary << ": " << std::strerror(spawned);
     return 0;
   }
+  return pid;
+}
+
+// Starts `binary args...` with standard output and error discarded, for a
+// test that kills it; returns its pid (0, with a test failure, when it
+// cannot be started).
+inline pid_t SpawnTool(const std::string& binary, const std::vector<std::string>& args) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+  const pid_t pid = Spawn(binary, args, actions);
+  posix_spawn_file_actions_destroy(&actions);
   return pid;
 }
 
@@ -71,12 +79,6 @@ inline ToolRun RunTool(const std::string& binary, const std::vector<std::string>
                        const std::string& capture_prefix) {
   const std::string out_path = capture_prefix + ".out";
   const std::string err_path = capture_prefix + ".err";
-  std::vector<std::string> argv_strings = {binary};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& arg : argv_strings) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, stdin_path.c_str(), O_RDONLY, 0);
@@ -85,14 +87,10 @@ inline ToolRun RunTool(const std::string& binary, const std::vector<std::string>
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0644);
   posix_spawn_file_actions_addchdir_np(&actions, working_directory.c_str());
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
+  const pid_t pid = Spawn(binary, args, actions);
   posix_spawn_file_actions_destroy(&actions);
   ToolRun run;
-  if (spawned != 0) {
-    ADD_FAILURE() << "cannot run " << binary << ": " << std::strerror(spawned);
-    return run;
-  }
+  if (pid == 0) return run;
   int wait_status = 0;
   EXPECT_EQ(waitpid(pid, &wait_status, 0), pid);
   EXPECT_TRUE(WIFEXITED(wait_status)) << "the tool did not exit normally";
