@@ -93,19 +93,8 @@ absl::StatusOr<BackupInfo> RestoreBackup(const std::string& backup_directory, ui
   if (!directory.ok()) return directory.status();
   absl::StatusOr<backup::ListedBackup> backup = (*directory)->Find(backup_id);
   if (!backup.ok()) return backup.status();
-  // Checked before anything is written; CreateDbDirectoryAtomically checks
-  // again and says the same.
-  absl::StatusOr<util::DbDirectory> found = util::InspectDbDirectory(ledger_directory);
-  if (!found.ok()) return found.status();
-  if (found->kind != util::DbDirectoryKind::kMissing &&
-      found->kind != util::DbDirectoryKind::kEmpty) {
-    std::vector<std::string> names = found->database_files;
-    names.insert(names.end(), found->other_entries.begin(), found->other_entries.end());
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot restore into ", ledger_directory, ": it holds files already (",
-        util::NamesForMessage(names), "); a restore writes only into a new or empty directory; "
-        "nothing was changed"));
-  }
+  // Only into a new or empty directory: CreateDbDirectoryAtomically refuses
+  // any other, naming what it holds, before anything is written.
   absl::Status restored =
       util::CreateDbDirectoryAtomically(ledger_directory, [&](const std::string& path) {
         absl::Status status = (*directory)->Restore(*backup, path);
