@@ -53,13 +53,8 @@ absl::StatusOr<std::vector<uint32_t>> PurgeBackups(const std::string& backup_dir
     return absl::InvalidArgumentError(
         "keep: 0 would delete every backup; keep at least 1 (or delete the directory)");
   }
-  // Only a backup directory: opening for writing would make one.
-  absl::StatusOr<std::unique_ptr<backup::BackupDirectory>> existing =
-      backup::BackupDirectory::OpenForReading(backup_directory);
-  if (!existing.ok()) return existing.status();
-  existing->reset();
   absl::StatusOr<std::unique_ptr<backup::BackupDirectory>> directory =
-      backup::BackupDirectory::OpenForWriting(backup_directory);
+      backup::BackupDirectory::OpenForWriting(backup_directory, /*create=*/false);
   if (!directory.ok()) return directory.status();
   return (*directory)->Purge(keep);
 }

@@ -89,6 +89,17 @@ absl::StatusOr<Found> Inspect(const std::string& path, std::vector<std::string>*
   return Found::kBackupDirectory;
 }
 
+// NotFound for a path that Inspect found no backup directory at.
+absl::Status NoBackups(const std::string& path, Found found,
+                       const std::vector<std::string>& foreign) {
+  return absl::NotFoundError(absl::StrCat(
+      "no backups in ", path, " (",
+      found == Found::kNothing
+          ? "nothing there"
+          : absl::StrCat("it holds ", util::NamesForMessage(foreign), " and no ", kFormatFile),
+      ")"));
+}
+
 absl::Status WriteFormatFile(const std::string& path) {
   const std::string target = (fs::path(path) / kFormatFile).string();
   const std::string temporary = (fs::path(path) / kFormatTemporary).string();
@@ -143,10 +154,11 @@ BackupDirectory::BackupDirectory(std::string path, bool writing, std::unique_ptr
 BackupDirectory::~BackupDirectory() = default;
 
 absl::StatusOr<std::unique_ptr<BackupDirectory>> BackupDirectory::OpenForWriting(
-    const std::string& path) {
+    const std::string& path, bool create) {
   std::vector<std::string> foreign;
   absl::StatusOr<Found> found = Inspect(path, &foreign);
   if (!found.ok()) return found.status();
+  if (!create && *found != Found::kBackupDirectory) return NoBackups(path, *found, foreign);
   if (*found == Found::kForeign) {
     return absl::FailedPreconditionError(absl::StrCat(
         path, " is not a backup directory (it holds ", util::NamesForMessage(foreign),
@@ -176,13 +188,7 @@ absl::StatusOr<std::unique_ptr<BackupDirectory>> BackupDirectory::OpenForReading
   std::vector<std::string> foreign;
   absl::StatusOr<Found> found = Inspect(path, &foreign);
   if (!found.ok()) return found.status();
-  if (*found != Found::kBackupDirectory) {
-    return absl::NotFoundError(absl::StrCat("no backups in ", path, " (",
-                                            *found == Found::kNothing ? "nothing there" :
-                                            absl::StrCat("it holds ", util::NamesForMessage(foreign),
-                                                         " and no ", kFormatFile),
-                                            ")"));
-  }
+  if (*found != Found::kBackupDirectory) return NoBackups(path, *found, foreign);
   auto lock = std::make_unique<Lock>();
   const std::string lock_path = (fs::path(path) / kLockFile).string();
   // Readers write nothing: no lock file is made where none is.

@@ -30,10 +30,12 @@ struct ListedBackup {
 
 class BackupDirectory {
  public:
-  // For taking backups: `path` is made a backup directory when it does not
-  // exist or is empty, and must be one otherwise (FailedPrecondition naming
-  // what it holds, nothing changed). Locked against every other use.
-  static absl::StatusOr<std::unique_ptr<BackupDirectory>> OpenForWriting(const std::string& path);
+  // For taking and deleting backups: `path` must be a backup directory, or
+  // with `create` may also not exist or be empty (it is made one then);
+  // FailedPrecondition naming what it holds otherwise, NotFound without
+  // `create`, nothing changed. Locked against every other use.
+  static absl::StatusOr<std::unique_ptr<BackupDirectory>> OpenForWriting(const std::string& path,
+                                                                         bool create);
   // For listing, verifying and restoring; writes nothing. NotFound when
   // `path` is no backup directory. Shares the lock with other readers.
   static absl::StatusOr<std::unique_ptr<BackupDirectory>> OpenForReading(const std::string& path);

@@ -73,7 +73,7 @@ absl::StatusOr<BackupInfo> EngineImpl::Backup(const std::string& backup_director
         "Backup copies a ledger on RocksDB; back up another ledger with its database's own tools");
   }
   absl::StatusOr<std::unique_ptr<backup::BackupDirectory>> target =
-      backup::BackupDirectory::OpenForWriting(backup_directory);
+      backup::BackupDirectory::OpenForWriting(backup_directory, /*create=*/true);
   if (!target.ok()) return target.status();
   Staging staging(StorePath(directory_, kBackupStagingDirectory));
   if (absl::Status made = staging.Make(notice_); !made.ok()) return made;

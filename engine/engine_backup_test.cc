@@ -349,7 +349,7 @@ TEST_F(EngineBackupTest, AReadOnlyEngineTakesNoBackup) {
 TEST_F(EngineBackupTest, ABackupDirectoryInUseIsUnavailable) {
   RunHistory(10);
   absl::StatusOr<std::unique_ptr<backup::BackupDirectory>> held =
-      backup::BackupDirectory::OpenForWriting(dir_.Sub("backups"));
+      backup::BackupDirectory::OpenForWriting(dir_.Sub("backups"), /*create=*/true);
   ASSERT_TRUE(held.ok()) << held.status();
   absl::StatusOr<BackupInfo> backup = Backup();
   EXPECT_EQ(backup.status().code(), absl::StatusCode::kUnavailable) << backup.status();
