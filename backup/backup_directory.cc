@@ -304,6 +304,17 @@ absl::StatusOr<std::vector<ListedBackup>> BackupDirectory::List() {
   if (!fs::is_directory(fs::path(path_) / kLedgerStore, error)) return listed;  // none taken yet
   absl::StatusOr<rocksdb::BackupEngineReadOnlyBase*> ledger = Reader(kLedgerStore);
   if (!ledger.ok()) return ledger.status();
+  // RocksDB leaves out of GetBackupInfo a backup it could not read when it
+  // opened the directory (a file missing, its record damaged): a damaged
+  // backup must not pass for none, or an older one for the latest.
+  std::vector<rocksdb::BackupID> corrupted;
+  (*ledger)->GetCorruptedBackups(&corrupted);
+  if (!corrupted.empty()) {
+    return absl::DataLossError(absl::StrCat(
+        "backup ", absl::StrJoin(corrupted, ", "), " in ", path_,
+        " is damaged: the ledger's backup cannot be read (a file missing or its record "
+        "damaged); nothing was restored or verified"));
+  }
   std::vector<rocksdb::BackupInfo> infos;
   (*ledger)->GetBackupInfo(&infos);
   for (const rocksdb::BackupInfo& info : infos) {

@@ -262,6 +262,24 @@ TEST_F(EngineBackupTest, ADamagedBackupFileIsRefusedByVerifyAndRestore) {
   EXPECT_THAT(Listing(dir_.path()), ::testing::Not(::testing::Contains(HasSubstr("creating"))));
 }
 
+TEST_F(EngineBackupTest, ABackupMissingAFileIsDamageNotAnEmptyDirectory) {
+  RunHistory(200);
+  ASSERT_TRUE(Backup().ok());
+  for (const auto& entry : fs::recursive_directory_iterator(dir_.Sub("backups/ledger"))) {
+    if (entry.path().extension() == ".sst") {
+      fs::remove(entry.path());
+      break;
+    }
+  }
+  absl::Status verified = VerifyBackup(dir_.Sub("backups"), 0).status();
+  EXPECT_EQ(verified.code(), absl::StatusCode::kDataLoss) << verified;
+  EXPECT_THAT(verified.message(), HasSubstr("backup 1"));
+  EXPECT_EQ(ListBackups(dir_.Sub("backups")).status().code(), absl::StatusCode::kDataLoss);
+  absl::StatusOr<BackupInfo> restored = RestoreBackup(dir_.Sub("backups"), 0, dir_.Sub("restored"));
+  EXPECT_EQ(restored.status().code(), absl::StatusCode::kDataLoss) << restored.status();
+  EXPECT_FALSE(fs::exists(dir_.Sub("restored")));
+}
+
 TEST_F(EngineBackupTest, TheMasterKeyIsInNoFileOfABackup) {
   RunHistory(50);
   ASSERT_TRUE(Backup().ok());
