@@ -1,7 +1,6 @@
 #include "backup/backup_directory.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -139,16 +138,8 @@ std::vector<std::pair<std::string, uint32_t>> PartsOf(const ListedBackup& backup
 
 }  // namespace
 
-// An flock(2) on DIR/LOCK, released when the descriptor closes: a process
-// that dies holding it holds nothing.
-struct BackupDirectory::Lock {
-  int fd = -1;
-  ~Lock() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-BackupDirectory::BackupDirectory(std::string path, bool writing, std::unique_ptr<Lock> lock)
+BackupDirectory::BackupDirectory(std::string path, bool writing,
+                                 std::unique_ptr<util::FileLock> lock)
     : path_(std::move(path)), writing_(writing), lock_(std::move(lock)) {}
 
 BackupDirectory::~BackupDirectory() = default;
@@ -168,11 +159,10 @@ absl::StatusOr<std::unique_ptr<BackupDirectory>> BackupDirectory::OpenForWriting
   std::error_code error;
   fs::create_directories(path, error);
   if (error) return FileError("creating", path, error.value());
-  auto lock = std::make_unique<Lock>();
-  const std::string lock_path = (fs::path(path) / kLockFile).string();
-  lock->fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock->fd < 0) return FileError("opening", lock_path, errno);
-  if (::flock(lock->fd, LOCK_EX | LOCK_NB) != 0) {
+  absl::StatusOr<std::unique_ptr<util::FileLock>> lock =
+      util::FileLock::Exclusive((fs::path(path) / kLockFile).string());
+  if (!lock.ok()) {
+    if (!absl::IsUnavailable(lock.status())) return lock.status();
     return absl::UnavailableError(absl::StrCat(
         "the backup directory ", path, " is in use by another backup or restore; try again"));
   }
@@ -180,7 +170,7 @@ absl::StatusOr<std::unique_ptr<BackupDirectory>> BackupDirectory::OpenForWriting
     absl::Status written = WriteFormatFile(path);
     if (!written.ok()) return written;
   }
-  return std::unique_ptr<BackupDirectory>(new BackupDirectory(path, true, std::move(lock)));
+  return std::unique_ptr<BackupDirectory>(new BackupDirectory(path, true, std::move(*lock)));
 }
 
 absl::StatusOr<std::unique_ptr<BackupDirectory>> BackupDirectory::OpenForReading(
@@ -189,15 +179,15 @@ absl::StatusOr<std::unique_ptr<BackupDirectory>> BackupDirectory::OpenForReading
   absl::StatusOr<Found> found = Inspect(path, &foreign);
   if (!found.ok()) return found.status();
   if (*found != Found::kBackupDirectory) return NoBackups(path, *found, foreign);
-  auto lock = std::make_unique<Lock>();
-  const std::string lock_path = (fs::path(path) / kLockFile).string();
   // Readers write nothing: no lock file is made where none is.
-  lock->fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (lock->fd >= 0 && ::flock(lock->fd, LOCK_SH | LOCK_NB) != 0) {
+  absl::StatusOr<std::unique_ptr<util::FileLock>> lock =
+      util::FileLock::SharedIfExists((fs::path(path) / kLockFile).string());
+  if (!lock.ok()) {
+    if (!absl::IsUnavailable(lock.status())) return lock.status();
     return absl::UnavailableError(
         absl::StrCat("the backup directory ", path, " is being written by a backup; try again"));
   }
-  return std::unique_ptr<BackupDirectory>(new BackupDirectory(path, false, std::move(lock)));
+  return std::unique_ptr<BackupDirectory>(new BackupDirectory(path, false, std::move(*lock)));
 }
 
 absl::StatusOr<rocksdb::BackupEngine*> BackupDirectory::Writer(absl::string_view store) {

@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "backup/backup_metadata.h"
 #include "loyalty/backup.h"
+#include "util/file_lock.h"
 
 namespace rocksdb {
 class BackupEngine;
@@ -72,8 +73,7 @@ class BackupDirectory {
   uint64_t SizeBytes() const;
 
  private:
-  struct Lock;
-  BackupDirectory(std::string path, bool writing, std::unique_ptr<Lock> lock);
+  BackupDirectory(std::string path, bool writing, std::unique_ptr<util::FileLock> lock);
 
   // The BackupEngine of `store`, opened on first use.
   absl::StatusOr<rocksdb::BackupEngineReadOnlyBase*> Reader(absl::string_view store);
@@ -81,7 +81,7 @@ class BackupDirectory {
 
   const std::string path_;
   const bool writing_;
-  std::unique_ptr<Lock> lock_;
+  std::unique_ptr<util::FileLock> lock_;  // DIR/LOCK: exclusive writing, shared reading
   std::map<std::string, std::unique_ptr<rocksdb::BackupEngine>, std::less<>> writers_;
   std::map<std::string, std::unique_ptr<rocksdb::BackupEngineReadOnly>, std::less<>> readers_;
 };

@@ -23,7 +23,7 @@ int RunAnomalies(CommandContext& context) {
 
   // Anomalies need no personal data: no master key.
   absl::StatusOr<std::unique_ptr<Engine>> engine =
-      OpenEngineForReading(context.global.db_directory, MasterKeySource());
+      OpenEngineForReading(context.global, MasterKeySource());
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<AnomaliesView> anomalies = (*engine)->Anomalies();
   if (!anomalies.ok()) return ReportError(anomalies.status());

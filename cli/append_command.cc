@@ -153,7 +153,7 @@ int RunAppend(CommandContext& context) {
   // go through the engine, which appends only what its own commands would
   // have appended, and seals the personal data given in the clear.
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenOrCreateEngine(
-      context.global.db_directory, master_key_file.empty()
+      context.global, master_key_file.empty()
                                        ? DefaultMasterKey(context.global)
                                        : MasterKeyFromKeyFile(context.global, master_key_file));
   if (!engine.ok()) return ReportError(engine.status());

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "util/check.h"
@@ -37,9 +38,39 @@ void ReportNotice(absl::string_view command, absl::string_view message) {
 
 void Print(absl::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
+bool IsPostgresUri(absl::string_view db) {
+  return absl::StartsWith(db, "postgresql://") || absl::StartsWith(db, "postgres://");
+}
+
+absl::Status CheckBackendFlags(absl::string_view command, const GlobalOptions& global) {
+  if (!IsPostgresUri(global.db_directory)) {
+    if (global.checkpoint_directory.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(
+        command, ": flag --checkpoint-dir \"", global.checkpoint_directory,
+        "\" goes with a ledger in PostgreSQL (--db postgresql://...); a ledger directory keeps "
+        "its checkpoint inside"));
+  }
+  // What works on the files of a ledger directory: its backups, the audit
+  // store beside it, the demo's fresh ledger.
+  for (absl::string_view local : {"demo", "backup", "restore", "checkpoint", "prove",
+                                  "audit-bundle"}) {
+    if (command != local) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        command, " works on a ledger directory, and --db names a ledger in PostgreSQL; back that "
+        "up with PostgreSQL's own tools (docs/replication.md)"));
+  }
+  return absl::OkStatus();
+}
+
 void AddGlobalFlags(FlagSet& flags, GlobalOptions* options) {
-  flags.String("db", "DIR", "the ledger directory (default: ./loyalty-data)",
+  flags.String("db", "DIR|URI",
+               "the ledger directory, or a postgresql:// URI of a ledger in PostgreSQL "
+               "(default: ./loyalty-data)",
                &options->db_directory);
+  flags.String("checkpoint-dir", "DIR",
+               "with --db postgresql://...: where the projections' checkpoint is kept (made if "
+               "missing); without it each command replays the log",
+               &options->checkpoint_directory);
   flags.Bool("allow-open-master-key",
              "use a master key file that its group or others may access, with a warning "
              "(refused otherwise; fix it with chmod 600 FILE)",
@@ -102,6 +133,9 @@ std::optional<int> CommandContext::ParseArgs(FlagSet& flags, size_t min_position
   if (global.db_directory.empty()) {
     return ReportError(absl::InvalidArgumentError(
         absl::StrCat(command->name, ": flag --db must not be empty", hint)));
+  }
+  if (absl::Status backend = CheckBackendFlags(command->name, global); !backend.ok()) {
+    return ReportError(backend);
   }
   *positional = std::move(*parsed);
   return std::nullopt;

@@ -49,11 +49,24 @@ void Print(absl::string_view text);
 
 // Flags every command accepts, before or after the command name.
 struct GlobalOptions {
+  // A ledger directory, or a postgresql:// URI (ledger_io.h).
   std::string db_directory = "./loyalty-data";
+  // With a postgresql:// --db: where the projections' checkpoint is kept;
+  // empty, every command replays the log.
+  std::string checkpoint_directory;
   // Use a master key file that its group or others may access, with a
   // warning, instead of refusing it (MasterKeyFileOptions).
   bool allow_open_master_key = false;
 };
+
+// Whether --db starts with postgresql:// or postgres://: a ledger in
+// PostgreSQL (Ledger::OpenPostgres) rather than a directory.
+bool IsPostgresUri(absl::string_view db);
+
+// For `command`: InvalidArgument when --checkpoint-dir comes without a
+// postgresql:// --db, or when the command works only on a ledger directory
+// (demo, backup, restore and the audit store's commands) and --db is one.
+absl::Status CheckBackendFlags(absl::string_view command, const GlobalOptions& global);
 
 // Registers the global flags on `flags`, bound to `options`.
 void AddGlobalFlags(FlagSet& flags, GlobalOptions* options);

@@ -46,7 +46,7 @@ int RunContactable(CommandContext& context) {
   // Consents are not personal data: no master key, even when one is beside
   // the ledger.
   absl::StatusOr<std::unique_ptr<Engine>> engine =
-      OpenEngineForReading(context.global.db_directory, MasterKeySource());
+      OpenEngineForReading(context.global, MasterKeySource());
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<ContactableView> view = (*engine)->Contactable(*channel, *purpose, *as_of);
   if (!view.ok()) return ReportError(view.status());

@@ -205,7 +205,7 @@ int RunBirthdays(CommandContext& context) {
                       MallTimeZone()));
   job.actor_id = actor_id;
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(
-      context.global.db_directory, master_key_file.empty()
+      context.global, master_key_file.empty()
                                        ? DefaultMasterKey(context.global)
                                        : MasterKeyFromKeyFile(context.global, master_key_file));
   if (!engine.ok()) return ReportError(engine.status());

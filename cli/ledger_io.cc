@@ -30,7 +30,7 @@ absl::Status ExistsError(absl::string_view path) {
                          "another file; remove it, or pass --overwrite to replace it"));
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWith(const std::string& directory,
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWith(const GlobalOptions& global,
                                                        MasterKeySource master_key, bool read_only,
                                                        bool create) {
   EngineOptions options;
@@ -38,23 +38,25 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWith(const std::string& direct
   options.ledger.read_only = read_only;
   options.ledger.sync = true;
   options.master_key = std::move(master_key);
-  return Engine::Open(directory, options);
+  if (!IsPostgresUri(global.db_directory)) return Engine::Open(global.db_directory, options);
+  options.postgres_uri = global.db_directory;
+  return Engine::Open(global.checkpoint_directory, options);
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& directory) {
+absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& db) {
   LedgerOptions options;
   options.create_if_missing = false;
   options.read_only = true;
-  return Ledger::Open(directory, options);
+  return IsPostgresUri(db) ? Ledger::OpenPostgres(db, options) : Ledger::Open(db, options);
 }
 
-absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForWriting(const std::string& directory) {
+absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForWriting(const std::string& db) {
   LedgerOptions options;
   options.create_if_missing = false;
   options.sync = true;
-  return Ledger::Open(directory, options);
+  return IsPostgresUri(db) ? Ledger::OpenPostgres(db, options) : Ledger::Open(db, options);
 }
 
 MasterKeySource MasterKeyFromKeyFile(const GlobalOptions& global, const std::string& path) {
@@ -75,6 +77,7 @@ MasterKeySource MasterKeyFromKeyFile(const GlobalOptions& global, const std::str
 }
 
 MasterKeySource DefaultMasterKey(const GlobalOptions& global) {
+  if (IsPostgresUri(global.db_directory)) return MasterKeySource();
   const std::string key_path = DefaultMasterKeyPath(global.db_directory);
   std::error_code error;
   return std::filesystem::exists(key_path, error) ? MasterKeyFromKeyFile(global, key_path)
@@ -82,30 +85,30 @@ MasterKeySource DefaultMasterKey(const GlobalOptions& global) {
 }
 
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const GlobalOptions& global) {
-  return OpenEngineForReading(global.db_directory, DefaultMasterKey(global));
+  return OpenEngineForReading(global, DefaultMasterKey(global));
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& directory,
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const GlobalOptions& global,
                                                              MasterKeySource master_key) {
-  return OpenEngineWith(directory, std::move(master_key), /*read_only=*/true, /*create=*/false);
+  return OpenEngineWith(global, std::move(master_key), /*read_only=*/true, /*create=*/false);
 }
 
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const GlobalOptions& global) {
-  return OpenEngine(global.db_directory, DefaultMasterKey(global));
+  return OpenEngine(global, DefaultMasterKey(global));
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const GlobalOptions& global,
                                                    MasterKeySource master_key) {
-  return OpenEngineWith(directory, std::move(master_key), /*read_only=*/false, /*create=*/false);
+  return OpenEngineWith(global, std::move(master_key), /*read_only=*/false, /*create=*/false);
 }
 
 absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const GlobalOptions& global) {
-  return OpenOrCreateEngine(global.db_directory, DefaultMasterKey(global));
+  return OpenOrCreateEngine(global, DefaultMasterKey(global));
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const std::string& directory,
+absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const GlobalOptions& global,
                                                            MasterKeySource master_key) {
-  return OpenEngineWith(directory, std::move(master_key), /*read_only=*/false, /*create=*/true);
+  return OpenEngineWith(global, std::move(master_key), /*read_only=*/false, /*create=*/true);
 }
 
 std::string FormatTimeUs(int64_t time_us) {

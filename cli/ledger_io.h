@@ -19,19 +19,23 @@
 
 namespace loyalty::cli {
 
-// How the tool opens the ledger in --db. A command that only reads opens it
-// read-only: nothing under the directory is written, created or deleted,
-// and it may run while another process appends. A command that writes
-// opens an existing ledger (`loyalty init` creates one). None creates a
-// ledger over existing files (loyalty/ledger.h, Ledger::Open).
+// How the tool opens the ledger in --db: a directory, or a ledger in
+// PostgreSQL when --db is a postgresql:// (or postgres://) URI, with the
+// projections' checkpoint in --checkpoint-dir. A command that only reads
+// opens it read-only: nothing under the directory (or in the database) is
+// written, created or deleted, and it may run while another process
+// appends. A command that writes opens an existing ledger (`loyalty init`
+// creates one). None creates a ledger over existing files or tables
+// (loyalty/ledger.h, Ledger::Open and Ledger::OpenPostgres).
 
 // Opens an existing ledger, read-only. InvalidArgument, naming the
-// directory, when there is no ledger; otherwise the errors of Ledger::Open.
-absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& directory);
+// directory, when there is no ledger; otherwise the errors of Ledger::Open
+// (or Ledger::OpenPostgres).
+absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& db);
 
 // Opens an existing ledger for writing, with sync on; the errors of
 // OpenLedgerForReading otherwise.
-absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForWriting(const std::string& directory);
+absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForWriting(const std::string& db);
 
 // The master key in the file at `path` (a command's --master-key FILE),
 // read when the engine opens. A file that its group or others may access is
@@ -41,30 +45,31 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForWriting(const std::string& 
 MasterKeySource MasterKeyFromKeyFile(const GlobalOptions& global, const std::string& path);
 
 // The master key in DefaultMasterKeyPath(--db) when that file exists (the
-// demo makes it), read as MasterKeyFromKeyFile reads it; no key otherwise.
+// demo makes it), read as MasterKeyFromKeyFile reads it; no key otherwise,
+// and none for a ledger in PostgreSQL (give --master-key FILE).
 MasterKeySource DefaultMasterKey(const GlobalOptions& global);
 
 // Opens the engine on an existing ledger, read-only, for the commands that
 // report on the projections. The master key is DefaultMasterKey(global), or
 // `master_key` when given.
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const GlobalOptions& global);
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const std::string& directory,
-                                                             MasterKeySource master_key);
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngineForReading(const GlobalOptions& global,
+    MasterKeySource master_key);
 
 // Opens the engine on an existing ledger for a command that writes, with
 // sync on; the master key as for OpenEngineForReading. InvalidArgument
 // when there is no ledger (the message says `loyalty init` makes one);
 // otherwise the errors of Engine::Open.
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const GlobalOptions& global);
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const std::string& directory,
-                                                   MasterKeySource master_key);
+absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const GlobalOptions& global,
+    MasterKeySource master_key);
 
 // Opens the engine for writing, creating the ledger when the directory does
 // not exist or is empty (`loyalty init`); the master key as for
 // OpenEngineForReading.
 absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const GlobalOptions& global);
-absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const std::string& directory,
-                                                           MasterKeySource master_key);
+absl::StatusOr<std::unique_ptr<Engine>> OpenOrCreateEngine(const GlobalOptions& global,
+    MasterKeySource master_key);
 
 // RFC 3339 in UTC with microseconds: "2024-01-01T08:30:00.000000Z".
 std::string FormatTimeUs(int64_t time_us);

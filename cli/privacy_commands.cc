@@ -46,7 +46,7 @@ std::string GenderName(v1::Gender gender) {
 
 absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWithMasterKey(const GlobalOptions& global,
                                                                 const std::string& key_file) {
-  return OpenEngineForReading(global.db_directory, MasterKeyFromKeyFile(global, key_file));
+  return OpenEngineForReading(global, MasterKeyFromKeyFile(global, key_file));
 }
 
 int RunMemberErase(CommandContext& context) {

@@ -109,8 +109,8 @@ absl::Status ExportBinary(const Ledger& ledger, uint64_t from_sequence, uint64_t
 // damage, so they never change the exit code; an engine that cannot open
 // (a projections checkpoint this build cannot read, say) is reported on
 // standard error without failing the verification of the chain either.
-int PrintAnomalyCount(const std::string& directory) {
-  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngineForReading(directory, MasterKeySource());
+int PrintAnomalyCount(const GlobalOptions& global) {
+  absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngineForReading(global, MasterKeySource());
   absl::StatusOr<AnomaliesView> anomalies =
       engine.ok() ? (*engine)->Anomalies() : absl::StatusOr<AnomaliesView>(engine.status());
   if (!anomalies.ok()) {
@@ -249,7 +249,7 @@ int RunVerify(CommandContext& context) {
                        HashHex(head.hash), "\n"));
   }
   ledger->reset();  // the engine opens it again
-  return PrintAnomalyCount(context.global.db_directory);
+  return PrintAnomalyCount(context.global);
 }
 
 int RunStream(CommandContext& context) {

@@ -1,21 +1,27 @@
 // EngineImpl: opening, the projections' checkpoint, catching up with the log
 // and rebuilding from it (engine_impl.h); Engine::Open.
 #include "engine/engine_impl.h"
+#ifdef LOYALTY_WITH_POSTGRES
+#include "engine/engine_postgres.h"
+#include "ledger/postgres/postgres_ledger.h"
+#endif
 
 namespace loyalty {
 namespace internal {
 
 EngineImpl::EngineImpl(const EngineOptions& options, std::string directory,
-                       std::unique_ptr<Ledger> ledger, std::unique_ptr<ProjectionStore> store)
+                       std::unique_ptr<Ledger> ledger, std::unique_ptr<ProjectionStore> store,
+                       std::unique_ptr<util::FileLock> local_lock)
     : options_(options),
       directory_(std::move(directory)),
       read_only_(options.ledger.read_only),
       notice_(NoticeSinkOf(options)),
       clock_(options.ledger.clock != nullptr ? options.ledger.clock : DefaultClock()),
       ledger_(std::move(ledger)),
+      local_lock_(std::move(local_lock)),
       store_(std::move(store)),
       live_(std::make_unique<ProjectionSet>()) {
-  live_->KeepMemberSnapshots(options_.member_snapshot_interval_events);
+  live_->KeepMemberSnapshots(SnapshotInterval());
 }
 
 EngineImpl::~EngineImpl() {
@@ -45,7 +51,7 @@ absl::StatusOr<std::vector<ProjectionDigest>> EngineImpl::Rebuild() {
   absl::Status status = CatchUp();
   if (!status.ok()) return status;
   auto fresh = std::make_unique<ProjectionSet>();
-  fresh->KeepMemberSnapshots(options_.member_snapshot_interval_events);
+  fresh->KeepMemberSnapshots(SnapshotInterval());
   status = Replay(applied_, fresh.get());
   if (!status.ok()) return status;
   // Serializing the states is most of what follows the replay: the live
@@ -131,6 +137,10 @@ absl::Status EngineImpl::CatchUp() const {
 }
 
 absl::Status EngineImpl::SaveCheckpoint() const {
+  if (store_ == nullptr) {  // kept in memory only
+    saved_ = applied_;
+    return absl::OkStatus();
+  }
   ProjectionCheckpoint checkpoint = live_->ToCheckpoint(applied_);
   absl::StatusOr<std::string> hash = ChainHashBytesAt(applied_);
   if (!hash.ok()) return hash.status();
@@ -141,6 +151,7 @@ absl::Status EngineImpl::SaveCheckpoint() const {
 }
 
 absl::Status EngineImpl::SaveCheckpoint(const ProjectionCheckpoint& checkpoint) const {
+  if (store_ == nullptr) return absl::OkStatus();  // kept in memory only (Rebuild)
   absl::Status status = store_->Save(checkpoint);
   if (status.ok()) {
     saved_ = applied_;
@@ -195,7 +206,7 @@ absl::Status EngineImpl::ResumeFromCheckpoint(ProjectionCheckpoint* checkpoint) 
       if (!absl::IsDataLoss(restored) && !absl::IsInvalidArgument(restored)) return restored;
       damage = std::string(restored.message());
       live_ = std::make_unique<ProjectionSet>();
-      live_->KeepMemberSnapshots(options_.member_snapshot_interval_events);
+      live_->KeepMemberSnapshots(SnapshotInterval());
     }
   }
   metrics_.CheckpointSetAside();
@@ -228,6 +239,18 @@ absl::StatusOr<v1::CalendarDaysDeclared> ParseCalendarFile(absl::string_view tex
   return projections::ParseCalendarFile(text);
 }
 
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::OpenPostgres(const std::string& uri,
+                                                             const LedgerOptions& options) {
+#ifdef LOYALTY_WITH_POSTGRES
+  return internal::PostgresLedger::Open(uri, options);
+#else
+  (void)uri;
+  (void)options;
+  return absl::UnimplementedError("Ledger::OpenPostgres: this build has no PostgreSQL ledger "
+                                  "(LOYALTY_POSTGRES)");
+#endif
+}
+
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const std::string& directory,
                                                      const EngineOptions& options) {
   return internal::OpenEngineWithHooks(directory, options, internal::StorageHooks());
@@ -238,6 +261,14 @@ absl::StatusOr<std::unique_ptr<Engine>> internal::OpenEngineWithHooks(const std:
                                                                       const StorageHooks& hooks) {
   absl::Status valid = CheckReplayThreads(options.replay_threads);
   if (!valid.ok()) return valid;
+  if (!options.postgres_uri.empty()) {
+#ifdef LOYALTY_WITH_POSTGRES
+    return OpenEngineOnPostgres(directory, options);
+#else
+    return absl::UnimplementedError(
+        "EngineOptions::postgres_uri: this build has no PostgreSQL ledger (LOYALTY_POSTGRES)");
+#endif
+  }
   absl::StatusOr<std::unique_ptr<Ledger>> ledger =
       RocksDbLedger::Open(directory, options.ledger, hooks);
   if (!ledger.ok()) return ledger.status();

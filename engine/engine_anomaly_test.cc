@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "replay/projection_set.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
 #include "loyalty/metrics.h"
 #include "projections/local_time.h"
+#include "replay/projection_set.h"
 #include "testing/commands.h"
+#include "testing/engine_backend.h"
 #include "testing/engine_history.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
@@ -52,7 +53,7 @@ class EngineAnomalyTest : public ::testing::Test {
     options.ledger.clock = &clock_;
     options.master_key = MasterKeyFromBytes(std::string(32, 'k'));
     options.member_snapshot_interval_events = 2;
-    auto opened = Engine::Open(dir_.Sub("db"), options);
+    auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     engine_ = std::move(*opened);
   }

@@ -19,6 +19,7 @@
 #include "privacy/member_key_store.h"
 #include "privacy/member_keys.h"
 #include "privacy/personal_seal.h"
+#include "testing/engine_backend.h"
 #include "testing/engine_history.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
@@ -108,7 +109,7 @@ class EngineAppendTest : public ::testing::Test {
     EngineOptions options;
     options.ledger.clock = &clock_;
     options.master_key = MasterKeyFromBytes(master_key_);
-    auto opened = Engine::Open(dir_.Sub("db"), options);
+    auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     engine_ = std::move(*opened);
   }
@@ -434,7 +435,7 @@ TEST_F(EngineAppendTest, PlainPersonalDataWithoutAMasterKeyIsRefused) {
   engine_.reset();
   EngineOptions options;
   options.ledger.clock = &clock_;
-  auto opened = Engine::Open(dir_.Sub("db"), options);
+  auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
   ASSERT_TRUE(opened.ok()) << opened.status();
   engine_ = std::move(*opened);
   v1::Envelope enrolled = Enrolment("M1");
@@ -463,7 +464,7 @@ TEST_F(EngineAppendTest, SealedPersonalDataMustOpenWithTheMembersKey) {
   std::string data_key;
   {
     auto keys = privacy::MemberKeys::Open(
-      *privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/true), master_key_);
+      *testing::OpenTestKeyStore(dir_.Sub("db"), /*read_only=*/true), master_key_);
     ASSERT_TRUE(keys.ok()) << keys.status();
     auto key = (*keys)->DataKey("M1", /*create=*/false, "test");
     ASSERT_TRUE(key.ok()) << key.status();
@@ -512,7 +513,7 @@ TEST_F(EngineAppendTest, AnErasureDestroysTheMembersKeyFirst) {
             absl::StatusCode::kFailedPrecondition);
   engine_.reset();
   auto keys = privacy::MemberKeys::Open(
-      *privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/true), master_key_);
+      *testing::OpenTestKeyStore(dir_.Sub("db"), /*read_only=*/true), master_key_);
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_EQ((*keys)->DataKey("M1", /*create=*/false, "test").status().code(),
             absl::StatusCode::kNotFound);
@@ -593,7 +594,7 @@ TEST(EngineAppendReplayTest, EventsOfRealCommandsAreAcceptedIntoAFreshLedger) {
   ManualClock clock(testing::kHistoryStartUs);
   EngineOptions options;
   options.ledger.clock = &clock;
-  auto original = Engine::Open(dir.Sub("original"), options);
+  auto original = testing::OpenTestEngine(dir.Sub("original"), options);
   ASSERT_TRUE(original.ok()) << original.status();
   testing::EngineHistory history(original->get(), &clock, 17);
   history.Run(600);
@@ -613,7 +614,7 @@ TEST(EngineAppendReplayTest, EventsOfRealCommandsAreAcceptedIntoAFreshLedger) {
                   .ok());
   ASSERT_GT(events.size(), 600u);
 
-  auto copy = Engine::Open(dir.Sub("copy"), options);
+  auto copy = testing::OpenTestEngine(dir.Sub("copy"), options);
   ASSERT_TRUE(copy.ok()) << copy.status();
   // Batches of about 10, never split before a decision's second event.
   std::vector<AppendBatch> batches;

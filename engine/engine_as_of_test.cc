@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
 #include "testing/commands.h"
+#include "testing/engine_backend.h"
 #include "testing/engine_history.h"
 #include "testing/temp_dir.h"
 
@@ -39,7 +40,7 @@ class EngineAsOfTest : public ::testing::Test {
     EngineOptions options;
     options.ledger.clock = &clock_;
     options.master_key = MasterKeyFromBytes(std::string(32, 'k'));
-    auto opened = Engine::Open(dir_.Sub("db"), options);
+    auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     engine_ = std::move(*opened);
   }

@@ -70,7 +70,8 @@ absl::StatusOr<BackupInfo> EngineImpl::Backup(const std::string& backup_director
   auto* const rocks = dynamic_cast<RocksDbLedger*>(ledger_.get());
   if (rocks == nullptr) {
     return absl::UnimplementedError(
-        "Backup copies a ledger on RocksDB; back up another ledger with its database's own tools");
+        "Backup copies a ledger on RocksDB; a ledger on PostgreSQL is backed up with PostgreSQL's "
+        "own tools (docs/replication.md)");
   }
   absl::StatusOr<std::unique_ptr<backup::BackupDirectory>> target =
       backup::BackupDirectory::OpenForWriting(backup_directory, /*create=*/true);

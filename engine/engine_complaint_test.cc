@@ -8,11 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "engine/complaint_views.h"
-#include "replay/projection_set.h"
 #include "engine/projection_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
+#include "replay/projection_set.h"
+#include "testing/engine_backend.h"
 #include "testing/engine_history.h"
 #include "testing/temp_dir.h"
 #include "testing/unsynced_engine.h"
@@ -64,7 +65,7 @@ class EngineComplaintTest : public ::testing::Test {
     EngineOptions options;
     options.ledger.clock = &clock_;
     options.ledger.sync = false;
-    auto opened = Engine::Open(dir_.Sub("db"), options);
+    auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     engine_ = std::move(*opened);
   }

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
 #include "loyalty/privacy.h"
+#include "testing/engine_backend.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
 
@@ -43,7 +44,7 @@ class EngineContactTest : public ::testing::Test {
     if (checkpoint_interval_events > 0) {
       options.checkpoint_interval_events = checkpoint_interval_events;
     }
-    auto opened = Engine::Open(dir_.Sub("db"), options);
+    auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     engine_ = std::move(*opened);
   }

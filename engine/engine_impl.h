@@ -38,6 +38,7 @@
 #include "projections/survey_deciders.h"
 #include "replay/projection_set.h"
 #include "replay/set_replay.h"
+#include "util/file_lock.h"
 #include "util/mutex.h"
 
 namespace loyalty::internal {
@@ -50,8 +51,12 @@ inline constexpr size_t kCatchUpChunk = 4096;
 
 class EngineImpl final : public Engine {
  public:
+  // `store` may be nullptr (no checkpoint: the projections are kept in
+  // memory only). `local_lock`, when given, is held while the engine lives:
+  // the lock of the checkpoint's directory of a ledger on PostgreSQL.
   EngineImpl(const EngineOptions& options, std::string directory, std::unique_ptr<Ledger> ledger,
-             std::unique_ptr<ProjectionStore> store);
+             std::unique_ptr<ProjectionStore> store,
+             std::unique_ptr<util::FileLock> local_lock = nullptr);
 
   ~EngineImpl() override;
 
@@ -263,12 +268,19 @@ class EngineImpl final : public Engine {
   // (none when it reads no event).
   absl::StatusOr<std::optional<int64_t>> QueryInstant(AsOf as_of, uint64_t bound) const;
 
+  // The member snapshots to keep: none without a checkpoint store to save
+  // them in (they would pile up in memory).
+  uint64_t SnapshotInterval() const {
+    return store_ != nullptr ? options_.member_snapshot_interval_events : 0;
+  }
+
   const EngineOptions options_;
   const std::string directory_;
   const bool read_only_;
   const NoticeSink notice_;
   const Clock* const clock_;
   std::unique_ptr<Ledger> ledger_;
+  const std::unique_ptr<util::FileLock> local_lock_;  // released after store_ closes
   std::unique_ptr<ProjectionStore> store_;
 
   // Guards the live projections and what goes with them.

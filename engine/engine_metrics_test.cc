@@ -8,6 +8,7 @@
 #include "loyalty/engine.h"
 #include "loyalty/metrics.h"
 #include "testing/commands.h"
+#include "testing/engine_backend.h"
 #include "testing/events.h"
 #include "testing/prometheus_text.h"
 #include "testing/temp_dir.h"
@@ -40,7 +41,7 @@ class EngineMetricsTest : public ::testing::Test {
     EngineOptions options;
     options.ledger.clock = &clock_;
     options.ledger.sync = false;
-    absl::StatusOr<std::unique_ptr<Engine>> opened = Engine::Open(dir_.Sub("db"), options);
+    absl::StatusOr<std::unique_ptr<Engine>> opened = testing::OpenTestEngine(dir_.Sub("db"), options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     engine_ = std::move(*opened);
   }

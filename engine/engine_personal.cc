@@ -13,7 +13,9 @@ absl::Status EngineImpl::OpenMemberKeys() {
   }
   absl::Status unusable;
   absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> store =
-      OpenMemberKeyStore(directory_, read_only_, *ledger_, &unusable);
+      options_.postgres_uri.empty()
+          ? OpenMemberKeyStore(directory_, read_only_, *ledger_, &unusable)
+          : OpenMemberKeyStoreOnPostgres(options_.postgres_uri, read_only_, *ledger_, &unusable);
   if (!store.ok()) return store.status();
   if (!unusable.ok()) notice_(unusable.message());
   absl::StatusOr<std::unique_ptr<privacy::MemberKeys>> keys =

@@ -10,6 +10,7 @@
 #include "loyalty/privacy.h"
 #include "privacy/member_key_store.h"
 #include "testing/commands.h"
+#include "testing/engine_backend.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
 
@@ -37,7 +38,7 @@ class EnginePrivacyTest : public ::testing::Test {
     EngineOptions options;
     options.ledger.clock = &clock_;
     options.master_key = std::move(key);
-    auto opened = Engine::Open(dir_.Sub("db"), options);
+    auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     engine_ = std::move(*opened);
   }
@@ -156,7 +157,7 @@ TEST_F(EnginePrivacyTest, AKeyFileOthersMayReadIsRefusedAtOpen) {
   EngineOptions options;
   options.ledger.clock = &clock_;
   options.master_key = MasterKeyFromFile(key_path);
-  auto opened = Engine::Open(dir_.Sub("db"), options);
+  auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
   ASSERT_EQ(opened.status().code(), absl::StatusCode::kPermissionDenied) << opened.status();
   EXPECT_THAT(std::string(opened.status().message()),
               HasSubstr(absl::StrCat("mode 0644 lets its group or others access it; run `chmod "
@@ -165,7 +166,7 @@ TEST_F(EnginePrivacyTest, AKeyFileOthersMayReadIsRefusedAtOpen) {
   MasterKeyFileOptions allowed;
   allowed.allow_group_or_other_access = true;
   options.master_key = MasterKeyFromFile(key_path, allowed);
-  opened = Engine::Open(dir_.Sub("db"), options);
+  opened = testing::OpenTestEngine(dir_.Sub("db"), options);
   EXPECT_TRUE(opened.ok()) << opened.status();
 }
 
@@ -197,23 +198,23 @@ TEST_F(EnginePrivacyTest, WrongMasterKeyIsRejectedAndNothingIsWritten) {
   engine_.reset();
   std::vector<std::string> keys_before;
   {
-    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
+    auto store = testing::OpenTestKeyStore(dir_.Sub("db"), /*read_only=*/false);
     ASSERT_TRUE(store.ok());
     keys_before = *(*store)->MemberIds();
   }
   EngineOptions options;
   options.ledger.clock = &clock_;
   options.master_key = MasterKeyFromBytes(std::string(32, '\x11'));
-  auto opened = Engine::Open(dir_.Sub("db"), options);
+  auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
   ASSERT_EQ(opened.status().code(), absl::StatusCode::kPermissionDenied) << opened.status();
   EXPECT_THAT(std::string(opened.status().message()), HasSubstr("master key"));
   options.master_key = MasterKeyFromBytes("too short");
-  EXPECT_EQ(Engine::Open(dir_.Sub("db"), options).status().code(),
+  EXPECT_EQ(testing::OpenTestEngine(dir_.Sub("db"), options).status().code(),
             absl::StatusCode::kInvalidArgument);
   options.master_key = [] { return absl::StatusOr<std::string>(absl::NotFoundError("no key")); };
-  EXPECT_EQ(Engine::Open(dir_.Sub("db"), options).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(testing::OpenTestEngine(dir_.Sub("db"), options).status().code(), absl::StatusCode::kNotFound);
   {
-    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
+    auto store = testing::OpenTestKeyStore(dir_.Sub("db"), /*read_only=*/false);
     ASSERT_TRUE(store.ok());
     EXPECT_EQ(*(*store)->MemberIds(), keys_before);
   }
@@ -232,7 +233,7 @@ TEST_F(EnginePrivacyTest, ErasureKeepsTheChainAndFiguresAndLeavesNoTraceOnDisk) 
   engine_.reset();
   std::string wrapped_key;
   {
-    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
+    auto store = testing::OpenTestKeyStore(dir_.Sub("db"), /*read_only=*/false);
     ASSERT_TRUE(store.ok());
     auto wrapped = (*store)->Get("M1");
     ASSERT_TRUE(wrapped.ok() && wrapped->has_value());
@@ -353,14 +354,14 @@ TEST_F(EnginePrivacyTest, AnOpenFinishesAnErasureWhoseEventIsInTheLog) {
   // the mark and the event, the key still there.
   engine_.reset();
   {
-    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
+    auto store = testing::OpenTestKeyStore(dir_.Sub("db"), /*read_only=*/false);
     ASSERT_TRUE(store.ok());
     ASSERT_TRUE((*store)->MarkErasurePending("M1").ok());
   }
   {
     LedgerOptions options;
     options.clock = &clock_;
-    auto ledger = Ledger::Open(dir_.Sub("db"), options);
+    auto ledger = testing::OpenTestLedger(dir_.Sub("db"), options);
     ASSERT_TRUE(ledger.ok()) << ledger.status();
     v1::Envelope erased = ::loyalty::testing::EnvelopeOn(
         "member-M1", "erase/M1", kJan2024Us + kDayUs, "dpo");
@@ -375,14 +376,14 @@ TEST_F(EnginePrivacyTest, AnOpenFinishesAnErasureWhoseEventIsInTheLog) {
   options.ledger.clock = &clock_;
   options.master_key = MasterKeyFromBytes(master_key_);
   options.notice = [&](absl::string_view message) { notices.emplace_back(message); };
-  auto opened = Engine::Open(dir_.Sub("db"), options);
+  auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
   ASSERT_TRUE(opened.ok()) << opened.status();
   engine_ = std::move(*opened);
   ASSERT_EQ(notices.size(), 1u);
   EXPECT_THAT(notices[0], HasSubstr("finished the erasure of member \"M1\""));
   EXPECT_EQ(engine_->Metrics().engine->erasures_completed_on_open_total, 1u);
   engine_.reset();
-  auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
+  auto store = testing::OpenTestKeyStore(dir_.Sub("db"), /*read_only=*/false);
   ASSERT_TRUE(store.ok());
   EXPECT_EQ(*(*store)->MemberIds(), std::vector<std::string>{"M2"});
   EXPECT_THAT(*(*store)->PendingErasures(), IsEmpty());
@@ -392,7 +393,7 @@ TEST_F(EnginePrivacyTest, AnOpenDropsTheMarkOfAnErasureThatNeverReachedTheLog) {
   Enrol("M1");
   engine_.reset();
   {
-    auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
+    auto store = testing::OpenTestKeyStore(dir_.Sub("db"), /*read_only=*/false);
     ASSERT_TRUE(store.ok());
     ASSERT_TRUE((*store)->MarkErasurePending("M1").ok());
   }
@@ -411,7 +412,7 @@ TEST_F(EnginePrivacyTest, ErasureAppendsItsEventBeforeTheKeyIsDestroyed) {
   // leaves no key behind either way.
   EXPECT_EQ(Erase("M1").status().code(), absl::StatusCode::kFailedPrecondition);
   engine_.reset();
-  auto store = privacy::MemberKeyStore::Open(dir_.Sub("db/member-keys"), /*read_only=*/false);
+  auto store = testing::OpenTestKeyStore(dir_.Sub("db"), /*read_only=*/false);
   ASSERT_TRUE(store.ok());
   EXPECT_THAT(*(*store)->MemberIds(), IsEmpty());
   EXPECT_THAT(*(*store)->PendingErasures(), IsEmpty());
@@ -424,7 +425,7 @@ TEST_F(EnginePrivacyTest, AReadOnlyEngineReadsPersonalDataAndRefusesCommands) {
   options.ledger.clock = &clock_;
   options.ledger.read_only = true;
   options.master_key = MasterKeyFromBytes(master_key_);
-  auto opened = Engine::Open(dir_.Sub("db"), options);
+  auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
   ASSERT_TRUE(opened.ok()) << opened.status();
   absl::StatusOr<v1::PersonalData> personal = (*opened)->PersonalDataOf("M1");
   ASSERT_TRUE(personal.ok()) << personal.status();

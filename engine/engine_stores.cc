@@ -9,6 +9,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "util/db_directory.h"
+#ifdef LOYALTY_WITH_POSTGRES
+#include "privacy/postgres_member_key_store.h"
+#endif
 
 namespace loyalty::internal {
 namespace {
@@ -160,6 +163,34 @@ absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> OpenMemberKeyStore(
   if (!read_only) return problem;
   *unusable = problem;
   return std::unique_ptr<privacy::MemberKeyStore>();
+}
+
+absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> OpenMemberKeyStoreOnPostgres(
+    const std::string& conninfo, bool read_only, const Ledger& ledger, absl::Status* unusable) {
+#ifdef LOYALTY_WITH_POSTGRES
+  absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> store =
+      privacy::OpenPostgresMemberKeyStore(conninfo, read_only, /*create=*/false);
+  if (store.ok() || !absl::IsNotFound(store.status())) return store;
+  absl::StatusOr<uint64_t> sealed_at = FirstSealedPersonalData(ledger);
+  if (!sealed_at.ok()) return sealed_at.status();
+  if (*sealed_at == 0) {
+    if (read_only) return std::unique_ptr<privacy::MemberKeyStore>();
+    return privacy::OpenPostgresMemberKeyStore(conninfo, /*read_only=*/false, /*create=*/true);
+  }
+  absl::Status problem = absl::DataLossError(absl::StrCat(
+      store.status().message(), ", but the log holds personal data sealed with its keys (first "
+      "at sequence ", *sealed_at, "); nothing was changed. Restore the table from a backup of "
+      "the database (docs/privacy.md)"));
+  if (!read_only) return problem;
+  *unusable = problem;
+  return std::unique_ptr<privacy::MemberKeyStore>();
+#else
+  (void)conninfo;
+  (void)read_only;
+  (void)ledger;
+  (void)unusable;
+  return absl::UnimplementedError("this build of the engine has no PostgreSQL (LOYALTY_POSTGRES)");
+#endif
 }
 
 }  // namespace loyalty::internal

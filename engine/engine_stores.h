@@ -1,6 +1,7 @@
 // The engine's stores beside the ledger, DIRECTORY/projections and
-// DIRECTORY/member-keys: opened as they are, created only where nothing is
-// lost, and set aside (the projections, which are derived) when damaged.
+// DIRECTORY/member-keys (a table beside the ledger's on PostgreSQL): opened
+// as they are, created only where nothing is lost, and set aside (the
+// projections, which are derived) when damaged.
 #ifndef LOYALTY_ENGINE_ENGINE_STORES_H_
 #define LOYALTY_ENGINE_ENGINE_STORES_H_
 
@@ -57,6 +58,13 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> SetAsideProjectionStore(
 absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> OpenMemberKeyStore(
     const std::string& ledger_directory, bool read_only, const Ledger& ledger,
     absl::Status* unusable);
+
+// The member key store of a ledger on PostgreSQL (EngineOptions::
+// postgres_uri), a table beside the ledger's, with the rules above: made
+// only while the log holds no sealed personal data; missing otherwise,
+// DataLoss when writing, and nullptr with `*unusable` set when read-only.
+absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> OpenMemberKeyStoreOnPostgres(
+    const std::string& conninfo, bool read_only, const Ledger& ledger, absl::Status* unusable);
 
 // The notice sink of `options`, or the default one (standard error).
 NoticeSink NoticeSinkOf(const EngineOptions& options);

@@ -11,13 +11,14 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "replay/projection_set.h"
 #include "engine/projection_store.h"
-#include "projections/deciders.h"
-#include "projections/replay.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "projections/deciders.h"
+#include "projections/replay.h"
+#include "replay/projection_set.h"
 #include "testing/commands.h"
+#include "testing/engine_backend.h"
 #include "testing/engine_history.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
@@ -42,7 +43,7 @@ class EngineTest : public ::testing::Test {
     options.ledger.clock = &clock_;
     options.checkpoint_interval_events = checkpoint_interval;
     options.master_key = MasterKeyFromBytes(std::string(32, 'k'));
-    auto opened = Engine::Open(dir_.Sub("db"), options);
+    auto opened = testing::OpenTestEngine(dir_.Sub("db"), options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     engine_ = std::move(*opened);
   }
@@ -384,7 +385,7 @@ void ExpectMemberAsOfAnySequenceEqualsAFullReplay(uint64_t snapshot_interval_eve
   options.ledger.clock = &clock;
   options.ledger.sync = false;
   options.member_snapshot_interval_events = snapshot_interval_events;
-  auto engine = Engine::Open(dir.Sub("db"), options);
+  auto engine = testing::OpenTestEngine(dir.Sub("db"), options);
   ASSERT_TRUE(engine.ok()) << engine.status();
   testing::EngineHistory history(engine->get(), &clock, 7, rule_breaking);
   history.Run(900);
@@ -491,7 +492,7 @@ TEST(EngineCrashTest, KilledDuringCatchUpResumesToTheSameDigests) {
   TempDir dir;
   const std::string path = dir.Sub("db");
   {
-    auto engine = Engine::Open(path, EngineOptions());
+    auto engine = testing::OpenTestEngine(path, EngineOptions());
     ASSERT_TRUE(engine.ok());
     ASSERT_TRUE((*engine)->Execute(testing::EnrolCommand("M1", kJan2024Us)).ok());
     // Raw purchases and grants, appended straight to the ledger in bulk.
@@ -512,7 +513,7 @@ TEST(EngineCrashTest, KilledDuringCatchUpResumesToTheSameDigests) {
     if (child == 0) {
       EngineOptions options;
       options.checkpoint_interval_events = 300;
-      auto engine = Engine::Open(path, options);
+      auto engine = testing::OpenTestEngine(path, options);
       _exit(engine.ok() ? 0 : 1);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(15 + 20 * round));
@@ -520,7 +521,7 @@ TEST(EngineCrashTest, KilledDuringCatchUpResumesToTheSameDigests) {
     int status = 0;
     waitpid(child, &status, 0);
   }
-  auto engine = Engine::Open(path, EngineOptions());
+  auto engine = testing::OpenTestEngine(path, EngineOptions());
   ASSERT_TRUE(engine.ok()) << engine.status();
   auto live = (*engine)->Program(AsOf::Sequence(~uint64_t{0}));
   ASSERT_TRUE(live.ok());

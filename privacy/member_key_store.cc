@@ -44,6 +44,33 @@ std::vector<rocksdb::ColumnFamilyDescriptor> StoreFamilies() {
           {kMemberKeysFamily, family_options}};
 }
 
+class RocksDbMemberKeyStore final : public MemberKeyStore {
+ public:
+  RocksDbMemberKeyStore(std::unique_ptr<rocksdb::DB> db,
+                        std::vector<rocksdb::ColumnFamilyHandle*> families, bool read_only)
+      : db_(std::move(db)), families_(std::move(families)), read_only_(read_only) {}
+  ~RocksDbMemberKeyStore() override;
+
+  absl::StatusOr<std::optional<std::string>> CheckValue() const override;
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view member_id) const override;
+  absl::Status Put(absl::string_view member_id, absl::string_view wrapped_key,
+                   absl::string_view check_value) override;
+  absl::Status Destroy(absl::Span<const std::string> member_ids) override;
+  absl::StatusOr<std::vector<std::string>> MemberIds() const override;
+  absl::Status MarkErasurePending(absl::string_view member_id) override;
+  absl::StatusOr<std::vector<std::string>> PendingErasures() const override;
+  absl::Status ClearPendingErasures(absl::Span<const std::string> member_ids) override;
+  absl::Status CopyTo(const std::string& directory) override;
+
+ private:
+  absl::Status CheckWritable(absl::string_view what) const;
+  rocksdb::ColumnFamilyHandle* keys() const { return families_[1]; }
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> families_;  // [0] is RocksDB's default
+  const bool read_only_;
+};
+
 }  // namespace
 
 absl::Status MemberKeyStore::Create(const std::string& directory) {
@@ -78,26 +105,22 @@ absl::StatusOr<std::unique_ptr<MemberKeyStore>> MemberKeyStore::Open(const std::
                 : rocksdb::DB::Open(options, directory, StoreFamilies(), &handles, &db);
   if (!status.ok()) return FromRocks(status, absl::StrCat("opening ", directory));
   if (!read_only) util::RemoveEmptyEarlierWals(*db);
-  return std::unique_ptr<MemberKeyStore>(
-      new MemberKeyStore(std::unique_ptr<rocksdb::DB>(db), std::move(handles), read_only));
+  return std::unique_ptr<MemberKeyStore>(new RocksDbMemberKeyStore(
+      std::unique_ptr<rocksdb::DB>(db), std::move(handles), read_only));
 }
 
-MemberKeyStore::MemberKeyStore(std::unique_ptr<rocksdb::DB> db,
-                               std::vector<rocksdb::ColumnFamilyHandle*> families, bool read_only)
-    : db_(std::move(db)), families_(std::move(families)), read_only_(read_only) {}
-
-absl::Status MemberKeyStore::CheckWritable(absl::string_view what) const {
+absl::Status RocksDbMemberKeyStore::CheckWritable(absl::string_view what) const {
   if (!read_only_) return absl::OkStatus();
   return absl::FailedPreconditionError(
       absl::StrCat("member key store: ", what, ": the store is open read-only"));
 }
 
-MemberKeyStore::~MemberKeyStore() {
+RocksDbMemberKeyStore::~RocksDbMemberKeyStore() {
   for (rocksdb::ColumnFamilyHandle* family : families_) (void)db_->DestroyColumnFamilyHandle(family);
   (void)db_->Close();
 }
 
-absl::StatusOr<std::optional<std::string>> MemberKeyStore::CheckValue() const {
+absl::StatusOr<std::optional<std::string>> RocksDbMemberKeyStore::CheckValue() const {
   std::string value;
   rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), keys(), kCheckKey, &value);
   if (status.IsNotFound()) return std::nullopt;
@@ -105,7 +128,7 @@ absl::StatusOr<std::optional<std::string>> MemberKeyStore::CheckValue() const {
   return value;
 }
 
-absl::StatusOr<std::optional<std::string>> MemberKeyStore::Get(absl::string_view member_id) const {
+absl::StatusOr<std::optional<std::string>> RocksDbMemberKeyStore::Get(absl::string_view member_id) const {
   std::string value;
   rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), keys(), MemberKey(member_id), &value);
   if (status.IsNotFound()) return std::nullopt;
@@ -113,7 +136,7 @@ absl::StatusOr<std::optional<std::string>> MemberKeyStore::Get(absl::string_view
   return value;
 }
 
-absl::Status MemberKeyStore::Put(absl::string_view member_id, absl::string_view wrapped_key,
+absl::Status RocksDbMemberKeyStore::Put(absl::string_view member_id, absl::string_view wrapped_key,
                                  absl::string_view check_value) {
   if (absl::Status writable = CheckWritable("storing a key"); !writable.ok()) return writable;
   absl::StatusOr<std::optional<std::string>> check = CheckValue();
@@ -126,11 +149,11 @@ absl::Status MemberKeyStore::Put(absl::string_view member_id, absl::string_view 
   return FromRocks(db_->Write(options, &batch), absl::StrCat("writing the key of ", member_id));
 }
 
-absl::Status MemberKeyStore::CopyTo(const std::string& directory) {
+absl::Status RocksDbMemberKeyStore::CopyTo(const std::string& directory) {
   return util::CreateRocksCheckpoint(*db_, directory, "the member key store");
 }
 
-absl::Status MemberKeyStore::Destroy(absl::Span<const std::string> member_ids) {
+absl::Status RocksDbMemberKeyStore::Destroy(absl::Span<const std::string> member_ids) {
   if (member_ids.empty()) return absl::OkStatus();
   if (absl::Status writable = CheckWritable("destroying keys"); !writable.ok()) return writable;
   rocksdb::WriteBatch batch;
@@ -158,7 +181,7 @@ absl::Status MemberKeyStore::Destroy(absl::Span<const std::string> member_ids) {
   return FromRocks(db_->FlushWAL(/*sync=*/true), "syncing the log after erasure");
 }
 
-absl::StatusOr<std::vector<std::string>> MemberKeyStore::MemberIds() const {
+absl::StatusOr<std::vector<std::string>> RocksDbMemberKeyStore::MemberIds() const {
   std::vector<std::string> ids;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys()));
   for (it->Seek(kMemberPrefix); it->Valid() && it->key().starts_with(kMemberPrefix); it->Next()) {
@@ -168,7 +191,7 @@ absl::StatusOr<std::vector<std::string>> MemberKeyStore::MemberIds() const {
   return ids;
 }
 
-absl::Status MemberKeyStore::MarkErasurePending(absl::string_view member_id) {
+absl::Status RocksDbMemberKeyStore::MarkErasurePending(absl::string_view member_id) {
   if (absl::Status writable = CheckWritable("recording an erasure"); !writable.ok()) {
     return writable;
   }
@@ -178,7 +201,7 @@ absl::Status MemberKeyStore::MarkErasurePending(absl::string_view member_id) {
                    absl::StrCat("recording the erasure of ", member_id));
 }
 
-absl::StatusOr<std::vector<std::string>> MemberKeyStore::PendingErasures() const {
+absl::StatusOr<std::vector<std::string>> RocksDbMemberKeyStore::PendingErasures() const {
   std::vector<std::string> ids;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys()));
   for (it->Seek(kPendingPrefix); it->Valid() && it->key().starts_with(kPendingPrefix);
@@ -189,7 +212,7 @@ absl::StatusOr<std::vector<std::string>> MemberKeyStore::PendingErasures() const
   return ids;
 }
 
-absl::Status MemberKeyStore::ClearPendingErasures(absl::Span<const std::string> member_ids) {
+absl::Status RocksDbMemberKeyStore::ClearPendingErasures(absl::Span<const std::string> member_ids) {
   if (member_ids.empty()) return absl::OkStatus();
   if (absl::Status writable = CheckWritable("clearing erasures"); !writable.ok()) return writable;
   rocksdb::WriteBatch batch;

@@ -57,6 +57,16 @@ namespace loyalty {
 using NoticeSink = std::function<void(absl::string_view message)>;
 
 struct EngineOptions {
+  // Where the log and the member keys live. Empty (the default): in RocksDB
+  // in the directory given to Open, with the projections' checkpoint beside
+  // them. A libpq connection URI or string, for example
+  //   postgresql://db1:5432,db2:5432/mall?target_session_attrs=read-write
+  // : in that PostgreSQL database, in the first schema of its search_path
+  // (docs/ledger.md, "The PostgreSQL backend"; docs/replication.md), and the
+  // directory given to Open holds only the projections' checkpoint, which is
+  // derived data: it is made if missing, and an empty directory name keeps
+  // the projections in memory only (every open replays the log).
+  std::string postgres_uri;
   // The ledger's options. ledger.read_only opens the whole engine for
   // reading: nothing under the directory is written, created or deleted
   // (the projections' checkpoint is read if it is there, never saved; the
@@ -118,8 +128,11 @@ bool ContinuesDecision(const v1::Envelope& envelope);
 
 class Engine {
  public:
-  // Opens the ledger in `directory` (creating it as options.ledger allows)
-  // and brings the projections up to its head.
+  // Opens the ledger in `directory` (creating it as options.ledger allows),
+  // or in the PostgreSQL database of options.postgres_uri with the
+  // projections' checkpoint in `directory`, and brings the projections up
+  // to its head. Unimplemented for a postgres_uri when the library was built
+  // without PostgreSQL (LOYALTY_POSTGRES off).
   static absl::StatusOr<std::unique_ptr<Engine>> Open(const std::string& directory,
                                                       const EngineOptions& options);
   virtual ~Engine() = default;
@@ -374,8 +387,9 @@ class Engine {
   // Errors, with no backup listed: FailedPrecondition for a read-only
   // engine, and for a backup directory that holds other files;
   // Unavailable while another process uses the backup directory or the
-  // audit store; Unimplemented for a ledger that is not on RocksDB; what
-  // copying or writing meets.
+  // audit store; Unimplemented for a ledger on PostgreSQL (which
+  // PostgreSQL's own tools back up: docs/replication.md); what copying or
+  // writing meets.
   virtual absl::StatusOr<BackupInfo> Backup(const std::string& backup_directory) = 0;
 
   // The underlying log, for reads, verification and subscriptions.

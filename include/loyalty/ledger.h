@@ -179,6 +179,21 @@ class Ledger {
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(const std::string& directory,
                                                       const LedgerOptions& options);
 
+  // Opens the ledger in the PostgreSQL database that `uri` names (a libpq
+  // connection URI or string, multi-host with target_session_attrs=
+  // read-write for a replicated one: docs/replication.md), in the first
+  // schema of its search_path, creating it there if allowed: the same log,
+  // bytes and chain as Open's (docs/ledger.md, "The PostgreSQL backend").
+  // options.sync and options.block_cache_bytes do not apply: an append is
+  // acknowledged when PostgreSQL has committed it.
+  // Errors, with nothing changed: InvalidArgument, no ledger in the schema
+  // and creation not allowed; FailedPrecondition, a schema holding other
+  // tables, or another format; DataLoss, a ledger missing its head;
+  // Unavailable, the server cannot be reached; Unimplemented, a library
+  // built without PostgreSQL (LOYALTY_POSTGRES off).
+  static absl::StatusOr<std::unique_ptr<Ledger>> OpenPostgres(const std::string& uri,
+                                                              const LedgerOptions& options);
+
   virtual ~Ledger() = default;
 
   // Appends `batch` atomically.

@@ -73,6 +73,18 @@ PostgresLedger::PostgresLedger(std::string conninfo, const LedgerOptions& option
 PostgresLedger::~PostgresLedger() = default;
 
 ChainHead PostgresLedger::Head() const {
+  // Read from the head row, so that a caller sees every committed append,
+  // other writers' too; the published head when the row cannot be read
+  // (it is never ahead of the row).
+  absl::StatusOr<SessionPool::Lease> session = readers_.Borrow();
+  if (session.ok()) {
+    absl::StatusOr<ChainHead> stored = ReadStoredHead(**session);
+    if (stored.ok()) Publish(*stored);
+  }
+  return PublishedHead();
+}
+
+ChainHead PostgresLedger::PublishedHead() const {
   MutexLock lock(&head_mu_);
   return head_;
 }
@@ -144,10 +156,26 @@ void PostgresLedger::LeadGroup(const std::vector<Writer*>& group) {
   }
   GroupRows rows;
   bool any_appended = false;
+  bool any_conflict = false;
   for (Writer* writer : group) {
     writer->result = ApplyWriter(writer, &state, &rows);
     if (writer->result.ok() && !writer->result->deduplicated) any_appended = true;
+    if (absl::IsAborted(writer->result.status())) any_conflict = true;
   }
+  // A stream moved past what a caller expected: another writer appended
+  // (or this ledger's cached versions are stale). Once this group is done,
+  // the head is read again and published, so that a caller catching up
+  // before it decides again sees those appends, and the cache is dropped.
+  // A failed read is repeated by the next group.
+  struct ReloadAfterConflict {
+    PostgresLedger* ledger;
+    bool conflict;
+    ~ReloadAfterConflict() {
+      if (!conflict) return;
+      ledger->reload_before_next_write_ = true;
+      (void)ledger->ReloadWriterState();
+    }
+  } reload_after{this, any_conflict};
   if (!any_appended) return;
   const ChainHead new_head{state.next_sequence - 1, state.previous_hash, state.recorded_at_us};
   status = WriteRows(rows, new_head);

@@ -50,6 +50,8 @@ class PostgresLedger final : public Ledger {
   //    reconnects and reads the head again: retry with the same
   //    idempotency keys, which returns the original sequences if it was.
   absl::StatusOr<AppendResult> Append(const AppendBatch& batch) override;
+  // Reads the head row: every committed append, other writers' too (one
+  // query; the last head seen when the server cannot be reached).
   ChainHead Head() const override;
   absl::Status ScanRaw(uint64_t from, uint64_t to,
                        absl::FunctionRef<absl::Status(const RawEvent&)> visit) const override;
@@ -138,6 +140,9 @@ class PostgresLedger final : public Ledger {
   absl::Status WriteRows(const GroupRows& rows, const ChainHead& new_head);
   // Publishes `head` if it is past the published one.
   void Publish(const ChainHead& head) const;
+  // The published head, without reading the head row: what reads are
+  // clamped to.
+  ChainHead PublishedHead() const;
 
   // postgres_reads.cc: reads a page of rows at a time, `columns` of events
   // from..to (clamped by the caller), checking that sequences are gap-free.
