@@ -42,6 +42,17 @@ bool IsPostgresUri(absl::string_view db) {
   return absl::StartsWith(db, "postgresql://") || absl::StartsWith(db, "postgres://");
 }
 
+std::string DisplayedDb(absl::string_view db) {
+  if (!IsPostgresUri(db)) return std::string(db);
+  const size_t authority = db.find("://") + 3;
+  const size_t authority_end = std::min(db.find_first_of("/?", authority), db.size());
+  const size_t at = db.rfind('@', authority_end);
+  if (at == absl::string_view::npos || at < authority) return std::string(db);
+  const size_t colon = db.find(':', authority);
+  if (colon == absl::string_view::npos || colon > at) return std::string(db);
+  return absl::StrCat(db.substr(0, colon + 1), "***", db.substr(at));
+}
+
 absl::Status CheckBackendFlags(absl::string_view command, const GlobalOptions& global) {
   if (!IsPostgresUri(global.db_directory)) {
     if (global.checkpoint_directory.empty()) return absl::OkStatus();

@@ -63,6 +63,10 @@ struct GlobalOptions {
 // PostgreSQL (Ledger::OpenPostgres) rather than a directory.
 bool IsPostgresUri(absl::string_view db);
 
+// `db` as the tool prints it: a URI's password (postgresql://user:PASSWORD@)
+// as "***".
+std::string DisplayedDb(absl::string_view db);
+
 // For `command`: InvalidArgument when --checkpoint-dir comes without a
 // postgresql:// --db, or when the command works only on a ledger directory
 // (demo, backup, restore and the audit store's commands) and --db is one.

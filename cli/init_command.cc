@@ -14,7 +14,7 @@ int RunInit(CommandContext& context) {
   FlagSet flags = context.NewFlagSet();
   std::vector<std::string> positional;
   if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
-  const std::string& directory = context.global.db_directory;
+  const std::string directory = DisplayedDb(context.global.db_directory);
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenOrCreateEngine(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   const ChainHead head = (*engine)->ledger().Head();

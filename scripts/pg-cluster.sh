@@ -2,7 +2,7 @@
 # Runs COMMAND beside a throwaway PostgreSQL 15 cluster managed by
 # pg_auto_failover, then stops the cluster and deletes it:
 #
-#   scripts/pg-cluster.sh [--base-port N] -- COMMAND [ARGS...]
+#   scripts/pg-cluster.sh [--base-port N] [--default-timeouts] -- COMMAND [ARGS...]
 #
 # The cluster lives in a fresh temporary directory: a monitor, a primary and
 # two standbys, each a PostgreSQL server listening on 127.0.0.1 only (ports
@@ -12,6 +12,16 @@
 # 'ANY 1 (...)'), and the monitor promotes a standby when the primary dies.
 # The servers refuse to run as root: as root they run as the system user
 # loyaltypg (created if missing), otherwise as the caller.
+#
+# Failover timeouts: pg_auto_failover's defaults take about a minute from a
+# primary's death to the first commit on its successor, most of it waiting:
+# 20 s without a health check before a node is unhealthy, 30 s for a lost
+# primary to demote itself. This throwaway cluster, on loopback, shortens
+# them (health checks every second, unhealthy after 2 s, demotion given
+# 4 s, and each keeper's network_partition_timeout 2 s, under it, so that a
+# cut-off primary still stops before its successor starts), so that the
+# failover tests can repeat. --default-timeouts keeps the defaults
+# (docs/replication.md).
 #
 # COMMAND runs with these in its environment:
 #   LOYALTY_PG_URI        the multi-host URI a client uses, as the servers'
@@ -24,14 +34,28 @@
 #   LOYALTY_PG_CTL        a command that runs pg_autoctl as the servers' user
 #                         with the cluster's environment, e.g.
 #                         $LOYALTY_PG_CTL show state --pgdata "$LOYALTY_PG_CLUSTER/monitor"
+#   LOYALTY_PG_RESTART    a command that starts node N's keeper again (after
+#                         its group was killed), in a new process group whose
+#                         id it writes to nodeN.pgid: $LOYALTY_PG_RESTART N.
+#                         The node rejoins as a standby; the script stops it
+#                         at exit like the others.
 # The script exits with COMMAND's exit code (or 2 when the cluster cannot be
 # started, with its logs on standard error).
 set -euo pipefail
 
 base_port=57430
+fast_timeouts=1
 while (($# > 0)); do
   case "$1" in
     --base-port) base_port=$2; shift 2 ;;
+    --default-timeouts) fast_timeouts=0; shift ;;
+    --restart-node)
+      # Internal: LOYALTY_PG_RESTART, run by COMMAND while the cluster runs.
+      work=$2 node=$3
+      ctl_line=$(cat "$work/ctl")
+      setsid sh -c "exec $ctl_line run --pgdata '$work/node$node'" >>"$work/node$node.log" 2>&1 &
+      echo "$!" >"$work/node$node.pgid"
+      exit 0 ;;
     --) shift; break ;;
     *) echo "pg-cluster.sh: unknown argument $1 (see the comment at the top)" >&2; exit 2 ;;
   esac
@@ -72,6 +96,8 @@ start_keeper() {
   echo "$!" >"$work/$name.pgid"
 }
 cleanup() {
+  # The groups started here, and those LOYALTY_PG_RESTART started since.
+  for file in "$work"/*.pgid; do [[ -f $file ]] && pids+=("$(cat "$file")"); done
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do
     for _ in $(seq 100); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done
@@ -120,6 +146,18 @@ for _ in $(seq 60); do
   "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$monitor_port" && break
   sleep 0.5
 done
+if ((fast_timeouts)); then
+  monitor_user=$(stat -c %U "$work/monitor")
+  "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$monitor_port" -U "$monitor_user" -d pg_auto_failover \
+    -c "ALTER SYSTEM SET pgautofailover.health_check_period = 1000" \
+    -c "ALTER SYSTEM SET pgautofailover.health_check_timeout = 1000" \
+    -c "ALTER SYSTEM SET pgautofailover.health_check_max_retries = 1" \
+    -c "ALTER SYSTEM SET pgautofailover.health_check_retry_delay = 500" \
+    -c "ALTER SYSTEM SET pgautofailover.node_considered_unhealthy_timeout = 2000" \
+    -c "ALTER SYSTEM SET pgautofailover.primary_demote_timeout = 4000" \
+    -c "SELECT pg_reload_conf()" >"$work/monitor-settings.log" 2>&1 ||
+    fail "setting the monitor's timeouts failed"
+fi
 
 nodes=""
 hosts=""
@@ -135,6 +173,10 @@ for n in 1 2 3; do
   "${ctl[@]}" create postgres --pgdata "$work/node$n" --pgport "$port" --hostname 127.0.0.1 \
     --listen 127.0.0.1 --name "s$n" --dbname loyalty --auth trust --no-ssl --monitor "$monitor_uri" \
     >"$work/node$n-create.log" 2>&1 || fail "creating node $n failed"
+  if ((fast_timeouts)); then
+    "${ctl[@]}" config set --pgdata "$work/node$n" timeout.network_partition_timeout 2 \
+      >>"$work/node$n-create.log" 2>&1 || fail "setting node $n's timeouts failed"
+  fi
   start_keeper "node$n"
   if ((n == 1)); then
     wait_for_state single 1 60 || fail "node 1 did not become the primary"
@@ -157,6 +199,8 @@ export LOYALTY_PG_URI="postgresql://$server_user@${hosts%,}/loyalty?target_sessi
 export LOYALTY_PG_NODES="${nodes% }"
 export LOYALTY_PG_CLUSTER="$work"
 export LOYALTY_PG_CTL="${ctl[*]}"
+echo "${ctl[*]}" >"$work/ctl"
+export LOYALTY_PG_RESTART="$(realpath "$0") --restart-node $work"
 set +e
 "$@"
 status=$?

@@ -1,0 +1,48 @@
+#include "cli/command.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace loyalty::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(CommandTest, APostgresUriIsToldByItsScheme) {
+  EXPECT_TRUE(IsPostgresUri("postgresql://db1,db2/mall?target_session_attrs=read-write"));
+  EXPECT_TRUE(IsPostgresUri("postgres:///mall?host=/run/postgresql"));
+  EXPECT_FALSE(IsPostgresUri("./loyalty-data"));
+  EXPECT_FALSE(IsPostgresUri("postgresql:/relative/dir"));
+}
+
+TEST(CommandTest, APrintedUriHidesItsPassword) {
+  EXPECT_EQ(DisplayedDb("postgresql://ops:s3cret@db1:5432,db2/mall?sslmode=require"),
+            "postgresql://ops:***@db1:5432,db2/mall?sslmode=require");
+  EXPECT_EQ(DisplayedDb("postgresql://ops@db1/mall"), "postgresql://ops@db1/mall");
+  EXPECT_EQ(DisplayedDb("postgresql://db1:5432/mall"), "postgresql://db1:5432/mall");
+  EXPECT_EQ(DisplayedDb("postgresql:///mall?host=/tmp/s@x"), "postgresql:///mall?host=/tmp/s@x");
+  EXPECT_EQ(DisplayedDb("./data:dir@here"), "./data:dir@here");
+}
+
+TEST(CommandTest, BackendFlagsGoTogetherAndDirectoryCommandsNeedADirectory) {
+  GlobalOptions directory;
+  directory.db_directory = "./loyalty-data";
+  EXPECT_TRUE(CheckBackendFlags("demo", directory).ok());
+  directory.checkpoint_directory = "cp";
+  absl::Status misplaced = CheckBackendFlags("head", directory);
+  EXPECT_EQ(misplaced.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(misplaced.message(), HasSubstr("--checkpoint-dir \"cp\""));
+
+  GlobalOptions postgres;
+  postgres.db_directory = "postgresql://db1/mall";
+  postgres.checkpoint_directory = "cp";
+  EXPECT_TRUE(CheckBackendFlags("member", postgres).ok());
+  for (const char* command : {"demo", "backup", "restore", "checkpoint", "prove", "audit-bundle"}) {
+    absl::Status refused = CheckBackendFlags(command, postgres);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << command;
+    EXPECT_THAT(refused.message(), HasSubstr("works on a ledger directory")) << command;
+  }
+}
+
+}  // namespace
+}  // namespace loyalty::cli

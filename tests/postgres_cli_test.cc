@@ -1,0 +1,167 @@
+// The tool on a ledger in PostgreSQL (`--db postgresql://...`), as a
+// stranger runs it, against a throwaway server the program starts
+// (testing/throwaway_postgres.h): the demo's history exported from a ledger
+// directory and appended to a new directory and to PostgreSQL gives the same
+// answers; reading commands write nothing; what needs a ledger directory
+// says so and makes none.
+#include <filesystem>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/temp_dir.h"
+#include "testing/throwaway_postgres.h"
+#include "tests/tool_runner.h"
+
+namespace loyalty {
+namespace {
+
+namespace fs = std::filesystem;
+using ::loyalty::testing::ReadFile;
+using ::loyalty::testing::RunTool;
+using ::loyalty::testing::TempDir;
+using ::loyalty::testing::ThrowawayPostgres;
+using ::loyalty::testing::ToolRun;
+using ::testing::HasSubstr;
+
+class PostgresCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
+    ASSERT_TRUE(server.ok()) << server.status();
+    absl::StatusOr<std::string> database = (*server)->NewDatabase();
+    ASSERT_TRUE(database.ok()) << database.status();
+    const std::string name = database->substr(database->rfind("dbname=") + 7);
+    uri_ = absl::StrCat("postgresql:///", name, "?host=", (*server)->directory(),
+                        "/socket&user=loyalty");
+  }
+
+  ToolRun Loyalty(const std::vector<std::string>& args) {
+    return RunTool(LOYALTY_BINARY, args, "/dev/null", dir_.path(),
+                   dir_.Sub(absl::StrCat("run", ++runs_)));
+  }
+
+  // The demo's history as JSON Lines to append elsewhere: personal data in
+  // the clear (the new ledger seals it with its own keys), without the
+  // fields a ledger assigns.
+  std::string DemoHistoryToAppend() {
+    ToolRun demo = Loyalty({"--db", "demo", "demo", "--members", "30", "--days", "40",
+                            "--no-sync"});
+    EXPECT_EQ(demo.exit_code, 0) << demo.err;
+    ToolRun exported = Loyalty({"--db", "demo", "export", "--reveal-personal", "--master-key",
+                                "demo.key", "--out", "revealed.jsonl"});
+    EXPECT_EQ(exported.exit_code, 0) << exported.err;
+    static const std::regex assigned(
+        R"re("(sequence|stream_version|recorded_at_us|previous_hash)":"[^"]*",|"schema_version":\d+,)re");
+    const std::string stripped = std::regex_replace(ReadFile(dir_.Sub("revealed.jsonl")), assigned, "");
+    const std::string path = dir_.Sub("history.jsonl");
+    std::ofstream(path) << stripped;
+    return path;
+  }
+
+  TempDir dir_;
+  std::string uri_;
+  int runs_ = 0;
+};
+
+TEST_F(PostgresCliTest, TheSameHistoryGivesTheSameAnswersOnBothBackends) {
+  const std::string history = DemoHistoryToAppend();
+  ToolRun init = Loyalty({"--db", uri_, "init"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_THAT(init.out, HasSubstr("no events yet"));
+  // A key of its own for the new ledgers (the demo's stays with the demo).
+  ASSERT_EQ(Loyalty({"--db", "local", "init"}).exit_code, 0);
+  {
+    std::ofstream key(dir_.Sub("new.key"));
+    key << std::string(64, 'a') << "\n";
+  }
+  fs::permissions(dir_.Sub("new.key"), fs::perms::owner_read | fs::perms::owner_write,
+                  fs::perm_options::replace);
+  for (const std::string& db : {std::string("local"), uri_}) {
+    ToolRun appended = Loyalty({"--db", db, "append", "--master-key", "new.key", history});
+    ASSERT_EQ(appended.exit_code, 0) << db << ": " << appended.err;
+  }
+  for (const std::vector<std::string>& query :
+       std::vector<std::vector<std::string>>{{"tiers"},
+                                             {"liability"},
+                                             {"partners"},
+                                             {"digests"},
+                                             {"member", "show", "M000001"},
+                                             {"sla", "report"}}) {
+    std::vector<std::string> local_args = {"--db", "local"};
+    local_args.insert(local_args.end(), query.begin(), query.end());
+    std::vector<std::string> postgres_args = {"--db", uri_, "--checkpoint-dir", "checkpoint"};
+    postgres_args.insert(postgres_args.end(), query.begin(), query.end());
+    ToolRun local = Loyalty(local_args);
+    ToolRun postgres = Loyalty(postgres_args);
+    ASSERT_EQ(local.exit_code, 0) << query[0] << ": " << local.err;
+    ASSERT_EQ(postgres.exit_code, 0) << query[0] << ": " << postgres.err;
+    // Equal but for the instant of "now" each was evaluated at.
+    static const std::regex now(R"re(, \S+ \(now\))re");
+    EXPECT_EQ(std::regex_replace(postgres.out, now, ""), std::regex_replace(local.out, now, ""))
+        << query[0];
+  }
+  ToolRun verified = Loyalty({"--db", uri_, "verify"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+  ToolRun personal = Loyalty({"--db", uri_, "member", "show", "M000001", "--personal",
+                              "--master-key", "new.key"});
+  EXPECT_EQ(personal.exit_code, 0) << personal.err;
+}
+
+TEST_F(PostgresCliTest, ReadingCommandsWriteNothingAndMakeNoCheckpoint) {
+  // A password in the URI (unused here: the server trusts its socket) is
+  // never printed.
+  const std::string with_password =
+      absl::StrCat("postgresql://loyalty:s3cret-pw@", uri_.substr(uri_.find(":///") + 3));
+  ToolRun init = Loyalty({"--db", with_password, "init"});
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  EXPECT_THAT(init.out, HasSubstr("postgresql://loyalty:***@/"));
+  EXPECT_THAT(init.out + init.err, ::testing::Not(HasSubstr("s3cret-pw")));
+  ToolRun appended =
+      Loyalty({"--db", uri_, "append", std::string(LOYALTY_SOURCE_DIR) + "/tests/data/sample.jsonl"});
+  ASSERT_EQ(appended.exit_code, 0) << appended.err;
+  const std::string head = Loyalty({"--db", uri_, "head"}).out;
+  for (const std::vector<std::string>& query : std::vector<std::vector<std::string>>{
+           {"head"}, {"verify"}, {"tiers"}, {"member", "show", "M1"}, {"export"}}) {
+    std::vector<std::string> args = {"--db", uri_, "--checkpoint-dir", "never-made"};
+    args.insert(args.end(), query.begin(), query.end());
+    ToolRun run = Loyalty(args);
+    EXPECT_EQ(run.exit_code, 0) << query[0] << ": " << run.err;
+  }
+  EXPECT_FALSE(fs::exists(dir_.Sub("never-made")));
+  EXPECT_EQ(Loyalty({"--db", uri_, "head"}).out, head);
+}
+
+TEST_F(PostgresCliTest, WhatNeedsALedgerDirectorySaysSoAndMakesNone) {
+  ASSERT_EQ(Loyalty({"--db", uri_, "init"}).exit_code, 0);
+  for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+           {"demo"}, {"backup", "--to", "backups"}, {"restore", "--from", "backups"},
+           {"audit-bundle", "--out", "bundle"}}) {
+    std::vector<std::string> args = {"--db", uri_};
+    args.insert(args.end(), command.begin(), command.end());
+    ToolRun run = Loyalty(args);
+    EXPECT_EQ(run.exit_code, 1) << command[0];
+    EXPECT_THAT(run.err, HasSubstr("works on a ledger directory")) << command[0];
+  }
+  ToolRun misplaced = Loyalty({"--db", "local", "--checkpoint-dir", "c", "head"});
+  EXPECT_EQ(misplaced.exit_code, 1);
+  EXPECT_THAT(misplaced.err, HasSubstr("--checkpoint-dir"));
+  // Only what the runs captured is in the test's directory.
+  for (const auto& entry : fs::directory_iterator(dir_.path())) {
+    EXPECT_THAT(entry.path().filename().string(), ::testing::StartsWith("run"));
+  }
+  // No ledger in the database and no way to make one by reading.
+  absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
+  ASSERT_TRUE(server.ok());
+  absl::StatusOr<std::string> empty = (*server)->NewDatabase();
+  ASSERT_TRUE(empty.ok());
+  const std::string empty_uri =
+      absl::StrCat("postgresql:///", empty->substr(empty->rfind("dbname=") + 7),
+                   "?host=", (*server)->directory(), "/socket&user=loyalty");
+  ToolRun none = Loyalty({"--db", empty_uri, "head"});
+  EXPECT_EQ(none.exit_code, 1) << none.err;
+}
+
+}  // namespace
+}  // namespace loyalty
