@@ -10,19 +10,32 @@
 //                                    T threads appending single-event batches
 //                                    to one ledger (group commit).
 //
-// backend 0 is RocksDB, 1 is PostgreSQL; the two runs of one shape are
+//   BM_DemoIngest/backend:K      the demo's workload (200 members, 60 days)
+//                                through one engine, every command synced
+//                                and its projections current, one caller.
+//
+// backend 0 is RocksDB, 1 is PostgreSQL; the runs of one shape are
 // registered one after the other so that they see the same machine state.
+// BM_DemoIngest has a backend 2: the replicated cluster of
+// scripts/pg-cluster.sh (a primary and two synchronous standbys), when the
+// program runs under it (LOYALTY_PG_URI); otherwise it says so and skips.
+//   scripts/pg-cluster.sh -- build/bench/backends_bench --benchmark_filter=Demo
 // Results: bench/README.md, "Backends".
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "bench/workload.h"
+#include "demo/workload.h"
+#include "loyalty/engine.h"
+#include "util/pg_session.h"
 #include "ledger/postgres/postgres_ledger.h"
 #include "loyalty/ledger.h"
 #include "testing/temp_dir.h"
@@ -104,7 +117,94 @@ void BM_ConcurrentAppend(benchmark::State& state) {
   state.counters["errors"] = static_cast<double>(metrics.append_errors_total);
 }
 
+// A fresh ledger for an engine on `backend` (1, 2) in *uri: a new database
+// of the throwaway server or a new schema of the cluster. RocksDB's (0) is
+// the engine's directory.
+absl::Status FreshEngineLedger(int64_t backend, std::string* uri) {
+  if (backend == 0) return absl::OkStatus();
+  if (backend == 1) {
+    absl::StatusOr<testing::ThrowawayPostgres*> server = testing::ThrowawayPostgres::Shared();
+    if (!server.ok()) return server.status();
+    absl::StatusOr<std::string> database = (*server)->NewDatabase();
+    if (!database.ok()) return database.status();
+    *uri = *database;
+    return absl::OkStatus();
+  }
+  const char* cluster = std::getenv("LOYALTY_PG_URI");
+  if (cluster == nullptr) {
+    return absl::FailedPreconditionError(
+        "not under scripts/pg-cluster.sh: no replicated cluster to measure");
+  }
+  // The cluster's URI names the schema "ledger"; each run takes one of its own.
+  static int schemas = 0;
+  const std::string schema = absl::StrCat("bench_", ++schemas);
+  std::string base = cluster;
+  const size_t at = base.find("search_path%3Dledger");
+  if (at == std::string::npos) return absl::InternalError("LOYALTY_PG_URI names no schema");
+  absl::StatusOr<std::unique_ptr<util::PgSession>> admin = util::PgSession::Connect(base);
+  if (!admin.ok()) return admin.status();
+  absl::Status created = (*admin)->Exec(absl::StrCat("CREATE SCHEMA ", schema));
+  if (!created.ok()) return created;
+  *uri = base.replace(at, std::string("search_path%3Dledger").size(),
+                      absl::StrCat("search_path%3D", schema));
+  return absl::OkStatus();
+}
+
+void BM_DemoIngest(benchmark::State& state) {
+  demo::WorkloadOptions workload;
+  workload.members = 200;
+  workload.days = 60;
+  std::vector<demo::Command> commands;
+  absl::Status generated = demo::GenerateWorkload(workload, [&](const demo::Command& command) {
+    commands.push_back(command);
+    return absl::OkStatus();
+  });
+  if (!generated.ok()) {
+    state.SkipWithError(generated.ToString().c_str());
+    return;
+  }
+  int64_t events = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    testing::TempDir dir;
+    std::string uri;
+    absl::Status fresh = FreshEngineLedger(state.range(0), &uri);
+    if (!fresh.ok()) {
+      state.SkipWithError(fresh.ToString().c_str());
+      return;
+    }
+    ManualClock clock(workload.start_us);
+    EngineOptions options;
+    options.postgres_uri = uri;
+    options.ledger.clock = &clock;
+    options.ledger.sync = true;
+    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(dir.Sub("ledger"), options);
+    if (!engine.ok()) {
+      state.SkipWithError(engine.status().ToString().c_str());
+      return;
+    }
+    state.ResumeTiming();
+    for (const demo::Command& command : commands) {
+      const int64_t at_us = demo::OccurredAtUs(command);
+      if (at_us + 1000000 > clock.NowMicros()) clock.Set(at_us + 1000000);
+      absl::StatusOr<CommandResult> result =
+          std::visit([&](const auto& c) { return (*engine)->Execute(c); }, command);
+      if (result.ok()) events += static_cast<int64_t>(result->sequences.size());
+    }
+  }
+  state.SetItemsProcessed(events);
+  state.counters["commands"] = static_cast<double>(commands.size());
+}
+
 void RegisterAll() {
+  for (const int64_t backend : {0, 1, 2}) {
+    benchmark::RegisterBenchmark("BM_DemoIngest", BM_DemoIngest)
+        ->ArgNames({"backend"})
+        ->Args({backend})
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
   for (const int64_t batch : {1, 100}) {
     for (const int64_t backend : {0, 1}) {
       benchmark::RegisterBenchmark("BM_Append", BM_Append)

@@ -3,6 +3,8 @@
 // and decided again when another writer moved one of them (engine_impl.h).
 #include "engine/engine_impl.h"
 
+#include "absl/time/clock.h"
+
 namespace loyalty::internal {
 
 absl::StatusOr<CommandResult> EngineImpl::Execute(const EnrolMember& command) {
@@ -180,7 +182,7 @@ absl::StatusOr<CommandResult> EngineImpl::Append(const AppendBatch& batch) {
     // stores none in the clear.
     absl::StatusOr<AppendBatch> expecting = SealedForAppend(batch, checked->expected_versions);
     if (!expecting.ok()) return expecting.status();
-    absl::StatusOr<AppendResult> appended = ledger_->Append(*expecting);
+    absl::StatusOr<AppendResult> appended = AppendSettled(*expecting);
     // Another writer changed a stream since the check (Aborted, the
     // ledger's failed test-and-set): check again.
     if (absl::IsAborted(appended.status())) continue;
@@ -190,8 +192,7 @@ absl::StatusOr<CommandResult> EngineImpl::Append(const AppendBatch& batch) {
       status = personal_->Destroy(checked->erased_member_ids);
       if (!status.ok()) return status;
     }
-    status = CatchUp();
-    if (!status.ok()) return status;
+    CatchUpAfterAppend();
     return *appended;
   }
   return absl::AbortedError(absl::StrCat("gave up after ", kMaxCommandAttempts,
@@ -226,6 +227,28 @@ absl::StatusOr<absl::Status> EngineImpl::PrepareRawCheck(const AppendBatch& batc
   return absl::OkStatus();
 }
 
+void EngineImpl::CatchUpAfterAppend() const {
+  // The append stands whatever happens here: a log that cannot be read for
+  // a moment (a failover) must not turn an acknowledged command into an
+  // error its caller would retry. The next call catches up, and reports
+  // what still fails.
+  (void)CatchUp();
+}
+
+absl::StatusOr<AppendResult> EngineImpl::AppendSettled(const AppendBatch& batch) {
+  absl::StatusOr<AppendResult> appended = ledger_->Append(batch);
+  if (options_.postgres_uri.empty()) return appended;  // no unknown outcome
+  const absl::Time deadline =
+      absl::Now() + absl::Milliseconds(options_.unknown_outcome_retry_ms);
+  absl::Duration pause = absl::Milliseconds(50);
+  while (absl::IsUnavailable(appended.status()) && absl::Now() + pause < deadline) {
+    absl::SleepFor(pause);
+    pause = std::min(pause * 2, absl::Seconds(1));
+    appended = ledger_->Append(batch);
+  }
+  return appended;
+}
+
 absl::StatusOr<CommandResult> EngineImpl::AppendIfRepeated(const AppendBatch& batch,
                                                            const absl::Status& refusal) {
   // A retry of a batch appended before meets the state it made and is
@@ -241,11 +264,10 @@ absl::StatusOr<CommandResult> EngineImpl::AppendIfRepeated(const AppendBatch& ba
     if (!status.ok()) return status;
     as_stored = BatchOf(std::move(events), batch);
   }
-  absl::StatusOr<AppendResult> appended = ledger_->Append(as_stored);
+  absl::StatusOr<AppendResult> appended = AppendSettled(as_stored);
   if (!appended.ok()) return appended.status();
   MutexLock lock(&mu_);
-  absl::Status status = CatchUp();
-  if (!status.ok()) return status;
+  CatchUpAfterAppend();
   return *appended;
 }
 
@@ -384,7 +406,7 @@ absl::StatusOr<CommandResult> EngineImpl::Run(Decide decide) {
     result.deduplicated = true;
     bool conflict = false;
     for (const AppendBatch& batch : batches) {
-      absl::StatusOr<AppendResult> appended = ledger_->Append(batch);
+      absl::StatusOr<AppendResult> appended = AppendSettled(batch);
       if (!appended.ok()) {
         if (absl::IsAborted(appended.status()) && result.sequences.empty()) {
           conflict = true;
@@ -398,8 +420,7 @@ absl::StatusOr<CommandResult> EngineImpl::Run(Decide decide) {
     }
     if (conflict) continue;
     MutexLock lock(&mu_);
-    absl::Status status = CatchUp();
-    if (!status.ok()) return status;
+    CatchUpAfterAppend();
     return result;
   }
   return absl::AbortedError(absl::StrCat("gave up after ", kMaxCommandAttempts,

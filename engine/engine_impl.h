@@ -259,6 +259,15 @@ class EngineImpl final : public Engine {
                                                            std::optional<int64_t> instant_us,
                                                            uint64_t bound) const;
 
+  // ledger_->Append, and on a ledger in PostgreSQL the same batch again
+  // while the outcome is unknown (Unavailable: a lost connection, a
+  // failover), for up to EngineOptions::unknown_outcome_retry_ms: the
+  // ledger answers a batch that was committed with its original sequences.
+  absl::StatusOr<AppendResult> AppendSettled(const AppendBatch& batch);
+  // CatchUp after an acknowledged append, whose result stands even if it
+  // fails.
+  void CatchUpAfterAppend() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   // The sequence of the last event of a stream; 0 for an empty stream.
   absl::StatusOr<uint64_t> LastSequenceOf(absl::string_view stream_id) const;
 

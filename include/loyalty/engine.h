@@ -67,6 +67,18 @@ struct EngineOptions {
   // derived data: it is made if missing, and an empty directory name keeps
   // the projections in memory only (every open replays the log).
   std::string postgres_uri;
+  // With postgres_uri: how long a command appends the same events again
+  // when the outcome of its append is unknown (the connection was lost:
+  // a failover, docs/replication.md) before it returns Unavailable. The
+  // ledger answers events that were committed with their original
+  // sequences, so the command returns as if nothing had happened. After
+  // Unavailable the caller cannot tell either: Engine::Append of the same
+  // raw batch returns the original sequences if it was committed; a
+  // command with the same id is refused as already recorded
+  // (AlreadyExists, naming the id), and the member's view shows its effect.
+  // Default: 120000, two minutes (pg_auto_failover's default timeouts fail
+  // over in about one).
+  int64_t unknown_outcome_retry_ms = 120000;
   // The ledger's options. ledger.read_only opens the whole engine for
   // reading: nothing under the directory is written, created or deleted
   // (the projections' checkpoint is read if it is there, never saved; the
