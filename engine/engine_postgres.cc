@@ -15,6 +15,11 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngineOnPostgres(
     const std::string& checkpoint_directory, const EngineOptions& options) {
   namespace fs = std::filesystem;
   const bool read_only = options.ledger.read_only;
+  // The ledger first: nothing is made on this machine for a URI that leads
+  // to no ledger.
+  absl::StatusOr<std::unique_ptr<Ledger>> ledger =
+      Ledger::OpenPostgres(options.postgres_uri, options.ledger);
+  if (!ledger.ok()) return ledger.status();
   std::unique_ptr<util::FileLock> lock;
   if (!checkpoint_directory.empty() && !read_only) {
     std::error_code error;
@@ -33,9 +38,6 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngineOnPostgres(
     }
     lock = std::move(*locked);
   }
-  absl::StatusOr<std::unique_ptr<Ledger>> ledger =
-      Ledger::OpenPostgres(options.postgres_uri, options.ledger);
-  if (!ledger.ok()) return ledger.status();
   int stores_set_aside = 0;
   std::unique_ptr<ProjectionStore> store;
   if (!checkpoint_directory.empty()) {

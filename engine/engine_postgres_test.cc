@@ -256,6 +256,17 @@ TEST_F(EnginePostgresTest, TheCheckpointDirectoryIsLockedAndOptional) {
                   .ok());
   ASSERT_TRUE(in_memory->Checkpoint().ok());
   EXPECT_EQ(first->Member("M1", AsOf::Now())->available_points, 300);
+  // A URI that leads to no ledger makes nothing on this machine.
+  absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
+  ASSERT_TRUE(server.ok());
+  absl::StatusOr<std::string> empty = (*server)->NewDatabase();
+  ASSERT_TRUE(empty.ok());
+  EngineOptions nowhere = Options();
+  nowhere.postgres_uri = *empty;
+  nowhere.ledger.create_if_missing = false;
+  EXPECT_EQ(Engine::Open(dir_.Sub("never-made"), nowhere).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(std::filesystem::exists(dir_.Sub("never-made")));
   // Backups are PostgreSQL's.
   EXPECT_EQ(first->Backup(dir_.Sub("backups")).status().code(),
             absl::StatusCode::kUnimplemented);

@@ -2,8 +2,9 @@
 # The concurrency tests under ThreadSanitizer: the ledger's tests (group
 # commit, concurrent appends and reads, faults under concurrent appenders, on
 # both backends: ledger_backends_test starts its own PostgreSQL server),
-# the engine's (concurrent commands) and the replay on two threads. Builds only
-# those targets.
+# the engine's (concurrent commands; and two engines racing on one ledger in
+# PostgreSQL, engine_postgres_test) and the replay on two threads. Builds
+# only those targets.
 # Not the crash campaign: its writer (an engine on two RocksDB instances, with
 # their background threads) draws reports from inside Debian's static,
 # uninstrumented RocksDB whose stacks end in RocksDB frames, so they can be
@@ -13,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir="${BUILD_DIR:-build-tsan}"
-targets=(ledger_test ledger_backends_test engine_test replay_test)
+targets=(ledger_test ledger_backends_test engine_test engine_postgres_test replay_test)
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DLOYALTY_SANITIZE=thread -DLOYALTY_BUILD_BENCH=OFF "$@" >/dev/null
 cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}"
@@ -24,7 +25,8 @@ export TSAN_OPTIONS="suppressions=$PWD/ledger/tsan_suppressions.txt halt_on_erro
 # multi-threaded process; they run in the normal and ASan builds.
 no_fork="-CrashTest.*:LedgerDirectoryTest.*:EngineCrashTest.*"
 status=0
-for test in ledger/ledger_test ledger/ledger_backends_test engine/engine_test replay/replay_test; do
+for test in ledger/ledger_test ledger/ledger_backends_test engine/engine_test \
+  engine/engine_postgres_test replay/replay_test; do
   echo "== $test under TSan"
   "$build_dir/$test" --gtest_brief=1 --gtest_filter="$no_fork" || status=1
 done
