@@ -170,9 +170,20 @@ for n in 1 2 3; do
     printf "listen_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n" "$work/sock" \
       >>"$work/node1/postgresql.conf"
   fi
-  "${ctl[@]}" create postgres --pgdata "$work/node$n" --pgport "$port" --hostname 127.0.0.1 \
-    --listen 127.0.0.1 --name "s$n" --dbname loyalty --auth trust --no-ssl --monitor "$monitor_uri" \
-    >"$work/node$n-create.log" 2>&1 || fail "creating node $n failed"
+  # A standby's creation takes a base backup while its supervisor waits for
+  # the server; on a loaded machine the supervisor can give up first. The
+  # creation resumes where it stopped when run again.
+  created=0
+  for attempt in 1 2 3; do
+    if "${ctl[@]}" create postgres --pgdata "$work/node$n" --pgport "$port" --hostname 127.0.0.1 \
+      --listen 127.0.0.1 --name "s$n" --dbname loyalty --auth trust --no-ssl \
+      --monitor "$monitor_uri" >>"$work/node$n-create.log" 2>&1; then
+      created=1
+      break
+    fi
+    echo "pg-cluster.sh: creating node $n failed (attempt $attempt), trying again" >&2
+  done
+  ((created)) || fail "creating node $n failed"
   if ((fast_timeouts)); then
     "${ctl[@]}" config set --pgdata "$work/node$n" timeout.network_partition_timeout 2 \
       >>"$work/node$n-create.log" 2>&1 || fail "setting node $n's timeouts failed"
