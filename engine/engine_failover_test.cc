@@ -13,7 +13,10 @@
 //    standby before the next round. Then every acknowledged command is in
 //    the log exactly once, at the sequences it was acknowledged with; the
 //    log is gap-free; the chain verifies; and the engine's projections, a
-//    fresh engine's and a rebuild all have the same digests.
+//    fresh engine's and a rebuild all have the same digests. A second writer
+//    that appended before the rounds and slept through them is refused on
+//    its next append, leaving no trace, and its retry goes in after
+//    everything acknowledged.
 // LOYALTY_FAILOVER_ROUNDS (default 10), LOYALTY_FAILOVER_APPENDERS (4),
 // LOYALTY_FAILOVER_COMMANDS (per appender and round, 40) and
 // LOYALTY_FAILOVER_SEED (the kill moments; default from the clock, printed)
@@ -248,10 +251,20 @@ TEST_F(EngineFailoverTest, EveryAcknowledgedCommandSurvivesRepeatedFailoversExac
     ASSERT_TRUE(enrolled.ok()) << enrolled.status();
     acknowledged[absl::StrCat("enrol/F", t)] = enrolled->sequences;
   }
-  // The events of this test: those after the head now (the cluster's log
-  // may hold others').
-  const uint64_t first_sequence = engine->ledger().Head().sequence -
-                                  static_cast<uint64_t>(appenders) + 1;
+  // A second writer that appends once now and then sleeps through every
+  // failover: its view of the head is stale when it appends again.
+  absl::StatusOr<std::unique_ptr<Ledger>> stale =
+      Ledger::OpenPostgres(cluster_.uri(), LedgerOptions());
+  ASSERT_TRUE(stale.ok()) << stale.status();
+  AppendBatch before;
+  before.Add(testing::Purchase("W", "stale-writer-1", 100));
+  absl::StatusOr<AppendResult> stale_first = (*stale)->Append(before);
+  ASSERT_TRUE(stale_first.ok()) << stale_first.status();
+  acknowledged["purchase/stale-writer-1"] = stale_first->sequences;
+  // The events of this test: those from the first enrolment on
+  // (the enrolments and the stale writer's first append).
+  const uint64_t first_sequence =
+      engine->ledger().Head().sequence - static_cast<uint64_t>(appenders);
   std::vector<double> failover_seconds;
   for (int round = 0; round < rounds; ++round) {
     const int primary = cluster_.WaitHealthy(180);
@@ -319,6 +332,24 @@ TEST_F(EngineFailoverTest, EveryAcknowledgedCommandSurvivesRepeatedFailoversExac
     std::fflush(stdout);
     ASSERT_TRUE(cluster_.Restart(primary)) << "round " << round;
   }
+
+  // The stale writer: its first append after the failovers is refused
+  // (its connection died with a primary, or its head is behind) and leaves
+  // no trace; it reads the head again, and its retry goes in after every
+  // acknowledged append, on the one chain.
+  const ChainHead before_stale = engine->ledger().Head();
+  AppendBatch after;
+  after.Add(testing::Purchase("W", "stale-writer-2", 100));
+  absl::StatusOr<AppendResult> refused = (*stale)->Append(after);
+  ASSERT_FALSE(refused.ok()) << "a writer that slept through the failovers appended at once";
+  EXPECT_TRUE(absl::IsUnavailable(refused.status()) || absl::IsAborted(refused.status()))
+      << refused.status();
+  EXPECT_EQ(engine->ledger().Head().sequence, before_stale.sequence);
+  absl::StatusOr<AppendResult> retried = (*stale)->Append(after);
+  if (!retried.ok() && absl::IsAborted(retried.status())) retried = (*stale)->Append(after);
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->sequences.front(), before_stale.sequence + 1);
+  acknowledged["purchase/stale-writer-2"] = retried->sequences;
 
   // Every acknowledged command exactly once, where it was acknowledged.
   absl::StatusOr<std::unique_ptr<Ledger>> reader =
