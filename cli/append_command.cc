@@ -154,8 +154,8 @@ int RunAppend(CommandContext& context) {
   // have appended, and seals the personal data given in the clear.
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenOrCreateEngine(
       context.global, master_key_file.empty()
-                                       ? DefaultMasterKey(context.global)
-                                       : MasterKeyFromKeyFile(context.global, master_key_file));
+                          ? DefaultMasterKey(context.global)
+                          : MasterKeyFromKeyFile(context.global, master_key_file));
   if (!engine.ok()) return ReportError(engine.status());
 
   const absl::Span<const NumberedEnvelope> all(*events);

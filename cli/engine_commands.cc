@@ -206,8 +206,8 @@ int RunBirthdays(CommandContext& context) {
   job.actor_id = actor_id;
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenEngine(
       context.global, master_key_file.empty()
-                                       ? DefaultMasterKey(context.global)
-                                       : MasterKeyFromKeyFile(context.global, master_key_file));
+                          ? DefaultMasterKey(context.global)
+                          : MasterKeyFromKeyFile(context.global, master_key_file));
   if (!engine.ok()) return ReportError(engine.status());
   absl::StatusOr<CommandResult> result = (*engine)->Execute(job);
   if (!result.ok()) return ReportError(result.status());
