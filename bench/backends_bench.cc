@@ -53,9 +53,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenFresh(int64_t backend, const testing
   LedgerOptions options;
   options.sync = true;
   if (backend == 0) return Ledger::Open(dir.Sub("ledger"), options);
-  absl::StatusOr<testing::ThrowawayPostgres*> server = testing::ThrowawayPostgres::Shared();
-  if (!server.ok()) return server.status();
-  absl::StatusOr<std::string> database = (*server)->NewDatabase();
+  absl::StatusOr<std::string> database = testing::ThrowawayPostgres::NewSharedDatabase();
   if (!database.ok()) return database.status();
   return internal::PostgresLedger::Open(*database, options);
 }
@@ -124,9 +122,7 @@ void BM_ConcurrentAppend(benchmark::State& state) {
 absl::Status FreshEngineLedger(int64_t backend, std::string* uri) {
   if (backend == 0) return absl::OkStatus();
   if (backend == 1) {
-    absl::StatusOr<testing::ThrowawayPostgres*> server = testing::ThrowawayPostgres::Shared();
-    if (!server.ok()) return server.status();
-    absl::StatusOr<std::string> database = (*server)->NewDatabase();
+    absl::StatusOr<std::string> database = testing::ThrowawayPostgres::NewSharedDatabase();
     if (!database.ok()) return database.status();
     *uri = *database;
     return absl::OkStatus();

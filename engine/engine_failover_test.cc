@@ -40,6 +40,7 @@
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
 #include "testing/commands.h"
+#include "testing/env.h"
 #include "testing/events.h"
 #include "testing/temp_dir.h"
 #include "util/pg_session.h"
@@ -50,15 +51,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using ::loyalty::testing::kJan2024Us;
 
-int EnvInt(const char* name, int fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::atoi(value) : fallback;
-}
-
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? value : "";
-}
+using ::loyalty::testing::Env;
+using ::loyalty::testing::EnvInt;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();

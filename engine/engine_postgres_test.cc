@@ -33,9 +33,7 @@ constexpr int64_t kDayUs = 86400LL * 1000000;
 class EnginePostgresTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
-    ASSERT_TRUE(server.ok()) << server.status();
-    absl::StatusOr<std::string> database = (*server)->NewDatabase();
+    absl::StatusOr<std::string> database = ThrowawayPostgres::NewSharedDatabase();
     ASSERT_TRUE(database.ok()) << database.status();
     uri_ = *database;
     clock_.Set(kJan2024Us + 30 * kDayUs);
@@ -257,9 +255,7 @@ TEST_F(EnginePostgresTest, TheCheckpointDirectoryIsLockedAndOptional) {
   ASSERT_TRUE(in_memory->Checkpoint().ok());
   EXPECT_EQ(first->Member("M1", AsOf::Now())->available_points, 300);
   // A URI that leads to no ledger makes nothing on this machine.
-  absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
-  ASSERT_TRUE(server.ok());
-  absl::StatusOr<std::string> empty = (*server)->NewDatabase();
+  absl::StatusOr<std::string> empty = ThrowawayPostgres::NewSharedDatabase();
   ASSERT_TRUE(empty.ok());
   EngineOptions nowhere = Options();
   nowhere.postgres_uri = *empty;
@@ -281,9 +277,7 @@ TEST_F(EnginePostgresTest, ACheckpointOfAnotherLedgerIsSetAsideAndRebuilt) {
     ASSERT_TRUE(engine->Checkpoint().ok());
   }
   // The same checkpoint directory, pointed at another ledger.
-  absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
-  ASSERT_TRUE(server.ok());
-  absl::StatusOr<std::string> other = (*server)->NewDatabase();
+  absl::StatusOr<std::string> other = ThrowawayPostgres::NewSharedDatabase();
   ASSERT_TRUE(other.ok());
   uri_ = *other;
   {

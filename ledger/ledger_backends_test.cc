@@ -49,9 +49,7 @@ class LedgerFixture : public ::testing::Test {
     if (backend() == Backend::kRocksDb) {
       location_ = dir_.Sub("db");
     } else {
-      absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
-      ASSERT_TRUE(server.ok()) << server.status();
-      absl::StatusOr<std::string> database = (*server)->NewDatabase();
+      absl::StatusOr<std::string> database = ThrowawayPostgres::NewSharedDatabase();
       ASSERT_TRUE(database.ok()) << database.status();
       location_ = *database;
     }

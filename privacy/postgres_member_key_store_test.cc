@@ -26,10 +26,9 @@ using ::testing::Not;
 class PostgresMemberKeyStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *server;
-    absl::StatusOr<std::string> database = server_->NewDatabase();
+    absl::StatusOr<std::string> database = ThrowawayPostgres::NewSharedDatabase();
+    ASSERT_TRUE(database.ok()) << database.status();
+    server_ = *ThrowawayPostgres::Shared();
     ASSERT_TRUE(database.ok()) << database.status();
     conninfo_ = *database;
   }

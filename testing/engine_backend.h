@@ -43,9 +43,7 @@ inline absl::StatusOr<std::string> PostgresDatabaseFor(const std::string& direct
   static auto* const databases = new std::map<std::string, std::string>();
   std::lock_guard<std::mutex> lock(mu);
   if (auto it = databases->find(directory); it != databases->end()) return it->second;
-  absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
-  if (!server.ok()) return server.status();
-  absl::StatusOr<std::string> database = (*server)->NewDatabase();
+  absl::StatusOr<std::string> database = ThrowawayPostgres::NewSharedDatabase();
   if (!database.ok()) return database.status();
   (*databases)[directory] = *database;
   return *database;

@@ -43,6 +43,21 @@ class ThrowawayPostgres {
     return *server;
   }
 
+  // A new database of the program's server (started on first use): its
+  // connection string.
+  static absl::StatusOr<std::string> NewSharedDatabase() {
+    absl::StatusOr<ThrowawayPostgres*> server = Shared();
+    if (!server.ok()) return server.status();
+    return (*server)->NewDatabase();
+  }
+
+  // The postgresql:// URI of the database a connection string of
+  // NewDatabase names (what the tool's --db takes).
+  std::string UriOf(const std::string& conninfo) const {
+    return absl::StrCat("postgresql:///", conninfo.substr(conninfo.rfind("dbname=") + 7),
+                        "?host=", directory_, "/socket&user=loyalty");
+  }
+
   // The connection string of database `name` as the superuser.
   std::string Conninfo(const std::string& name) const {
     return absl::StrCat("host=", directory_, "/socket user=loyalty dbname=", name);

@@ -28,13 +28,9 @@ using ::testing::HasSubstr;
 class PostgresCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
-    ASSERT_TRUE(server.ok()) << server.status();
-    absl::StatusOr<std::string> database = (*server)->NewDatabase();
+    absl::StatusOr<std::string> database = ThrowawayPostgres::NewSharedDatabase();
     ASSERT_TRUE(database.ok()) << database.status();
-    const std::string name = database->substr(database->rfind("dbname=") + 7);
-    uri_ = absl::StrCat("postgresql:///", name, "?host=", (*server)->directory(),
-                        "/socket&user=loyalty");
+    uri_ = (*ThrowawayPostgres::Shared())->UriOf(*database);
   }
 
   ToolRun Loyalty(const std::vector<std::string>& args) {
@@ -152,13 +148,9 @@ TEST_F(PostgresCliTest, WhatNeedsALedgerDirectorySaysSoAndMakesNone) {
     EXPECT_THAT(entry.path().filename().string(), ::testing::StartsWith("run"));
   }
   // No ledger in the database and no way to make one by reading.
-  absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
-  ASSERT_TRUE(server.ok());
-  absl::StatusOr<std::string> empty = (*server)->NewDatabase();
+  absl::StatusOr<std::string> empty = ThrowawayPostgres::NewSharedDatabase();
   ASSERT_TRUE(empty.ok());
-  const std::string empty_uri =
-      absl::StrCat("postgresql:///", empty->substr(empty->rfind("dbname=") + 7),
-                   "?host=", (*server)->directory(), "/socket&user=loyalty");
+  const std::string empty_uri = (*ThrowawayPostgres::Shared())->UriOf(*empty);
   ToolRun none = Loyalty({"--db", empty_uri, "head"});
   EXPECT_EQ(none.exit_code, 1) << none.err;
 }

@@ -22,20 +22,14 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "ledger/postgres/postgres_ledger.h"
+#include "testing/env.h"
 #include "testing/events.h"
 
 namespace loyalty::internal {
 namespace {
 
-int EnvInt(const char* name, int fallback) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::atoi(value) : fallback;
-}
-
-std::string Env(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr ? value : "";
-}
+using ::loyalty::testing::Env;
+using ::loyalty::testing::EnvInt;
 
 using Clock = std::chrono::steady_clock;
 

@@ -31,9 +31,7 @@ using ::testing::HasSubstr;
 class PostgresLedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<ThrowawayPostgres*> server = ThrowawayPostgres::Shared();
-    ASSERT_TRUE(server.ok()) << server.status();
-    absl::StatusOr<std::string> database = (*server)->NewDatabase();
+    absl::StatusOr<std::string> database = ThrowawayPostgres::NewSharedDatabase();
     ASSERT_TRUE(database.ok()) << database.status();
     conninfo_ = *database;
     absl::StatusOr<std::unique_ptr<util::PgSession>> admin = util::PgSession::Connect(conninfo_);
