@@ -137,13 +137,11 @@ class Cluster {
   }
 
  private:
+  // The servers' superuser, whom LOYALTY_PG_URI names
+  // (postgresql://USER@host,...).
   std::string ServerUser() const {
-    // The servers' superuser is the owner of their data directories.
-    std::ifstream status(absl::StrCat(directory_, "/ctl"));
-    std::string line;
-    std::getline(status, line);
-    return line.find("runuser -u loyaltypg") != std::string::npos ? "loyaltypg"
-                                                                   : Env("USER");
+    const size_t start = uri_.find("://") + 3;
+    return uri_.substr(start, uri_.find('@', start) - start);
   }
 
   std::string uri_;
