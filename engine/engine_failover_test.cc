@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "loyalty/engine.h"
@@ -65,11 +66,13 @@ class Cluster {
     uri_ = Env("LOYALTY_PG_URI");
     directory_ = Env("LOYALTY_PG_CLUSTER");
     restart_ = Env("LOYALTY_PG_RESTART");
+    ctl_ = Env("LOYALTY_PG_CTL");
     for (absl::string_view node : absl::StrSplit(Env("LOYALTY_PG_NODES"), ' ')) {
       std::pair<std::string, std::string> name_port = absl::StrSplit(node, ':');
       ports_.push_back(name_port.second);
     }
-    return !uri_.empty() && !directory_.empty() && !restart_.empty() && ports_.size() == 3;
+    return !uri_.empty() && !directory_.empty() && !restart_.empty() && !ctl_.empty() &&
+           ports_.size() == 3;
   }
 
   const std::string& uri() const { return uri_; }
@@ -102,12 +105,41 @@ class Cluster {
     return standbys.ok() && std::string(PQgetvalue(standbys->get(), 0, 0)) == "2";
   }
 
-  // Waits until some node is the primary with both standbys streaming.
+  // Whether the monitor sees one primary and two secondaries, each in the
+  // state it was assigned: a node that rejoined has finished catching up,
+  // so it can be promoted when the primary dies.
+  bool MonitorSettled() const {
+    const std::string command =
+        absl::StrCat(ctl_, " show state --pgdata ", directory_, "/monitor 2>/dev/null");
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) return false;
+    std::string output;
+    char buffer[4096];
+    for (size_t read; (read = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0;) {
+      output.append(buffer, read);
+    }
+    ::pclose(pipe);
+    int primaries = 0;
+    int secondaries = 0;
+    for (absl::string_view line : absl::StrSplit(output, '\n')) {
+      std::vector<absl::string_view> cells = absl::StrSplit(line, '|');
+      if (cells.size() < 2) continue;
+      const absl::string_view reported = absl::StripAsciiWhitespace(cells[cells.size() - 2]);
+      const absl::string_view assigned = absl::StripAsciiWhitespace(cells.back());
+      if (reported != assigned) continue;
+      primaries += reported == "primary";
+      secondaries += reported == "secondary";
+    }
+    return primaries == 1 && secondaries == 2;
+  }
+
+  // Waits until some node is the primary with both standbys streaming and
+  // the monitor agrees.
   int WaitHealthy(double seconds) const {
     const Clock::time_point start = Clock::now();
     while (SecondsSince(start) < seconds) {
       const int primary = Primary();
-      if (primary != 0 && Healthy(primary)) return primary;
+      if (primary != 0 && Healthy(primary) && MonitorSettled()) return primary;
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
     return 0;
@@ -147,6 +179,7 @@ class Cluster {
   std::string uri_;
   std::string directory_;
   std::string restart_;
+  std::string ctl_;
   std::vector<std::string> ports_;
 };
 
