@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "util/check.h"
+#include "util/conninfo.h"
 
 namespace loyalty::cli {
 
@@ -43,14 +44,7 @@ bool IsPostgresUri(absl::string_view db) {
 }
 
 std::string DisplayedDb(absl::string_view db) {
-  if (!IsPostgresUri(db)) return std::string(db);
-  const size_t authority = db.find("://") + 3;
-  const size_t authority_end = std::min(db.find_first_of("/?", authority), db.size());
-  const size_t at = db.rfind('@', authority_end);
-  if (at == absl::string_view::npos || at < authority) return std::string(db);
-  const size_t colon = db.find(':', authority);
-  if (colon == absl::string_view::npos || colon > at) return std::string(db);
-  return absl::StrCat(db.substr(0, colon + 1), "***", db.substr(at));
+  return IsPostgresUri(db) ? util::RedactedConninfo(db) : std::string(db);
 }
 
 absl::Status CheckBackendFlags(absl::string_view command, const GlobalOptions& global) {

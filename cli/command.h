@@ -63,8 +63,8 @@ struct GlobalOptions {
 // PostgreSQL (Ledger::OpenPostgres) rather than a directory.
 bool IsPostgresUri(absl::string_view db);
 
-// `db` as the tool prints it: a URI's password (postgresql://user:PASSWORD@)
-// as "***".
+// `db` as the tool prints it: a URI's passwords as "***"
+// (util::RedactedConninfo).
 std::string DisplayedDb(absl::string_view db);
 
 // For `command`: InvalidArgument when --checkpoint-dir comes without a

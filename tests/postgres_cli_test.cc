@@ -134,6 +134,12 @@ TEST_F(PostgresCliTest, ReadingCommandsWriteNothingAndMakeNoCheckpoint) {
   ASSERT_EQ(init.exit_code, 0) << init.err;
   EXPECT_THAT(init.out, HasSubstr("postgresql://loyalty:***@/"));
   EXPECT_THAT(init.out + init.err, ::testing::Not(HasSubstr("s3cret-pw")));
+  // Nor in the error of a server that cannot be reached.
+  ToolRun unreachable =
+      Loyalty({"--db", "postgresql://loyalty:s3cret-pw@127.0.0.1:1/none?password=s3cret-pw", "head"});
+  EXPECT_EQ(unreachable.exit_code, 3);
+  EXPECT_THAT(unreachable.err, HasSubstr("connecting to PostgreSQL"));
+  EXPECT_THAT(unreachable.out + unreachable.err, ::testing::Not(HasSubstr("s3cret-pw")));
   ToolRun appended =
       Loyalty({"--db", uri_, "append", std::string(LOYALTY_SOURCE_DIR) + "/tests/data/sample.jsonl"});
   ASSERT_EQ(appended.exit_code, 0) << appended.err;

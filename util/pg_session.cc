@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "util/big_endian.h"
+#include "util/conninfo.h"
 
 namespace loyalty::util {
 namespace {
@@ -141,7 +142,8 @@ absl::StatusOr<std::unique_ptr<PgSession>> PgSession::Connect(const std::string&
     PQfinish(connection);
     // libpq reports no SQLSTATE for a failed connection; the server's
     // refusals are told apart by their words.
-    const std::string what = absl::StrCat("connecting to PostgreSQL (", conninfo, ")");
+    const std::string what =
+        absl::StrCat("connecting to PostgreSQL (", RedactedConninfo(conninfo), ")");
     if (absl::StrContains(message, "does not exist")) {
       return PgErrorStatus("3D000", what, message);
     }

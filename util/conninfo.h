@@ -1,0 +1,19 @@
+// A PostgreSQL connection string as it may be shown: in messages, on the
+// terminal, in logs. Kept apart from the libpq session so that what shows a
+// connection string without connecting (the tool's --db) needs no libpq.
+#ifndef LOYALTY_UTIL_CONNINFO_H_
+#define LOYALTY_UTIL_CONNINFO_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace loyalty::util {
+
+// `conninfo` (a libpq URI or key=value string) with every password shown as
+// "***": a URI's user:PASSWORD@ and a password=... parameter or keyword.
+std::string RedactedConninfo(absl::string_view conninfo);
+
+}  // namespace loyalty::util
+
+#endif  // LOYALTY_UTIL_CONNINFO_H_
