@@ -73,14 +73,10 @@ PostgresLedger::PostgresLedger(std::string conninfo, const LedgerOptions& option
 PostgresLedger::~PostgresLedger() = default;
 
 ChainHead PostgresLedger::Head() const {
-  // Read from the head row, so that a caller sees every committed append,
-  // other writers' too; the published head when the row cannot be read
-  // (it is never ahead of the row).
-  absl::StatusOr<SessionPool::Lease> session = readers_.Borrow();
-  if (session.ok()) {
-    absl::StatusOr<ChainHead> stored = ReadStoredHead(**session);
-    if (stored.ok()) Publish(*stored);
-  }
+  // Not the head row: a primary shows a commit to other sessions before its
+  // synchronous standby has it, and a head read there could name events a
+  // failover then loses. The published head holds this ledger's
+  // acknowledged appends and what its writer read back after a conflict.
   return PublishedHead();
 }
 

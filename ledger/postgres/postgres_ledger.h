@@ -50,8 +50,9 @@ class PostgresLedger final : public Ledger {
   //    reconnects and reads the head again: retry with the same
   //    idempotency keys, which returns the original sequences if it was.
   absl::StatusOr<AppendResult> Append(const AppendBatch& batch) override;
-  // Reads the head row: every committed append, other writers' too (one
-  // query; the last head seen when the server cannot be reached).
+  // The published head: this ledger's acknowledged appends, and other
+  // writers' as far as this one has met them (a conflict or fencing makes
+  // it read the head row again; cursors poll it).
   ChainHead Head() const override;
   absl::Status ScanRaw(uint64_t from, uint64_t to,
                        absl::FunctionRef<absl::Status(const RawEvent&)> visit) const override;
