@@ -77,10 +77,6 @@ ChainHead PostgresLedger::Head() const {
   // synchronous standby has it, and a head read there could name events a
   // failover then loses. The published head holds this ledger's
   // acknowledged appends and what its writer read back after a conflict.
-  return PublishedHead();
-}
-
-ChainHead PostgresLedger::PublishedHead() const {
   MutexLock lock(&head_mu_);
   return head_;
 }

@@ -141,9 +141,6 @@ class PostgresLedger final : public Ledger {
   absl::Status WriteRows(const GroupRows& rows, const ChainHead& new_head);
   // Publishes `head` if it is past the published one.
   void Publish(const ChainHead& head) const;
-  // The published head, without reading the head row: what reads are
-  // clamped to.
-  ChainHead PublishedHead() const;
 
   // postgres_reads.cc: reads a page of rows at a time, `columns` of events
   // from..to (clamped by the caller), checking that sequences are gap-free.

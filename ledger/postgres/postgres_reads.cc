@@ -86,7 +86,7 @@ absl::Status PostgresLedger::ScanRows(
 
 absl::Status PostgresLedger::ScanRaw(uint64_t from, uint64_t to,
                                      absl::FunctionRef<absl::Status(const RawEvent&)> visit) const {
-  to = std::min(to, PublishedHead().sequence);
+  to = std::min(to, Head().sequence);
   if (from == 0) from = 1;
   if (from > to) return absl::OkStatus();
   return ScanRows(from, to, kRawColumns,
@@ -116,7 +116,7 @@ absl::StatusOr<std::vector<v1::Envelope>> PostgresLedger::Read(uint64_t from,
 absl::Status PostgresLedger::ScanStream(
     absl::string_view stream_id, uint64_t from_version,
     absl::FunctionRef<absl::Status(const v1::Envelope&)> visit) const {
-  const uint64_t head = PublishedHead().sequence;
+  const uint64_t head = Head().sequence;
   absl::StatusOr<SessionPool::Lease> session = readers_.Borrow();
   if (!session.ok()) return session.status();
   v1::Envelope envelope;
@@ -157,7 +157,7 @@ absl::StatusOr<uint64_t> PostgresLedger::StreamVersion(absl::string_view stream_
   absl::StatusOr<util::PgResult> found = session->Run(
       "SELECT max(stream_version) FROM events WHERE stream_id = $1::bytea "
       "AND sequence <= $2::bigint",
-      util::PgParams().Bytes(stream_id).Int64(static_cast<int64_t>(PublishedHead().sequence)));
+      util::PgParams().Bytes(stream_id).Int64(static_cast<int64_t>(Head().sequence)));
   if (!found.ok()) return found.status();
   int64_t version = 0;
   if (util::PgIsNull(found->get(), 0, 0)) return 0;
@@ -169,7 +169,7 @@ absl::StatusOr<uint64_t> PostgresLedger::StreamVersion(absl::string_view stream_
 
 absl::StatusOr<Hash> PostgresLedger::HashAt(uint64_t sequence) const {
   if (sequence == 0) return Hash{};
-  if (sequence > PublishedHead().sequence) {
+  if (sequence > Head().sequence) {
     return absl::NotFoundError(absl::StrCat("sequence ", sequence, " is past the head"));
   }
   absl::StatusOr<SessionPool::Lease> session = readers_.Borrow();
@@ -194,7 +194,7 @@ absl::StatusOr<uint64_t> PostgresLedger::SequenceAtTime(int64_t recorded_at_us) 
   absl::StatusOr<util::PgResult> found = session->Run(
       "SELECT sequence FROM events WHERE recorded_at_us <= $1::bigint AND sequence <= $2::bigint "
       "ORDER BY recorded_at_us DESC, sequence DESC LIMIT 1",
-      util::PgParams().Int64(recorded_at_us).Int64(static_cast<int64_t>(PublishedHead().sequence)));
+      util::PgParams().Int64(recorded_at_us).Int64(static_cast<int64_t>(Head().sequence)));
   if (!found.ok()) return found.status();
   if (PQntuples(found->get()) == 0) return 0;
   int64_t sequence = 0;
@@ -264,7 +264,7 @@ absl::Status PostgresLedger::Verify(uint64_t from, uint64_t to) const {
 
 LedgerMetrics PostgresLedger::Metrics() const {
   LedgerMetrics metrics = append_metrics_.Snapshot();
-  metrics.head_sequence = PublishedHead().sequence;
+  metrics.head_sequence = Head().sequence;
   absl::StatusOr<SessionPool::Lease> session = readers_.Borrow();
   if (!session.ok()) return metrics;
   absl::StatusOr<util::PgResult> size = session->Run(
