@@ -50,10 +50,11 @@ while (($# > 0)); do
     --base-port) base_port=$2; shift 2 ;;
     --default-timeouts) fast_timeouts=0; shift ;;
     --restart-node)
-      # Internal: LOYALTY_PG_RESTART, run by COMMAND while the cluster runs.
+      # Internal: LOYALTY_PG_RESTART, run by COMMAND while the cluster runs,
+      # so with COMMAND's environment (LOYALTY_PG_CTL).
       work=$2 node=$3
-      ctl_line=$(cat "$work/ctl")
-      setsid sh -c "exec $ctl_line run --pgdata '$work/node$node'" >>"$work/node$node.log" 2>&1 &
+      setsid sh -c "exec ${LOYALTY_PG_CTL:?} run --pgdata '$work/node$node'" \
+        >>"$work/node$node.log" 2>&1 &
       echo "$!" >"$work/node$node.pgid"
       exit 0 ;;
     --) shift; break ;;
@@ -210,7 +211,6 @@ export LOYALTY_PG_URI="postgresql://$server_user@${hosts%,}/loyalty?target_sessi
 export LOYALTY_PG_NODES="${nodes% }"
 export LOYALTY_PG_CLUSTER="$work"
 export LOYALTY_PG_CTL="${ctl[*]}"
-echo "${ctl[*]}" >"$work/ctl"
 export LOYALTY_PG_RESTART="$(realpath "$0") --restart-node $work"
 set +e
 "$@"
