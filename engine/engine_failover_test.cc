@@ -43,6 +43,7 @@
 #include "testing/commands.h"
 #include "testing/env.h"
 #include "testing/events.h"
+#include "testing/log_keys.h"
 #include "testing/temp_dir.h"
 #include "util/pg_session.h"
 
@@ -398,21 +399,13 @@ TEST_F(EngineFailoverTest, EveryAcknowledgedCommandSurvivesRepeatedFailoversExac
       Ledger::OpenPostgres(cluster_.uri(), LedgerOptions());
   ASSERT_TRUE(reader.ok()) << reader.status();
   const ChainHead head = (*reader)->Head();
-  std::map<std::string, uint64_t> stored;  // idempotency key -> sequence
-  uint64_t expected = first_sequence;
-  absl::Status scanned =
-      (*reader)->Scan(first_sequence, head.sequence, [&](const v1::Envelope& envelope) {
-    EXPECT_EQ(envelope.sequence(), expected) << "a gap";
-    ++expected;
-    EXPECT_TRUE(stored.emplace(envelope.idempotency_key(), envelope.sequence()).second)
-        << envelope.idempotency_key() << " twice";
-    return absl::OkStatus();
-  });
-  ASSERT_TRUE(scanned.ok()) << scanned;
+  absl::StatusOr<std::map<std::string, uint64_t>> stored =
+      testing::SequencesByKey(**reader, first_sequence, head.sequence);
+  ASSERT_TRUE(stored.ok()) << stored.status();
   size_t acknowledged_events = 0;
   for (const auto& [key, sequences] : acknowledged) {
-    auto it = stored.find(key);
-    ASSERT_NE(it, stored.end()) << key << " was acknowledged and is not in the log";
+    auto it = stored->find(key);
+    ASSERT_NE(it, stored->end()) << key << " was acknowledged and is not in the log";
     EXPECT_EQ(it->second, sequences.front()) << key;
     acknowledged_events += sequences.size();
   }

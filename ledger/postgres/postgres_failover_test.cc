@@ -24,6 +24,7 @@
 #include "ledger/postgres/postgres_ledger.h"
 #include "testing/env.h"
 #include "testing/events.h"
+#include "testing/log_keys.h"
 
 namespace loyalty::internal {
 namespace {
@@ -111,17 +112,10 @@ TEST(PostgresFailoverTest, EveryAcknowledgedAppendSurvivesAFailoverExactlyOnce) 
   absl::StatusOr<std::unique_ptr<Ledger>> reader = PostgresLedger::Open(uri, LedgerOptions());
   ASSERT_TRUE(reader.ok()) << reader.status();
   const ChainHead head = (*reader)->Head();
-  std::map<std::string, uint64_t> stored;
-  uint64_t expected = 1;
-  absl::Status scanned = (*reader)->Scan(1, head.sequence, [&](const v1::Envelope& envelope) {
-    EXPECT_EQ(envelope.sequence(), expected) << "a gap";
-    ++expected;
-    EXPECT_TRUE(stored.emplace(envelope.idempotency_key(), envelope.sequence()).second)
-        << envelope.idempotency_key() << " twice";
-    return absl::OkStatus();
-  });
-  ASSERT_TRUE(scanned.ok()) << scanned;
-  EXPECT_EQ(stored, acknowledged);
+  absl::StatusOr<std::map<std::string, uint64_t>> stored =
+      testing::SequencesByKey(**reader, 1, head.sequence);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(*stored, acknowledged);
   EXPECT_TRUE((*reader)->Verify(1, head.sequence).ok());
   std::printf("failover under load: %d appenders, %zu events acknowledged, %d retries, first "
               "append acknowledged %.1f s after the kill\n",
