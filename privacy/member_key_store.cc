@@ -11,19 +11,9 @@
 namespace loyalty::privacy {
 namespace {
 
-constexpr char kCheckKey[] = "check";
-constexpr char kMemberPrefix[] = "m/";
-
-constexpr char kPendingPrefix[] = "p/";
-
 // Every error names the store first.
 absl::Status FromRocks(const rocksdb::Status& status, absl::string_view what) {
   return util::FromRocks(status, absl::StrCat("member key store: ", what));
-}
-
-std::string MemberKey(absl::string_view member_id) { return absl::StrCat(kMemberPrefix, member_id); }
-std::string PendingKey(absl::string_view member_id) {
-  return absl::StrCat(kPendingPrefix, member_id);
 }
 
 rocksdb::DBOptions StoreOptions() {
@@ -73,6 +63,19 @@ class RocksDbMemberKeyStore final : public MemberKeyStore {
 
 }  // namespace
 
+std::string MemberKeyName(absl::string_view member_id) {
+  return absl::StrCat(kMemberKeyPrefix, member_id);
+}
+
+std::string PendingErasureName(absl::string_view member_id) {
+  return absl::StrCat(kPendingErasurePrefix, member_id);
+}
+
+absl::Status ReadOnlyStoreError(absl::string_view what) {
+  return absl::FailedPreconditionError(
+      absl::StrCat("member key store: ", what, ": the store is open read-only"));
+}
+
 absl::Status MemberKeyStore::Create(const std::string& directory) {
   return util::CreateDbDirectoryAtomically(directory, [](const std::string& path) {
     rocksdb::DBOptions options = StoreOptions();
@@ -110,9 +113,7 @@ absl::StatusOr<std::unique_ptr<MemberKeyStore>> MemberKeyStore::Open(const std::
 }
 
 absl::Status RocksDbMemberKeyStore::CheckWritable(absl::string_view what) const {
-  if (!read_only_) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat("member key store: ", what, ": the store is open read-only"));
+  return read_only_ ? ReadOnlyStoreError(what) : absl::OkStatus();
 }
 
 RocksDbMemberKeyStore::~RocksDbMemberKeyStore() {
@@ -122,7 +123,7 @@ RocksDbMemberKeyStore::~RocksDbMemberKeyStore() {
 
 absl::StatusOr<std::optional<std::string>> RocksDbMemberKeyStore::CheckValue() const {
   std::string value;
-  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), keys(), kCheckKey, &value);
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), keys(), kCheckValueKey, &value);
   if (status.IsNotFound()) return std::nullopt;
   if (!status.ok()) return FromRocks(status, "reading the check value");
   return value;
@@ -130,7 +131,7 @@ absl::StatusOr<std::optional<std::string>> RocksDbMemberKeyStore::CheckValue() c
 
 absl::StatusOr<std::optional<std::string>> RocksDbMemberKeyStore::Get(absl::string_view member_id) const {
   std::string value;
-  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), keys(), MemberKey(member_id), &value);
+  rocksdb::Status status = db_->Get(rocksdb::ReadOptions(), keys(), MemberKeyName(member_id), &value);
   if (status.IsNotFound()) return std::nullopt;
   if (!status.ok()) return FromRocks(status, absl::StrCat("reading the key of ", member_id));
   return value;
@@ -142,8 +143,8 @@ absl::Status RocksDbMemberKeyStore::Put(absl::string_view member_id, absl::strin
   absl::StatusOr<std::optional<std::string>> check = CheckValue();
   if (!check.ok()) return check.status();
   rocksdb::WriteBatch batch;
-  if (!check->has_value()) batch.Put(keys(), kCheckKey, rocksdb::Slice(check_value.data(), check_value.size()));
-  batch.Put(keys(), MemberKey(member_id), rocksdb::Slice(wrapped_key.data(), wrapped_key.size()));
+  if (!check->has_value()) batch.Put(keys(), kCheckValueKey, rocksdb::Slice(check_value.data(), check_value.size()));
+  batch.Put(keys(), MemberKeyName(member_id), rocksdb::Slice(wrapped_key.data(), wrapped_key.size()));
   rocksdb::WriteOptions options;
   options.sync = true;
   return FromRocks(db_->Write(options, &batch), absl::StrCat("writing the key of ", member_id));
@@ -158,8 +159,8 @@ absl::Status RocksDbMemberKeyStore::Destroy(absl::Span<const std::string> member
   if (absl::Status writable = CheckWritable("destroying keys"); !writable.ok()) return writable;
   rocksdb::WriteBatch batch;
   for (const std::string& member_id : member_ids) {
-    batch.Delete(keys(), MemberKey(member_id));
-    batch.Delete(keys(), PendingKey(member_id));
+    batch.Delete(keys(), MemberKeyName(member_id));
+    batch.Delete(keys(), PendingErasureName(member_id));
   }
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
@@ -184,8 +185,8 @@ absl::Status RocksDbMemberKeyStore::Destroy(absl::Span<const std::string> member
 absl::StatusOr<std::vector<std::string>> RocksDbMemberKeyStore::MemberIds() const {
   std::vector<std::string> ids;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys()));
-  for (it->Seek(kMemberPrefix); it->Valid() && it->key().starts_with(kMemberPrefix); it->Next()) {
-    ids.push_back(it->key().ToString().substr(sizeof(kMemberPrefix) - 1));
+  for (it->Seek(kMemberKeyPrefix); it->Valid() && it->key().starts_with(kMemberKeyPrefix); it->Next()) {
+    ids.push_back(it->key().ToString().substr(sizeof(kMemberKeyPrefix) - 1));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "listing member keys");
   return ids;
@@ -197,16 +198,16 @@ absl::Status RocksDbMemberKeyStore::MarkErasurePending(absl::string_view member_
   }
   rocksdb::WriteOptions options;
   options.sync = true;
-  return FromRocks(db_->Put(options, keys(), PendingKey(member_id), rocksdb::Slice()),
+  return FromRocks(db_->Put(options, keys(), PendingErasureName(member_id), rocksdb::Slice()),
                    absl::StrCat("recording the erasure of ", member_id));
 }
 
 absl::StatusOr<std::vector<std::string>> RocksDbMemberKeyStore::PendingErasures() const {
   std::vector<std::string> ids;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), keys()));
-  for (it->Seek(kPendingPrefix); it->Valid() && it->key().starts_with(kPendingPrefix);
+  for (it->Seek(kPendingErasurePrefix); it->Valid() && it->key().starts_with(kPendingErasurePrefix);
        it->Next()) {
-    ids.push_back(it->key().ToString().substr(sizeof(kPendingPrefix) - 1));
+    ids.push_back(it->key().ToString().substr(sizeof(kPendingErasurePrefix) - 1));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "listing pending erasures");
   return ids;
@@ -216,7 +217,7 @@ absl::Status RocksDbMemberKeyStore::ClearPendingErasures(absl::Span<const std::s
   if (member_ids.empty()) return absl::OkStatus();
   if (absl::Status writable = CheckWritable("clearing erasures"); !writable.ok()) return writable;
   rocksdb::WriteBatch batch;
-  for (const std::string& member_id : member_ids) batch.Delete(keys(), PendingKey(member_id));
+  for (const std::string& member_id : member_ids) batch.Delete(keys(), PendingErasureName(member_id));
   rocksdb::WriteOptions options;
   options.sync = true;
   return FromRocks(db_->Write(options, &batch), "clearing pending erasures");

@@ -33,6 +33,16 @@ namespace loyalty::privacy {
 
 inline constexpr char kMemberKeysFamily[] = "member_keys";
 
+// The layout above, which every implementation keeps.
+inline constexpr char kCheckValueKey[] = "check";
+inline constexpr char kMemberKeyPrefix[] = "m/";
+inline constexpr char kPendingErasurePrefix[] = "p/";
+std::string MemberKeyName(absl::string_view member_id);       // "m/" member_id
+std::string PendingErasureName(absl::string_view member_id);  // "p/" member_id
+// What a write to a store opened read-only returns: FailedPrecondition
+// "member key store: WHAT: the store is open read-only".
+absl::Status ReadOnlyStoreError(absl::string_view what);
+
 class MemberKeyStore {
  public:
   // Creates an empty RocksDB store in `directory`, which must not exist or

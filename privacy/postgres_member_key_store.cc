@@ -9,19 +9,8 @@
 namespace loyalty::privacy {
 namespace {
 
-constexpr char kCheckName[] = "check";
-constexpr char kMemberPrefix[] = "m/";
-constexpr char kPendingPrefix[] = "p/";
-
 constexpr char kCreateTable[] =
     "CREATE TABLE IF NOT EXISTS member_keys (name bytea PRIMARY KEY, value bytea NOT NULL)";
-
-std::string MemberName(absl::string_view member_id) {
-  return absl::StrCat(kMemberPrefix, member_id);
-}
-std::string PendingName(absl::string_view member_id) {
-  return absl::StrCat(kPendingPrefix, member_id);
-}
 
 // Every error names the store first.
 absl::Status Named(const absl::Status& status, absl::string_view what) {
@@ -36,11 +25,11 @@ class PostgresMemberKeyStore final : public MemberKeyStore {
       : sessions_(conninfo, read_only), read_only_(read_only) {}
 
   absl::StatusOr<std::optional<std::string>> CheckValue() const override {
-    return Value(kCheckName, "reading the check value");
+    return Value(kCheckValueKey, "reading the check value");
   }
 
   absl::StatusOr<std::optional<std::string>> Get(absl::string_view member_id) const override {
-    return Value(MemberName(member_id), absl::StrCat("reading the key of ", member_id));
+    return Value(MemberKeyName(member_id), absl::StrCat("reading the key of ", member_id));
   }
 
   absl::Status Put(absl::string_view member_id, absl::string_view wrapped_key,
@@ -48,7 +37,7 @@ class PostgresMemberKeyStore final : public MemberKeyStore {
     if (absl::Status writable = CheckWritable("storing a key"); !writable.ok()) return writable;
     // One statement: the key, and the check value unless one is recorded.
     util::PgParams params;
-    params.Bytes(MemberName(member_id)).Bytes(wrapped_key).Bytes(kCheckName).Bytes(check_value);
+    params.Bytes(MemberKeyName(member_id)).Bytes(wrapped_key).Bytes(kCheckValueKey).Bytes(check_value);
     return Write(
         "INSERT INTO member_keys (name, value) VALUES ($1::bytea, $2::bytea), "
         "($3::bytea, $4::bytea) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value "
@@ -61,8 +50,8 @@ class PostgresMemberKeyStore final : public MemberKeyStore {
     if (absl::Status writable = CheckWritable("destroying keys"); !writable.ok()) return writable;
     std::vector<std::string> names;
     for (const std::string& member_id : member_ids) {
-      names.push_back(MemberName(member_id));
-      names.push_back(PendingName(member_id));
+      names.push_back(MemberKeyName(member_id));
+      names.push_back(PendingErasureName(member_id));
     }
     absl::Status status = DeleteNames(names, "deleting member keys");
     if (!status.ok()) return status;
@@ -76,7 +65,7 @@ class PostgresMemberKeyStore final : public MemberKeyStore {
   }
 
   absl::StatusOr<std::vector<std::string>> MemberIds() const override {
-    return NamesWithPrefix(kMemberPrefix, "listing member keys");
+    return NamesWithPrefix(kMemberKeyPrefix, "listing member keys");
   }
 
   absl::Status MarkErasurePending(absl::string_view member_id) override {
@@ -84,14 +73,14 @@ class PostgresMemberKeyStore final : public MemberKeyStore {
       return writable;
     }
     util::PgParams params;
-    params.Bytes(PendingName(member_id));
+    params.Bytes(PendingErasureName(member_id));
     return Write("INSERT INTO member_keys (name, value) VALUES ($1::bytea, ''::bytea) "
                  "ON CONFLICT (name) DO NOTHING",
                  params, absl::StrCat("recording the erasure of ", member_id));
   }
 
   absl::StatusOr<std::vector<std::string>> PendingErasures() const override {
-    return NamesWithPrefix(kPendingPrefix, "listing pending erasures");
+    return NamesWithPrefix(kPendingErasurePrefix, "listing pending erasures");
   }
 
   absl::Status ClearPendingErasures(absl::Span<const std::string> member_ids) override {
@@ -100,7 +89,7 @@ class PostgresMemberKeyStore final : public MemberKeyStore {
       return writable;
     }
     std::vector<std::string> names;
-    for (const std::string& member_id : member_ids) names.push_back(PendingName(member_id));
+    for (const std::string& member_id : member_ids) names.push_back(PendingErasureName(member_id));
     return DeleteNames(names, "clearing pending erasures");
   }
 
@@ -114,9 +103,7 @@ class PostgresMemberKeyStore final : public MemberKeyStore {
   using SessionPool = internal::SessionPool;
 
   absl::Status CheckWritable(absl::string_view what) const {
-    if (!read_only_) return absl::OkStatus();
-    return absl::FailedPreconditionError(
-        absl::StrCat("member key store: ", what, ": the store is open read-only"));
+    return read_only_ ? ReadOnlyStoreError(what) : absl::OkStatus();
   }
 
   absl::StatusOr<std::optional<std::string>> Value(const std::string& name,
