@@ -39,16 +39,12 @@ void ReportNotice(absl::string_view command, absl::string_view message) {
 
 void Print(absl::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
-bool IsPostgresUri(absl::string_view db) {
-  return absl::StartsWith(db, "postgresql://") || absl::StartsWith(db, "postgres://");
-}
-
 std::string DisplayedDb(absl::string_view db) {
-  return IsPostgresUri(db) ? util::RedactedConninfo(db) : std::string(db);
+  return util::IsPostgresUri(db) ? util::RedactedConninfo(db) : std::string(db);
 }
 
 absl::Status CheckBackendFlags(absl::string_view command, const GlobalOptions& global) {
-  if (!IsPostgresUri(global.db_directory)) {
+  if (!util::IsPostgresUri(global.db_directory)) {
     if (global.checkpoint_directory.empty()) return absl::OkStatus();
     return absl::InvalidArgumentError(absl::StrCat(
         command, ": flag --checkpoint-dir \"", global.checkpoint_directory,

@@ -59,10 +59,6 @@ struct GlobalOptions {
   bool allow_open_master_key = false;
 };
 
-// Whether --db starts with postgresql:// or postgres://: a ledger in
-// PostgreSQL (Ledger::OpenPostgres) rather than a directory.
-bool IsPostgresUri(absl::string_view db);
-
 // `db` as the tool prints it: a URI's passwords as "***"
 // (util::RedactedConninfo).
 std::string DisplayedDb(absl::string_view db);

@@ -8,13 +8,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(CommandTest, APostgresUriIsToldByItsScheme) {
-  EXPECT_TRUE(IsPostgresUri("postgresql://db1,db2/mall?target_session_attrs=read-write"));
-  EXPECT_TRUE(IsPostgresUri("postgres:///mall?host=/run/postgresql"));
-  EXPECT_FALSE(IsPostgresUri("./loyalty-data"));
-  EXPECT_FALSE(IsPostgresUri("postgresql:/relative/dir"));
-}
-
 TEST(CommandTest, APrintedUriHidesItsPassword) {
   EXPECT_EQ(DisplayedDb("postgresql://ops:s3cret@db1:5432,db2/mall?sslmode=require"),
             "postgresql://ops:***@db1:5432,db2/mall?sslmode=require");

@@ -15,6 +15,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "loyalty/privacy.h"
+#include "util/conninfo.h"
 
 namespace loyalty::cli {
 namespace {
@@ -38,7 +39,7 @@ absl::StatusOr<std::unique_ptr<Engine>> OpenEngineWith(const GlobalOptions& glob
   options.ledger.read_only = read_only;
   options.ledger.sync = true;
   options.master_key = std::move(master_key);
-  if (!IsPostgresUri(global.db_directory)) return Engine::Open(global.db_directory, options);
+  if (!util::IsPostgresUri(global.db_directory)) return Engine::Open(global.db_directory, options);
   options.postgres_uri = global.db_directory;
   return Engine::Open(global.checkpoint_directory, options);
 }
@@ -49,14 +50,14 @@ absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForReading(const std::string& 
   LedgerOptions options;
   options.create_if_missing = false;
   options.read_only = true;
-  return IsPostgresUri(db) ? Ledger::OpenPostgres(db, options) : Ledger::Open(db, options);
+  return util::IsPostgresUri(db) ? Ledger::OpenPostgres(db, options) : Ledger::Open(db, options);
 }
 
 absl::StatusOr<std::unique_ptr<Ledger>> OpenLedgerForWriting(const std::string& db) {
   LedgerOptions options;
   options.create_if_missing = false;
   options.sync = true;
-  return IsPostgresUri(db) ? Ledger::OpenPostgres(db, options) : Ledger::Open(db, options);
+  return util::IsPostgresUri(db) ? Ledger::OpenPostgres(db, options) : Ledger::Open(db, options);
 }
 
 MasterKeySource MasterKeyFromKeyFile(const GlobalOptions& global, const std::string& path) {
@@ -77,7 +78,7 @@ MasterKeySource MasterKeyFromKeyFile(const GlobalOptions& global, const std::str
 }
 
 MasterKeySource DefaultMasterKey(const GlobalOptions& global) {
-  if (IsPostgresUri(global.db_directory)) return MasterKeySource();
+  if (util::IsPostgresUri(global.db_directory)) return MasterKeySource();
   const std::string key_path = DefaultMasterKeyPath(global.db_directory);
   std::error_code error;
   return std::filesystem::exists(key_path, error) ? MasterKeyFromKeyFile(global, key_path)

@@ -8,6 +8,10 @@
 
 namespace loyalty::util {
 
+bool IsPostgresUri(absl::string_view location) {
+  return absl::StartsWith(location, "postgresql://") || absl::StartsWith(location, "postgres://");
+}
+
 std::string RedactedConninfo(absl::string_view conninfo) {
   std::string shown(conninfo);
   // postgresql://user:PASSWORD@host...

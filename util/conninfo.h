@@ -10,6 +10,11 @@
 
 namespace loyalty::util {
 
+// Whether `location` names a ledger in PostgreSQL (it starts with
+// postgresql:// or postgres://) rather than a ledger directory: how the
+// tool's --db and CopyLedger tell the two apart.
+bool IsPostgresUri(absl::string_view location);
+
 // `conninfo` (a libpq URI or key=value string) with every password shown as
 // "***": a URI's user:PASSWORD@ and a password=... parameter or keyword.
 std::string RedactedConninfo(absl::string_view conninfo);

@@ -5,6 +5,13 @@
 namespace loyalty::util {
 namespace {
 
+TEST(ConninfoTest, APostgresUriIsToldByItsScheme) {
+  EXPECT_TRUE(IsPostgresUri("postgresql://db1,db2/mall?target_session_attrs=read-write"));
+  EXPECT_TRUE(IsPostgresUri("postgres:///mall?host=/run/postgresql"));
+  EXPECT_FALSE(IsPostgresUri("./loyalty-data"));
+  EXPECT_FALSE(IsPostgresUri("postgresql:/relative/dir"));
+}
+
 TEST(RedactedConninfoTest, PasswordsAreShownAsStars) {
   EXPECT_EQ(RedactedConninfo("postgresql://ops:s3cret@db1:5432,db2/mall?sslmode=require"),
             "postgresql://ops:***@db1:5432,db2/mall?sslmode=require");
