@@ -1,6 +1,7 @@
 // `loyalty backup` and `loyalty restore` (include/loyalty/backup.h): backups
 // of the ledger in --db, their list and check, and a restore into a new
-// directory that is verified before it is in place.
+// directory that is verified before it is in place; `loyalty copy`
+// (include/loyalty/copy.h): a copy to a directory or to PostgreSQL.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -11,7 +12,9 @@
 #include "cli/commands.h"
 #include "cli/ledger_io.h"
 #include "loyalty/backup.h"
+#include "loyalty/copy.h"
 #include "loyalty/engine.h"
+#include "util/conninfo.h"
 
 namespace loyalty::cli {
 namespace {
@@ -167,6 +170,33 @@ int RunRestore(CommandContext& context) {
                                        "taken under: put it at ", directory,
                                          ".key or pass --master-key FILE (docs/privacy.md)"));
   }
+  return kExitOk;
+}
+
+int RunCopy(CommandContext& context) {
+  std::string to;
+  FlagSet flags = context.NewFlagSet();
+  flags.String("to", "DEST", "the copy: a new or empty directory, a postgresql:// URI, or an "
+               "earlier copy to bring up to date", &to);
+  std::vector<std::string> positional;
+  if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
+  if (to.empty()) {
+    return ReportError(absl::InvalidArgumentError(
+        "copy: give the destination as --to DEST (a directory or a postgresql:// URI)"));
+  }
+  absl::StatusOr<CopyReport> copied = CopyLedger(context.global.db_directory, to);
+  if (!copied.ok()) return ReportError(copied.status());
+  Print(absl::StrCat("copied ", copied->events_copied, " events after the ",
+                     copied->events_present, " already there, ", copied->member_keys_copied,
+                     " member keys (", copied->member_keys_destroyed,
+                     " destroyed) into ", DisplayedDb(to), "\nok: verified sequences 1..",
+                     copied->head.sequence, ", head ", HashHex(copied->head.hash), "\n"));
+  ReportNotice("copy", util::IsPostgresUri(to)
+                           ? "personal data opens with the source's master key: pass it as "
+                             "--master-key FILE (docs/privacy.md)"
+                           : absl::StrCat("personal data opens with the source's master key: put "
+                                          "it at ", to, ".key or pass --master-key FILE "
+                                          "(docs/privacy.md)"));
   return kExitOk;
 }
 

@@ -58,9 +58,11 @@ int RunCheckProof(CommandContext& context);
 int RunAuditBundle(CommandContext& context);
 int RunSchema(CommandContext& context);
 
-// cli/backup_commands.cc: backups of the ledger and their restore.
+// cli/backup_commands.cc: backups of the ledger and their restore, and
+// copies of it from one place (or backend) to another.
 int RunBackup(CommandContext& context);
 int RunRestore(CommandContext& context);
+int RunCopy(CommandContext& context);
 
 // cli/demo_command.cc: a generated year of the program and its report.
 int RunDemo(CommandContext& context);

@@ -312,6 +312,15 @@ constexpr Command kCommands[] = {
      "is exit code 2 with nothing left behind. Open the restored ledger with\n"
      "the master key the backup was taken under (NEWDIR.key or --master-key).\n",
      RunRestore},
+    {"copy", "--to DEST", "copy the ledger to a directory or to PostgreSQL, with the same chain head",
+     "Copies the ledger in --db (a directory or a postgresql:// URI, read\n"
+     "only) to DEST, either kind: the same events with the same bytes and\n"
+     "chain hashes, each at its recorded time, and the member keys as they\n"
+     "are wrapped. DEST is new or empty, or an earlier copy, which is brought\n"
+     "up to date: run it again after an interruption. The copy's chain is\n"
+     "verified and its head compared with the source's. The projections are\n"
+     "rebuilt on the copy's first open; open it with the source's master key.\n",
+     RunCopy},
     {"metrics", "", "print the engine's and the ledger's metrics in the Prometheus text format",
      "Opens the engine (which catches its projections up with the log) and\n"
      "prints the metrics of that open: the events replayed past the\n"

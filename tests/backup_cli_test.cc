@@ -182,5 +182,83 @@ TEST_F(BackupCliTest, FlagsThatMakeNoSenseAreExitOneAndChangeNothing) {
   EXPECT_FALSE(fs::exists(dir_.Sub("restored")));
 }
 
+// `loyalty copy` (include/loyalty/copy.h) between directories: the same
+// head and digests, the source untouched, personal data opened with the
+// source's key.
+TEST_F(BackupCliTest, ACopyHasTheSameHeadAndDigestsAndLeavesTheSourceAsItWas) {
+  const std::vector<std::string> before = Snapshot(db_);
+  const std::string copy = dir_.Sub("copy");
+  ToolRun copied = Loyalty({"--db", db_, "copy", "--to", copy});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  EXPECT_THAT(copied.out, StartsWith("copied "));
+  EXPECT_THAT(copied.out, HasSubstr("ok: verified sequences 1.."));
+  EXPECT_THAT(copied.err, HasSubstr(copy + ".key"));
+  EXPECT_EQ(Snapshot(db_), before);
+  EXPECT_EQ(Loyalty({"--db", copy, "head"}).out, Loyalty({"--db", db_, "head"}).out);
+  EXPECT_EQ(Loyalty({"--db", copy, "digests"}).out, Loyalty({"--db", db_, "digests"}).out);
+  // The same member with the same personal data (but for the instant of
+  // "now" each was shown at).
+  const std::vector<std::string> show = {"member", "show", "M000001", "--personal",
+                                         "--master-key", db_ + ".key"};
+  const auto without_now = [](const std::string& text) {
+    std::vector<std::string> lines = loyalty::testing::Lines(text);
+    lines.erase(std::remove_if(lines.begin(), lines.end(),
+                               [](const std::string& line) { return line.rfind("as of ", 0) == 0; }),
+                lines.end());
+    return lines;
+  };
+  std::vector<std::string> on_copy = {"--db", copy};
+  on_copy.insert(on_copy.end(), show.begin(), show.end());
+  std::vector<std::string> on_source = {"--db", db_};
+  on_source.insert(on_source.end(), show.begin(), show.end());
+  ToolRun personal = Loyalty(on_copy);
+  EXPECT_EQ(personal.exit_code, 0) << personal.err;
+  EXPECT_THAT(personal.out, HasSubstr("birth date"));
+  EXPECT_EQ(without_now(personal.out), without_now(Loyalty(on_source).out));
+
+  // Nothing new: nothing copied. A directory of other files: refused, kept.
+  ToolRun again = Loyalty({"--db", db_, "copy", "--to", copy});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, StartsWith("copied 0 events after the "));
+  fs::create_directories(dir_.Sub("notes"));
+  std::ofstream(dir_.Sub("notes/todo.txt")) << "keep me\n";
+  ToolRun refused = Loyalty({"--db", db_, "copy", "--to", dir_.Sub("notes")});
+  EXPECT_EQ(refused.exit_code, 3) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("copy: destination"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_.Sub("notes")), fs::directory_iterator()), 1);
+  ToolRun no_destination = Loyalty({"--db", db_, "copy"});
+  EXPECT_EQ(no_destination.exit_code, 1) << no_destination.err;
+  EXPECT_THAT(no_destination.err, HasSubstr("--to DEST"));
+}
+
+// Kills `copy --to` after `delay_ms`; returns whether it was still running.
+bool KillCopyAfter(const std::string& db, const std::string& copy, int delay_ms) {
+  const pid_t pid = loyalty::testing::SpawnTool(LOYALTY_BINARY, {"--db", db, "copy", "--to", copy});
+  if (pid == 0) return false;
+  std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+  const bool running = ::kill(pid, SIGKILL) == 0;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return running && WIFSIGNALED(status);
+}
+
+TEST_F(BackupCliTest, ACopyKilledAtAnyMomentIsFinishedByTheNextRun) {
+  const std::string copy = dir_.Sub("copy");
+  int killed = 0;
+  for (int delay_ms : {5, 15, 30, 50, 80, 120, 170, 240}) {
+    killed += KillCopyAfter(db_, copy, delay_ms) ? 1 : 0;
+    // Whatever is there is a ledger that verifies (or none yet).
+    if (fs::exists(copy + "/CURRENT")) {
+      ToolRun verify = Loyalty({"--db", copy, "verify"});
+      EXPECT_EQ(verify.exit_code, 0) << "after a kill at " << delay_ms << " ms: " << verify.err;
+    }
+  }
+  EXPECT_GT(killed, 0);
+  ToolRun copied = Loyalty({"--db", db_, "copy", "--to", copy});
+  ASSERT_EQ(copied.exit_code, 0) << copied.err;
+  EXPECT_EQ(Loyalty({"--db", copy, "head"}).out, Loyalty({"--db", db_, "head"}).out);
+  EXPECT_EQ(Loyalty({"--db", copy, "digests"}).out, Loyalty({"--db", db_, "digests"}).out);
+}
+
 }  // namespace
 }  // namespace loyalty

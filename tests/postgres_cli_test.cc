@@ -125,6 +125,35 @@ TEST_F(PostgresCliTest, TheSameHistoryGivesTheSameAnswersOnBothBackends) {
   EXPECT_EQ(personal.exit_code, 0) << personal.err;
 }
 
+// `loyalty copy`: a demo directory into PostgreSQL and back into a second
+// directory, the same head at every hop, personal data read on PostgreSQL
+// with the demo's master key.
+TEST_F(PostgresCliTest, ADirectoryCopiedToPostgresAndBackKeepsItsHead) {
+  ToolRun demo = Loyalty({"--db", "demo", "demo", "--members", "30", "--days", "40", "--no-sync"});
+  ASSERT_EQ(demo.exit_code, 0) << demo.err;
+  ToolRun to_postgres = Loyalty({"--db", "demo", "copy", "--to", uri_});
+  ASSERT_EQ(to_postgres.exit_code, 0) << to_postgres.err;
+  EXPECT_THAT(to_postgres.out, HasSubstr(" member keys (0 destroyed)"));
+  EXPECT_THAT(to_postgres.err, HasSubstr("--master-key FILE"));
+  ToolRun back = Loyalty({"--db", uri_, "copy", "--to", "back"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  const std::string head = Loyalty({"--db", "demo", "head"}).out;
+  ASSERT_THAT(head, HasSubstr("sequence "));
+  EXPECT_EQ(Loyalty({"--db", uri_, "head"}).out, head);
+  EXPECT_EQ(Loyalty({"--db", "back", "head"}).out, head);
+  ToolRun verified = Loyalty({"--db", uri_, "verify"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.err;
+
+  ToolRun local = Loyalty({"--db", "demo", "member", "show", "M000001", "--personal",
+                           "--master-key", "demo.key"});
+  ToolRun postgres = Loyalty({"--db", uri_, "member", "show", "M000001", "--personal",
+                              "--master-key", "demo.key"});
+  ASSERT_EQ(local.exit_code, 0) << local.err;
+  ASSERT_EQ(postgres.exit_code, 0) << postgres.err;
+  EXPECT_EQ(WithoutNow(postgres.out), WithoutNow(local.out));
+  EXPECT_EQ(Loyalty({"--db", "back", "digests"}).out, Loyalty({"--db", "demo", "digests"}).out);
+}
+
 TEST_F(PostgresCliTest, ReadingCommandsWriteNothingAndMakeNoCheckpoint) {
   // A password in the URI (unused here: the server trusts its socket) is
   // never printed.
