@@ -153,10 +153,22 @@ absl::StatusOr<std::unique_ptr<PgSession>> PgSession::Connect(const std::string&
     }
     return PgErrorStatus("08006", what, message);
   }
-  // Notices ("... does not exist, skipping") are not results.
-  PQsetNoticeProcessor(connection, [](void*, const char*) {}, nullptr);
-  return std::unique_ptr<PgSession>(new PgSession(connection));
+  std::unique_ptr<PgSession> session(new PgSession(connection));
+  // Notices ("... does not exist, skipping") are not results; warnings are
+  // kept for TakeWarning. The receiver stays with the connection through
+  // PQreset.
+  PQsetNoticeReceiver(connection, &PgSession::ReceiveNotice, session.get());
+  return session;
 }
+
+void PgSession::ReceiveNotice(void* session, const PGresult* notice) {
+  const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity == nullptr || absl::string_view(severity) != "WARNING") return;
+  std::string& warning = static_cast<PgSession*>(session)->warning_;
+  if (warning.empty()) warning = ServerMessage(notice);
+}
+
+std::string PgSession::TakeWarning() { return std::exchange(warning_, std::string()); }
 
 PgSession::~PgSession() { PQfinish(connection_); }
 

@@ -120,11 +120,19 @@ class PgSession {
   // gone: prepare them again).
   absl::Status Reconnect();
 
+  // The first warning the server sent since the last call ("" if none),
+  // message and detail, and forgets it. A commit whose wait for a
+  // synchronous standby was cancelled succeeds with such a warning: it is
+  // committed on the primary only.
+  std::string TakeWarning();
+
  private:
   explicit PgSession(PGconn* connection) : connection_(connection) {}
+  static void ReceiveNotice(void* session, const PGresult* notice);
   // OK when `result` has status `expected`; else the error, mapped.
   absl::Status Check(const PgResult& result, ExecStatusType expected, absl::string_view what);
   PGconn* connection_;
+  std::string warning_;
 };
 
 // The number of rows an INSERT, UPDATE or DELETE touched.

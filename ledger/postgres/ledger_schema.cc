@@ -174,6 +174,24 @@ absl::StatusOr<ChainHead> ReadStoredHead(util::PgSession& session) {
   return head;
 }
 
+absl::Status AwaitSynchronousStandbys(util::PgSession& session) {
+  (void)session.TakeWarning();
+  absl::StatusOr<util::PgResult> written =
+      session.Run("UPDATE meta SET format = format", util::PgParams());
+  if (!written.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "waiting for a synchronous standby to hold what the ledger read: ",
+        written.status().message()));
+  }
+  const std::string warning = session.TakeWarning();
+  if (!warning.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "waiting for a synchronous standby to hold what the ledger read: the server warned: ",
+        warning));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<ChainHead> OpenLedgerSchema(util::PgSession& session,
                                            const LedgerOptions& options) {
   const bool may_create = options.create_if_missing && !options.read_only;

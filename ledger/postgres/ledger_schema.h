@@ -44,6 +44,20 @@ absl::StatusOr<ChainHead> OpenLedgerSchema(util::PgSession& session, const Ledge
 // The stored head (DataLoss unless exactly one well-formed row).
 absl::StatusOr<ChainHead> ReadStoredHead(util::PgSession& session);
 
+// Returns once a synchronous standby holds everything `session` has read
+// (on a server without synchronous standbys: at once, after a local
+// commit). A primary shows a commit to other sessions before a standby has
+// it when the committer's wait was cancelled, and an old primary restarted
+// after a failover serves commits that the new primary never had until it
+// is demoted: a writer that took such a head, or answered a retry from such
+// rows, would act on events a failover loses. The barrier is a write
+// (meta's row updated to itself), committed as synchronously as an
+// append: its commit record follows every commit the session could see,
+// so once a standby confirms it, it holds those too. Unavailable when the
+// commit fails or returns with a warning (its wait was cancelled); a
+// session open read-only cannot run it.
+absl::Status AwaitSynchronousStandbys(util::PgSession& session);
+
 }  // namespace loyalty::internal
 
 #endif  // LOYALTY_LEDGER_POSTGRES_LEDGER_SCHEMA_H_

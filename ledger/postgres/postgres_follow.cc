@@ -37,7 +37,15 @@ uint64_t PostgresLedger::WaitForAppend(uint64_t after_sequence, absl::Time deadl
     absl::StatusOr<SessionPool::Lease> session = readers_.Borrow();
     if (!session.ok()) continue;
     absl::StatusOr<ChainHead> stored = ReadStoredHead(**session);
-    if (stored.ok()) Publish(*stored);
+    if (!stored.ok()) continue;
+    // A writing ledger publishes other writers' commits only once a
+    // standby holds them (ledger_schema.h); a read-only one cannot write
+    // the barrier and shows what the primary shows (docs/ledger.md).
+    if (!options_.read_only && stored->sequence > Head().sequence &&
+        !AwaitSynchronousStandbys(**session).ok()) {
+      continue;
+    }
+    Publish(*stored);
   }
 }
 

@@ -53,6 +53,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> PostgresLedger::Open(const std::string& 
   if (!session.ok()) return session.status();
   absl::StatusOr<ChainHead> head = OpenLedgerSchema(**session, options);
   if (!head.ok()) return head.status();
+  // A writer appends after the head it read: only once a standby has it.
+  if (!options.read_only && head->sequence > 0) {
+    absl::Status replicated = AwaitSynchronousStandbys(**session);
+    if (!replicated.ok()) return replicated;
+  }
   return std::unique_ptr<Ledger>(
       new PostgresLedger(conninfo, options, std::move(*session), *head));
 }
@@ -195,6 +200,12 @@ absl::Status PostgresLedger::ReloadWriterState() {
   }
   absl::StatusOr<ChainHead> stored = ReadStoredHead(*writer_session_);
   if (!stored.ok()) return stored.status();
+  if (stored->sequence != written_head_.sequence || stored->hash != written_head_.hash) {
+    // Another writer's commits, or this one's whose outcome was unknown:
+    // published (and appended after) only once a standby holds them.
+    absl::Status replicated = AwaitSynchronousStandbys(*writer_session_);
+    if (!replicated.ok()) return replicated;
+  }
   written_head_ = *stored;
   stream_version_cache_.clear();
   reload_before_next_write_ = false;
@@ -224,6 +235,7 @@ absl::Status PostgresLedger::LookUp(const std::vector<Writer*>& group, GroupStat
     reload_before_next_write_ = true;
     return found.status();
   }
+  uint64_t newest_found = 0;
   for (int row = 0; row < PQntuples(found->get()); ++row) {
     int64_t sequence = 0;
     Hash digest{};
@@ -233,6 +245,16 @@ absl::Status PostgresLedger::LookUp(const std::vector<Writer*>& group, GroupStat
     }
     state->stored_keys.emplace(util::PgBytesAt(found->get(), row, 0),
                                std::make_pair(static_cast<uint64_t>(sequence), digest));
+    newest_found = std::max(newest_found, static_cast<uint64_t>(sequence));
+  }
+  if (newest_found > written_head_.sequence) {
+    // A retry answered from rows another writer committed after this one
+    // last read the head: answered once a standby holds them.
+    absl::Status replicated = AwaitSynchronousStandbys(*writer_session_);
+    if (!replicated.ok()) {
+      reload_before_next_write_ = true;
+      return replicated;
+    }
   }
   if (streams.empty()) return absl::OkStatus();
   found = writer_session_->Run(kLookUpStreams, util::PgParams().BytesArray(streams));
@@ -391,7 +413,22 @@ absl::Status PostgresLedger::WriteRows(const GroupRows& rows, const ChainHead& n
       .BytesArray(Views(rows.content_digests))
       .BytesArray(Views(rows.canonical_bytes))
       .BytesArray(Views(rows.hashes));
+  (void)writer_session_->TakeWarning();
   absl::StatusOr<util::PgResult> written = writer_session_->Run(kWriteGroup, params);
+  if (written.ok()) {
+    const std::string warning = writer_session_->TakeWarning();
+    if (!warning.empty()) {
+      // Committed here, but its wait for a synchronous standby was
+      // cancelled: not acknowledged. The retry reads the head again, waits
+      // for a standby to hold it, and is answered with these sequences.
+      reload_before_next_write_ = true;
+      return absl::UnavailableError(absl::StrCat(
+          "appending: the batch was committed on the primary but whether a synchronous "
+          "standby has it is unknown (retry it with the same idempotency keys): the server "
+          "warned: ",
+          warning));
+    }
+  }
   if (!written.ok()) {
     // Committed or not, the stored head is read again before the next
     // group: a lost connection leaves it unknown.

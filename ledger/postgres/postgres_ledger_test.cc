@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -306,6 +307,100 @@ TEST_F(PostgresLedgerTest, ALostConnectionIsUnavailableAndTheNextAppendReconnect
   ASSERT_TRUE(retried.ok()) << retried.status();
   EXPECT_EQ(retried->sequences, std::vector<uint64_t>{2});
   EXPECT_EQ(*ledger->StreamVersion("member-M1"), 2u);
+}
+
+// While it lives, the server waits on every commit for a synchronous
+// standby that never connects ("nobody").
+class WaitingForAStandby {
+ public:
+  // `conninfo` names a database that holds a ledger.
+  WaitingForAStandby(util::PgSession& admin, const std::string& conninfo) : admin_(admin) {
+    EXPECT_TRUE(admin_.Exec("ALTER SYSTEM SET synchronous_standby_names = 'nobody'").ok());
+    EXPECT_TRUE(admin_.Query("SELECT pg_reload_conf()").ok());
+    // The server takes the setting up a moment after the reload: until a
+    // probe's commit (meta's row updated to itself) waits, it is not in
+    // force.
+    absl::StatusOr<std::unique_ptr<util::PgSession>> probe = util::PgSession::Connect(conninfo);
+    EXPECT_TRUE(probe.ok()) << probe.status();
+    if (!probe.ok()) return;
+    bool waited = false;
+    for (int tries = 0; tries < 100 && !waited; ++tries) {
+      std::thread commit([&] { (void)(*probe)->Exec("UPDATE meta SET format = format"); });
+      waited = CancelAWait(/*tries=*/20);
+      commit.join();
+    }
+    EXPECT_TRUE(waited) << "synchronous_standby_names never took effect";
+  }
+  ~WaitingForAStandby() { End(); }
+  void End() {
+    if (ended_) return;
+    ended_ = true;
+    EXPECT_TRUE(admin_.Exec("ALTER SYSTEM RESET synchronous_standby_names").ok());
+    EXPECT_TRUE(admin_.Query("SELECT pg_reload_conf()").ok());
+  }
+  // Cancels the first session found waiting for the standby (as an
+  // administrator's pg_cancel_backend, or a statement_timeout, would);
+  // false if none waited within `tries_left` looks 10 ms apart.
+  bool CancelAWait(int tries_left = 1000) {
+    for (int tries = 0; tries < tries_left; ++tries) {
+      absl::StatusOr<util::PgResult> cancelled = admin_.Query(
+          "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'");
+      if (cancelled.ok() && PQntuples(cancelled->get()) > 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+ private:
+  util::PgSession& admin_;
+  bool ended_ = false;
+};
+
+// A commit no synchronous standby confirmed is neither acknowledged nor
+// shown: when its wait is cancelled PostgreSQL keeps it on the primary,
+// visible to every session, and says so only in a warning; a second writer
+// that meets it publishes and appends after it only once a standby could
+// hold it.
+TEST_F(PostgresLedgerTest, ACommitNoStandbyConfirmedIsNeitherAcknowledgedNorShown) {
+  std::unique_ptr<Ledger> a = OpenLedger();
+  std::unique_ptr<Ledger> b = OpenLedger();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(AppendOne(*a, Purchase("M1", "P1", 100)).ok());
+  WaitingForAStandby standby(*admin_, conninfo_);
+
+  absl::StatusOr<AppendResult> unconfirmed;
+  std::thread appender([&] { unconfirmed = AppendOne(*a, Purchase("M1", "P2", 100)); });
+  const bool cancelled = standby.CancelAWait();
+  appender.join();
+  ASSERT_TRUE(cancelled);
+  ASSERT_FALSE(unconfirmed.ok());
+  EXPECT_EQ(unconfirmed.status().code(), absl::StatusCode::kUnavailable) << unconfirmed.status();
+  EXPECT_THAT(unconfirmed.status().message(), HasSubstr("the server warned"));
+  EXPECT_EQ(a->Head().sequence, 1u);
+  EXPECT_EQ(Number("SELECT sequence FROM head"), 2);  // on the primary only
+
+  // B, fenced at the head row, reads the head again and waits for a
+  // standby to hold it; cancelled, it shows nothing past what it had.
+  absl::StatusOr<AppendResult> fenced;
+  std::thread second([&] { fenced = AppendOne(*b, Purchase("M2", "P3", 100)); });
+  const bool cancelled_again = standby.CancelAWait();
+  second.join();
+  ASSERT_TRUE(cancelled_again);
+  ASSERT_FALSE(fenced.ok());
+  EXPECT_THAT(fenced.status().message(), HasSubstr("the server warned"));
+  EXPECT_LT(b->Head().sequence, 2u);
+
+  // With the standby back (here: none required), A's retry is answered with
+  // the sequence its batch was committed at, and B appends after it.
+  standby.End();
+  absl::StatusOr<AppendResult> retried = AppendOne(*a, Purchase("M1", "P2", 100));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->sequences, std::vector<uint64_t>{2});
+  absl::StatusOr<AppendResult> after = AppendOne(*b, Purchase("M2", "P3", 100));
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->sequences, std::vector<uint64_t>{3});
+  EXPECT_TRUE(b->Verify(1, 3).ok());
 }
 
 TEST_F(PostgresLedgerTest, ASubscriptionFollowsAnotherWritersAppends) {
