@@ -91,7 +91,10 @@ absl::StatusOr<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(
 ProjectionStore::ProjectionStore(std::unique_ptr<rocksdb::DB> db, bool read_only)
     : db_(std::move(db)), read_only_(read_only) {}
 
-ProjectionStore::~ProjectionStore() { db_->Close(); }
+ProjectionStore::~ProjectionStore() {
+  if (!read_only_) util::FlushBeforeClose(*db_, {});
+  db_->Close();
+}
 
 absl::Status ProjectionStore::CheckWritable(absl::string_view what) const {
   if (!read_only_) return absl::OkStatus();

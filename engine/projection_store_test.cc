@@ -2,13 +2,19 @@
 // kept across checkpoints, gone with Clear.
 #include "engine/projection_store.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "loyalty/engine.h"
+#include "loyalty/privacy.h"
+#include "testing/commands.h"
+#include "testing/events.h"
 #include "testing/temp_dir.h"
 
 namespace loyalty::internal {
 namespace {
 
 using testing::TempDir;
+using testing::WriteAheadLogBytes;
 
 class ProjectionStoreTest : public ::testing::Test {
  protected:
@@ -86,6 +92,36 @@ TEST_F(ProjectionStoreTest, ClearForgetsTheSnapshotsWithTheCheckpoint) {
   ASSERT_TRUE(loaded.ok());
   EXPECT_EQ(loaded->applied_sequence, 0u);
   EXPECT_TRUE(loaded->states.empty());
+}
+
+// A writing engine's stores (the log, the projections' checkpoint, the
+// member keys) are flushed as it closes: the next open, a reading command's
+// above all, reads table files instead of replaying write-ahead logs into
+// memory.
+TEST_F(ProjectionStoreTest, AClosedEngineLeavesNoWriteAheadLogToReplay) {
+  const std::string directory = dir_.Sub("ledger");
+  {
+    ManualClock clock(testing::kJan2024Us + 86400LL * 1000000);
+    EngineOptions options;
+    options.ledger.clock = &clock;
+    options.master_key = MasterKeyFromBytes(std::string(32, 'k'));
+    absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(directory, options);
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    for (int i = 1; i <= 20; ++i) {
+      const std::string member = absl::StrCat("M", i);
+      ASSERT_TRUE((*engine)
+                      ->Execute(testing::EnrolBornOnCommand(member, 1990, 1 + i % 12, 1,
+                                                            testing::kJan2024Us))
+                      .ok());
+      ASSERT_TRUE((*engine)
+                      ->Execute(testing::PurchaseCommand(absl::StrCat(member, "-p"), member,
+                                                         10000, testing::kJan2024Us + 1))
+                      .ok());
+    }
+    ASSERT_TRUE((*engine)->Checkpoint().ok());
+    EXPECT_GT(WriteAheadLogBytes(directory), 0u);
+  }
+  EXPECT_EQ(WriteAheadLogBytes(directory), 0u);
 }
 
 }  // namespace

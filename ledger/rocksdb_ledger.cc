@@ -234,6 +234,7 @@ RocksDbLedger::RocksDbLedger(const LedgerOptions& options, std::unique_ptr<rocks
       families_(std::move(families)) {}
 
 RocksDbLedger::~RocksDbLedger() {
+  if (!options_.read_only) util::FlushBeforeClose(*db_, families_);
   for (rocksdb::ColumnFamilyHandle* family : families_) {
     db_->DestroyColumnFamilyHandle(family);
   }

@@ -117,6 +117,7 @@ absl::Status RocksDbMemberKeyStore::CheckWritable(absl::string_view what) const 
 }
 
 RocksDbMemberKeyStore::~RocksDbMemberKeyStore() {
+  if (!read_only_) util::FlushBeforeClose(*db_, families_);
   for (rocksdb::ColumnFamilyHandle* family : families_) (void)db_->DestroyColumnFamilyHandle(family);
   (void)db_->Close();
 }

@@ -55,6 +55,20 @@ inline std::vector<std::string> FilesHolding(const std::string& directory,
   return holding;
 }
 
+// The bytes of RocksDB's write-ahead logs (NNNNNN.log) under `directory`,
+// recursively: what the next open of its databases replays into memory.
+inline uintmax_t WriteAheadLogBytes(const std::string& directory) {
+  uintmax_t bytes = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && entry.path().extension() == ".log" && name.size() > 4 &&
+        name.find_first_not_of("0123456789") == name.size() - 4) {
+      bytes += entry.file_size();
+    }
+  }
+  return bytes;
+}
+
 }  // namespace loyalty::testing
 
 #endif  // LOYALTY_TESTING_TEMP_DIR_H_

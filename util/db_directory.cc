@@ -272,6 +272,17 @@ void RemoveEmptyEarlierWals(rocksdb::DB& db) {
   }
 }
 
+void FlushBeforeClose(rocksdb::DB& db,
+                      const std::vector<rocksdb::ColumnFamilyHandle*>& families) {
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  if (families.empty()) {
+    (void)db.Flush(flush);
+  } else {
+    (void)db.Flush(flush, families);
+  }
+}
+
 std::shared_ptr<rocksdb::Logger> NullRocksDbLogger() { return std::make_shared<NullLogger>(); }
 
 void SetReadOnlyOpenOptions(rocksdb::DBOptions* options) {

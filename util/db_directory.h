@@ -22,6 +22,7 @@
 
 namespace rocksdb {
 class DB;
+class ColumnFamilyHandle;
 struct DBOptions;
 class Logger;
 }
@@ -108,6 +109,14 @@ absl::Status CheckDatabaseExists(const std::string& path, absl::string_view what
 // and logs are not tracked in the manifest (RocksDB's default). Errors are
 // ignored: the files are only clutter.
 void RemoveEmptyEarlierWals(rocksdb::DB& db);
+
+// Flushes the memtables of `families` (none given: the default family) to
+// table files and waits, before a writer closes `db`. The next open, a
+// reader's above all, then reads table files instead of replaying the
+// write-ahead log into memtables: that replay took the read-only open of a
+// year of a 4,000-member program 240 MB and over a second. Errors are
+// ignored: the log still holds everything, and the next open replays it.
+void FlushBeforeClose(rocksdb::DB& db, const std::vector<rocksdb::ColumnFamilyHandle*>& families);
 
 // A RocksDB logger that writes nothing: a read-only open with RocksDB's
 // default logger would create and rotate LOG files in the directory.
