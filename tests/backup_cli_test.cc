@@ -125,9 +125,10 @@ TEST_F(BackupCliTest, ADamagedBackupIsExitTwoForVerifyAndRestoreAndRestoresNothi
   EXPECT_FALSE(fs::exists(dir_.Sub("restored")));
 }
 
-// Kills `backup --to` after `delay_ms`; returns whether it was still running.
-bool KillBackupAfter(const std::string& db, const std::string& backups, int delay_ms) {
-  const pid_t pid = loyalty::testing::SpawnTool(LOYALTY_BINARY, {"--db", db, "backup", "--to", backups});
+// Runs the tool with `args` and kills it after `delay_ms`; returns whether
+// it was still running.
+bool KillToolAfter(const std::vector<std::string>& args, int delay_ms) {
+  const pid_t pid = loyalty::testing::SpawnTool(LOYALTY_BINARY, args);
   if (pid == 0) return false;
   std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
   const bool running = ::kill(pid, SIGKILL) == 0;
@@ -139,7 +140,7 @@ bool KillBackupAfter(const std::string& db, const std::string& backups, int dela
 TEST_F(BackupCliTest, ABackupKilledAtAnyMomentLeavesTheLedgerWholeAndOnlyWholeBackupsListed) {
   int killed = 0;
   for (int delay_ms : {5, 20, 40, 60, 90, 120, 160, 220}) {
-    killed += KillBackupAfter(db_, backups_, delay_ms) ? 1 : 0;
+    killed += KillToolAfter({"--db", db_, "backup", "--to", backups_}, delay_ms) ? 1 : 0;
     ToolRun verify = Loyalty({"--db", db_, "verify"});
     ASSERT_EQ(verify.exit_code, 0) << "after a kill at " << delay_ms << " ms: " << verify.err;
     if (!fs::exists(backups_ + "/FORMAT")) continue;
@@ -231,22 +232,11 @@ TEST_F(BackupCliTest, ACopyHasTheSameHeadAndDigestsAndLeavesTheSourceAsItWas) {
   EXPECT_THAT(no_destination.err, HasSubstr("--to DEST"));
 }
 
-// Kills `copy --to` after `delay_ms`; returns whether it was still running.
-bool KillCopyAfter(const std::string& db, const std::string& copy, int delay_ms) {
-  const pid_t pid = loyalty::testing::SpawnTool(LOYALTY_BINARY, {"--db", db, "copy", "--to", copy});
-  if (pid == 0) return false;
-  std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-  const bool running = ::kill(pid, SIGKILL) == 0;
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return running && WIFSIGNALED(status);
-}
-
 TEST_F(BackupCliTest, ACopyKilledAtAnyMomentIsFinishedByTheNextRun) {
   const std::string copy = dir_.Sub("copy");
   int killed = 0;
   for (int delay_ms : {5, 15, 30, 50, 80, 120, 170, 240}) {
-    killed += KillCopyAfter(db_, copy, delay_ms) ? 1 : 0;
+    killed += KillToolAfter({"--db", db_, "copy", "--to", copy}, delay_ms) ? 1 : 0;
     // Whatever is there is a ledger that verifies (or none yet).
     if (fs::exists(copy + "/CURRENT")) {
       ToolRun verify = Loyalty({"--db", copy, "verify"});
