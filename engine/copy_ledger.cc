@@ -84,10 +84,12 @@ absl::StatusOr<Source> OpenSource(const std::string& from) {
     absl::StatusOr<std::vector<std::string>> pending = source.keys->PendingErasures();
     if (!pending.ok()) return InContext(pending.status(), context);
     if (!pending->empty()) {
+      const std::string more =
+          pending->size() > 1 ? absl::StrCat(" and of ", pending->size() - 1, " more") : "";
       return absl::FailedPreconditionError(absl::StrCat(
-          context, ": the erasure of member ", pending->front(), " (and ", pending->size() - 1,
-          " more) is in progress; open the ledger for writing once (any writing command) so "
-          "that the engine finishes it, then copy"));
+          context, ": the erasure of member ", pending->front(), more,
+          " is in progress; open the ledger for writing once (any writing command) so that the "
+          "engine finishes it, then copy"));
     }
   }
   return source;
