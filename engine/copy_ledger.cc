@@ -6,6 +6,7 @@
 #include "loyalty/copy.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <set>
@@ -51,6 +52,18 @@ absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> OpenKeysAt(const std::s
   return util::IsPostgresUri(location)
              ? internal::OpenMemberKeyStoreOnPostgres(location, read_only, ledger, unusable)
              : internal::OpenMemberKeyStore(location, read_only, ledger, unusable);
+}
+
+// Whether directory `inner` is `outer` or lies under it (never for a URI).
+bool IsInside(const std::string& inner, const std::string& outer) {
+  if (util::IsPostgresUri(inner) || util::IsPostgresUri(outer)) return false;
+  std::error_code error;
+  const std::filesystem::path a = std::filesystem::weakly_canonical(inner, error);
+  if (error) return false;
+  const std::filesystem::path b = std::filesystem::weakly_canonical(outer, error);
+  if (error) return false;
+  const auto [mismatch, _] = std::mismatch(b.begin(), b.end(), a.begin(), a.end());
+  return mismatch == b.end();
 }
 
 // The source as the copy reads it: opened read-only, its chain verified.
@@ -301,6 +314,11 @@ absl::StatusOr<CopyReport> CopyLedger(const std::string& from, const std::string
   if (from == to) {
     return absl::InvalidArgumentError(
         absl::StrCat("copy: from and to are the same, \"", Shown(from), "\""));
+  }
+  if (IsInside(to, from)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "copy: to \"", to, "\" is inside the source's directory \"", from,
+        "\", which the copy only reads: copy it elsewhere"));
   }
   absl::StatusOr<Source> source = OpenSource(from);
   if (!source.ok()) return source.status();

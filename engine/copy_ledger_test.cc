@@ -306,6 +306,9 @@ TEST_F(CopyLedgerTest, ADirectoryOfOtherFilesOrTheSourceItselfIsRefused) {
 
   refused = CopyLedger(source, source);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  refused = CopyLedger(source, dir_.Sub("source/../source/inner"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_FALSE(fs::exists(dir_.Sub("source/inner")));
   refused = CopyLedger(source, "");
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
 

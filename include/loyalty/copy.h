@@ -56,7 +56,8 @@ struct CopyReport {
 // to the destination meanwhile.
 //
 // Errors, with nothing changed in the destination unless stated:
-//  InvalidArgument: `from` and `to` are the same; either is empty.
+//  InvalidArgument: `from` and `to` are the same, or `to` is a directory
+//    inside `from`'s; either is empty.
 //  FailedPrecondition: the destination holds another log (the message names
 //    the first sequence where they differ) or other files; its member keys
 //    are wrapped under another master key; the source has erasures in
