@@ -392,7 +392,8 @@ TEST_F(CopyLedgerTest, ASourceThatDoesNotVerifyIsNotCopied) {
 TEST_F(CopyLedgerTest, ADirectoryGoesToPostgresAndBackWithTheSameChainHead) {
   absl::StatusOr<std::string> database = testing::ThrowawayPostgres::NewSharedDatabase();
   ASSERT_TRUE(database.ok()) << database.status();
-  const std::string uri = *database;
+  const std::string uri = (*testing::ThrowawayPostgres::Shared())->UriOf(*database);
+  ASSERT_TRUE(absl::StartsWith(uri, "postgresql://")) << uri;
   const std::string source = dir_.Sub("source");
   {
     std::unique_ptr<Engine> engine = OpenEngine(source);
