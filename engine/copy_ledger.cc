@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "engine/engine_stores.h"
@@ -310,6 +311,16 @@ absl::StatusOr<CopyReport> CopyLedger(const std::string& from, const std::string
     return absl::InvalidArgumentError(absl::StrCat("copy: ", from.empty() ? "from" : "to",
                                                    " is empty: name a ledger directory or a "
                                                    "postgresql:// URI"));
+  }
+  for (const std::string* location : {&from, &to}) {
+    // A libpq key=value string would be taken for a directory's name.
+    if (!util::IsPostgresUri(*location) && (absl::StartsWith(*location, "host=") ||
+                                            absl::StrContains(*location, "dbname="))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "copy: \"", util::RedactedConninfo(*location),
+          "\" looks like a key=value connection string: name a PostgreSQL ledger by its "
+          "postgresql:// URI"));
+    }
   }
   if (from == to) {
     return absl::InvalidArgumentError(

@@ -309,6 +309,9 @@ TEST_F(CopyLedgerTest, ADirectoryOfOtherFilesOrTheSourceItselfIsRefused) {
   refused = CopyLedger(source, dir_.Sub("source/../source/inner"));
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
   EXPECT_FALSE(fs::exists(dir_.Sub("source/inner")));
+  refused = CopyLedger(source, "host=/tmp/socket user=loyalty dbname=mall");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_THAT(refused.status().message(), HasSubstr("postgresql:// URI"));
   refused = CopyLedger(source, "");
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
 

@@ -57,7 +57,8 @@ struct CopyReport {
 //
 // Errors, with nothing changed in the destination unless stated:
 //  InvalidArgument: `from` and `to` are the same, or `to` is a directory
-//    inside `from`'s; either is empty.
+//    inside `from`'s; either is empty, or a libpq key=value string (which
+//    would name a directory: give a URI).
 //  FailedPrecondition: the destination holds another log (the message names
 //    the first sequence where they differ) or other files; its member keys
 //    are wrapped under another master key; the source has erasures in
