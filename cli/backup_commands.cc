@@ -189,7 +189,7 @@ int RunCopy(CommandContext& context) {
   Print(absl::StrCat("copied ", copied->events_copied, " events after the ",
                      copied->events_present, " already there, ", copied->member_keys_copied,
                      " member keys (", copied->member_keys_destroyed,
-                     " destroyed) into ", DisplayedDb(to), "\nok: verified sequences 1..",
+                     " destroyed) into ", util::ShownLocation(to), "\nok: verified sequences 1..",
                      copied->head.sequence, ", head ", HashHex(copied->head.hash), "\n"));
   ReportNotice("copy", util::IsPostgresUri(to)
                            ? "personal data opens with the source's master key: pass it as "

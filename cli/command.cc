@@ -39,10 +39,6 @@ void ReportNotice(absl::string_view command, absl::string_view message) {
 
 void Print(absl::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
 
-std::string DisplayedDb(absl::string_view db) {
-  return util::IsPostgresUri(db) ? util::RedactedConninfo(db) : std::string(db);
-}
-
 absl::Status CheckBackendFlags(absl::string_view command, const GlobalOptions& global) {
   if (!util::IsPostgresUri(global.db_directory)) {
     if (global.checkpoint_directory.empty()) return absl::OkStatus();

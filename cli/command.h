@@ -59,10 +59,6 @@ struct GlobalOptions {
   bool allow_open_master_key = false;
 };
 
-// `db` as the tool prints it: a URI's passwords as "***"
-// (util::RedactedConninfo).
-std::string DisplayedDb(absl::string_view db);
-
 // For `command`: InvalidArgument when --checkpoint-dir comes without a
 // postgresql:// --db, or when the command works only on a ledger directory
 // (demo, backup, restore and the audit store's commands) and --db is one.

@@ -8,15 +8,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-TEST(CommandTest, APrintedUriHidesItsPassword) {
-  EXPECT_EQ(DisplayedDb("postgresql://ops:s3cret@db1:5432,db2/mall?sslmode=require"),
-            "postgresql://ops:***@db1:5432,db2/mall?sslmode=require");
-  EXPECT_EQ(DisplayedDb("postgresql://ops@db1/mall"), "postgresql://ops@db1/mall");
-  EXPECT_EQ(DisplayedDb("postgresql://db1:5432/mall"), "postgresql://db1:5432/mall");
-  EXPECT_EQ(DisplayedDb("postgresql:///mall?host=/tmp/s@x"), "postgresql:///mall?host=/tmp/s@x");
-  EXPECT_EQ(DisplayedDb("./data:dir@here"), "./data:dir@here");
-}
-
 TEST(CommandTest, BackendFlagsGoTogetherAndDirectoryCommandsNeedADirectory) {
   GlobalOptions directory;
   directory.db_directory = "./loyalty-data";

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/ledger_io.h"
 #include "loyalty/engine.h"
+#include "util/conninfo.h"
 
 namespace loyalty::cli {
 
@@ -14,7 +15,7 @@ int RunInit(CommandContext& context) {
   FlagSet flags = context.NewFlagSet();
   std::vector<std::string> positional;
   if (auto done = context.ParseArgs(flags, 0, 0, &positional)) return *done;
-  const std::string directory = DisplayedDb(context.global.db_directory);
+  const std::string directory = util::ShownLocation(context.global.db_directory);
   absl::StatusOr<std::unique_ptr<Engine>> engine = OpenOrCreateEngine(context.global);
   if (!engine.ok()) return ReportError(engine.status());
   const ChainHead head = (*engine)->ledger().Head();

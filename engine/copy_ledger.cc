@@ -27,11 +27,6 @@
 namespace loyalty {
 namespace {
 
-// A ledger directory as given, a URI without its password.
-std::string Shown(const std::string& location) {
-  return util::IsPostgresUri(location) ? util::RedactedConninfo(location) : location;
-}
-
 absl::Status InContext(const absl::Status& status, absl::string_view context) {
   if (status.ok()) return status;
   return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
@@ -75,7 +70,7 @@ struct Source {
 };
 
 absl::StatusOr<Source> OpenSource(const std::string& from) {
-  const std::string context = absl::StrCat("copy: source ", Shown(from));
+  const std::string context = absl::StrCat("copy: source ", util::ShownLocation(from));
   LedgerOptions options;
   options.create_if_missing = false;
   options.read_only = true;
@@ -324,7 +319,7 @@ absl::StatusOr<CopyReport> CopyLedger(const std::string& from, const std::string
   }
   if (from == to) {
     return absl::InvalidArgumentError(
-        absl::StrCat("copy: from and to are the same, \"", Shown(from), "\""));
+        absl::StrCat("copy: from and to are the same, \"", util::ShownLocation(from), "\""));
   }
   if (IsInside(to, from)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -334,7 +329,7 @@ absl::StatusOr<CopyReport> CopyLedger(const std::string& from, const std::string
   absl::StatusOr<Source> source = OpenSource(from);
   if (!source.ok()) return source.status();
 
-  const std::string context = absl::StrCat("copy: destination ", Shown(to));
+  const std::string context = absl::StrCat("copy: destination ", util::ShownLocation(to));
   absl::Status fits = CheckDestination(*source, to, context);
   if (!fits.ok()) return fits;
   ManualClock clock(source->head.recorded_at_us);

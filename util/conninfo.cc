@@ -12,6 +12,10 @@ bool IsPostgresUri(absl::string_view location) {
   return absl::StartsWith(location, "postgresql://") || absl::StartsWith(location, "postgres://");
 }
 
+std::string ShownLocation(absl::string_view location) {
+  return IsPostgresUri(location) ? RedactedConninfo(location) : std::string(location);
+}
+
 std::string RedactedConninfo(absl::string_view conninfo) {
   std::string shown(conninfo);
   // postgresql://user:PASSWORD@host...

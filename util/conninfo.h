@@ -15,6 +15,10 @@ namespace loyalty::util {
 // tool's --db and CopyLedger tell the two apart.
 bool IsPostgresUri(absl::string_view location);
 
+// `location` as it may be shown: a directory as given, a URI with its
+// passwords as "***" (RedactedConninfo).
+std::string ShownLocation(absl::string_view location);
+
 // `conninfo` (a libpq URI or key=value string) with every password shown as
 // "***": a URI's user:PASSWORD@ and a password=... parameter or keyword.
 std::string RedactedConninfo(absl::string_view conninfo);

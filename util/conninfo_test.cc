@@ -5,6 +5,15 @@
 namespace loyalty::util {
 namespace {
 
+TEST(ConninfoTest, AShownLocationHidesAUrisPassword) {
+  EXPECT_EQ(ShownLocation("postgresql://ops:s3cret@db1:5432,db2/mall?sslmode=require"),
+            "postgresql://ops:***@db1:5432,db2/mall?sslmode=require");
+  EXPECT_EQ(ShownLocation("postgresql://ops@db1/mall"), "postgresql://ops@db1/mall");
+  EXPECT_EQ(ShownLocation("postgresql://db1:5432/mall"), "postgresql://db1:5432/mall");
+  EXPECT_EQ(ShownLocation("postgresql:///mall?host=/tmp/s@x"), "postgresql:///mall?host=/tmp/s@x");
+  EXPECT_EQ(ShownLocation("./data:dir@here"), "./data:dir@here");
+}
+
 TEST(ConninfoTest, APostgresUriIsToldByItsScheme) {
   EXPECT_TRUE(IsPostgresUri("postgresql://db1,db2/mall?target_session_attrs=read-write"));
   EXPECT_TRUE(IsPostgresUri("postgres:///mall?host=/run/postgresql"));
