@@ -121,6 +121,22 @@ class CopyLedgerTest : public ::testing::Test {
     }
   }
 
+  // A ledger at `location` with WriteHistory's `members` members, closed.
+  void WriteLedger(const std::string& location, int members, int first = 1) {
+    std::unique_ptr<Engine> engine = OpenEngine(location);
+    ASSERT_NE(engine, nullptr);
+    WriteHistory(*engine, members, first);
+  }
+
+  // The member key store of the ledger directory `directory`.
+  static std::unique_ptr<privacy::MemberKeyStore> OpenKeys(const std::string& directory,
+                                                           bool read_only) {
+    absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> keys =
+        privacy::MemberKeyStore::Open((fs::path(directory) / "member-keys").string(), read_only);
+    EXPECT_TRUE(keys.ok()) << keys.status();
+    return keys.ok() ? *std::move(keys) : nullptr;
+  }
+
   void Erase(Engine& engine, const std::string& member_id) {
     EraseMember erase;
     erase.member_id = member_id;
@@ -188,11 +204,7 @@ TEST_F(CopyLedgerTest, ADemoLogIsCopiedWithTheSameBytesHashesAndDigests) {
 
 TEST_F(CopyLedgerTest, TheSourceIsOnlyRead) {
   const std::string source = dir_.Sub("source");
-  {
-    std::unique_ptr<Engine> engine = OpenEngine(source);
-    ASSERT_NE(engine, nullptr);
-    WriteHistory(*engine, 3);
-  }
+  WriteLedger(source, 3);
   const auto before = Tree(source);
   ASSERT_TRUE(CopyLedger(source, dir_.Sub("copy")).ok());
   EXPECT_EQ(Tree(source), before);
@@ -250,9 +262,9 @@ TEST_F(CopyLedgerTest, PersonalDataOpensInTheCopyWithTheSourcesMasterKeyAndErasu
   EXPECT_TRUE(ours->PersonalDataOf("M5").ok());
   EXPECT_FALSE(ours->PersonalDataOf("M3").ok());
   ours.reset();
-  absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> keys = privacy::MemberKeyStore::Open((fs::path(copy) / "member-keys").string(), true);
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  EXPECT_THAT((*keys)->MemberIds().value(), ::testing::ElementsAre("M1", "M4", "M5"));
+  std::unique_ptr<privacy::MemberKeyStore> keys = OpenKeys(copy, /*read_only=*/true);
+  ASSERT_NE(keys, nullptr);
+  EXPECT_THAT(keys->MemberIds().value(), ::testing::ElementsAre("M1", "M4", "M5"));
 }
 
 TEST_F(CopyLedgerTest, ADestinationHoldingAnotherLogIsRefusedUntouched) {
@@ -260,9 +272,7 @@ TEST_F(CopyLedgerTest, ADestinationHoldingAnotherLogIsRefusedUntouched) {
   const std::string other = dir_.Sub("other");
   for (const std::string& location : {source, other}) {
     // The same commands, recorded a day apart: no event is the same.
-    std::unique_ptr<Engine> engine = OpenEngine(location);
-    ASSERT_NE(engine, nullptr);
-    WriteHistory(*engine, 2);
+    WriteLedger(location, 2);
     clock_.Advance(kDayUs);
   }
   const auto before = Tree(other);
@@ -276,11 +286,7 @@ TEST_F(CopyLedgerTest, ADestinationHoldingAnotherLogIsRefusedUntouched) {
   // too.
   const std::string copy = dir_.Sub("copy");
   ASSERT_TRUE(CopyLedger(source, copy).ok());
-  {
-    std::unique_ptr<Engine> engine = OpenEngine(copy);
-    ASSERT_NE(engine, nullptr);
-    WriteHistory(*engine, 1, /*first=*/9);
-  }
+  WriteLedger(copy, 1, /*first=*/9);
   refused = CopyLedger(source, copy);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
@@ -289,11 +295,7 @@ TEST_F(CopyLedgerTest, ADestinationHoldingAnotherLogIsRefusedUntouched) {
 
 TEST_F(CopyLedgerTest, ADirectoryOfOtherFilesOrTheSourceItselfIsRefused) {
   const std::string source = dir_.Sub("source");
-  {
-    std::unique_ptr<Engine> engine = OpenEngine(source);
-    ASSERT_NE(engine, nullptr);
-    WriteHistory(*engine, 1);
-  }
+  WriteLedger(source, 1);
   const std::string other = dir_.Sub("notes");
   fs::create_directories(other);
   std::ofstream(fs::path(other) / "todo.txt") << "keep me\n";
@@ -324,11 +326,7 @@ TEST_F(CopyLedgerTest, ADirectoryOfOtherFilesOrTheSourceItselfIsRefused) {
 
 TEST_F(CopyLedgerTest, KeysUnderAnotherMasterKeyAreRefused) {
   const std::string source = dir_.Sub("source");
-  {
-    std::unique_ptr<Engine> engine = OpenEngine(source);
-    ASSERT_NE(engine, nullptr);
-    WriteHistory(*engine, 1);
-  }
+  WriteLedger(source, 1);
   // An empty ledger whose key store another master key began.
   const std::string copy = dir_.Sub("copy");
   {
@@ -336,10 +334,9 @@ TEST_F(CopyLedgerTest, KeysUnderAnotherMasterKeyAreRefused) {
     ASSERT_NE(engine, nullptr);
   }
   {
-    absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> keys =
-        privacy::MemberKeyStore::Open((fs::path(copy) / "member-keys").string(), false);
-    ASSERT_TRUE(keys.ok()) << keys.status();
-    ASSERT_TRUE((*keys)->Put("X1", "wrapped", "another check value").ok());
+    std::unique_ptr<privacy::MemberKeyStore> keys = OpenKeys(copy, /*read_only=*/false);
+    ASSERT_NE(keys, nullptr);
+    ASSERT_TRUE(keys->Put("X1", "wrapped", "another check value").ok());
   }
   absl::StatusOr<CopyReport> refused = CopyLedger(source, copy);
   ASSERT_FALSE(refused.ok());
@@ -350,16 +347,11 @@ TEST_F(CopyLedgerTest, KeysUnderAnotherMasterKeyAreRefused) {
 
 TEST_F(CopyLedgerTest, ASourceWithAnErasureInProgressIsRefused) {
   const std::string source = dir_.Sub("source");
+  WriteLedger(source, 2);
   {
-    std::unique_ptr<Engine> engine = OpenEngine(source);
-    ASSERT_NE(engine, nullptr);
-    WriteHistory(*engine, 2);
-  }
-  {
-    absl::StatusOr<std::unique_ptr<privacy::MemberKeyStore>> keys =
-        privacy::MemberKeyStore::Open((fs::path(source) / "member-keys").string(), false);
-    ASSERT_TRUE(keys.ok()) << keys.status();
-    ASSERT_TRUE((*keys)->MarkErasurePending("M2").ok());
+    std::unique_ptr<privacy::MemberKeyStore> keys = OpenKeys(source, /*read_only=*/false);
+    ASSERT_NE(keys, nullptr);
+    ASSERT_TRUE(keys->MarkErasurePending("M2").ok());
   }
   absl::StatusOr<CopyReport> refused = CopyLedger(source, dir_.Sub("copy"));
   ASSERT_FALSE(refused.ok());
@@ -370,11 +362,7 @@ TEST_F(CopyLedgerTest, ASourceWithAnErasureInProgressIsRefused) {
 
 TEST_F(CopyLedgerTest, ASourceThatDoesNotVerifyIsNotCopied) {
   const std::string source = dir_.Sub("source");
-  {
-    std::unique_ptr<Engine> engine = OpenEngine(source);
-    ASSERT_NE(engine, nullptr);
-    WriteHistory(*engine, 2);
-  }
+  WriteLedger(source, 2);
   {
     testing::RawLedgerDb raw(source);
     std::string value = raw.Get(3);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -325,9 +326,8 @@ class WaitingForAStandby {
     if (!probe.ok()) return;
     bool waited = false;
     for (int tries = 0; tries < 100 && !waited; ++tries) {
-      std::thread commit([&] { (void)(*probe)->Exec("UPDATE meta SET format = format"); });
-      waited = CancelAWait(/*tries=*/20);
-      commit.join();
+      waited = CancelTheWaitOf([&] { (void)(*probe)->Exec("UPDATE meta SET format = format"); },
+                               /*tries_left=*/20);
     }
     EXPECT_TRUE(waited) << "synchronous_standby_names never took effect";
   }
@@ -338,10 +338,20 @@ class WaitingForAStandby {
     EXPECT_TRUE(admin_.Exec("ALTER SYSTEM RESET synchronous_standby_names").ok());
     EXPECT_TRUE(admin_.Query("SELECT pg_reload_conf()").ok());
   }
+  // Runs `commit` on a thread of its own, cancels its wait for the standby
+  // (CancelAWait) and returns once it is done; whether a wait was cancelled.
+  bool CancelTheWaitOf(const std::function<void()>& commit, int tries_left = 1000) {
+    std::thread committing(commit);
+    const bool cancelled = CancelAWait(tries_left);
+    committing.join();
+    return cancelled;
+  }
+
+ private:
   // Cancels the first session found waiting for the standby (as an
   // administrator's pg_cancel_backend, or a statement_timeout, would);
   // false if none waited within `tries_left` looks 10 ms apart.
-  bool CancelAWait(int tries_left = 1000) {
+  bool CancelAWait(int tries_left) {
     for (int tries = 0; tries < tries_left; ++tries) {
       absl::StatusOr<util::PgResult> cancelled = admin_.Query(
           "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE wait_event = 'SyncRep'");
@@ -351,7 +361,6 @@ class WaitingForAStandby {
     return false;
   }
 
- private:
   util::PgSession& admin_;
   bool ended_ = false;
 };
@@ -370,10 +379,8 @@ TEST_F(PostgresLedgerTest, ACommitNoStandbyConfirmedIsNeitherAcknowledgedNorShow
   WaitingForAStandby standby(*admin_, conninfo_);
 
   absl::StatusOr<AppendResult> unconfirmed;
-  std::thread appender([&] { unconfirmed = AppendOne(*a, Purchase("M1", "P2", 100)); });
-  const bool cancelled = standby.CancelAWait();
-  appender.join();
-  ASSERT_TRUE(cancelled);
+  ASSERT_TRUE(standby.CancelTheWaitOf(
+      [&] { unconfirmed = AppendOne(*a, Purchase("M1", "P2", 100)); }));
   ASSERT_FALSE(unconfirmed.ok());
   EXPECT_EQ(unconfirmed.status().code(), absl::StatusCode::kUnavailable) << unconfirmed.status();
   EXPECT_THAT(unconfirmed.status().message(), HasSubstr("the server warned"));
@@ -383,10 +390,8 @@ TEST_F(PostgresLedgerTest, ACommitNoStandbyConfirmedIsNeitherAcknowledgedNorShow
   // B, fenced at the head row, reads the head again and waits for a
   // standby to hold it; cancelled, it shows nothing past what it had.
   absl::StatusOr<AppendResult> fenced;
-  std::thread second([&] { fenced = AppendOne(*b, Purchase("M2", "P3", 100)); });
-  const bool cancelled_again = standby.CancelAWait();
-  second.join();
-  ASSERT_TRUE(cancelled_again);
+  ASSERT_TRUE(
+      standby.CancelTheWaitOf([&] { fenced = AppendOne(*b, Purchase("M2", "P3", 100)); }));
   ASSERT_FALSE(fenced.ok());
   EXPECT_THAT(fenced.status().message(), HasSubstr("the server warned"));
   EXPECT_LT(b->Head().sequence, 2u);
