@@ -140,6 +140,28 @@ absl::Status Execute(loyalty_engine* engine, const auto& command,
   return absl::OkStatus();
 }
 
+// A directory argument of the backup functions: text, and not empty.
+absl::Status ReadDirectory(absl::string_view field, const char* data, size_t length,
+                           std::string* out) {
+  absl::Status status = ReadText(field, data, length, out);
+  if (status.ok() && out->empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": empty"));
+  return status;
+}
+
+void CopyBackupInfo(const loyalty::BackupInfo& info, loyalty_backup_info* out) {
+  if (out == nullptr) return;
+  loyalty_backup_info copy{};
+  copy.backup_id = info.backup_id;
+  copy.head_sequence = static_cast<int64_t>(info.head.sequence);
+  const std::string hex = loyalty::HashHex(info.head.hash);
+  std::memcpy(copy.head_hash_hex, hex.c_str(), LOYALTY_HASH_HEX_SIZE);
+  copy.created_at_us = info.created_at_us;
+  copy.size_bytes = info.size_bytes;
+  copy.copied_bytes = info.copied_bytes;
+  copy.appends_held_us = info.appends_held_us;
+  *out = copy;
+}
+
 }  // namespace
 
 extern "C" {
@@ -356,32 +378,6 @@ int loyalty_verify(loyalty_engine* engine) {
     return engine->engine->ledger().Verify(1, std::numeric_limits<uint64_t>::max());
   });
 }
-
-namespace {
-
-// A directory argument of the backup functions: text, and not empty.
-absl::Status ReadDirectory(absl::string_view field, const char* data, size_t length,
-                           std::string* out) {
-  absl::Status status = ReadText(field, data, length, out);
-  if (status.ok() && out->empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": empty"));
-  return status;
-}
-
-void CopyBackupInfo(const loyalty::BackupInfo& info, loyalty_backup_info* out) {
-  if (out == nullptr) return;
-  loyalty_backup_info copy{};
-  copy.backup_id = info.backup_id;
-  copy.head_sequence = static_cast<int64_t>(info.head.sequence);
-  const std::string hex = loyalty::HashHex(info.head.hash);
-  std::memcpy(copy.head_hash_hex, hex.c_str(), LOYALTY_HASH_HEX_SIZE);
-  copy.created_at_us = info.created_at_us;
-  copy.size_bytes = info.size_bytes;
-  copy.copied_bytes = info.copied_bytes;
-  copy.appends_held_us = info.appends_held_us;
-  *out = copy;
-}
-
-}  // namespace
 
 int loyalty_backup(loyalty_engine* engine, const char* backup_directory,
                    size_t backup_directory_length, loyalty_backup_info* info_out) {

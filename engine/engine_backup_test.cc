@@ -31,8 +31,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr int64_t kDayUs = 86400LL * 1000000;
-
 std::vector<std::string> Listing(const std::string& directory) {
   std::vector<std::string> names;
   std::error_code error;

@@ -33,6 +33,14 @@ step() { echo "install_test: $*"; }
 # it need the same runtime.
 extra_flags=""
 if [ -n "$sanitize" ]; then extra_flags="-fsanitize=$sanitize"; fi
+# clang links the C++ half of UBSan's runtime only into C++ programs; the C
+# program below loads a C++ library instrumented with it.
+c_extra_flags="$extra_flags"
+c_extra_libs=""
+if [ -n "$sanitize" ] && "$cc" --version 2>/dev/null | grep -q clang; then
+  c_extra_flags="$extra_flags -fsanitize-link-c++-runtime"
+  c_extra_libs="-lstdc++"
+fi
 
 step "cmake --install $build_dir --prefix $prefix"
 "$cmake" --install "$build_dir" --prefix "$prefix" >"$work/install.log" 2>&1 ||
@@ -112,8 +120,8 @@ check_output "app (pkg-config)" "$work/app-pc.out"
 
 step "the C API's test as C99, with pkg-config"
 # shellcheck disable=SC2086
-"$cc" -std=c99 -pedantic-errors $extra_flags "$source_dir/tests/c_api_test.c" $flags \
-  -o "$work/c_api_test" >"$work/c-build.log" 2>&1 ||
+"$cc" -std=c99 -pedantic-errors $c_extra_flags "$source_dir/tests/c_api_test.c" $flags \
+  $c_extra_libs -o "$work/c_api_test" >"$work/c-build.log" 2>&1 ||
   fail "building c_api_test.c with pkg-config failed: $(cat "$work/c-build.log")"
 LD_LIBRARY_PATH="$libdir" "$work/c_api_test" >"$work/c.out" 2>&1 ||
   fail "c_api_test against the installed library failed: $(cat "$work/c.out")"
