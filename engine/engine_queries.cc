@@ -130,22 +130,12 @@ absl::StatusOr<MemberView> EngineImpl::MemberReplayed(const std::string& member_
 
 absl::StatusOr<ProgramView> EngineImpl::Program(AsOf as_of) const {
   if (as_of.kind() == AsOf::Kind::kNow) {
-    std::unique_ptr<ProjectionSet> copy;
-    std::vector<ProjectionDigest> digests;
-    {
-      MutexLock lock(&mu_);
-      absl::Status caught_up = CatchUp();
-      if (!caught_up.ok()) return caught_up;
-      absl::StatusOr<std::unique_ptr<ProjectionSet>> copied = live_->Copy();
-      if (!copied.ok()) return copied.status();
-      copy = std::move(*copied);
-      digests = live_->Digests();
-    }
-    copy->AdvanceTo(clock_->NowMicros());
-    ProgramView view = MakeProgramView(*copy, clock_->NowMicros());
-    // Digests describe the log's state, not the wall clock's.
-    view.digests = std::move(digests);
-    return view;
+    // From the live set as it would be advanced to the clock's now, without
+    // copying it: a copy held a second whole state for the query.
+    MutexLock lock(&mu_);
+    absl::Status caught_up = CatchUp();
+    if (!caught_up.ok()) return caught_up;
+    return MakeProgramViewAt(*live_, clock_->NowMicros());
   }
   ProjectionSet set;
   if (as_of.kind() == AsOf::Kind::kBusinessTime) {

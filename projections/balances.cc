@@ -1,6 +1,7 @@
 #include "projections/balances.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -388,8 +389,14 @@ const std::string* BalanceProjection::FindPurchaseMember(absl::string_view purch
 }
 
 int64_t BalanceProjection::OutstandingPoints() const {
+  return OutstandingPointsAt(std::numeric_limits<int64_t>::min());
+}
+
+int64_t BalanceProjection::OutstandingPointsAt(int64_t instant_us) const {
   int64_t sum = 0;
-  for (const auto& [id, account] : members_) sum = SaturatingAdd(sum, account.lot_points());
+  for (const auto& [id, account] : members_) {
+    sum = SaturatingAdd(sum, account.LotPointsAt(instant_us));
+  }
   return sum;
 }
 

@@ -123,6 +123,9 @@ class BalanceProjection final : public MemberProjection<MemberAccount> {
   // with debt holds no lots, so each adds max(balance, 0). Saturates at the
   // int64 limit.
   int64_t OutstandingPoints() const;
+  // The liability AdvanceTo(instant_us) would leave, changing nothing: lots
+  // that expire before `instant_us` are left out.
+  int64_t OutstandingPointsAt(int64_t instant_us) const;
 
   // The points members owe, summed over every member; saturates likewise.
   int64_t DebtPoints() const;

@@ -20,11 +20,15 @@ int64_t MemberAccount::lot_points() const {
 }
 
 int64_t MemberAccount::BalancePointsAt(int64_t instant_us) const {
+  return LotPointsAt(instant_us) - debt_points;
+}
+
+int64_t MemberAccount::LotPointsAt(int64_t instant_us) const {
   int64_t sum = 0;
   for (const Lot& lot : lots) {
     if (lot.expires_at_us >= instant_us) sum += lot.points_remaining;
   }
-  return sum - debt_points;
+  return sum;
 }
 
 void MemberAccount::CheckInvariants() const {

@@ -89,6 +89,8 @@ struct MemberAccount {
   // The balance as it will be at `instant_us`: lots that expire before it
   // are left out.
   int64_t BalancePointsAt(int64_t instant_us) const;
+  // The points in lots that expire at or after `instant_us`.
+  int64_t LotPointsAt(int64_t instant_us) const;
 
   // Grants `lot.points_remaining` points: they repay debt first, and what is
   // left becomes a lot with the next lot number. Returns that number, or 0

@@ -61,6 +61,18 @@ bool MemberTier::ReevaluateBefore(int64_t instant_us, const Policy& policy) {
   return any;
 }
 
+// The loop of ReevaluateBefore without its writes: QualifyingSpendAt counts
+// only the window's purchases, so nothing needs dropping first.
+v1::Tier MemberTier::TierAt(int64_t instant_us, const Policy& policy) const {
+  v1::Tier at = tier;
+  int64_t until_us = protected_until_us;
+  while (until_us != 0 && until_us < instant_us) {
+    at = policy.TierForSpend(QualifyingSpendAt(until_us, policy.window_us()));
+    until_us = at == v1::TIER_REGULAR ? 0 : SaturatingAddUs(until_us, policy.protection_us());
+  }
+  return at;
+}
+
 void MemberTier::AdvanceTo(int64_t instant_us, const Policy& policy) {
   if (instant_us <= now_us) return;
   ReevaluateBefore(instant_us, policy);

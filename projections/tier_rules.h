@@ -79,6 +79,10 @@ struct MemberTier {
   // happened. Does not move now_us.
   bool ReevaluateBefore(int64_t instant_us, const Policy& policy);
 
+  // The tier AdvanceTo(instant_us, policy) would leave, changing nothing:
+  // a program query at an instant answers from the live state this way.
+  v1::Tier TierAt(int64_t instant_us, const Policy& policy) const;
+
   // Moves now_us forward to `instant_us`, performing on the way every
   // re-evaluation due strictly before it, under `policy` (the policy in
   // force when this is called). An instant at or before now_us does

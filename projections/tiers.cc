@@ -1,6 +1,7 @@
 #include "projections/tiers.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -101,11 +102,9 @@ absl::StatusOr<v1::Tier> TierProjection::TierInForceAt(absl::string_view member_
   if (member == nullptr) {
     return absl::NotFoundError(absl::StrCat("member_id \"", member_id, "\" is not enrolled"));
   }
-  const int64_t at_us = std::max(instant_us, member->now_us);
-  if (member->protected_until_us == 0 || member->protected_until_us >= at_us) return member->tier;
-  MemberTier future = *member;
-  future.ReevaluateBefore(at_us, policy_);
-  return future.tier;
+  // An instant before the member's now reaches no re-evaluation: none is
+  // due before the member's now.
+  return member->TierAt(instant_us, policy_);
 }
 
 absl::StatusOr<int64_t> TierProjection::QualifyingSpendAt(absl::string_view member_id,
@@ -118,9 +117,13 @@ absl::StatusOr<int64_t> TierProjection::QualifyingSpendAt(absl::string_view memb
 }
 
 TierDistribution TierProjection::Distribution() const {
+  return DistributionAt(std::numeric_limits<int64_t>::min());
+}
+
+TierDistribution TierProjection::DistributionAt(int64_t instant_us) const {
   TierDistribution counts;
   for (const auto& [id, member] : members_) {
-    switch (member.tier) {
+    switch (member.TierAt(instant_us, policy_)) {
       case v1::TIER_SILVER:
         ++counts.silver;
         break;

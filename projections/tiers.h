@@ -112,10 +112,11 @@ class TierProjection final : public MemberProjection<MemberTier> {
   // member's now) under the window in force. NotFound for an unknown member.
   absl::StatusOr<int64_t> QualifyingSpendAt(absl::string_view member_id, int64_t instant_us) const;
 
-  // How many members hold each tier, each member as of its own now. For the
-  // distribution as of one instant T (at or after every member's now),
-  // AdvanceTo(T) first.
+  // How many members hold each tier, each member as of its own now.
   TierDistribution Distribution() const;
+  // The distribution AdvanceTo(instant_us) would leave, changing nothing:
+  // each member as of max(instant_us, its own now).
+  TierDistribution DistributionAt(int64_t instant_us) const;
 
  private:
   void Dispatch(const v1::Envelope& envelope);

@@ -1,6 +1,7 @@
 #include "replay/projection_set.h"
 
 #include <algorithm>
+#include <limits>
 #include <tuple>
 
 #include "absl/container/btree_map.h"
@@ -326,23 +327,24 @@ MemberView MakeMemberView(const std::string& member_id, const projections::Membe
   return view;
 }
 
-ProgramView MakeProgramView(const ProjectionSet& set) {
-  return MakeProgramView(set, set.complaints().now_us());
-}
+namespace {
 
-ProgramView MakeProgramView(const ProjectionSet& set, int64_t sla_as_of_us) {
+// The program as of `instant_us` (lots expiring before it left out, tiers
+// re-evaluated up to it; the minimum: each member as of its own now), the
+// SLA figures at `sla_as_of_us`. Reads `set` only.
+ProgramView ProgramViewOf(const ProjectionSet& set, int64_t instant_us, int64_t sla_as_of_us) {
   ProgramView view;
   view.as_of_sequence = set.balances().last_sequence();
-  view.as_of_us = set.balances().now_us();
-  const projections::TierDistribution tiers = set.tiers().Distribution();
+  view.as_of_us = std::max(set.balances().now_us(), instant_us);
+  const projections::TierDistribution tiers = set.tiers().DistributionAt(instant_us);
   view.tiers = {tiers.regular, tiers.silver, tiers.gold, tiers.platinum};
-  view.liability.outstanding_points = set.balances().OutstandingPoints();
+  view.liability.outstanding_points = set.balances().OutstandingPointsAt(instant_us);
   view.liability.debt_points = set.balances().DebtPoints();
   view.liability.members = static_cast<int64_t>(set.balances().members().size());
   absl::btree_map<std::string, int64_t> expiring;
   for (const auto& [member_id, account] : set.balances().members()) {
     for (const projections::Lot& lot : account.lots) {
-      if (lot.points_remaining == 0) continue;
+      if (lot.points_remaining == 0 || lot.expires_at_us < instant_us) continue;
       const absl::CivilDay day = projections::LocalDayOf(lot.expires_at_us);
       expiring[absl::StrFormat("%04d-%02d", day.year(), day.month())] += lot.points_remaining;
     }
@@ -366,6 +368,23 @@ ProgramView MakeProgramView(const ProjectionSet& set, int64_t sla_as_of_us) {
     partner.sla_compliance_bp = card.sla.compliance_bp().value_or(-1);
     partner.average_satisfaction_centi = score.average_satisfaction_centi().value_or(-1);
   }
+  return view;
+}
+
+}  // namespace
+
+ProgramView MakeProgramView(const ProjectionSet& set) {
+  return MakeProgramView(set, set.complaints().now_us());
+}
+
+ProgramView MakeProgramView(const ProjectionSet& set, int64_t sla_as_of_us) {
+  ProgramView view = ProgramViewOf(set, std::numeric_limits<int64_t>::min(), sla_as_of_us);
+  view.digests = set.Digests();
+  return view;
+}
+
+ProgramView MakeProgramViewAt(const ProjectionSet& set, int64_t instant_us) {
+  ProgramView view = ProgramViewOf(set, instant_us, instant_us);
   view.digests = set.Digests();
   return view;
 }

@@ -163,6 +163,12 @@ ProgramView MakeProgramView(const ProjectionSet& set, int64_t sla_as_of_us);
 // The same, the SLA figures evaluated at the business time the projections
 // reached (the complaint projection's now).
 ProgramView MakeProgramView(const ProjectionSet& set);
+// What MakeProgramView(copy, instant_us) gives for a copy of `set` advanced
+// to `instant_us` (AdvanceTo), digests aside (those of `set` itself),
+// without the copy: lots that expire before the instant are left out and
+// tiers are re-evaluated as advancing would, member by member, changing
+// nothing. A program query "now" answers from the live set this way.
+ProgramView MakeProgramViewAt(const ProjectionSet& set, int64_t instant_us);
 
 }  // namespace loyalty::internal
 

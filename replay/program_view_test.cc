@@ -1,0 +1,101 @@
+// MakeProgramViewAt: the program as of an instant, read from the live set
+// without the copy a program query made, equals what advancing a copy gives.
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gtest/gtest.h"
+#include "replay/projection_set.h"
+#include "replay/set_replay.h"
+#include "testing/engine_history.h"
+#include "testing/temp_dir.h"
+#include "testing/unsynced_engine.h"
+
+namespace loyalty::internal {
+namespace {
+
+using ::loyalty::testing::kHistoryDayUs;
+using ::loyalty::testing::TempDir;
+
+// Every figure of a program view, one per line.
+std::string Figures(const ProgramView& view) {
+  std::string out = absl::StrCat("as of ", view.as_of_sequence, " @", view.as_of_us, "\ntiers ",
+                                 view.tiers.regular, " ", view.tiers.silver, " ", view.tiers.gold,
+                                 " ", view.tiers.platinum, "\nliability ",
+                                 view.liability.outstanding_points, " ",
+                                 view.liability.debt_points, " ", view.liability.members, "\n");
+  for (const auto& [month, points] : view.liability.expiring_by_month) {
+    absl::StrAppend(&out, "expiring ", month, " ", points, "\n");
+  }
+  for (const PartnerScorecard& p : view.partners) {
+    absl::StrAppend(&out, "partner ", p.partner_id, " ", p.gross_sales_fen, " ", p.refunded_fen,
+                    " ", p.net_sales_fen, " ", p.purchase_count, " ", p.refund_count, " ",
+                    p.refund_rate_bp, " ", p.points_issued, " ", p.complaint_count, " ",
+                    p.sla_met, " ", p.sla_breached, " ", p.sla_compliance_bp, " ",
+                    p.average_satisfaction_centi, "\n");
+  }
+  for (const ProjectionDigest& digest : view.digests) {
+    absl::StrAppend(&out, "digest ", digest.name, " ", HashHex(digest.digest), "\n");
+  }
+  return out;
+}
+
+// The program as a query made it before: a copy of the set advanced to the
+// instant, its digests those of the set.
+ProgramView AdvancedCopyView(const ProjectionSet& set, int64_t instant_us) {
+  absl::StatusOr<std::unique_ptr<ProjectionSet>> copy = set.Copy();
+  EXPECT_TRUE(copy.ok()) << copy.status();
+  (*copy)->AdvanceTo(instant_us);
+  ProgramView view = MakeProgramView(**copy, instant_us);
+  view.digests = set.Digests();
+  return view;
+}
+
+TEST(ProgramViewTest, AtAnInstantEqualsACopyAdvancedToIt) {
+  TempDir dir;
+  ManualClock clock(testing::kHistoryStartUs);
+  auto engine = testing::OpenUnsyncedEngine(dir.Sub("db"), &clock);
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  testing::EngineHistory history(engine->get(), &clock, 11);
+  history.Run(1500);
+  ProjectionSet set;
+  const uint64_t head = (*engine)->ledger().Head().sequence;
+  ASSERT_TRUE(ReplayLog((*engine)->ledger(), 1, head, 1, &set).ok());
+  const std::string before = Figures(MakeProgramView(set));
+
+  // The instants where something changes, either side of each: every
+  // lot's expiry and every protection's end; and a long way back and ahead.
+  const int64_t now_us = set.balances().now_us();
+  std::set<int64_t> instants = {std::numeric_limits<int64_t>::min(), now_us - kHistoryDayUs,
+                                now_us, now_us + 1, now_us + 4000 * kHistoryDayUs};
+  for (const auto& [id, account] : set.balances().members()) {
+    for (const projections::Lot& lot : account.lots) {
+      instants.insert({lot.expires_at_us, lot.expires_at_us + 1});
+    }
+  }
+  for (const auto& [id, member] : set.tiers().members()) {
+    if (member.protected_until_us == 0) continue;
+    instants.insert({member.protected_until_us, member.protected_until_us + 1});
+  }
+  std::set<std::string> tier_figures;
+  std::set<int64_t> outstanding;
+  for (int64_t instant_us : instants) {
+    const ProgramView at = MakeProgramViewAt(set, instant_us);
+    EXPECT_EQ(Figures(at), Figures(AdvancedCopyView(set, instant_us))) << "at " << instant_us;
+    tier_figures.insert(absl::StrCat(at.tiers.regular, " ", at.tiers.silver, " ", at.tiers.gold,
+                                     " ", at.tiers.platinum));
+    outstanding.insert(at.liability.outstanding_points);
+  }
+  // The instants reach re-evaluations and expiries, and reading changed
+  // nothing.
+  EXPECT_GT(tier_figures.size(), 1u);
+  EXPECT_GT(outstanding.size(), 2u);
+  EXPECT_EQ(Figures(MakeProgramView(set)), before);
+}
+
+}  // namespace
+}  // namespace loyalty::internal
