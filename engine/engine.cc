@@ -50,21 +50,23 @@ absl::StatusOr<std::vector<ProjectionDigest>> EngineImpl::Rebuild() {
   MutexLock lock(&mu_);
   absl::Status status = CatchUp();
   if (!status.ok()) return status;
-  auto fresh = std::make_unique<ProjectionSet>();
-  fresh->KeepMemberSnapshots(SnapshotInterval());
-  status = Replay(applied_, fresh.get());
-  if (!status.ok()) return status;
-  // Serializing the states is most of what follows the replay: the live
-  // digests are computed on a second thread, and the rebuilt states are
-  // serialized once, for their digests and the checkpoint.
+  // The live digests are computed on a second thread while the replay runs,
+  // not beside the serialization that follows it: each serializes a whole
+  // state, and the rebuild's peak memory is where the two sets and the
+  // rebuilt states' bytes are all held. The rebuilt states are serialized
+  // once, for their digests and the checkpoint.
   std::vector<ProjectionDigest> live;
   const ProjectionSet* const live_set = live_.get();  // not changed until the join
   std::thread live_digests([&] { live = live_set->Digests(); });
+  auto fresh = std::make_unique<ProjectionSet>();
+  fresh->KeepMemberSnapshots(SnapshotInterval());
+  status = Replay(applied_, fresh.get());
+  live_digests.join();
+  if (!status.ok()) return status;
   ProjectionCheckpoint checkpoint = fresh->ToCheckpoint(applied_);
   // Every snapshot again, equal to those saved before (or missing).
   checkpoint.member_snapshots = fresh->TakeMemberSnapshots();
   std::vector<ProjectionDigest> rebuilt = ProjectionSet::DigestsOf(checkpoint);
-  live_digests.join();
   for (size_t i = 0; i < rebuilt.size(); ++i) {
     if (rebuilt[i].digest != live[i].digest) {
       // The live state came from the saved checkpoint and the events
