@@ -2,7 +2,6 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/arena.h"
 #include "projections/balances.h"
 #include "projections/restore_parts.h"
 
@@ -11,8 +10,8 @@ namespace {
 
 constexpr absl::string_view kName = "balances";
 
-// The ...ToState functions fill a message in place: the canonical state is
-// built on an arena, where a message made apart would be copied in.
+// The ...ToState functions fill a message in place: the canonical state
+// reuses one member's message for the next, keeping what it allocated.
 void LotToState(const Lot& lot, state::Lot* out_ptr) {
   state::Lot& out = *out_ptr;
   out.set_lot_number(lot.lot_number);
@@ -200,17 +199,31 @@ absl::Status BalanceProjection::AdoptMember(const state::MemberBalance& member) 
 }
 
 std::string BalanceProjection::CanonicalState() const {
-  // On an arena: the message has a few records per purchase of every
-  // member, and freeing them one by one cost as much as building them.
-  google::protobuf::Arena arena;
-  state::BalanceState& state = *google::protobuf::Arena::CreateMessage<state::BalanceState>(&arena);
-  *state.mutable_header() = position_.ToHeader(kName);
-  *state.mutable_policy() = policy_.values();
+  return CollectCanonical([this](CanonicalSink sink) { WriteCanonicalState(sink); });
+}
+
+Hash BalanceProjection::Digest() const {
+  return DigestCanonical([this](CanonicalSink sink) { WriteCanonicalState(sink); });
+}
+
+// BalanceState's fields in number order: header and policy, each member
+// (field 3), the anomalies; a member's message is built, written and
+// cleared for the next, so the whole state is never held.
+void BalanceProjection::WriteCanonicalState(CanonicalSink sink) const {
+  state::BalanceState head;
+  *head.mutable_header() = position_.ToHeader(kName);
+  *head.mutable_policy() = policy_.values();
+  sink(SerializeDeterministic(head));
+  state::MemberBalance member;
+  std::string scratch;
   for (const auto* entry : SortedByKey(members_)) {
-    MemberToState(entry->first, entry->second, state.add_members());
+    member.Clear();
+    MemberToState(entry->first, entry->second, &member);
+    WriteRepeatedElement(state::BalanceState::kMembersFieldNumber, member, &scratch, sink);
   }
-  SetAnomalies(anomalies_, &state);
-  return SerializeDeterministic(state);
+  state::BalanceState tail;
+  SetAnomalies(anomalies_, &tail);
+  sink(SerializeDeterministic(tail));
 }
 
 absl::Status BalanceProjection::Restore(absl::string_view canonical_state) {

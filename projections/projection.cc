@@ -10,4 +10,10 @@ Hash DigestOf(absl::string_view canonical_state) {
   return util::Sha256(canonical_state);
 }
 
+Hash DigestCanonical(absl::FunctionRef<void(CanonicalSink)> write) {
+  util::IncrementalSha256 hash;
+  write([&hash](absl::string_view piece) { hash.Update(piece); });
+  return hash.Final();
+}
+
 }  // namespace loyalty::projections

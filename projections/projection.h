@@ -49,7 +49,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "loyalty/v1/envelope.pb.h"
+#include "absl/functional/function_ref.h"
 #include "projections/anomaly.h"
+#include "projections/replay.h"
 
 namespace loyalty {
 
@@ -125,13 +127,18 @@ class Projection {
   //  DataLoss: the bytes do not decode or break an invariant of the state.
   virtual absl::Status Restore(absl::string_view canonical_state) = 0;
 
-  // SHA-256 of CanonicalState().
-  Hash Digest() const;
+  // SHA-256 of CanonicalState(). A projection whose state grows with its
+  // members hashes its canonical bytes as it writes them, member by member,
+  // instead of holding them all.
+  virtual Hash Digest() const;
 };
 
 // The digest of a canonical state: its SHA-256, what Projection::Digest()
 // gives for the projection the state was taken from.
 Hash DigestOf(absl::string_view canonical_state);
+// The same of a state written through a CanonicalSink (replay.h), hashed as
+// it comes.
+Hash DigestCanonical(absl::FunctionRef<void(CanonicalSink)> write);
 
 }  // namespace projections
 }  // namespace loyalty

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 
 namespace loyalty::projections {
 namespace {
@@ -72,6 +73,27 @@ std::string SerializeDeterministic(const google::protobuf::Message& message) {
     coded.SetSerializationDeterministic(true);
     message.SerializeToCodedStream(&coded);
   }
+  return bytes;
+}
+
+void WriteRepeatedElement(int field_number, const google::protobuf::Message& element,
+                          std::string* scratch, CanonicalSink sink) {
+  scratch->clear();
+  {
+    google::protobuf::io::StringOutputStream stream(scratch);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    coded.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
+        field_number, google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+    coded.WriteVarint32(static_cast<uint32_t>(element.ByteSizeLong()));
+    element.SerializeWithCachedSizes(&coded);
+  }
+  sink(*scratch);
+}
+
+std::string CollectCanonical(absl::FunctionRef<void(CanonicalSink)> write) {
+  std::string bytes;
+  write([&bytes](absl::string_view piece) { bytes.append(piece.data(), piece.size()); });
   return bytes;
 }
 

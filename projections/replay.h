@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
@@ -59,6 +60,22 @@ absl::Status EventError(absl::StatusCode code, const v1::Envelope& envelope,
 
 // The deterministic serialization of `message`.
 std::string SerializeDeterministic(const google::protobuf::Message& message);
+
+// Receives a canonical state's bytes piece by piece, in order.
+using CanonicalSink = absl::FunctionRef<void(absl::string_view)>;
+
+// Gives `sink` what the deterministic serialization of a message holds for
+// `element` as one entry of its repeated message field `field_number`: the
+// tag, the length and the element's bytes. The serialization of a message
+// is its fields' in number order, so a state can be written field by field
+// and its members one at a time, equal byte for byte to SerializeDeterministic
+// of the whole, without the whole being built. `scratch` is reused between
+// calls.
+void WriteRepeatedElement(int field_number, const google::protobuf::Message& element,
+                          std::string* scratch, CanonicalSink sink);
+
+// The bytes a state written through a CanonicalSink is made of.
+std::string CollectCanonical(absl::FunctionRef<void(CanonicalSink)> write);
 
 // The entries of a hashed map in key order, for canonical serialization.
 template <typename Map>

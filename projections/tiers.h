@@ -87,6 +87,7 @@ class TierProjection final : public MemberProjection<MemberTier> {
   void Prefetch(const v1::Envelope& envelope, PrefetchStep step) const override;
   void AdvanceTo(int64_t instant_us) override;
   std::string CanonicalState() const override;
+  Hash Digest() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
 
   // One member's tier state in canonical form, for a snapshot of that
@@ -120,6 +121,8 @@ class TierProjection final : public MemberProjection<MemberTier> {
 
  private:
   void Dispatch(const v1::Envelope& envelope);
+  // The canonical state, one member at a time (CanonicalState, Digest).
+  void WriteCanonicalState(CanonicalSink sink) const;
   void OnEnrolled(const v1::Envelope& envelope);
   void OnPurchase(const v1::Envelope& envelope);
   void OnRefund(const v1::Envelope& envelope);

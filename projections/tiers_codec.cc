@@ -96,14 +96,28 @@ absl::Status TierProjection::AdoptMember(const state::MemberTier& member) {
 }
 
 std::string TierProjection::CanonicalState() const {
-  state::TierState state;
-  *state.mutable_header() = position_.ToHeader(kName);
-  *state.mutable_policy() = policy_.values();
+  return CollectCanonical([this](CanonicalSink sink) { WriteCanonicalState(sink); });
+}
+
+Hash TierProjection::Digest() const {
+  return DigestCanonical([this](CanonicalSink sink) { WriteCanonicalState(sink); });
+}
+
+// TierState's fields in number order, one member at a time, as
+// BalanceProjection::WriteCanonicalState.
+void TierProjection::WriteCanonicalState(CanonicalSink sink) const {
+  state::TierState head;
+  *head.mutable_header() = position_.ToHeader(kName);
+  *head.mutable_policy() = policy_.values();
+  sink(SerializeDeterministic(head));
+  std::string scratch;
   for (const auto* entry : SortedByKey(members_)) {
-    *state.add_members() = MemberToState(entry->first, entry->second);
+    WriteRepeatedElement(state::TierState::kMembersFieldNumber,
+                         MemberToState(entry->first, entry->second), &scratch, sink);
   }
-  SetAnomalies(anomalies_, &state);
-  return SerializeDeterministic(state);
+  state::TierState tail;
+  SetAnomalies(anomalies_, &tail);
+  sink(SerializeDeterministic(tail));
 }
 
 absl::Status TierProjection::Restore(absl::string_view canonical_state) {

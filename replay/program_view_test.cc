@@ -1,5 +1,6 @@
-// MakeProgramViewAt: the program as of an instant, read from the live set
-// without the copy a program query made, equals what advancing a copy gives.
+// Reading the live set without copying it whole: MakeProgramViewAt (the
+// program as of an instant) equals what advancing a copy gives, and the
+// states written member by member equal the whole message serialized.
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -7,7 +8,6 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "replay/projection_set.h"
 #include "replay/set_replay.h"
@@ -55,16 +55,21 @@ ProgramView AdvancedCopyView(const ProjectionSet& set, int64_t instant_us) {
   return view;
 }
 
-TEST(ProgramViewTest, AtAnInstantEqualsACopyAdvancedToIt) {
+// A set replayed from a random history of `commands` commands.
+void ReplayHistory(int commands, ProjectionSet* set) {
   TempDir dir;
   ManualClock clock(testing::kHistoryStartUs);
   auto engine = testing::OpenUnsyncedEngine(dir.Sub("db"), &clock);
   ASSERT_TRUE(engine.ok()) << engine.status();
   testing::EngineHistory history(engine->get(), &clock, 11);
-  history.Run(1500);
-  ProjectionSet set;
+  history.Run(commands);
   const uint64_t head = (*engine)->ledger().Head().sequence;
-  ASSERT_TRUE(ReplayLog((*engine)->ledger(), 1, head, 1, &set).ok());
+  ASSERT_TRUE(ReplayLog((*engine)->ledger(), 1, head, 1, set).ok());
+}
+
+TEST(ProgramViewTest, AtAnInstantEqualsACopyAdvancedToIt) {
+  ProjectionSet set;
+  ASSERT_NO_FATAL_FAILURE(ReplayHistory(1500, &set));
   const std::string before = Figures(MakeProgramView(set));
 
   // The instants where something changes, either side of each: every
@@ -95,6 +100,31 @@ TEST(ProgramViewTest, AtAnInstantEqualsACopyAdvancedToIt) {
   EXPECT_GT(tier_figures.size(), 1u);
   EXPECT_GT(outstanding.size(), 2u);
   EXPECT_EQ(Figures(MakeProgramView(set)), before);
+}
+
+// The balances and the tiers write their states one member at a time: the
+// bytes are the deterministic serialization of the whole message (parsed
+// and serialized again, they come back the same), and the digest hashed as
+// they are written is theirs.
+template <typename State>
+void ExpectCanonicalAsAWhole(const projections::Projection& projection, int min_members) {
+  const std::string bytes = projection.CanonicalState();
+  State state;
+  ASSERT_TRUE(state.ParseFromString(bytes)) << projection.name();
+  EXPECT_GE(state.members_size(), min_members) << projection.name();
+  EXPECT_TRUE(state.has_header()) << projection.name();
+  EXPECT_EQ(projections::SerializeDeterministic(state), bytes) << projection.name();
+  EXPECT_EQ(projection.Digest(), projections::DigestOf(bytes)) << projection.name();
+}
+
+TEST(CanonicalStateTest, WrittenMemberByMemberEqualsTheWholeMessage) {
+  ProjectionSet set;
+  ASSERT_NO_FATAL_FAILURE(ReplayHistory(600, &set));
+  ExpectCanonicalAsAWhole<projections::state::BalanceState>(set.balances(), 5);
+  ExpectCanonicalAsAWhole<projections::state::TierState>(set.tiers(), 5);
+  ProjectionSet empty;
+  ExpectCanonicalAsAWhole<projections::state::BalanceState>(empty.balances(), 0);
+  ExpectCanonicalAsAWhole<projections::state::TierState>(empty.tiers(), 0);
 }
 
 }  // namespace
