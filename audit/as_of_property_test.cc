@@ -17,10 +17,12 @@
 #include "loyalty/engine.h"
 #include "testing/demo_program.h"
 #include "testing/temp_dir.h"
+#include "testing/view_text.h"
 
 namespace loyalty::audit {
 namespace {
 
+using ::loyalty::testing::Describe;
 using ::loyalty::testing::TempDir;
 
 // The sequences checked: about this many, spread over the log.
@@ -32,25 +34,6 @@ std::string DigestsText(const std::vector<ProjectionDigest>& digests) {
     lines.push_back(absl::StrCat(digest.name, " ", HashHex(digest.digest)));
   }
   return absl::StrJoin(lines, "\n");
-}
-
-// Every figure of a program view, as text, so that a difference shows.
-std::string ProgramText(const ProgramView& view) {
-  std::string text =
-      absl::StrCat("sequence ", view.as_of_sequence, " at ", view.as_of_us, "\ntiers ",
-                   view.tiers.regular, " ", view.tiers.silver, " ", view.tiers.gold, " ",
-                   view.tiers.platinum, "\nliability ", view.liability.outstanding_points, " ",
-                   view.liability.debt_points, " ", view.liability.members, "\n");
-  for (const auto& [month, points] : view.liability.expiring_by_month) {
-    absl::StrAppend(&text, "expiring ", month, " ", points, "\n");
-  }
-  for (const PartnerScorecard& p : view.partners) {
-    absl::StrAppend(&text, "partner ", p.partner_id, " ", p.gross_sales_fen, " ", p.refunded_fen,
-                    " ", p.purchase_count, " ", p.refund_count, " ", p.points_issued, " ",
-                    p.complaint_count, " ", p.sla_met, " ", p.sla_breached, " ",
-                    p.average_satisfaction_centi, "\n");
-  }
-  return absl::StrCat(text, DigestsText(view.digests));
 }
 
 std::string MemberText(const absl::StatusOr<MemberView>& member) {
@@ -137,7 +120,7 @@ TEST_F(AsOfPropertyTest, ProgramAtSequenceIsProgramAtTheBusinessTimeOfItsLastEve
     auto by_time = engine_->Program(AsOf::BusinessTime(OccurredAtUs(sequence)));
     ASSERT_TRUE(by_time.ok()) << by_time.status();
     EXPECT_EQ(by_sequence->as_of_us, OccurredAtUs(sequence));
-    EXPECT_EQ(ProgramText(*by_sequence), ProgramText(*by_time)) << "at sequence " << sequence;
+    EXPECT_EQ(Describe(*by_sequence), Describe(*by_time)) << "at sequence " << sequence;
   }
 }
 
@@ -184,14 +167,14 @@ TEST_F(AsOfPropertyTest, CheckpointAndBundleDigestsAreThoseOfTheStateAtSequence)
         << "at sequence " << at[i];
     auto replayed = ReplayBundle(Sub("bundle"), AsOf::Sequence(at[i]));
     ASSERT_TRUE(replayed.ok()) << replayed.status();
-    EXPECT_EQ(ProgramText(*replayed), ProgramText(*program)) << "at sequence " << at[i];
+    EXPECT_EQ(Describe(*replayed), Describe(*program)) << "at sequence " << at[i];
   }
   // And by business time, from the bundle as from the ledger.
   const int64_t instant_us = OccurredAtUs(at[3]);
   auto from_bundle = ReplayBundle(Sub("bundle"), AsOf::BusinessTime(instant_us));
   auto from_ledger = engine_->Program(AsOf::BusinessTime(instant_us));
   ASSERT_TRUE(from_bundle.ok() && from_ledger.ok());
-  EXPECT_EQ(ProgramText(*from_bundle), ProgramText(*from_ledger));
+  EXPECT_EQ(Describe(*from_bundle), Describe(*from_ledger));
 }
 
 }  // namespace

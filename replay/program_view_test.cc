@@ -13,36 +13,15 @@
 #include "replay/set_replay.h"
 #include "testing/engine_history.h"
 #include "testing/temp_dir.h"
+#include "testing/view_text.h"
 #include "testing/unsynced_engine.h"
 
 namespace loyalty::internal {
 namespace {
 
+using ::loyalty::testing::Describe;
 using ::loyalty::testing::kHistoryDayUs;
 using ::loyalty::testing::TempDir;
-
-// Every figure of a program view, one per line.
-std::string Figures(const ProgramView& view) {
-  std::string out = absl::StrCat("as of ", view.as_of_sequence, " @", view.as_of_us, "\ntiers ",
-                                 view.tiers.regular, " ", view.tiers.silver, " ", view.tiers.gold,
-                                 " ", view.tiers.platinum, "\nliability ",
-                                 view.liability.outstanding_points, " ",
-                                 view.liability.debt_points, " ", view.liability.members, "\n");
-  for (const auto& [month, points] : view.liability.expiring_by_month) {
-    absl::StrAppend(&out, "expiring ", month, " ", points, "\n");
-  }
-  for (const PartnerScorecard& p : view.partners) {
-    absl::StrAppend(&out, "partner ", p.partner_id, " ", p.gross_sales_fen, " ", p.refunded_fen,
-                    " ", p.net_sales_fen, " ", p.purchase_count, " ", p.refund_count, " ",
-                    p.refund_rate_bp, " ", p.points_issued, " ", p.complaint_count, " ",
-                    p.sla_met, " ", p.sla_breached, " ", p.sla_compliance_bp, " ",
-                    p.average_satisfaction_centi, "\n");
-  }
-  for (const ProjectionDigest& digest : view.digests) {
-    absl::StrAppend(&out, "digest ", digest.name, " ", HashHex(digest.digest), "\n");
-  }
-  return out;
-}
 
 // The program as a query made it before: a copy of the set advanced to the
 // instant, its digests those of the set.
@@ -70,7 +49,7 @@ void ReplayHistory(int commands, ProjectionSet* set) {
 TEST(ProgramViewTest, AtAnInstantEqualsACopyAdvancedToIt) {
   ProjectionSet set;
   ASSERT_NO_FATAL_FAILURE(ReplayHistory(1500, &set));
-  const std::string before = Figures(MakeProgramView(set));
+  const std::string before = Describe(MakeProgramView(set));
 
   // The instants where something changes, either side of each: every
   // lot's expiry and every protection's end; and a long way back and ahead.
@@ -90,7 +69,7 @@ TEST(ProgramViewTest, AtAnInstantEqualsACopyAdvancedToIt) {
   std::set<int64_t> outstanding;
   for (int64_t instant_us : instants) {
     const ProgramView at = MakeProgramViewAt(set, instant_us);
-    EXPECT_EQ(Figures(at), Figures(AdvancedCopyView(set, instant_us))) << "at " << instant_us;
+    EXPECT_EQ(Describe(at), Describe(AdvancedCopyView(set, instant_us))) << "at " << instant_us;
     tier_figures.insert(absl::StrCat(at.tiers.regular, " ", at.tiers.silver, " ", at.tiers.gold,
                                      " ", at.tiers.platinum));
     outstanding.insert(at.liability.outstanding_points);
@@ -99,7 +78,7 @@ TEST(ProgramViewTest, AtAnInstantEqualsACopyAdvancedToIt) {
   // nothing.
   EXPECT_GT(tier_figures.size(), 1u);
   EXPECT_GT(outstanding.size(), 2u);
-  EXPECT_EQ(Figures(MakeProgramView(set)), before);
+  EXPECT_EQ(Describe(MakeProgramView(set)), before);
 }
 
 // The balances and the tiers write their states one member at a time: the

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "loyalty/ledger.h"
 #include "loyalty/views.h"
 
 namespace loyalty::testing {
@@ -28,6 +29,31 @@ inline std::string Describe(const MemberView& m) {
   for (const TierChangeView& change : m.tier_history) {
     absl::StrAppend(&out, "  tier ", change.at_us, " ", change.from, "->", change.to, " ",
                     change.cause, " ", change.qualifying_spend_fen, "\n");
+  }
+  return out;
+}
+
+// Not the kind of AsOf asked for: tests compare the program reached along
+// one axis with the program reached along another.
+inline std::string Describe(const ProgramView& v) {
+  std::string out = absl::StrCat("as_of=", v.as_of_sequence, "@", v.as_of_us,
+                                 "\ntiers ", v.tiers.regular, " ",
+                                 v.tiers.silver, " ", v.tiers.gold, " ", v.tiers.platinum,
+                                 "\nliability ", v.liability.outstanding_points, " ",
+                                 v.liability.debt_points, " ", v.liability.members, "\n");
+  for (const auto& [month, points] : v.liability.expiring_by_month) {
+    absl::StrAppend(&out, "  expiring ", month, " ", points, "\n");
+  }
+  for (const PartnerScorecard& p : v.partners) {
+    absl::StrAppend(&out, "partner ", p.partner_id, " gross=", p.gross_sales_fen, " refunded=",
+                    p.refunded_fen, " net=", p.net_sales_fen, " purchases=", p.purchase_count,
+                    " refunds=", p.refund_count, " rate=", p.refund_rate_bp, " points=",
+                    p.points_issued, " complaints=", p.complaint_count, " met=", p.sla_met,
+                    " breached=", p.sla_breached, " compliance=", p.sla_compliance_bp,
+                    " satisfaction=", p.average_satisfaction_centi, "\n");
+  }
+  for (const ProjectionDigest& digest : v.digests) {
+    absl::StrAppend(&out, "digest ", digest.name, " ", HashHex(digest.digest), "\n");
   }
   return out;
 }
