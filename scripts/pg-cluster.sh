@@ -138,9 +138,24 @@ monitor_port=$base_port
   fail "initdb of the monitor failed"
 printf "listen_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n" "$work/sock" \
   >>"$work/monitor/postgresql.conf"
-"${ctl[@]}" create monitor --pgdata "$work/monitor" --pgport "$monitor_port" \
-  --hostname 127.0.0.1 --listen 127.0.0.1 --auth trust --no-ssl >"$work/monitor-create.log" 2>&1 ||
-  fail "creating the monitor failed"
+# As with the nodes below: the monitor's supervisor gives up when the server
+# was slow to start five times within 40 seconds (seen on a loaded machine,
+# with the monitor initialized a moment later), and the creation resumes
+# where it stopped when run again.
+created=0
+for attempt in 1 2 3; do
+  if "${ctl[@]}" create monitor --pgdata "$work/monitor" --pgport "$monitor_port" \
+    --hostname 127.0.0.1 --listen 127.0.0.1 --auth trust --no-ssl \
+    >>"$work/monitor-create.log" 2>&1; then
+    created=1
+    break
+  fi
+  echo "pg-cluster.sh: creating the monitor failed (attempt $attempt), trying again" >&2
+  if [[ -f $work/monitor/postmaster.pid ]]; then
+    "${as_server[@]}" "$pg_bin/pg_ctl" -D "$work/monitor" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+done
+((created)) || fail "creating the monitor failed"
 start_keeper monitor
 monitor_uri="postgres://autoctl_node@127.0.0.1:$monitor_port/pg_auto_failover?sslmode=disable"
 for _ in $(seq 60); do
