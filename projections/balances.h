@@ -89,8 +89,6 @@ class BalanceProjection final : public MemberProjection<MemberAccount> {
   absl::Status Apply(const v1::Envelope& envelope) override;
   void Prefetch(const v1::Envelope& envelope, PrefetchStep step) const override;
   void AdvanceTo(int64_t instant_us) override;
-  std::string CanonicalState() const override;
-  Hash Digest() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
 
   // The member's balance for an event of the member occurring at
@@ -148,8 +146,7 @@ class BalanceProjection final : public MemberProjection<MemberAccount> {
 
   // Rebuilds the index derived from members_ (after Restore).
   void RebuildIndexes();
-  // The canonical state, one member at a time (CanonicalState, Digest).
-  void WriteCanonicalState(CanonicalSink sink) const;
+  void WriteCanonicalState(CanonicalSink sink) const override;
 
   // Derived from members_, not part of the canonical state.
   absl::flat_hash_map<std::string, std::string> purchase_member_;

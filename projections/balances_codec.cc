@@ -198,32 +198,8 @@ absl::Status BalanceProjection::AdoptMember(const state::MemberBalance& member) 
   return absl::OkStatus();
 }
 
-std::string BalanceProjection::CanonicalState() const {
-  return CollectCanonical([this](CanonicalSink sink) { WriteCanonicalState(sink); });
-}
-
-Hash BalanceProjection::Digest() const {
-  return DigestCanonical([this](CanonicalSink sink) { WriteCanonicalState(sink); });
-}
-
-// BalanceState's fields in number order: header and policy, each member
-// (field 3), the anomalies; a member's message is built, written and
-// cleared for the next, so the whole state is never held.
 void BalanceProjection::WriteCanonicalState(CanonicalSink sink) const {
-  state::BalanceState head;
-  *head.mutable_header() = position_.ToHeader(kName);
-  *head.mutable_policy() = policy_.values();
-  sink(SerializeDeterministic(head));
-  state::MemberBalance member;
-  std::string scratch;
-  for (const auto* entry : SortedByKey(members_)) {
-    member.Clear();
-    MemberToState(entry->first, entry->second, &member);
-    WriteRepeatedElement(state::BalanceState::kMembersFieldNumber, member, &scratch, sink);
-  }
-  state::BalanceState tail;
-  SetAnomalies(anomalies_, &tail);
-  sink(SerializeDeterministic(tail));
+  WriteMemberState<state::BalanceState, state::MemberBalance>(kName, MemberToState, sink);
 }
 
 absl::Status BalanceProjection::Restore(absl::string_view canonical_state) {

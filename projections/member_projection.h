@@ -45,7 +45,48 @@ class MemberProjection : public Projection {
   int64_t now_us() const { return position_.now_us(); }
   uint64_t last_sequence() const { return position_.last_sequence(); }
 
+  // The state grows with the members: it is written one member at a time
+  // (WriteCanonicalState), collected or hashed as it comes, never held whole
+  // as a message.
+  std::string CanonicalState() const final {
+    return CollectCanonical([this](CanonicalSink sink) { WriteCanonicalState(sink); });
+  }
+  Hash Digest() const final {
+    return DigestCanonical([this](CanonicalSink sink) { WriteCanonicalState(sink); });
+  }
+
  protected:
+  // The canonical state through `sink`; WriteMemberState does it.
+  virtual void WriteCanonicalState(CanonicalSink sink) const = 0;
+
+  // Writes the state message `State` (header, policy, repeated members,
+  // anomalies, in that field order) field by field: the header of
+  // projection `name` and the policy, then each member in id order as
+  // `fill(member_id, member, &message)` fills it into one `MemberState`
+  // message reused for the next, then the anomalies. Byte for byte the
+  // deterministic serialization of the whole message.
+  template <typename State, typename MemberState, typename Fill>
+  void WriteMemberState(absl::string_view name, Fill&& fill, CanonicalSink sink) const {
+    static_assert(State::kHeaderFieldNumber < State::kMembersFieldNumber &&
+                      State::kPolicyFieldNumber < State::kMembersFieldNumber &&
+                      State::kMembersFieldNumber < State::kAnomaliesFieldNumber,
+                  "the members are written between the policy and the anomalies");
+    State head;
+    *head.mutable_header() = position_.ToHeader(name);
+    *head.mutable_policy() = policy_.values();
+    sink(SerializeDeterministic(head));
+    MemberState member;
+    std::string scratch;
+    for (const auto* entry : SortedByKey(members_)) {
+      member.Clear();
+      fill(entry->first, entry->second, &member);
+      WriteRepeatedElement(State::kMembersFieldNumber, member, &scratch, sink);
+    }
+    State tail;
+    SetAnomalies(anomalies_, &tail);
+    sink(SerializeDeterministic(tail));
+  }
+
   // Apply: moves the projection-wide now to the event's occurred-at. An
   // event of a member's kind or a PolicySet off its home stream is recorded
   // and goes no further (home_stream.h). Otherwise `advance(member)` moves

@@ -47,30 +47,36 @@ bool MemberTier::ReevaluateBefore(int64_t instant_us, const Policy& policy) {
   while (protected_until_us != 0 && protected_until_us < instant_us) {
     const int64_t at_us = protected_until_us;
     DropOutsideWindow(at_us, policy.window_us());
-    const int64_t spend_fen = QualifyingSpendAt(at_us, policy.window_us());
-    const v1::Tier qualified = policy.TierForSpend(spend_fen);
-    if (qualified != tier) {
-      history.push_back({at_us, tier, qualified, TierChangeCause::kReevaluation, 0, spend_fen});
+    const Reevaluation next = ReevaluationAt(at_us, policy);
+    if (next.tier != tier) {
+      history.push_back(
+          {at_us, tier, next.tier, TierChangeCause::kReevaluation, 0, next.spend_fen});
     }
-    tier = qualified;
-    protected_until_us =
-        tier == v1::TIER_REGULAR ? 0 : SaturatingAddUs(at_us, policy.protection_us());
+    tier = next.tier;
+    protected_until_us = next.protected_until_us;
     any = true;
   }
   CheckInvariants();
   return any;
 }
 
+MemberTier::Reevaluation MemberTier::ReevaluationAt(int64_t at_us, const Policy& policy) const {
+  Reevaluation out;
+  out.spend_fen = QualifyingSpendAt(at_us, policy.window_us());
+  out.tier = policy.TierForSpend(out.spend_fen);
+  out.protected_until_us =
+      out.tier == v1::TIER_REGULAR ? 0 : SaturatingAddUs(at_us, policy.protection_us());
+  return out;
+}
+
 // The loop of ReevaluateBefore without its writes: QualifyingSpendAt counts
 // only the window's purchases, so nothing needs dropping first.
 v1::Tier MemberTier::TierAt(int64_t instant_us, const Policy& policy) const {
-  v1::Tier at = tier;
-  int64_t until_us = protected_until_us;
-  while (until_us != 0 && until_us < instant_us) {
-    at = policy.TierForSpend(QualifyingSpendAt(until_us, policy.window_us()));
-    until_us = at == v1::TIER_REGULAR ? 0 : SaturatingAddUs(until_us, policy.protection_us());
+  Reevaluation at{0, tier, protected_until_us};
+  while (at.protected_until_us != 0 && at.protected_until_us < instant_us) {
+    at = ReevaluationAt(at.protected_until_us, policy);
   }
-  return at;
+  return at.tier;
 }
 
 void MemberTier::AdvanceTo(int64_t instant_us, const Policy& policy) {

@@ -90,6 +90,15 @@ struct MemberTier {
   void AdvanceTo(int64_t instant_us, const Policy& policy);
 
  private:
+  // The re-evaluation at `at_us` (a protection's end), changing nothing:
+  // the spend then, the tier it qualifies for and the protection that tier
+  // starts (0 for Regular). ReevaluateBefore applies it, TierAt reads it.
+  struct Reevaluation {
+    int64_t spend_fen = 0;
+    v1::Tier tier = v1::TIER_REGULAR;
+    int64_t protected_until_us = 0;
+  };
+  Reevaluation ReevaluationAt(int64_t at_us, const Policy& policy) const;
   // Forgets purchases that no evaluation at or after `instant_us` can count.
   void DropOutsideWindow(int64_t instant_us, int64_t window_us);
   void ChangeTier(const TierChange& change, int64_t protection_us);

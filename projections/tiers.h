@@ -86,8 +86,6 @@ class TierProjection final : public MemberProjection<MemberTier> {
   absl::Status Apply(const v1::Envelope& envelope) override;
   void Prefetch(const v1::Envelope& envelope, PrefetchStep step) const override;
   void AdvanceTo(int64_t instant_us) override;
-  std::string CanonicalState() const override;
-  Hash Digest() const override;
   absl::Status Restore(absl::string_view canonical_state) override;
 
   // One member's tier state in canonical form, for a snapshot of that
@@ -121,8 +119,7 @@ class TierProjection final : public MemberProjection<MemberTier> {
 
  private:
   void Dispatch(const v1::Envelope& envelope);
-  // The canonical state, one member at a time (CanonicalState, Digest).
-  void WriteCanonicalState(CanonicalSink sink) const;
+  void WriteCanonicalState(CanonicalSink sink) const override;
   void OnEnrolled(const v1::Envelope& envelope);
   void OnPurchase(const v1::Envelope& envelope);
   void OnRefund(const v1::Envelope& envelope);

@@ -95,29 +95,13 @@ absl::Status TierProjection::AdoptMember(const state::MemberTier& member) {
   return absl::OkStatus();
 }
 
-std::string TierProjection::CanonicalState() const {
-  return CollectCanonical([this](CanonicalSink sink) { WriteCanonicalState(sink); });
-}
-
-Hash TierProjection::Digest() const {
-  return DigestCanonical([this](CanonicalSink sink) { WriteCanonicalState(sink); });
-}
-
-// TierState's fields in number order, one member at a time, as
-// BalanceProjection::WriteCanonicalState.
 void TierProjection::WriteCanonicalState(CanonicalSink sink) const {
-  state::TierState head;
-  *head.mutable_header() = position_.ToHeader(kName);
-  *head.mutable_policy() = policy_.values();
-  sink(SerializeDeterministic(head));
-  std::string scratch;
-  for (const auto* entry : SortedByKey(members_)) {
-    WriteRepeatedElement(state::TierState::kMembersFieldNumber,
-                         MemberToState(entry->first, entry->second), &scratch, sink);
-  }
-  state::TierState tail;
-  SetAnomalies(anomalies_, &tail);
-  sink(SerializeDeterministic(tail));
+  WriteMemberState<state::TierState, state::MemberTier>(
+      kName,
+      [](const std::string& member_id, const MemberTier& member, state::MemberTier* out) {
+        *out = MemberToState(member_id, member);
+      },
+      sink);
 }
 
 absl::Status TierProjection::Restore(absl::string_view canonical_state) {
